@@ -1,0 +1,103 @@
+#pragma once
+// Input checks shared by every backend. Kernels check only what they touch
+// (the rows a selection references, the entries they emit), so a call costs
+// what it samples rather than what the graph holds; validate() in
+// core/csr.hpp is the full O(nnz) check. Parallel kernels call the noexcept
+// predicates inside the loop, record the first failing position, and call the
+// matching `diagnose_*` afterwards to throw one precise message.
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "matsample/core/csr.hpp"
+#include "matsample/core/error.hpp"
+
+namespace matsample::detail {
+
+/// Row v exists and its offsets describe a valid slice of the entry arrays.
+template <class V, index_type I, index_type O>
+bool row_ok(const csr_view<V, I, O>& a, std::int64_t v) noexcept {
+  if (v < 0 || v >= a.rows()) return false;
+  const O b = a.indptr()[v], e = a.indptr()[v + 1];
+  return 0 <= b && b <= e && e <= a.nnz();
+}
+
+template <class V, index_type I, index_type O>
+bool column_ok(const csr_view<V, I, O>& a, O entry) noexcept {
+  const I c = a.indices()[entry];
+  return 0 <= c && c < a.cols();
+}
+
+/// Throws the precise error for row v (referenced at `position` of `what`):
+/// out of range, bad offsets, or a bad column. Returns if the row is sound.
+template <class V, index_type I, index_type O>
+void diagnose_row(const csr_view<V, I, O>& a, std::int64_t v, std::string_view what, std::int64_t position) {
+  if (v < 0 || v >= a.rows()) {
+    throw out_of_range_error(concat(what, ": vertex ", v, " at position ", position, " is outside [0, ", a.rows(), ")"));
+  }
+  const O b = a.indptr()[v], e = a.indptr()[v + 1];
+  if (!(0 <= b && b <= e && e <= a.nnz())) {
+    throw csr_error(concat("csr: row ", v, " has offsets [", b, ", ", e, ") outside [0, ", a.nnz(),
+                           "] or decreasing (offsets must be monotone)"));
+  }
+  for (O k = b; k < e; ++k) {
+    if (!column_ok(a, k)) {
+      throw csr_error(concat("csr: column ", a.indices()[k], " out of range [0, ", a.cols(), ") in row ", v,
+                             " (entry ", k, ")"));
+    }
+  }
+}
+
+template <class V, index_type I, index_type O>
+void check_row(const csr_view<V, I, O>& a, std::int64_t v, std::string_view what, std::int64_t position) {
+  if (!row_ok(a, v)) diagnose_row(a, v, what, position);
+}
+
+[[noreturn]] inline void throw_bad_weight(std::int64_t row) {
+  throw argument_error(concat("weighted sampling: row ", row,
+                              " of P has a negative, NaN or infinite weight; weights must be finite and >= 0"));
+}
+
+[[noreturn]] inline void throw_duplicate_destination(std::int64_t vertex, std::int64_t batch) {
+  throw argument_error(concat("minibatch ", batch, " lists vertex ", vertex,
+                              " twice; destination vertices of a block must be unique"));
+}
+
+}  // namespace matsample::detail
+
+namespace matsample::detail {
+
+/// Offsets of k blocks over [0, total): start at 0, never decrease, end at total.
+inline void check_block_offsets(std::span<const std::int64_t> offsets, std::int64_t total, std::string_view what) {
+  if (offsets.empty() || offsets.front() != 0 || offsets.back() != total) {
+    throw argument_error(concat(what, ": block offsets must run from 0 to ", total));
+  }
+  for (std::size_t m = 0; m + 1 < offsets.size(); ++m) {
+    if (offsets[m + 1] < offsets[m]) throw argument_error(concat(what, ": block offsets decrease at block ", m));
+  }
+}
+
+/// Arguments of select_columns: k row blocks of M, k ascending column lists.
+template <class V, index_type I, index_type O>
+void check_column_blocks(const csr_view<V, I, O>& m, std::span<const std::int64_t> row_blocks,
+                         std::span<const I> columns, std::span<const std::int64_t> column_blocks) {
+  check_block_offsets(row_blocks, m.rows(), "select_columns rows");
+  check_block_offsets(column_blocks, static_cast<std::int64_t>(columns.size()), "select_columns columns");
+  if (row_blocks.size() != column_blocks.size()) {
+    throw argument_error(concat("select_columns: ", row_blocks.size() - 1, " row blocks but ",
+                                column_blocks.size() - 1, " column blocks"));
+  }
+  for (std::size_t b = 0; b + 1 < column_blocks.size(); ++b) {
+    for (auto j = column_blocks[b]; j < column_blocks[b + 1]; ++j) {
+      if (columns[j] < 0 || columns[j] >= m.cols()) {
+        throw out_of_range_error(concat("select_columns: column ", columns[j], " outside [0, ", m.cols(), ")"));
+      }
+      if (j > column_blocks[b] && columns[j] <= columns[j - 1]) {
+        throw argument_error(concat("select_columns: columns of block ", b, " must be strictly ascending"));
+      }
+    }
+  }
+}
+
+}  // namespace matsample::detail

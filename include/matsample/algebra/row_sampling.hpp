@@ -1,0 +1,170 @@
+#pragma once
+// Row-wise inverse-transform sampling (ITS): the kernel bodies that pick which
+// entries of one row of P survive. They work on raw pointers and are
+// __host__ __device__, so the CPU backend, the CUDA backend and the unit tests
+// run the very same code, and the reference backend re-derives the same draws
+// independently in plain C++.
+//
+// Draw numbering is part of the contract (it decides which Philox outputs are
+// used), so it is spelled out next to each algorithm.
+
+#include <cstdint>
+
+#include "matsample/core/config.hpp"
+#include "matsample/core/random.hpp"
+
+namespace matsample {
+
+/// How one layer samples each row of P.
+struct row_sampling {
+  std::int64_t fanout = -1;  ///< entries kept per row; -1 keeps the whole row
+  bool replace = false;      ///< draw with replacement
+  bool weighted = false;     ///< draw proportionally to the values of P
+};
+
+namespace kernels {
+
+/// Entries a row of `degree` yields: the whole row when it has no more than
+/// `fanout` entries (or fanout is -1), otherwise `fanout`.
+MATSAMPLE_HD inline std::int64_t sampled_count(std::int64_t degree, std::int64_t fanout) {
+  return (fanout < 0 || degree <= fanout) ? degree : fanout;
+}
+
+/// Inserts `value` into the ascending array out[0, n) unless present;
+/// returns whether it was inserted. Rows keep at most `fanout` entries, so a
+/// linear shift is cheaper than any tree for the sizes that occur.
+MATSAMPLE_HD inline bool insert_sorted_unique(std::int64_t* out, std::int64_t n, std::int64_t value) {
+  std::int64_t lo = 0, hi = n;
+  while (lo < hi) {
+    const std::int64_t mid = lo + (hi - lo) / 2;
+    if (out[mid] < value) lo = mid + 1; else hi = mid;
+  }
+  if (lo < n && out[lo] == value) return false;
+  for (std::int64_t i = n; i > lo; --i) out[i] = out[i - 1];
+  out[lo] = value;
+  return true;
+}
+
+MATSAMPLE_HD inline void insert_sorted(std::int64_t* out, std::int64_t n, std::int64_t value) {
+  std::int64_t i = n;
+  for (; i > 0 && out[i - 1] > value; --i) out[i] = out[i - 1];
+  out[i] = value;
+}
+
+/// Uniform ITS: writes sampled_count(degree, fanout) positions in [0, degree),
+/// ascending, to `out`, and returns that count.
+///   with replacement:    draw i -> position floor(u_i * degree)
+///   without replacement: Floyd's algorithm; draw i picks t in [0, degree - count + i]
+///                        and takes t, or degree - count + i when t is already taken
+MATSAMPLE_HD inline std::int64_t sample_uniform_positions(std::int64_t degree, std::int64_t fanout, bool replace,
+                                                          philox_row_stream& rng, std::int64_t* out) {
+  const std::int64_t count = sampled_count(degree, fanout);
+  if (count == degree) {
+    for (std::int64_t i = 0; i < count; ++i) out[i] = i;
+    return count;
+  }
+  if (replace) {
+    for (std::int64_t i = 0; i < count; ++i) {
+      insert_sorted(out, i, static_cast<std::int64_t>(rng.below(i, degree)));
+    }
+    return count;
+  }
+  const std::int64_t first = degree - count;
+  for (std::int64_t i = 0; i < count; ++i) {
+    const std::int64_t j = first + i;
+    const auto t = static_cast<std::int64_t>(rng.below(i, j + 1));
+    if (!insert_sorted_unique(out, i, t)) insert_sorted(out, i, j);
+  }
+  return count;
+}
+
+/// Outcome of weighted sampling for rows that carry a bad weight.
+inline constexpr std::int64_t bad_weight = -1;
+
+/// First index in cdf[0, n) whose value exceeds x (n when none does).
+MATSAMPLE_HD inline std::int64_t upper_bound(const double* cdf, std::int64_t n, double x) {
+  std::int64_t lo = 0, hi = n;
+  while (lo < hi) {
+    const std::int64_t mid = lo + (hi - lo) / 2;
+    if (cdf[mid] <= x) lo = mid + 1; else hi = mid;
+  }
+  return lo;
+}
+
+/// The position ITS picks for x in [0, total): the first whose running sum
+/// exceeds x. Rounding of u * total can reach total itself; that case maps to
+/// the last position with positive weight instead of running off the row.
+MATSAMPLE_HD inline std::int64_t its_pick(const double* cdf, std::int64_t n, double x) {
+  const std::int64_t pos = upper_bound(cdf, n, x);
+  if (pos < n) return pos;
+  std::int64_t last = n - 1;
+  while (last > 0 && cdf[last - 1] == cdf[n - 1]) --last;
+  return last;
+}
+
+/// Weighted ITS over `weights[0, degree)` (any arithmetic type). `cdf` is
+/// scratch of `degree` doubles; running sums are taken in row order in double,
+/// so every backend normalises identically. Returns the number of positions
+/// written to `out` (ascending), or bad_weight if a weight is negative, NaN or
+/// infinite. Zero-weight entries are never drawn; a row whose positive weights
+/// run out before `fanout` keeps fewer entries. A row with no more than
+/// `fanout` entries keeps them all, as in the uniform case.
+///   with replacement:    draw i -> ITS(u_i)
+///   without replacement: step i draws ITS(u_{2i}); when that entry is already
+///                        taken, it draws u_{2i+1} over the remaining entries
+///                        only. P(pick j) = w_j/W + (S/W) * w_j/(W-S) = w_j/(W-S),
+///                        exactly successive sampling, in at most one extra
+///                        pass per step and never an unbounded rejection loop.
+template <class W>
+MATSAMPLE_HD std::int64_t sample_weighted_positions(const W* weights, std::int64_t degree, std::int64_t fanout,
+                                                    bool replace, philox_row_stream& rng, double* cdf,
+                                                    std::int64_t* out) {
+  double total = 0.0;
+  for (std::int64_t i = 0; i < degree; ++i) {
+    const double w = static_cast<double>(weights[i]);
+    if (!(w >= 0.0 && w <= 1.7976931348623157e308)) return bad_weight;
+    total += w;
+    cdf[i] = total;
+  }
+  const std::int64_t count = sampled_count(degree, fanout);
+  if (count == degree) {
+    for (std::int64_t i = 0; i < count; ++i) out[i] = i;
+    return count;
+  }
+  if (!(total > 0.0)) return 0;
+  if (replace) {
+    for (std::int64_t i = 0; i < count; ++i) insert_sorted(out, i, its_pick(cdf, degree, rng.uniform(i) * total));
+    return count;
+  }
+  std::int64_t taken = 0;
+  for (std::int64_t i = 0; i < count; ++i) {
+    const std::int64_t first_try = its_pick(cdf, degree, rng.uniform(2 * i) * total);
+    if (insert_sorted_unique(out, taken, first_try)) {
+      ++taken;
+      continue;
+    }
+    double remaining = 0.0;
+    for (std::int64_t p = 0, t = 0; p < degree; ++p) {
+      if (t < taken && out[t] == p) { ++t; continue; }
+      remaining += static_cast<double>(weights[p]);
+    }
+    if (!(remaining > 0.0)) break;
+    const double x = rng.uniform(2 * i + 1) * remaining;
+    double running = 0.0;
+    std::int64_t pick = -1;
+    for (std::int64_t p = 0, t = 0; p < degree; ++p) {
+      if (t < taken && out[t] == p) { ++t; continue; }
+      const double w = static_cast<double>(weights[p]);
+      if (w <= 0.0) continue;
+      pick = p;  // the last positive candidate absorbs rounding at the top end
+      running += w;
+      if (running > x) break;
+    }
+    insert_sorted(out, taken, pick);
+    ++taken;
+  }
+  return taken;
+}
+
+}  // namespace kernels
+}  // namespace matsample

@@ -1,0 +1,549 @@
+#pragma once
+// The OpenMP CPU backend. Every kernel runs in two passes over the rows it
+// touches (count, exclusive scan, fill), so outputs land at positions fixed by
+// the input alone and are identical for any thread count. Scratch memory is
+// per thread and reused across rows; nothing allocates per row and nothing
+// locks.
+
+#include <omp.h>
+
+#include <algorithm>
+#include <bit>
+#include <cstdint>
+#include <cstring>
+#include <span>
+#include <type_traits>
+#include <vector>
+
+#include "matsample/algebra/checks.hpp"
+#include "matsample/algebra/contract.hpp"
+#include "matsample/algebra/row_sampling.hpp"
+#include "matsample/algebra/selection.hpp"
+#include "matsample/core/csr.hpp"
+#include "matsample/core/index.hpp"
+#include "matsample/core/parallel.hpp"
+#include "matsample/sampling/blocks.hpp"
+
+namespace matsample {
+
+namespace detail {
+
+/// Open-addressing map from vertex id to a value, reused across rows and
+/// minibatches by one thread. Only slots that were filled are cleared.
+template <index_type K, class Val>
+class scratch_hash_map {
+ public:
+  /// Makes room for `n` keys (load factor <= 1/2) and empties the map.
+  void reset(std::int64_t n) {
+    const auto want = std::bit_ceil(static_cast<std::uint64_t>(std::max<std::int64_t>(2 * n, 16)));
+    if (want > keys_.size()) {
+      keys_.assign(want, empty);
+      vals_.resize(want);
+      used_.clear();
+    } else {
+      for (const auto slot : used_) keys_[slot] = empty;
+      used_.clear();
+    }
+    mask_ = keys_.size() - 1;
+    shift_ = 64 - std::countr_zero(keys_.size());
+  }
+  /// The slot of `key`, inserting it with `value` if absent; `fresh` says which.
+  std::size_t find_or_insert(K key, Val value, bool& fresh) {
+    auto slot = static_cast<std::size_t>((static_cast<std::uint64_t>(key) * 0x9E3779B97F4A7C15ULL) >> shift_);
+    while (true) {
+      if (keys_[slot] == key) {
+        fresh = false;
+        return slot;
+      }
+      if (keys_[slot] == empty) {
+        keys_[slot] = key;
+        vals_[slot] = value;
+        used_.push_back(slot);
+        fresh = true;
+        return slot;
+      }
+      slot = (slot + 1) & mask_;
+    }
+  }
+  Val& value(std::size_t slot) { return vals_[slot]; }
+  K key(std::size_t slot) const { return keys_[slot]; }
+  /// Filled slots in insertion order.
+  const std::vector<std::size_t>& used() const { return used_; }
+
+ private:
+  static constexpr K empty = -1;
+  std::vector<K> keys_;
+  std::vector<Val> vals_;
+  std::vector<std::size_t> used_;
+  std::size_t mask_ = 0;
+  int shift_ = 64;
+};
+
+template <class T>
+void grow(std::vector<T>& v, std::int64_t n) {
+  if (static_cast<std::int64_t>(v.size()) < n) v.resize(static_cast<std::size_t>(n));
+}
+
+}  // namespace detail
+
+class cpu_backend {
+ public:
+  using memory_space = host_memory;
+  static constexpr const char* name = "cpu";
+
+  /// Uses `threads` OpenMP threads per kernel (0: OpenMP's default).
+  explicit cpu_backend(int threads = 0) : threads_(threads > 0 ? threads : omp_get_max_threads()) {}
+  [[nodiscard]] int threads() const noexcept { return threads_; }
+
+  template <class V, index_type I, index_type O>
+  csr_matrix<V, I, O> gather_rows(const csr_view<V, I, O>& a, std::span<const I> rows) const {
+    const stacked_selection<I> unsampled{rows, {}, 0, 0};  // keeps whole rows: draws no addresses
+    return sample_selected_rows(a, true, unsampled, row_sampling{-1, false, false}, 0, 0, "row selection");
+  }
+
+  template <class V, index_type I, index_type O>
+  csr_matrix<V, I, O> sample_rows(const csr_view<V, I, O>& p, const stacked_selection<I>& q, row_sampling spec,
+                                  std::uint64_t seed, std::uint64_t layer) const {
+    if (p.rows() != q.rows()) {
+      throw argument_error(detail::concat("sample_rows: P has ", p.rows(), " rows but Q has ", q.rows()));
+    }
+    validate_batches(q);
+    return sample_selected_rows(p, false, q, spec, seed, layer, "sample_rows");
+  }
+
+  /// Fused Q·A and row sampling: reads only the sampled entries of each
+  /// selected row of A instead of materialising P. Output is identical to
+  /// sample_rows(gather_rows(A, q.vertices), q, ...).
+  template <class V, index_type I, index_type O>
+  csr_matrix<V, I, O> gather_and_sample(const csr_view<V, I, O>& a, const stacked_selection<I>& q,
+                                        row_sampling spec, std::uint64_t seed, std::uint64_t layer) const {
+    validate_batches(q);
+    return sample_selected_rows(a, true, q, spec, seed, layer, "row selection");
+  }
+
+  template <class V, index_type I, index_type O>
+  csr_matrix<V, I, O> spgemm(const csr_view<V, I, O>& a, const csr_view<V, I, O>& b) const;
+
+  template <class V, index_type I, index_type O>
+  csr_matrix<V, I, O> select_columns(const csr_view<V, I, O>& m, std::span<const std::int64_t> row_blocks,
+                                     std::span<const I> columns, std::span<const std::int64_t> column_blocks) const;
+
+  template <class V, index_type I, index_type O, class F>
+  auto apply(const csr_view<V, I, O>& m, F f) const {
+    using R = std::invoke_result_t<F&, I, I, V>;
+    check_all_rows(m, "apply");
+    std::vector<R> values(static_cast<std::size_t>(m.nnz()));
+#pragma omp parallel for schedule(dynamic, 512) num_threads(threads_)
+    for (std::int64_t r = 0; r < m.rows(); ++r) {
+      for (O e = m.row_begin(static_cast<I>(r)); e < m.row_end(static_cast<I>(r)); ++e) {
+        values[e] = f(static_cast<I>(r), m.indices()[e], m.value(e));
+      }
+    }
+    return csr_matrix<R, I, O>(detail::trusted, m.rows(), m.cols(),
+                               std::vector<O>(m.indptr().begin(), m.indptr().end()),
+                               std::vector<I>(m.indices().begin(), m.indices().end()), std::move(values));
+  }
+
+  template <class V, index_type I, index_type O, class Acc, class F>
+  std::vector<Acc> row_reduce(const csr_view<V, I, O>& m, Acc init, F f) const {
+    check_all_rows(m, "row_reduce");
+    std::vector<Acc> out(static_cast<std::size_t>(m.rows()));
+#pragma omp parallel for schedule(dynamic, 512) num_threads(threads_)
+    for (std::int64_t r = 0; r < m.rows(); ++r) {
+      Acc acc = init;  // left to right within the row: the order is fixed
+      for (O e = m.row_begin(static_cast<I>(r)); e < m.row_end(static_cast<I>(r)); ++e) acc = f(acc, m.value(e));
+      out[r] = acc;
+    }
+    return out;
+  }
+
+  template <class V, index_type I, index_type O>
+  block_set<V, I, O> compact_blocks(const csr_view<V, I, O>& s, const stacked_selection<I>& q,
+                                    bool deduplicate) const;
+
+ private:
+  /// Row offsets and columns of every row (rows must be sound before any
+  /// kernel reads them); O(nnz), used by kernels that visit every row anyway.
+  template <class V, index_type I, index_type O>
+  void check_all_rows(const csr_view<V, I, O>& m, const char* what) const {
+    detail::first_failure bad;
+#pragma omp parallel for schedule(dynamic, 512) num_threads(threads_)
+    for (std::int64_t r = 0; r < m.rows(); ++r) {
+      if (!detail::row_ok(m, r)) { bad.record(r); continue; }
+      for (O e = m.row_begin(static_cast<I>(r)); e < m.row_end(static_cast<I>(r)); ++e) {
+        if (!detail::column_ok(m, e)) { bad.record(r); break; }
+      }
+    }
+    if (bad.failed()) detail::diagnose_row(m, bad.index(), what, bad.index());
+  }
+
+  /// Samples row source(r) of `m` for every stacked row r of q, where
+  /// source(r) is q.vertices[r] when `gathered` (Q·A fused in) and r otherwise.
+  template <class V, index_type I, index_type O>
+  csr_matrix<V, I, O> sample_selected_rows(const csr_view<V, I, O>& m, bool gathered,
+                                           const stacked_selection<I>& q, row_sampling spec, std::uint64_t seed,
+                                           std::uint64_t layer, const char* what) const;
+
+  int threads_;
+};
+
+template <class V, index_type I, index_type O>
+csr_matrix<V, I, O> cpu_backend::sample_selected_rows(const csr_view<V, I, O>& m, bool gathered,
+                                                      const stacked_selection<I>& q, row_sampling spec,
+                                                      std::uint64_t seed, std::uint64_t layer,
+                                                      const char* what) const {
+  const std::int64_t rows = q.rows();
+  const auto source = [&](std::int64_t r) -> std::int64_t { return gathered ? q.vertices[r] : r; };
+  // Weights of a pattern matrix are all 1, so weighted sampling is uniform there.
+  const bool weighted = spec.weighted && m.has_values();
+  const bool sampling = spec.fanout >= 0 || weighted;
+
+  // Pass 1: the source row's extent and the most entries it can yield.
+  std::vector<O> begin(static_cast<std::size_t>(rows));
+  std::vector<std::int64_t> bound(static_cast<std::size_t>(rows));
+  detail::first_failure bad_row;
+#pragma omp parallel for schedule(dynamic, 1024) num_threads(threads_)
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const std::int64_t v = source(r);
+    if (!detail::row_ok(m, v)) {
+      bad_row.record(r);
+      bound[r] = 0;
+      continue;
+    }
+    begin[r] = m.row_begin(static_cast<I>(v));
+    bound[r] = kernels::sampled_count(m.degree(static_cast<I>(v)), spec.fanout);
+  }
+  if (bad_row.failed()) detail::diagnose_row(m, source(bad_row.index()), what, bad_row.index());
+
+  std::vector<std::int64_t> offset(static_cast<std::size_t>(rows) + 1);
+  const std::int64_t capacity = detail::exclusive_scan<std::int64_t>(bound, offset);
+  (void)checked_cast<O>(capacity, "entries of the sampled rows");
+  std::vector<I> indices(static_cast<std::size_t>(capacity));
+  std::vector<V> values(m.has_values() ? static_cast<std::size_t>(capacity) : 0);
+  std::vector<std::int64_t> kept(static_cast<std::size_t>(rows));
+
+  // Pass 2: draw and copy. Weighted rows may keep fewer than their bound.
+  detail::first_failure bad_column, bad_weight;
+#pragma omp parallel num_threads(threads_)
+  {
+    std::vector<std::int64_t> positions;
+    std::vector<double> cdf;
+#pragma omp for schedule(dynamic, 256)
+    for (std::int64_t r = 0; r < rows; ++r) {
+      const std::int64_t v = source(r);
+      const std::int64_t degree = m.degree(static_cast<I>(v));
+      const O b = begin[r];
+      const std::int64_t out = offset[r];
+      std::int64_t count = bound[r];
+      if (sampling && count > 0) {
+        detail::grow(positions, count);
+        philox_row_stream rng(seed, layer, q.address(r));
+        if (weighted) {
+          detail::grow(cdf, degree);
+          count = kernels::sample_weighted_positions(m.values().data() + b, degree, spec.fanout, spec.replace, rng,
+                                                     cdf.data(), positions.data());
+          if (count == kernels::bad_weight) {
+            bad_weight.record(r);
+            count = 0;
+          }
+        } else {
+          count = kernels::sample_uniform_positions(degree, spec.fanout, spec.replace, rng, positions.data());
+        }
+        for (std::int64_t i = 0; i < count; ++i) {
+          const O e = b + static_cast<O>(positions[i]);
+          indices[out + i] = m.indices()[e];
+          if (!values.empty()) values[out + i] = m.values()[e];
+          if (!detail::column_ok(m, e)) bad_column.record(r);
+        }
+      } else {
+        for (std::int64_t i = 0; i < count; ++i) {
+          const O e = b + static_cast<O>(i);
+          indices[out + i] = m.indices()[e];
+          if (!values.empty()) values[out + i] = m.values()[e];
+          if (!detail::column_ok(m, e)) bad_column.record(r);
+        }
+      }
+      kept[r] = count;
+    }
+  }
+  if (bad_column.failed()) detail::diagnose_row(m, source(bad_column.index()), what, bad_column.index());
+  if (bad_weight.failed()) detail::throw_bad_weight(bad_weight.index());
+
+  // Weighted rows that ran out of positive weight leave gaps: close them.
+  std::vector<O> indptr(static_cast<std::size_t>(rows) + 1);
+  if (kept != bound) {
+    std::vector<std::int64_t> packed(static_cast<std::size_t>(rows) + 1);
+    const std::int64_t total = detail::exclusive_scan<std::int64_t>(kept, packed);
+    std::vector<I> packed_indices(static_cast<std::size_t>(total));
+    std::vector<V> packed_values(values.empty() ? 0 : static_cast<std::size_t>(total));
+#pragma omp parallel for schedule(static) num_threads(threads_)
+    for (std::int64_t r = 0; r < rows; ++r) {
+      std::copy_n(indices.begin() + offset[r], kept[r], packed_indices.begin() + packed[r]);
+      if (!values.empty()) std::copy_n(values.begin() + offset[r], kept[r], packed_values.begin() + packed[r]);
+    }
+    offset.swap(packed);
+    indices.swap(packed_indices);
+    values.swap(packed_values);
+  }
+#pragma omp parallel for schedule(static) num_threads(threads_)
+  for (std::int64_t r = 0; r <= rows; ++r) indptr[r] = static_cast<O>(offset[r]);
+  return {detail::trusted, checked_cast<I>(rows, "rows of the sampled matrix"), m.cols(), std::move(indptr),
+          std::move(indices), std::move(values)};
+}
+
+template <class V, index_type I, index_type O>
+csr_matrix<V, I, O> cpu_backend::spgemm(const csr_view<V, I, O>& a, const csr_view<V, I, O>& b) const {
+  if (a.cols() != b.rows()) {
+    throw argument_error(detail::concat("spgemm: inner dimensions differ (", a.cols(), " vs ", b.rows(), ")"));
+  }
+  const std::int64_t rows = a.rows();
+  // Flops per row decide both the accumulator and the split of work.
+  std::vector<std::int64_t> flops(static_cast<std::size_t>(rows));
+  detail::first_failure bad_a, bad_b;
+#pragma omp parallel for schedule(dynamic, 512) num_threads(threads_)
+  for (std::int64_t r = 0; r < rows; ++r) {
+    std::int64_t f = 0;
+    if (!detail::row_ok(a, r)) {
+      bad_a.record(r);
+    } else {
+      for (O e = a.row_begin(static_cast<I>(r)); e < a.row_end(static_cast<I>(r)); ++e) {
+        if (!detail::column_ok(a, e)) { bad_a.record(r); break; }
+        const I k = a.indices()[e];
+        if (!detail::row_ok(b, k)) { bad_b.record(k); continue; }
+        f += b.degree(k);
+      }
+    }
+    flops[r] = f;
+  }
+  if (bad_a.failed()) detail::diagnose_row(a, bad_a.index(), "spgemm left operand", bad_a.index());
+  if (bad_b.failed()) detail::diagnose_row(b, bad_b.index(), "spgemm right operand", bad_b.index());
+  std::vector<std::int64_t> flop_offset(static_cast<std::size_t>(rows) + 1);
+  const std::int64_t total_flops = detail::exclusive_scan<std::int64_t>(flops, flop_offset);
+
+  // Chunks of rows with about equal flops; several per thread so that
+  // dynamic scheduling evens out what the flop count does not predict.
+  const std::int64_t chunks = std::min<std::int64_t>(std::max<std::int64_t>(rows, 1), 16LL * threads_);
+  std::vector<std::int64_t> chunk_row(static_cast<std::size_t>(chunks) + 1, rows);
+  chunk_row[0] = 0;
+  for (std::int64_t c = 1; c < chunks; ++c) {
+    const std::int64_t target = total_flops / chunks * c + (total_flops % chunks) * c / chunks;
+    chunk_row[c] = std::lower_bound(flop_offset.begin(), flop_offset.end() - 1, target) - flop_offset.begin();
+    chunk_row[c] = std::max(chunk_row[c], chunk_row[c - 1]);
+  }
+  std::vector<std::vector<I>> chunk_cols(static_cast<std::size_t>(chunks));
+  std::vector<std::vector<V>> chunk_vals(static_cast<std::size_t>(chunks));
+  std::vector<std::int64_t> row_nnz(static_cast<std::size_t>(rows));
+  const std::int64_t n_cols = b.cols();
+
+#pragma omp parallel num_threads(threads_)
+  {
+    detail::scratch_hash_map<I, V> hashed;
+    std::vector<V> dense;              // dense accumulator, allocated on first dense row
+    std::vector<std::int64_t> marker;  // row that last wrote each dense column
+    std::vector<I> touched;
+    std::vector<std::pair<I, V>> pairs;
+#pragma omp for schedule(dynamic, 1)
+    for (std::int64_t c = 0; c < chunks; ++c) {
+      auto& cols = chunk_cols[c];
+      auto& vals = chunk_vals[c];
+      cols.reserve(static_cast<std::size_t>(std::min(flop_offset[chunk_row[c + 1]] - flop_offset[chunk_row[c]],
+                                                     (chunk_row[c + 1] - chunk_row[c]) * n_cols)));
+      for (std::int64_t r = chunk_row[c]; r < chunk_row[c + 1]; ++r) {
+        const std::size_t start = cols.size();
+        // A dense accumulator pays O(cols) once per thread; it wins when a
+        // row's products cover a sizeable fraction of the columns.
+        if (flops[r] * 8 >= n_cols) {
+          if (dense.empty()) {
+            dense.assign(static_cast<std::size_t>(n_cols), V{0});
+            marker.assign(static_cast<std::size_t>(n_cols), -1);
+          }
+          touched.clear();
+          for (O e = a.row_begin(static_cast<I>(r)); e < a.row_end(static_cast<I>(r)); ++e) {
+            const I k = a.indices()[e];
+            const V av = a.value(e);
+            for (O f = b.row_begin(k); f < b.row_end(k); ++f) {
+              const I j = b.indices()[f];
+              if (j < 0 || j >= n_cols) { bad_b.record(k); continue; }
+              if (marker[j] != r) {
+                marker[j] = r;
+                dense[j] = V{0};
+                touched.push_back(j);
+              }
+              dense[j] += av * b.value(f);
+            }
+          }
+          std::sort(touched.begin(), touched.end());
+          for (const I j : touched) {
+            cols.push_back(j);
+            vals.push_back(dense[j]);
+          }
+        } else {
+          hashed.reset(flops[r]);
+          for (O e = a.row_begin(static_cast<I>(r)); e < a.row_end(static_cast<I>(r)); ++e) {
+            const I k = a.indices()[e];
+            const V av = a.value(e);
+            for (O f = b.row_begin(k); f < b.row_end(k); ++f) {
+              const I j = b.indices()[f];
+              if (j < 0 || j >= n_cols) { bad_b.record(k); continue; }
+              bool fresh = false;
+              const auto slot = hashed.find_or_insert(j, V{0}, fresh);
+              hashed.value(slot) += av * b.value(f);
+            }
+          }
+          pairs.clear();
+          for (const auto slot : hashed.used()) pairs.emplace_back(hashed.key(slot), hashed.value(slot));
+          std::sort(pairs.begin(), pairs.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+          for (const auto& [j, v] : pairs) {
+            cols.push_back(j);
+            vals.push_back(v);
+          }
+        }
+        row_nnz[r] = static_cast<std::int64_t>(cols.size() - start);
+      }
+    }
+  }
+  if (bad_b.failed()) detail::diagnose_row(b, bad_b.index(), "spgemm right operand", bad_b.index());
+  std::vector<std::int64_t> offset(static_cast<std::size_t>(rows) + 1);
+  const std::int64_t nnz = detail::exclusive_scan<std::int64_t>(row_nnz, offset);
+  (void)checked_cast<O>(nnz, "entries of A·B");
+  std::vector<O> indptr(static_cast<std::size_t>(rows) + 1);
+  std::vector<I> indices(static_cast<std::size_t>(nnz));
+  std::vector<V> values(static_cast<std::size_t>(nnz));
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads_)
+  for (std::int64_t c = 0; c < chunks; ++c) {
+    const std::int64_t out = offset[chunk_row[c]];
+    std::copy(chunk_cols[c].begin(), chunk_cols[c].end(), indices.begin() + out);
+    std::copy(chunk_vals[c].begin(), chunk_vals[c].end(), values.begin() + out);
+    for (std::int64_t r = chunk_row[c]; r < chunk_row[c + 1]; ++r) indptr[r] = static_cast<O>(offset[r]);
+  }
+  indptr[rows] = static_cast<O>(nnz);
+  return {detail::trusted, a.rows(), b.cols(), std::move(indptr), std::move(indices), std::move(values)};
+}
+
+template <class V, index_type I, index_type O>
+csr_matrix<V, I, O> cpu_backend::select_columns(const csr_view<V, I, O>& m, std::span<const std::int64_t> row_blocks,
+                                                std::span<const I> columns,
+                                                std::span<const std::int64_t> column_blocks) const {
+  detail::check_column_blocks(m, row_blocks, columns, column_blocks);
+  check_all_rows(m, "select_columns");
+  const std::int64_t rows = m.rows();
+  const auto block_of = [&](std::int64_t r) {
+    return (std::upper_bound(row_blocks.begin(), row_blocks.end(), r) - row_blocks.begin()) - 1;
+  };
+  // Position of column c in block blk's list, or -1.
+  const auto find = [&](std::int64_t blk, I c) -> std::int64_t {
+    const auto first = columns.begin() + column_blocks[blk], last = columns.begin() + column_blocks[blk + 1];
+    const auto it = std::lower_bound(first, last, c);
+    return (it != last && *it == c) ? it - columns.begin() : -1;
+  };
+  std::vector<std::int64_t> count(static_cast<std::size_t>(rows));
+#pragma omp parallel for schedule(dynamic, 256) num_threads(threads_)
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const auto blk = block_of(r);
+    std::int64_t n = 0;
+    for (O e = m.row_begin(static_cast<I>(r)); e < m.row_end(static_cast<I>(r)); ++e) n += find(blk, m.indices()[e]) >= 0;
+    count[r] = n;
+  }
+  std::vector<std::int64_t> offset(static_cast<std::size_t>(rows) + 1);
+  const std::int64_t nnz = detail::exclusive_scan<std::int64_t>(count, offset);
+  (void)checked_cast<O>(nnz, "entries of M·C");
+  std::vector<O> indptr(static_cast<std::size_t>(rows) + 1);
+  std::vector<I> indices(static_cast<std::size_t>(nnz));
+  std::vector<V> values(m.has_values() ? static_cast<std::size_t>(nnz) : 0);
+#pragma omp parallel for schedule(dynamic, 256) num_threads(threads_)
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const auto blk = block_of(r);
+    std::int64_t out = offset[r];
+    for (O e = m.row_begin(static_cast<I>(r)); e < m.row_end(static_cast<I>(r)); ++e) {
+      const std::int64_t j = find(blk, m.indices()[e]);
+      if (j < 0) continue;
+      indices[out] = static_cast<I>(j);
+      if (!values.empty()) values[out] = m.values()[e];
+      ++out;
+    }
+  }
+#pragma omp parallel for schedule(static) num_threads(threads_)
+  for (std::int64_t r = 0; r <= rows; ++r) indptr[r] = static_cast<O>(offset[r]);
+  return {detail::trusted, m.rows(), checked_cast<I>(columns.size(), "columns of C"), std::move(indptr),
+          std::move(indices), std::move(values)};
+}
+
+template <class V, index_type I, index_type O>
+block_set<V, I, O> cpu_backend::compact_blocks(const csr_view<V, I, O>& s, const stacked_selection<I>& q,
+                                               bool deduplicate) const {
+  validate_batches(q);
+  if (s.rows() != q.rows()) {
+    throw argument_error(detail::concat("compact_blocks: ", s.rows(), " sampled rows for ", q.rows(), " destinations"));
+  }
+  check_all_rows(s, "compact_blocks");
+  const std::int64_t k = q.batches();
+  block_set<V, I, O> out;
+  out.row_offsets.assign(q.batch_offsets.begin(), q.batch_offsets.end());
+  out.edge_offsets.resize(static_cast<std::size_t>(k) + 1);
+  for (std::int64_t m = 0; m <= k; ++m) out.edge_offsets[m] = s.indptr()[q.batch_offsets[m]];
+  // Block m's source nodes fit in n_dst + n_edges slots; lay those bounds end to end.
+  std::vector<std::int64_t> bound_offset(static_cast<std::size_t>(k) + 1, 0);
+  for (std::int64_t m = 0; m < k; ++m) {
+    const std::int64_t bound = (q.batch_offsets[m + 1] - q.batch_offsets[m]) +
+                               (out.edge_offsets[m + 1] - out.edge_offsets[m]);
+    (void)checked_cast<I>(bound, "source nodes of a block");
+    bound_offset[m + 1] = bound_offset[m] + bound;
+  }
+  out.indptr.resize(static_cast<std::size_t>(q.rows() + k));
+  out.indices.resize(static_cast<std::size_t>(s.nnz()));
+  out.values.assign(s.values().begin(), s.values().end());
+  std::vector<I> nodes_bound(static_cast<std::size_t>(bound_offset[k]));
+  std::vector<std::int64_t> node_count(static_cast<std::size_t>(k));
+  detail::first_failure duplicate;
+
+#pragma omp parallel num_threads(threads_)
+  {
+    detail::scratch_hash_map<I, I> local;
+#pragma omp for schedule(dynamic, 1)
+    for (std::int64_t m = 0; m < k; ++m) {
+      const std::int64_t r0 = q.batch_offsets[m], r1 = q.batch_offsets[m + 1];
+      const std::int64_t e0 = out.edge_offsets[m], e1 = out.edge_offsets[m + 1];
+      I* nodes = nodes_bound.data() + bound_offset[m];
+      I n = 0;
+      O* indptr = out.indptr.data() + r0 + m;
+      for (std::int64_t r = r0; r <= r1; ++r) indptr[r - r0] = static_cast<O>(s.indptr()[r] - e0);
+      if (deduplicate) local.reset((r1 - r0) + (e1 - e0));
+      bool fresh = false;
+      for (std::int64_t r = r0; r < r1; ++r) {
+        if (deduplicate) {
+          local.find_or_insert(q.vertices[r], n, fresh);
+          if (!fresh) duplicate.record(m);
+        }
+        nodes[n++] = q.vertices[r];
+      }
+      for (std::int64_t e = e0; e < e1; ++e) {
+        const I c = s.indices()[e];
+        if (deduplicate) {
+          const auto slot = local.find_or_insert(c, n, fresh);
+          if (fresh) nodes[n++] = c;
+          out.indices[e] = local.value(slot);
+        } else {
+          out.indices[e] = n;
+          nodes[n++] = c;
+        }
+      }
+      node_count[m] = n;
+    }
+  }
+  if (duplicate.failed()) {
+    const auto m = duplicate.index();
+    std::vector<I> dst(q.vertices.begin() + q.batch_offsets[m], q.vertices.begin() + q.batch_offsets[m + 1]);
+    std::sort(dst.begin(), dst.end());
+    detail::throw_duplicate_destination(*std::adjacent_find(dst.begin(), dst.end()), m);
+  }
+  out.node_offsets.resize(static_cast<std::size_t>(k) + 1);
+  const std::int64_t total = detail::exclusive_scan<std::int64_t>(node_count, out.node_offsets);
+  out.src_nodes.resize(static_cast<std::size_t>(total));
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads_)
+  for (std::int64_t m = 0; m < k; ++m) {
+    std::copy_n(nodes_bound.begin() + bound_offset[m], node_count[m], out.src_nodes.begin() + out.node_offsets[m]);
+  }
+  return out;
+}
+
+}  // namespace matsample

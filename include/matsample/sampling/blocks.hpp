@@ -1,0 +1,116 @@
+#pragma once
+// Sampled message-flow graphs. A block is one layer of one minibatch, in DGL's
+// MFG convention: rows are destination nodes, columns are source nodes in
+// local ids, and the source list starts with the destination nodes so that
+// self features line up. A block_set holds one layer of all k minibatches in
+// flat arrays; a bulk_sample holds all layers and iterates per minibatch.
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "matsample/core/csr.hpp"
+#include "matsample/core/index.hpp"
+
+namespace matsample {
+
+template <class V, index_type I, index_type O>
+struct block_view {
+  csr_view<V, I, O> adjacency;  ///< num_dst x num_src, local ids
+  std::span<const I> src_nodes;  ///< global ids; the first num_dst are the destination nodes
+
+  [[nodiscard]] I num_dst() const noexcept { return adjacency.rows(); }
+  [[nodiscard]] I num_src() const noexcept { return adjacency.cols(); }
+  [[nodiscard]] std::span<const I> dst_nodes() const noexcept { return src_nodes.first(num_dst()); }
+  [[nodiscard]] O num_edges() const noexcept { return adjacency.nnz(); }
+};
+
+/// One layer of k minibatches. Block m's rows are stacked rows
+/// [row_offsets[m], row_offsets[m+1]); its zero-based indptr starts at
+/// indptr[row_offsets[m] + m]; its entries are [edge_offsets[m], edge_offsets[m+1]);
+/// its source nodes are [node_offsets[m], node_offsets[m+1]).
+template <class V, index_type I, index_type O>
+struct block_set {
+  std::vector<std::int64_t> row_offsets{0};
+  std::vector<O> indptr;
+  std::vector<std::int64_t> edge_offsets{0};
+  std::vector<I> indices;
+  std::vector<V> values;  ///< empty when the blocks are unweighted
+  std::vector<I> src_nodes;
+  std::vector<std::int64_t> node_offsets{0};
+
+  [[nodiscard]] std::int64_t size() const noexcept { return static_cast<std::int64_t>(row_offsets.size()) - 1; }
+  [[nodiscard]] std::int64_t num_edges() const noexcept { return edge_offsets.back(); }
+
+  [[nodiscard]] block_view<V, I, O> operator[](std::int64_t m) const {
+    const auto rows = static_cast<std::size_t>(row_offsets[m + 1] - row_offsets[m]);
+    const auto e0 = static_cast<std::size_t>(edge_offsets[m]), e1 = static_cast<std::size_t>(edge_offsets[m + 1]);
+    const auto n0 = static_cast<std::size_t>(node_offsets[m]), n1 = static_cast<std::size_t>(node_offsets[m + 1]);
+    const std::span<const V> vals = values.empty() ? std::span<const V>{} : std::span<const V>(values).subspan(e0, e1 - e0);
+    return {csr_view<V, I, O>(static_cast<I>(rows), static_cast<I>(n1 - n0),
+                              std::span<const O>(indptr).subspan(static_cast<std::size_t>(row_offsets[m] + m), rows + 1),
+                              std::span<const I>(indices).subspan(e0, e1 - e0), vals),
+            std::span<const I>(src_nodes).subspan(n0, n1 - n0)};
+  }
+
+  friend bool operator==(const block_set&, const block_set&) = default;
+};
+
+template <class V, index_type I, index_type O>
+class bulk_sample;
+
+/// The L blocks of one minibatch, input layer first (as DGL's `blocks` list).
+template <class V, index_type I, index_type O>
+class minibatch_view {
+ public:
+  minibatch_view(const bulk_sample<V, I, O>& bulk, std::int64_t m) : bulk_(&bulk), m_(m) {}
+  [[nodiscard]] std::size_t num_layers() const noexcept { return bulk_->layers.size(); }
+  [[nodiscard]] block_view<V, I, O> block(std::size_t l) const { return bulk_->layers[l][m_]; }
+  /// The minibatch's seed vertices: destination nodes of the last block.
+  [[nodiscard]] std::span<const I> seeds() const { return block(num_layers() - 1).dst_nodes(); }
+  /// Every vertex whose input features the minibatch needs.
+  [[nodiscard]] std::span<const I> input_nodes() const { return block(0).src_nodes; }
+  [[nodiscard]] std::int64_t index() const noexcept { return m_; }
+
+ private:
+  const bulk_sample<V, I, O>* bulk_;
+  std::int64_t m_;
+};
+
+/// All layers of k minibatches sampled by one call. layers[0] is the input
+/// layer (farthest hop), layers.back() has the seeds as destination nodes.
+template <class V, index_type I, index_type O>
+class bulk_sample {
+ public:
+  std::vector<block_set<V, I, O>> layers;
+
+  [[nodiscard]] std::int64_t size() const noexcept { return layers.empty() ? 0 : layers.front().size(); }
+  [[nodiscard]] minibatch_view<V, I, O> operator[](std::int64_t m) const { return {*this, m}; }
+  /// Sampled edges over all layers and minibatches.
+  [[nodiscard]] std::int64_t num_edges() const noexcept {
+    std::int64_t total = 0;
+    for (const auto& layer : layers) total += layer.num_edges();
+    return total;
+  }
+
+  class iterator {
+   public:
+    using value_type = minibatch_view<V, I, O>;
+    using difference_type = std::ptrdiff_t;
+    iterator() = default;
+    iterator(const bulk_sample* s, std::int64_t m) : s_(s), m_(m) {}
+    value_type operator*() const { return (*s_)[m_]; }
+    iterator& operator++() { ++m_; return *this; }
+    iterator operator++(int) { auto old = *this; ++m_; return old; }
+    bool operator==(const iterator& o) const { return m_ == o.m_; }
+   private:
+    const bulk_sample* s_ = nullptr;
+    std::int64_t m_ = 0;
+  };
+  [[nodiscard]] iterator begin() const { return {this, 0}; }
+  [[nodiscard]] iterator end() const { return {this, size()}; }
+
+  friend bool operator==(const bulk_sample&, const bulk_sample&) = default;
+};
+
+}  // namespace matsample
