@@ -198,8 +198,11 @@ csr_matrix<V, I, O> cpu_backend::sample_selected_rows(const csr_view<V, I, O>& m
   const bool weighted = spec.weighted && m.has_values();
   const bool sampling = spec.fanout >= 0 || weighted;
 
-  // Pass 1: the source row's extent and the most entries it can yield.
+  // Pass 1: the source row's extent and the most entries it can yield. The
+  // extent is kept so that pass 2 reads it sequentially instead of going
+  // back to A's offsets at random.
   std::vector<O> begin(static_cast<std::size_t>(rows));
+  std::vector<std::int64_t> degree_of(static_cast<std::size_t>(rows));
   std::vector<std::int64_t> bound(static_cast<std::size_t>(rows));
   detail::first_failure bad_row;
 #pragma omp parallel for schedule(dynamic, 1024) num_threads(threads_)
@@ -211,7 +214,8 @@ csr_matrix<V, I, O> cpu_backend::sample_selected_rows(const csr_view<V, I, O>& m
       continue;
     }
     begin[r] = m.row_begin(static_cast<I>(v));
-    bound[r] = kernels::sampled_count(m.degree(static_cast<I>(v)), spec.fanout);
+    degree_of[r] = m.degree(static_cast<I>(v));
+    bound[r] = kernels::sampled_count(degree_of[r], spec.fanout);
   }
   if (bad_row.failed()) detail::diagnose_row(m, source(bad_row.index()), what, bad_row.index());
 
@@ -230,8 +234,7 @@ csr_matrix<V, I, O> cpu_backend::sample_selected_rows(const csr_view<V, I, O>& m
     std::vector<double> cdf;
 #pragma omp for schedule(dynamic, 256)
     for (std::int64_t r = 0; r < rows; ++r) {
-      const std::int64_t v = source(r);
-      const std::int64_t degree = m.degree(static_cast<I>(v));
+      const std::int64_t degree = degree_of[r];
       const O b = begin[r];
       const std::int64_t out = offset[r];
       std::int64_t count = bound[r];
@@ -255,7 +258,7 @@ csr_matrix<V, I, O> cpu_backend::sample_selected_rows(const csr_view<V, I, O>& m
           if (!values.empty()) values[out + i] = m.values()[e];
           if (!detail::column_ok(m, e)) bad_column.record(r);
         }
-      } else {
+      } else {  // whole rows: no draws
         for (std::int64_t i = 0; i < count; ++i) {
           const O e = b + static_cast<O>(i);
           indices[out + i] = m.indices()[e];
