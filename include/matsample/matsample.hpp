@@ -15,4 +15,5 @@
 #include "matsample/sampling/batches.hpp"
 #include "matsample/sampling/blocks.hpp"
 #include "matsample/sampling/nodewise.hpp"
+#include "matsample/gen/csbm.hpp"
 #include "matsample/gen/rmat.hpp"

@@ -1,0 +1,220 @@
+#pragma once
+// The OGB raw layout (node property prediction), as an `ogbn-*` download or
+// ../shared/data holds it:
+//   raw/edge.csv[.gz]            "src,dst" per line, 0-based
+//   raw/num-node-list.csv[.gz]   the vertex count
+//   raw/num-edge-list.csv[.gz]   the edge-line count (checked when present)
+//   raw/node-feat.csv[.gz]       one comma-separated float row per vertex (optional)
+//   raw/node-label.csv[.gz]      one integer per vertex, "nan" for unlabelled (optional)
+//   split/<name>/{train,valid,test}.csv[.gz]   one vertex id per line (optional)
+// Undirected datasets list each edge once; add_inverse_edges restores the
+// other direction, as OGB's loaders do.
+
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "matsample/core/build.hpp"
+#include "matsample/io/coo_text.hpp"
+#include "matsample/io/dataset.hpp"
+
+namespace matsample {
+
+struct ogb_options {
+  bool add_inverse_edges = true;
+  bool drop_self_loops = false;
+  bool merge_duplicates = false;
+  std::string split;           ///< split/<split>/ to read; empty: the only one present, if any
+  bool read_features = true;
+};
+
+namespace io {
+
+/// `dir/stem.csv.gz` or `dir/stem.csv`, whichever exists.
+inline std::optional<std::filesystem::path> find_csv(const std::filesystem::path& dir, const std::string& stem) {
+  for (const char* ext : {".csv.gz", ".csv"}) {
+    auto p = dir / (stem + ext);
+    if (std::filesystem::exists(p)) return p;
+  }
+  return std::nullopt;
+}
+
+inline std::filesystem::path require_csv(const std::filesystem::path& dir, const std::string& stem) {
+  if (auto p = find_csv(dir, stem)) return *p;
+  throw format_error(detail::concat((dir / (stem + ".csv[.gz]")).string(), ": missing (required by the OGB layout)"));
+}
+
+/// A file holding one integer on its first non-blank line.
+inline std::int64_t read_single_count(const std::filesystem::path& path) {
+  const text_file file(path);
+  parse_failure failure;
+  const std::string_view text = file.text();
+  field_reader fields(text.substr(0, std::min(text.find('\n'), text.size())), 0);
+  std::int64_t n = 0;
+  if (!fields.read(n, "count", failure)) file.fail(failure.at, failure.what);
+  if (!fields.at_end()) file.fail(fields.offset(), "expected a single count");
+  if (n < 0) file.fail(0, detail::concat("negative count ", n));
+  return n;
+}
+
+/// One value per line (ids or labels). `nan_as` replaces "nan" when given.
+template <class T>
+std::vector<T> read_column(const std::filesystem::path& path, std::int64_t bound, bool allow_nan, const char* what) {
+  const text_file file(path);
+  std::vector<std::vector<T>> parts;
+  parse_chunks(file, 0, [&](std::size_t chunks) { parts.resize(chunks); },
+               [&](std::string_view chunk, std::size_t offset, std::size_t c, parse_failure& failure) {
+                 for_each_line(chunk, offset, [&](std::string_view line, std::size_t at) {
+                   if (skippable(line)) return true;
+                   field_reader fields(line, at);
+                   fields.next();
+                   if (allow_nan && line.substr(fields.offset() - at, 3) == "nan") {
+                     parts[c].push_back(T{-1});
+                     return true;
+                   }
+                   std::int64_t v = 0;
+                   const std::size_t v_at = fields.offset();
+                   if (!fields.read(v, what, failure)) return false;
+                   if (!fields.at_end()) {
+                     failure = {fields.offset(), detail::concat("expected one ", what, " per line")};
+                     return false;
+                   }
+                   if (v < 0 || (bound >= 0 && v >= bound)) {
+                     failure = {v_at, detail::concat(what, " ", v, " out of range [0, ", bound, ")")};
+                     return false;
+                   }
+                   parts[c].push_back(static_cast<T>(v));
+                   return true;
+                 });
+               });
+  std::vector<T> out;
+  for (auto& p : parts) out.insert(out.end(), p.begin(), p.end());
+  return out;
+}
+
+/// Dense float rows, all of the same length; returns the row count.
+inline std::int64_t read_feature_rows(const std::filesystem::path& path, std::int64_t expected_rows,
+                                      std::int64_t& dim, std::vector<float>& out) {
+  const text_file file(path);
+  const std::string_view text = file.text();
+  {  // the first row fixes the dimension
+    const auto nl = text.find('\n');
+    field_reader first(text.substr(0, nl == std::string_view::npos ? text.size() : nl), 0);
+    parse_failure failure;
+    dim = 0;
+    float x = 0;
+    while (!first.at_end()) {
+      if (!first.read(x, "feature", failure)) file.fail(failure.at, failure.what);
+      ++dim;
+    }
+    if (dim == 0) file.fail(0, "empty feature row");
+  }
+  std::vector<std::vector<float>> parts;
+  parse_chunks(file, 0, [&](std::size_t chunks) { parts.resize(chunks); },
+               [&](std::string_view chunk, std::size_t offset, std::size_t c, parse_failure& failure) {
+                 auto& part = parts[c];
+                 part.reserve(chunk.size() / 2);
+                 for_each_line(chunk, offset, [&](std::string_view line, std::size_t at) {
+                   if (line.empty() || line == "\r") return true;
+                   field_reader fields(line, at);
+                   std::int64_t count = 0;
+                   float x = 0;
+                   while (!fields.at_end()) {
+                     if (!fields.read(x, "feature", failure)) return false;
+                     if (!std::isfinite(x)) {
+                       failure = {at, "non-finite feature value"};
+                       return false;
+                     }
+                     part.push_back(x);
+                     ++count;
+                   }
+                   if (count != dim) {
+                     failure = {at, detail::concat("feature row has ", count, " values, expected ", dim,
+                                                   " (the length of the first row)")};
+                     return false;
+                   }
+                   return true;
+                 });
+               });
+  std::size_t total = 0;
+  for (const auto& p : parts) total += p.size();
+  out.clear();
+  out.reserve(total);
+  for (auto& p : parts) {
+    out.insert(out.end(), p.begin(), p.end());
+    std::vector<float>().swap(p);
+  }
+  const auto rows = static_cast<std::int64_t>(total) / dim;
+  if (rows != expected_rows) {
+    file.fail(text.size(), detail::concat(rows, " feature rows for ", expected_rows, " vertices"));
+  }
+  return rows;
+}
+
+}  // namespace io
+
+/// Reads an OGB node-property dataset directory (the folder holding raw/).
+template <class V, index_type I, index_type O>
+graph_data<V, I, O> read_ogb(const std::filesystem::path& dir, const ogb_options& options = {}) {
+  const auto raw = dir / "raw";
+  if (!std::filesystem::is_directory(raw)) {
+    throw format_error(detail::concat(raw.string(), ": missing (not an OGB raw-layout directory)"));
+  }
+  const std::int64_t n = io::read_single_count(io::require_csv(raw, "num-node-list"));
+  (void)checked_cast<I>(n > 0 ? n - 1 : 0, "vertex id");
+
+  graph_data<V, I, O> data;
+  {
+    const io::text_file edges(io::require_csv(raw, "edge"));
+    const auto coo = io::read_coo_lines<V, I>(edges, 0, {false, false, n, n, "edge"});
+    if (auto listed = io::find_csv(raw, "num-edge-list")) {
+      const std::int64_t expected = io::read_single_count(*listed);
+      if (expected != coo.entries) {
+        edges.fail(edges.text().size(), detail::concat(coo.entries, " edge lines but ", listed->filename().string(),
+                                                       " says ", expected));
+      }
+    }
+    const auto pieces = coo.pieces();
+    data.graph = csr_from_coo_pieces<V, I, O>(
+        n, n, std::span<const coo_span<V, I>>(pieces),
+        {options.add_inverse_edges, options.drop_self_loops, options.merge_duplicates});
+  }
+  if (auto feat = io::find_csv(raw, "node-feat"); feat && options.read_features) {
+    io::read_feature_rows(*feat, n, data.feature_dim, data.features);
+  }
+  if (auto label = io::find_csv(raw, "node-label")) {
+    data.labels = io::read_column<std::int32_t>(*label, std::numeric_limits<std::int32_t>::max(), true, "label");
+    if (static_cast<std::int64_t>(data.labels.size()) != n) {
+      const io::text_file file(*label);
+      file.fail(file.text().size(), detail::concat(data.labels.size(), " labels for ", n, " vertices"));
+    }
+  }
+  std::filesystem::path split_dir;
+  if (!options.split.empty()) {
+    split_dir = dir / "split" / options.split;
+    if (!std::filesystem::is_directory(split_dir)) {
+      throw format_error(detail::concat(split_dir.string(), ": split '", options.split, "' not found"));
+    }
+  } else if (std::filesystem::is_directory(dir / "split")) {
+    for (const auto& entry : std::filesystem::directory_iterator(dir / "split")) {
+      if (entry.is_directory()) {
+        if (!split_dir.empty()) {
+          throw argument_error(detail::concat(dir.string(), ": several splits; name one with ogb_options::split"));
+        }
+        split_dir = entry.path();
+      }
+    }
+  }
+  if (!split_dir.empty()) {
+    for (const char* part : {"train", "valid", "test"}) {
+      if (auto file = io::find_csv(split_dir, part)) data.splits[part] = io::read_column<I>(*file, n, false, "vertex id");
+    }
+  }
+  return data;
+}
+
+}  // namespace matsample
