@@ -29,10 +29,10 @@ bool column_ok(const csr_view<V, I, O>& a, O entry) noexcept {
   return 0 <= c && c < a.cols();
 }
 
-/// Throws the precise error for row v (referenced at `position` of `what`):
-/// out of range, bad offsets, or a bad column. Returns if the row is sound.
+/// Throws if row v (referenced at `position` of `what`) is out of range or
+/// has bad offsets; returns if its extent is sound.
 template <class V, index_type I, index_type O>
-void diagnose_row(const csr_view<V, I, O>& a, std::int64_t v, std::string_view what, std::int64_t position) {
+void diagnose_extent(const csr_view<V, I, O>& a, std::int64_t v, std::string_view what, std::int64_t position) {
   if (v < 0 || v >= a.rows()) {
     throw out_of_range_error(concat(what, ": vertex ", v, " at position ", position, " is outside [0, ", a.rows(), ")"));
   }
@@ -41,6 +41,14 @@ void diagnose_row(const csr_view<V, I, O>& a, std::int64_t v, std::string_view w
     throw csr_error(concat("csr: row ", v, " has offsets [", b, ", ", e, ") outside [0, ", a.nnz(),
                            "] or decreasing (offsets must be monotone)"));
   }
+}
+
+/// Throws the precise error for row v: out of range, bad offsets, or a bad
+/// column (the first in the row). Returns if the row is sound.
+template <class V, index_type I, index_type O>
+void diagnose_row(const csr_view<V, I, O>& a, std::int64_t v, std::string_view what, std::int64_t position) {
+  diagnose_extent(a, v, what, position);
+  const O b = a.indptr()[v], e = a.indptr()[v + 1];
   for (O k = b; k < e; ++k) {
     if (!column_ok(a, k)) {
       throw csr_error(concat("csr: column ", a.indices()[k], " out of range [0, ", a.cols(), ") in row ", v,
@@ -52,6 +60,18 @@ void diagnose_row(const csr_view<V, I, O>& a, std::int64_t v, std::string_view w
 template <class V, index_type I, index_type O>
 void check_row(const csr_view<V, I, O>& a, std::int64_t v, std::string_view what, std::int64_t position) {
   if (!row_ok(a, v)) diagnose_row(a, v, what, position);
+}
+
+/// A weight ITS cannot use: negative, NaN or infinite.
+inline bool bad_weight_value(double w) noexcept { return !(w >= 0.0 && w <= 1.7976931348623157e308); }
+
+template <class V, index_type I, index_type O>
+bool row_has_bad_weight(const csr_view<V, I, O>& a, std::int64_t v) noexcept {
+  if (!a.has_values()) return false;
+  for (O e = a.row_begin(static_cast<I>(v)); e < a.row_end(static_cast<I>(v)); ++e) {
+    if (bad_weight_value(static_cast<double>(a.values()[e]))) return true;
+  }
+  return false;
 }
 
 [[noreturn]] inline void throw_bad_weight(std::int64_t row) {

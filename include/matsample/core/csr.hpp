@@ -84,6 +84,10 @@ void validate(const csr_view<V, I, O>& m) {
       throw csr_error(detail::concat("csr: offsets decrease at row ", r, " (indptr[", r, "] = ", indptr[r],
                                      " > indptr[", r + 1, "] = ", indptr[r + 1], ")"));
     }
+    if (indptr[r + 1] > m.nnz()) {
+      throw csr_error(detail::concat("csr: indptr[", r + 1, "] = ", indptr[r + 1], " exceeds nnz = ", m.nnz(),
+                                     " (offsets must be monotone)"));
+    }
     for (O e = indptr[r]; e < indptr[r + 1]; ++e) {
       const I c = m.indices()[e];
       if (c < 0 || c >= m.cols()) {

@@ -20,11 +20,16 @@ template <class Count>
 std::int64_t exclusive_scan(std::span<const Count> counts, std::span<std::int64_t> offsets) {
   const std::int64_t n = static_cast<std::int64_t>(counts.size());
   const int threads = n < (1 << 16) ? 1 : omp_get_max_threads();
+  // OpenMP may grant fewer threads than asked for (nested regions, limits):
+  // the work is split over the team actually granted.
   std::vector<std::int64_t> partial(static_cast<std::size_t>(threads) + 1, 0);
+  int granted = 1;
 #pragma omp parallel num_threads(threads)
   {
     const int t = omp_get_thread_num();
     const int team = omp_get_num_threads();
+#pragma omp single
+    granted = team;
     const std::int64_t lo = n * t / team, hi = n * (t + 1) / team;
     std::int64_t sum = 0;
     for (std::int64_t i = lo; i < hi; ++i) sum += static_cast<std::int64_t>(counts[i]);
@@ -38,7 +43,7 @@ std::int64_t exclusive_scan(std::span<const Count> counts, std::span<std::int64_
       running += static_cast<std::int64_t>(counts[i]);
     }
   }
-  offsets[n] = partial[threads];
+  offsets[n] = partial[granted];
   return offsets[n];
 }
 

@@ -43,7 +43,7 @@ graph_data<V, I, O> csbm(const csbm_options& o) {
   }
   const std::int64_t n = o.num_vertices;
   const std::int32_t c = o.num_classes;
-  (void)checked_cast<I>(n - 1, "csbm vertex id");
+  (void)checked_cast<I>(n, "csbm vertex count");
   // Streams: row 0 labels, 1 means, 2 features, 3 edges, 4 split (counter word 2 is the item).
   const auto stream = [&](std::uint64_t what, std::uint64_t item) {
     return philox_row_stream(o.seed, csbm_stream, {what, item, 0});

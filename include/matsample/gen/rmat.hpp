@@ -52,7 +52,7 @@ csr_matrix<V, I, O> rmat(const rmat_options& options) {
     throw argument_error("rmat: quadrant probabilities must be non-negative and sum to at most 1, edge factor positive");
   }
   const std::int64_t n = std::int64_t{1} << options.scale;
-  (void)checked_cast<I>(n - 1, "rmat vertex id");
+  (void)checked_cast<I>(n, "rmat vertex count");
   const auto edges = static_cast<std::int64_t>(options.edge_factor * static_cast<double>(n));
   std::vector<I> src(static_cast<std::size_t>(edges)), dst(static_cast<std::size_t>(edges));
   const double ab = options.a + options.b, abc = ab + options.c;

@@ -227,7 +227,7 @@ csr_matrix<V, I, O> cpu_backend::sample_selected_rows(const csr_view<V, I, O>& m
   std::vector<std::int64_t> kept(static_cast<std::size_t>(rows));
 
   // Pass 2: draw and copy. Weighted rows may keep fewer than their bound.
-  detail::first_failure bad_column, bad_weight;
+  detail::first_failure bad_content;  // a bad weight or an emitted column out of range
 #pragma omp parallel num_threads(threads_)
   {
     std::vector<std::int64_t> positions;
@@ -246,7 +246,7 @@ csr_matrix<V, I, O> cpu_backend::sample_selected_rows(const csr_view<V, I, O>& m
           count = kernels::sample_weighted_positions(m.values().data() + b, degree, spec.fanout, spec.replace, rng,
                                                      cdf.data(), positions.data());
           if (count == kernels::bad_weight) {
-            bad_weight.record(r);
+            bad_content.record(r);
             count = 0;
           }
         } else {
@@ -256,21 +256,24 @@ csr_matrix<V, I, O> cpu_backend::sample_selected_rows(const csr_view<V, I, O>& m
           const O e = b + static_cast<O>(positions[i]);
           indices[out + i] = m.indices()[e];
           if (!values.empty()) values[out + i] = m.values()[e];
-          if (!detail::column_ok(m, e)) bad_column.record(r);
+          if (!detail::column_ok(m, e)) bad_content.record(r);
         }
       } else {  // whole rows: no draws
         for (std::int64_t i = 0; i < count; ++i) {
           const O e = b + static_cast<O>(i);
           indices[out + i] = m.indices()[e];
           if (!values.empty()) values[out + i] = m.values()[e];
-          if (!detail::column_ok(m, e)) bad_column.record(r);
+          if (!detail::column_ok(m, e)) bad_content.record(r);
         }
       }
       kept[r] = count;
     }
   }
-  if (bad_column.failed()) detail::diagnose_row(m, source(bad_column.index()), what, bad_column.index());
-  if (bad_weight.failed()) detail::throw_bad_weight(bad_weight.index());
+  if (bad_content.failed()) {  // the same order as the reference: weights, then columns
+    const auto r = bad_content.index();
+    if (weighted && detail::row_has_bad_weight(m, source(r))) detail::throw_bad_weight(r);
+    detail::diagnose_row(m, source(r), what, r);
+  }
 
   // Weighted rows that ran out of positive weight leave gaps: close them.
   std::vector<O> indptr(static_cast<std::size_t>(rows) + 1);

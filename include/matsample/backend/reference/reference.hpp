@@ -112,6 +112,7 @@ struct reference_backend {
   template <class V, index_type I, index_type O, class F>
   auto apply(const csr_view<V, I, O>& m, F f) const {
     using R = std::invoke_result_t<F&, I, I, V>;
+    for (I r = 0; r < m.rows(); ++r) detail::diagnose_row(m, r, "apply", r);
     std::vector<R> values;
     for (I r = 0; r < m.rows(); ++r) {
       for (O e = m.row_begin(r); e < m.row_end(r); ++e) values.push_back(f(r, m.indices()[e], m.value(e)));
@@ -124,6 +125,7 @@ struct reference_backend {
   /// Folds each row's values left to right: acc = f(acc, value).
   template <class V, index_type I, index_type O, class Acc, class F>
   std::vector<Acc> row_reduce(const csr_view<V, I, O>& m, Acc init, F f) const {
+    for (I r = 0; r < m.rows(); ++r) detail::diagnose_row(m, r, "row_reduce", r);
     std::vector<Acc> out;
     for (I r = 0; r < m.rows(); ++r) {
       Acc acc = init;
@@ -141,24 +143,17 @@ struct reference_backend {
     if (p.rows() != q.rows()) {
       throw argument_error(detail::concat("sample_rows: P has ", p.rows(), " rows but Q has ", q.rows()));
     }
-    validate_batches(q);
-    std::vector<O> indptr{0};
-    std::vector<I> indices;
-    std::vector<V> values;
-    for (I r = 0; r < p.rows(); ++r) {
-      detail::diagnose_row(p, r, "sample_rows", r);
-      philox_row_stream rng(seed, layer, q.address(r));
-      const std::int64_t degree = p.degree(r);
-      std::vector<std::int64_t> picked =
-          // Weights of a pattern matrix are all 1: weighted sampling is uniform there.
-          spec.weighted && p.has_values() ? weighted_positions(p, r, spec, rng) : uniform_positions(degree, spec, rng);
-      for (const auto pos : picked) {
-        indices.push_back(p.indices()[p.row_begin(r) + pos]);
-        if (p.has_values()) values.push_back(p.values()[p.row_begin(r) + pos]);
-      }
-      indptr.push_back(checked_cast<O>(indices.size(), "sampled entries"));
-    }
-    return {detail::trusted, p.rows(), p.cols(), std::move(indptr), std::move(indices), std::move(values)};
+    std::vector<I> identity(static_cast<std::size_t>(p.rows()));
+    for (I r = 0; r < p.rows(); ++r) identity[r] = r;
+    return sample_from(p, std::span<const I>(identity), q, spec, seed, layer, "sample_rows");
+  }
+
+  /// The fused node-wise step, written plainly: samples row q.vertices[r] of
+  /// A directly. Like every fused kernel it checks the entries it reads.
+  template <class V, index_type I, index_type O>
+  csr_matrix<V, I, O> gather_and_sample(const csr_view<V, I, O>& a, const stacked_selection<I>& q, row_sampling spec,
+                                        std::uint64_t seed, std::uint64_t layer) const {
+    return sample_from(a, q.vertices, q, spec, seed, layer, "row selection");
   }
 
   /// Turns the sampled rows S (global column ids) of k minibatches into k
@@ -215,16 +210,54 @@ struct reference_backend {
     }
   }
 
+  /// Samples row source[r] of m for each stacked row r of q: extents of all
+  /// rows first, then per row its weights and the columns it emits.
+  template <class V, index_type I, index_type O>
+  csr_matrix<V, I, O> sample_from(const csr_view<V, I, O>& m, std::span<const I> source, const stacked_selection<I>& q,
+                                  row_sampling spec, std::uint64_t seed, std::uint64_t layer, const char* what) const {
+    validate_batches(q);
+    for (std::size_t r = 0; r < source.size(); ++r) detail::diagnose_extent(m, source[r], what, static_cast<std::int64_t>(r));
+    std::int64_t bound = 0;
+    for (const I v : source) bound = checked_add(bound, kernels::sampled_count(m.degree(v), spec.fanout), "sampled entries");
+    (void)checked_cast<O>(bound, "entries of the sampled rows");
+    std::vector<O> indptr{0};
+    std::vector<I> indices;
+    std::vector<V> values;
+    for (std::size_t r = 0; r < source.size(); ++r) {
+      const I v = source[r];
+      philox_row_stream rng(seed, layer, q.address(static_cast<std::int64_t>(r)));
+      // Weights of a pattern matrix are all 1: weighted sampling is uniform there.
+      const bool weighted = spec.weighted && m.has_values();
+      const bool sampling = spec.fanout >= 0 || weighted;
+      std::vector<std::int64_t> picked;
+      if (!sampling) {
+        for (std::int64_t i = 0; i < m.degree(v); ++i) picked.push_back(i);
+      } else {
+        picked = weighted ? weighted_positions(m, v, spec, rng, static_cast<std::int64_t>(r))
+                          : uniform_positions(m.degree(v), spec, rng);
+      }
+      for (const auto pos : picked) {
+        const O e = m.row_begin(v) + static_cast<O>(pos);
+        if (!detail::column_ok(m, e)) detail::diagnose_row(m, v, what, static_cast<std::int64_t>(r));
+        indices.push_back(m.indices()[e]);
+        if (m.has_values()) values.push_back(m.values()[e]);
+      }
+      indptr.push_back(static_cast<O>(indices.size()));
+    }
+    return {detail::trusted, checked_cast<I>(source.size(), "rows of the sampled matrix"), m.cols(), std::move(indptr),
+            std::move(indices), std::move(values)};
+  }
+
   template <class V, index_type I, index_type O>
   static std::vector<std::int64_t> weighted_positions(const csr_view<V, I, O>& p, I r, row_sampling spec,
-                                                      philox_row_stream& rng) {
+                                                      philox_row_stream& rng, std::int64_t stacked_row) {
     const std::int64_t degree = p.degree(r);
     std::vector<double> w(static_cast<std::size_t>(degree));
     std::vector<double> cdf;
     double total = 0;
     for (std::int64_t i = 0; i < degree; ++i) {
       w[i] = static_cast<double>(p.value(p.row_begin(r) + static_cast<O>(i)));
-      if (!std::isfinite(w[i]) || w[i] < 0) detail::throw_bad_weight(r);
+      if (!std::isfinite(w[i]) || w[i] < 0) detail::throw_bad_weight(stacked_row);
       total += w[i];
       cdf.push_back(total);
     }
