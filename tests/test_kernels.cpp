@@ -1,0 +1,720 @@
+// Every kernel of the contract, on the OpenMP backend with 1 and 2 threads,
+// held to the reference backend (exact equality) for every index width; spgemm
+// also against Eigen; and the __host__ __device__ kernel bodies of
+// algebra/row_sampling.hpp called directly.
+
+#include <doctest/doctest.h>
+
+#include <Eigen/Sparse>
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <numeric>
+#include <random>
+#include <set>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "matsample/matsample.hpp"
+
+namespace ms = matsample;
+using i32 = std::int32_t;
+using i64 = std::int64_t;
+
+namespace {
+
+template <class V_, class I_, class O_>
+struct cfg {
+  using V = V_;
+  using I = I_;
+  using O = O_;
+};
+using d_i32_o32 = cfg<double, i32, i32>;
+using d_i32_o64 = cfg<double, i32, i64>;
+using d_i64_o64 = cfg<double, i64, i64>;
+using f_i32_o64 = cfg<float, i32, i64>;
+
+template <class C>
+using mat = ms::csr_matrix<typename C::V, typename C::I, typename C::O>;
+
+template <class T>
+std::span<const T> sp(const std::vector<T>& v) {
+  return std::span<const T>(v);
+}
+
+const ms::reference_backend ref;
+const ms::cpu_backend cpu1{1};
+const ms::cpu_backend cpu2{2};
+
+enum class weights { none, positive, with_zeros };
+
+/// rows x cols with merged duplicates (distinct columns per row). Row r % 7 == 0
+/// is empty, r % 7 == 1 has one entry, `hub_row` has `hub_degree` distinct columns.
+template <class C>
+mat<C> random_matrix(i64 rows, i64 cols, i64 avg_degree, std::uint64_t seed, weights w, i64 hub_row = -1,
+                     i64 hub_degree = 0) {
+  using V = typename C::V;
+  using I = typename C::I;
+  std::mt19937_64 gen(seed);
+  std::vector<I> r_ids, c_ids;
+  std::vector<V> vals;
+  std::vector<i64> all_cols(static_cast<std::size_t>(cols));
+  std::iota(all_cols.begin(), all_cols.end(), 0);
+  const auto push = [&](i64 r, i64 c) {
+    r_ids.push_back(static_cast<I>(r));
+    c_ids.push_back(static_cast<I>(c));
+    if (w == weights::none) return;
+    if (w == weights::with_zeros && gen() % 4 == 0) {
+      vals.push_back(V{0});
+    } else {
+      vals.push_back(static_cast<V>(static_cast<double>(1 + gen() % 64) / 64.0));
+    }
+  };
+  for (i64 r = 0; r < rows; ++r) {
+    if (cols == 0) break;
+    if (r == hub_row) {
+      std::shuffle(all_cols.begin(), all_cols.end(), gen);
+      for (i64 i = 0; i < hub_degree; ++i) push(r, all_cols[static_cast<std::size_t>(i)]);
+      continue;
+    }
+    const i64 deg = r % 7 == 0 ? 0 : r % 7 == 1 ? 1 : static_cast<i64>(gen() % static_cast<std::uint64_t>(2 * avg_degree + 1));
+    for (i64 i = 0; i < deg; ++i) push(r, static_cast<i64>(gen() % static_cast<std::uint64_t>(cols)));
+  }
+  ms::build_options opt;
+  opt.merge_duplicates = true;
+  return ms::csr_from_coo<V, I, typename C::O>(rows, cols, sp(r_ids), sp(c_ids), sp(vals), opt);
+}
+
+template <class C>
+struct named {
+  std::string name;
+  mat<C> m;
+  i64 hub = -1;  ///< a vertex of high degree worth selecting, or -1
+};
+
+/// Square graphs for the node-wise kernels.
+template <class C>
+std::vector<named<C>> square_graphs() {
+  using V = typename C::V;
+  using I = typename C::I;
+  using O = typename C::O;
+  std::vector<named<C>> out;
+  out.push_back({"default 0x0", mat<C>{}});
+  out.push_back({"built 0x0", ms::csr_from_coo<V, I, O>(0, 0, {}, {})});
+  out.push_back({"n=3", random_matrix<C>(3, 3, 1, 5, weights::positive)});
+  out.push_back({"n=40 with zero weights", random_matrix<C>(40, 40, 3, 11, weights::with_zeros)});
+  out.push_back({"n=40 pattern", random_matrix<C>(40, 40, 3, 12, weights::none)});
+  out.push_back({"hub n=2100 weighted", random_matrix<C>(2100, 2100, 4, 13, weights::with_zeros, 5, 2000), 5});
+  out.push_back({"hub n=2100 pattern", random_matrix<C>(2100, 2100, 4, 14, weights::none, 9, 2000), 9});
+  ms::rmat_options ro;
+  ro.scale = 9;
+  ro.edge_factor = 8;
+  ro.seed = 3;
+  auto g = ms::rmat<V, I, O>(ro);
+  auto weighted = ref.apply(g.view(), [](I r, I c, V) { return static_cast<V>(static_cast<double>((r * 31 + c * 17) % 11) / 8.0); });
+  out.push_back({"rmat scale 9 pattern", g});
+  out.push_back({"rmat scale 9 weighted", weighted});
+  return out;
+}
+
+template <class I>
+struct selection_data {
+  std::vector<I> vertices;
+  std::vector<i64> offsets{0};
+  [[nodiscard]] ms::stacked_selection<I> q(std::uint64_t epoch = 0, std::uint64_t first_batch = 0) const {
+    return {sp(vertices), sp(offsets), epoch, first_batch};
+  }
+};
+
+/// Batches of the given sizes over [0, n). With `unique`, each batch holds
+/// distinct vertices (sizes clipped to n); otherwise vertices may repeat.
+/// `hub` (if >= 0) leads the first non-empty batch.
+template <class I>
+selection_data<I> make_selection(i64 n, const std::vector<i64>& sizes, std::uint64_t seed, bool unique, i64 hub = -1) {
+  selection_data<I> out;
+  std::mt19937_64 gen(seed);
+  std::vector<I> ids(static_cast<std::size_t>(n));
+  std::iota(ids.begin(), ids.end(), I{0});
+  bool hub_placed = hub < 0;
+  for (const i64 want : sizes) {
+    const i64 size = n == 0 ? 0 : unique ? std::min(want, n) : want;
+    std::shuffle(ids.begin(), ids.end(), gen);
+    std::vector<I> batch;
+    for (i64 i = 0; i < size; ++i) {
+      batch.push_back(unique ? ids[static_cast<std::size_t>(i)] : static_cast<I>(gen() % static_cast<std::uint64_t>(n)));
+    }
+    if (!hub_placed && size > 0) {
+      const auto it = std::find(batch.begin(), batch.end(), static_cast<I>(hub));
+      if (it != batch.end()) std::iter_swap(batch.begin(), it);
+      else batch.front() = static_cast<I>(hub);
+      hub_placed = true;
+    }
+    out.vertices.insert(out.vertices.end(), batch.begin(), batch.end());
+    out.offsets.push_back(static_cast<i64>(out.vertices.size()));
+  }
+  return out;
+}
+
+template <class C>
+std::vector<selection_data<typename C::I>> selections_for(const named<C>& g, bool unique) {
+  const i64 n = g.m.rows();
+  std::vector<selection_data<typename C::I>> out;
+  out.push_back(make_selection<typename C::I>(n, {}, 1, unique));                      // k = 0
+  out.push_back(make_selection<typename C::I>(n, {0, 0}, 2, unique));                  // empty batches
+  out.push_back(make_selection<typename C::I>(n, {1}, 3, unique, g.hub));              // one row
+  out.push_back(make_selection<typename C::I>(n, {5, 0, 17, 1, 30}, 4, unique, g.hub));
+  return out;
+}
+
+template <class V, class I, class O>
+std::vector<std::pair<I, V>> row_entries(const ms::csr_view<V, I, O>& v, i64 r) {
+  std::vector<std::pair<I, V>> out;
+  for (auto e = v.row_begin(static_cast<I>(r)); e < v.row_end(static_cast<I>(r)); ++e) {
+    out.emplace_back(v.indices()[static_cast<std::size_t>(e)], v.value(e));
+  }
+  return out;
+}
+
+template <class V, class I, class O>
+std::vector<std::pair<I, V>> row_entries(const ms::csr_matrix<V, I, O>& m, i64 r) {
+  return row_entries(m.view(), r);
+}
+
+/// Checks S = sample(P) against the contract without the reference: counts,
+/// entries drawn from the row, ascending order, zero weights never drawn.
+template <class M>
+void check_sample_properties(const M& p, const M& s, ms::row_sampling spec) {
+  using V = typename M::value_type;
+  REQUIRE(s.rows() == p.rows());
+  CHECK(s.cols() == p.cols());
+  CHECK(s.has_values() == (p.has_values() && s.nnz() > 0));
+  CHECK_NOTHROW(ms::validate(s.view()));
+  const bool weighted = spec.weighted && p.has_values();
+  for (i64 r = 0; r < p.rows(); ++r) {
+    const auto prow = row_entries(p, r), srow = row_entries(s, r);
+    const auto degree = static_cast<i64>(prow.size());
+    const i64 expected = ms::kernels::sampled_count(degree, spec.fanout);
+    const i64 got = static_cast<i64>(srow.size());
+    if (expected == degree) {
+      CHECK(srow == prow);
+      continue;
+    }
+    const i64 positive = std::count_if(prow.begin(), prow.end(), [](const auto& e) { return e.second > V{0}; });
+    if (!weighted) {
+      CHECK(got == expected);
+    } else if (spec.replace) {
+      CHECK(got == (positive > 0 ? expected : 0));
+    } else {
+      CHECK(got == std::min(expected, positive));
+    }
+    std::map<std::pair<i64, V>, i64> available;
+    for (const auto& [c, v] : prow) ++available[{c, v}];
+    for (std::size_t i = 0; i < srow.size(); ++i) {
+      const std::pair<i64, V> key{srow[i].first, srow[i].second};
+      REQUIRE(available.contains(key));
+      if (!spec.replace) CHECK(--available[key] >= 0);
+      if (weighted) CHECK(srow[i].second > V{0});
+      if (i > 0) {
+        // Columns of P's rows are ascending and distinct, and positions come out ascending.
+        if (spec.replace) CHECK(srow[i - 1].first <= srow[i].first);
+        else CHECK(srow[i - 1].first < srow[i].first);
+      }
+    }
+  }
+}
+
+/// Fanouts below the degree of most rows (the whole-row cases have their own test).
+std::vector<ms::row_sampling> sampling_specs() {
+  std::vector<ms::row_sampling> out;
+  for (const i64 fanout : {i64{1}, i64{3}, i64{25}, i64{300}}) {
+    for (const bool replace : {false, true}) {
+      for (const bool weighted : {false, true}) out.push_back({fanout, replace, weighted});
+    }
+  }
+  return out;
+}
+
+template <class M>
+Eigen::SparseMatrix<double, Eigen::RowMajor> to_eigen(const M& m) {
+  std::vector<Eigen::Triplet<double>> t;
+  for (i64 r = 0; r < m.rows(); ++r) {
+    for (const auto& [c, v] : row_entries(m, r)) t.emplace_back(static_cast<int>(r), static_cast<int>(c), static_cast<double>(v));
+  }
+  Eigen::SparseMatrix<double, Eigen::RowMajor> e(static_cast<Eigen::Index>(m.rows()), static_cast<Eigen::Index>(m.cols()));
+  e.setFromTriplets(t.begin(), t.end());
+  return e;
+}
+
+}  // namespace
+
+#define MATSAMPLE_INDEX_CONFIGS d_i32_o32, d_i32_o64, d_i64_o64, f_i32_o64
+
+TEST_CASE_TEMPLATE("gather_rows: cpu equals reference and copies the selected rows", C, MATSAMPLE_INDEX_CONFIGS) {
+  for (const auto& g : square_graphs<C>()) {
+    for (const bool unique : {true, false}) {
+      for (const auto& sel : selections_for(g, unique)) {
+        CAPTURE(g.name);
+        CAPTURE(sel.vertices.size());
+        const auto r = ref.gather_rows(g.m.view(), sp(sel.vertices));
+        CHECK(cpu1.gather_rows(g.m.view(), sp(sel.vertices)) == r);
+        CHECK(cpu2.gather_rows(g.m.view(), sp(sel.vertices)) == r);
+        // Independently of the reference: row i is row vertices[i] of A.
+        REQUIRE(r.rows() == static_cast<i64>(sel.vertices.size()));
+        CHECK(r.cols() == g.m.cols());
+        // With no entries, values are empty: the matrix reads as a pattern.
+        CHECK(r.has_values() == (g.m.has_values() && r.nnz() > 0));
+        for (std::size_t i = 0; i < sel.vertices.size(); ++i) {
+          CHECK(row_entries(r, static_cast<i64>(i)) == row_entries(g.m, sel.vertices[i]));
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE_TEMPLATE("sample_rows, gather_and_sample: cpu equals reference for every spec", C, MATSAMPLE_INDEX_CONFIGS) {
+  const auto specs = sampling_specs();
+  for (const auto& g : square_graphs<C>()) {
+    auto sels = selections_for(g, true);
+    sels.push_back(make_selection<typename C::I>(g.m.rows(), {12, 3, 20}, 5, false, g.hub));  // repeats
+    for (const auto& sel : sels) {
+      const auto q = sel.q(3, 7);
+      const auto p = ref.gather_rows(g.m.view(), sp(sel.vertices));
+      for (const auto& spec : specs) {
+        CAPTURE(g.name);
+        CAPTURE(sel.vertices.size());
+        CAPTURE(spec.fanout);
+        CAPTURE(spec.replace);
+        CAPTURE(spec.weighted);
+        const auto r = ref.sample_rows(p.view(), q, spec, 0xfeedULL, 2);
+        CHECK(cpu1.sample_rows(p.view(), q, spec, 0xfeedULL, 2) == r);
+        CHECK(cpu2.sample_rows(p.view(), q, spec, 0xfeedULL, 2) == r);
+        // The fused override must equal the composition it replaces.
+        CHECK(cpu1.gather_and_sample(g.m.view(), q, spec, 0xfeedULL, 2) == r);
+        CHECK(ms::gather_and_sample(cpu2, g.m.view(), q, spec, 0xfeedULL, 2) == r);
+        CHECK(ms::gather_and_sample(ref, g.m.view(), q, spec, 0xfeedULL, 2) == r);
+        check_sample_properties(p, r, spec);
+      }
+    }
+  }
+}
+
+TEST_CASE_TEMPLATE("sample_rows: fanout -1 and fanout above the degree keep P", C, MATSAMPLE_INDEX_CONFIGS) {
+  for (const auto& g : square_graphs<C>()) {
+    const auto sel = make_selection<typename C::I>(g.m.rows(), {8, 8}, 21, true, g.hub);
+    const auto p = ref.gather_rows(g.m.view(), sp(sel.vertices));
+    i64 max_degree = 0;
+    for (i64 r = 0; r < p.rows(); ++r) max_degree = std::max<i64>(max_degree, p.view().degree(static_cast<typename C::I>(r)));
+    for (const i64 fanout : {i64{-1}, max_degree, max_degree + 1}) {
+      for (const bool replace : {false, true}) {
+        for (const bool weighted : {false, true}) {
+          CAPTURE(g.name);
+          CAPTURE(fanout);
+          const ms::row_sampling spec{fanout, replace, weighted};
+          CHECK(ref.sample_rows(p.view(), sel.q(), spec, 5, 0) == p);
+          CHECK(cpu1.sample_rows(p.view(), sel.q(), spec, 5, 0) == p);
+          CHECK(cpu2.gather_and_sample(g.m.view(), sel.q(), spec, 5, 0) == p);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE_TEMPLATE("sample_rows: draws follow (seed, layer, epoch, global minibatch, row)", C, MATSAMPLE_INDEX_CONFIGS) {
+  const auto g = random_matrix<C>(2100, 2100, 4, 31, weights::positive, 7, 2000);
+  const auto sel = make_selection<typename C::I>(2100, {6, 0, 9, 4}, 32, true, 7);
+  const auto p = ref.gather_rows(g.view(), sp(sel.vertices));
+  for (const bool weighted : {false, true}) {
+    for (const bool replace : {false, true}) {
+      const ms::row_sampling spec{10, replace, weighted};
+      CAPTURE(weighted);
+      CAPTURE(replace);
+      const auto base = cpu2.sample_rows(p.view(), sel.q(1, 40), spec, 9, 1);
+      // Every input word of the stream matters (the hub row has C(2000, 10) outcomes).
+      CHECK(cpu2.sample_rows(p.view(), sel.q(1, 40), spec, 10, 1) != base);
+      CHECK(cpu2.sample_rows(p.view(), sel.q(1, 40), spec, 9, 2) != base);
+      CHECK(cpu2.sample_rows(p.view(), sel.q(2, 40), spec, 9, 1) != base);
+      CHECK(cpu2.sample_rows(p.view(), sel.q(1, 41), spec, 9, 1) != base);
+      CHECK(cpu2.sample_rows(p.view(), sel.q(1, 40), spec, 9, 1) == base);
+      // Sampling k minibatches at once gives what k separate calls give.
+      for (std::size_t m = 0; m + 1 < sel.offsets.size(); ++m) {
+        const auto b0 = sel.offsets[m], b1 = sel.offsets[m + 1];
+        std::vector<typename C::I> verts(sel.vertices.begin() + b0, sel.vertices.begin() + b1);
+        const std::vector<i64> off{0, b1 - b0};
+        const ms::stacked_selection<typename C::I> one{sp(verts), sp(off), 1, 40 + m};
+        const auto single_ref = ms::gather_and_sample(ref, g.view(), one, spec, 9, 1);
+        const auto single_cpu = cpu1.gather_and_sample(g.view(), one, spec, 9, 1);
+        CHECK(single_cpu == single_ref);
+        for (i64 r = 0; r < b1 - b0; ++r) CHECK(row_entries(single_ref, r) == row_entries(base, b0 + r));
+      }
+    }
+  }
+}
+
+TEST_CASE_TEMPLATE("compact_blocks: cpu equals reference; blocks relabel S", C, MATSAMPLE_INDEX_CONFIGS) {
+  for (const auto& g : square_graphs<C>()) {
+    for (const bool deduplicate : {true, false}) {
+      // De-duplication needs distinct destinations per minibatch; paper mode takes any.
+      for (const auto& sel : selections_for(g, deduplicate)) {
+        for (const i64 fanout : {i64{-1}, i64{3}}) {
+          CAPTURE(g.name);
+          CAPTURE(deduplicate);
+          CAPTURE(fanout);
+          CAPTURE(sel.vertices.size());
+          const auto q = sel.q();
+          const auto s = ms::gather_and_sample(ref, g.m.view(), q, ms::row_sampling{fanout, false, false}, 4, 0);
+          const auto r = ref.compact_blocks(s.view(), q, deduplicate);
+          CHECK(cpu1.compact_blocks(s.view(), q, deduplicate) == r);
+          CHECK(cpu2.compact_blocks(s.view(), q, deduplicate) == r);
+
+          REQUIRE(r.size() == q.batches());
+          CHECK(r.num_edges() == static_cast<i64>(s.nnz()));
+          CHECK(r.values == s.values());
+          for (i64 m = 0; m < r.size(); ++m) {
+            const auto blk = r[m];
+            const auto b0 = sel.offsets[static_cast<std::size_t>(m)];
+            CHECK_NOTHROW(ms::validate(blk.adjacency));
+            REQUIRE(blk.num_dst() == sel.offsets[static_cast<std::size_t>(m) + 1] - b0);
+            CHECK(std::equal(blk.dst_nodes().begin(), blk.dst_nodes().end(), sel.vertices.begin() + b0));
+            std::vector<typename C::I> seen_cols;
+            for (i64 i = 0; i < blk.num_dst(); ++i) {
+              const auto local = row_entries(blk.adjacency, i);
+              const auto global = row_entries(s, b0 + i);
+              REQUIRE(local.size() == global.size());
+              for (std::size_t e = 0; e < local.size(); ++e) {
+                CHECK(blk.src_nodes[static_cast<std::size_t>(local[e].first)] == global[e].first);
+                CHECK(local[e].second == global[e].second);
+                seen_cols.push_back(global[e].first);
+              }
+            }
+            if (deduplicate) {
+              std::set<typename C::I> distinct(blk.src_nodes.begin(), blk.src_nodes.end());
+              CHECK(distinct.size() == blk.src_nodes.size());
+              // Sources after the destinations are exactly the new columns, first appearance first.
+              std::vector<typename C::I> expect(blk.dst_nodes().begin(), blk.dst_nodes().end());
+              for (const auto c : seen_cols) {
+                if (std::find(expect.begin(), expect.end(), c) == expect.end()) expect.push_back(c);
+              }
+              CHECK(std::equal(expect.begin(), expect.end(), blk.src_nodes.begin(), blk.src_nodes.end()));
+            } else {
+              CHECK(static_cast<i64>(blk.num_src()) == blk.num_dst() + static_cast<i64>(blk.num_edges()));
+              CHECK(std::equal(seen_cols.begin(), seen_cols.end(), blk.src_nodes.begin() + blk.num_dst()));
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE_TEMPLATE("spgemm: cpu equals reference and Eigen; rows sorted", C, MATSAMPLE_INDEX_CONFIGS) {
+  struct product {
+    std::string name;
+    mat<C> a, b;
+  };
+  std::vector<product> cases;
+  cases.push_back({"0x0 * 0x0", mat<C>{}, mat<C>{}});
+  cases.push_back({"5x0 * 0x7", random_matrix<C>(5, 0, 2, 1, weights::positive), random_matrix<C>(0, 7, 2, 2, weights::positive)});
+  cases.push_back({"120x300 * 300x80", random_matrix<C>(120, 300, 6, 3, weights::positive),
+                   random_matrix<C>(300, 80, 5, 4, weights::positive)});
+  cases.push_back({"pattern 60x90 * pattern 90x45", random_matrix<C>(60, 90, 8, 5, weights::none),
+                   random_matrix<C>(90, 45, 8, 6, weights::none)});
+  // A hub row of A (dense accumulator) and sparse rows (hashed accumulator).
+  cases.push_back({"hub 300x2100 * 2100x150", random_matrix<C>(300, 2100, 3, 7, weights::positive, 11, 2000),
+                   random_matrix<C>(2100, 150, 2, 8, weights::positive)});
+  cases.push_back({"40x2100 * hub 2100x2100", random_matrix<C>(40, 2100, 4, 9, weights::positive),
+                   random_matrix<C>(2100, 2100, 2, 10, weights::positive, 3, 2000)});
+  {
+    ms::rmat_options ro;
+    ro.scale = 8;
+    ro.edge_factor = 4;
+    ro.seed = 17;
+    auto g = ms::rmat<typename C::V, typename C::I, typename C::O>(ro);
+    cases.push_back({"rmat * rmat", g, g});
+  }
+  const double tol = std::is_same_v<typename C::V, float> ? 1e-5 : 1e-12;
+  for (const auto& pc : cases) {
+    CAPTURE(pc.name);
+    const auto r = ref.spgemm(pc.a.view(), pc.b.view());
+    CHECK(cpu1.spgemm(pc.a.view(), pc.b.view()) == r);
+    CHECK(cpu2.spgemm(pc.a.view(), pc.b.view()) == r);
+    REQUIRE(r.rows() == pc.a.rows());
+    REQUIRE(r.cols() == pc.b.cols());
+    CHECK(r.values().size() == r.indices().size());  // products carry values even for patterns
+    CHECK_NOTHROW(ms::validate(r.view()));
+    const Eigen::SparseMatrix<double, Eigen::RowMajor> e = to_eigen(pc.a) * to_eigen(pc.b);
+    for (i64 row = 0; row < r.rows(); ++row) {
+      const auto got = row_entries(r, row);
+      for (std::size_t i = 1; i < got.size(); ++i) CHECK(got[i - 1].first < got[i].first);
+      std::vector<std::pair<i64, double>> want;
+      for (Eigen::SparseMatrix<double, Eigen::RowMajor>::InnerIterator it(e, static_cast<Eigen::Index>(row)); it; ++it) {
+        want.emplace_back(it.col(), it.value());  // values are positive: no cancellation, no pruning
+      }
+      std::sort(want.begin(), want.end());
+      REQUIRE(got.size() == want.size());
+      for (std::size_t i = 0; i < got.size(); ++i) {
+        CHECK(static_cast<i64>(got[i].first) == want[i].first);
+        CHECK(static_cast<double>(got[i].second) == doctest::Approx(want[i].second).epsilon(tol));
+      }
+    }
+  }
+}
+
+TEST_CASE_TEMPLATE("select_columns: cpu equals reference; entries keep their column", C, MATSAMPLE_INDEX_CONFIGS) {
+  using I = typename C::I;
+  std::vector<named<C>> ms_list;
+  ms_list.push_back({"0x0", mat<C>{}});
+  ms_list.push_back({"120x300 weighted", random_matrix<C>(120, 300, 8, 41, weights::with_zeros)});
+  ms_list.push_back({"90x2100 pattern hub", random_matrix<C>(90, 2100, 5, 42, weights::none, 4, 2000)});
+  for (const auto& g : ms_list) {
+    for (const std::uint64_t seed : {1u, 2u, 3u}) {
+      std::mt19937_64 gen(seed);
+      const i64 rows = g.m.rows(), cols = g.m.cols();
+      // k row blocks over [0, rows), some empty; per block an ascending column subset.
+      std::vector<i64> row_blocks{0};
+      while (row_blocks.back() < rows) row_blocks.push_back(std::min<i64>(rows, row_blocks.back() + static_cast<i64>(gen() % 40)));
+      if (rows == 0) row_blocks.push_back(0);  // one empty block over an empty matrix
+      std::vector<I> columns;
+      std::vector<i64> column_blocks{0};
+      for (std::size_t b = 0; b + 1 < row_blocks.size(); ++b) {
+        const auto keep_every = 1 + gen() % 4;
+        if (b % 3 != 2) {
+          for (i64 c = 0; c < cols; ++c) {
+            if (gen() % keep_every == 0) columns.push_back(static_cast<I>(c));
+          }
+        }
+        column_blocks.push_back(static_cast<i64>(columns.size()));
+      }
+      CAPTURE(g.name);
+      CAPTURE(seed);
+      const auto r = ref.select_columns(g.m.view(), sp(row_blocks), sp(columns), sp(column_blocks));
+      CHECK(cpu1.select_columns(g.m.view(), sp(row_blocks), sp(columns), sp(column_blocks)) == r);
+      CHECK(cpu2.select_columns(g.m.view(), sp(row_blocks), sp(columns), sp(column_blocks)) == r);
+      REQUIRE(r.rows() == rows);
+      CHECK(r.cols() == static_cast<i64>(columns.size()));
+      CHECK(r.has_values() == (g.m.has_values() && r.nnz() > 0));
+      for (std::size_t b = 0; b + 1 < row_blocks.size(); ++b) {
+        const std::set<I> listed(columns.begin() + column_blocks[b], columns.begin() + column_blocks[b + 1]);
+        for (i64 row = row_blocks[b]; row < row_blocks[b + 1]; ++row) {
+          std::vector<std::pair<I, typename C::V>> want;
+          for (const auto& [c, v] : row_entries(g.m, row)) {
+            if (listed.contains(c)) {
+              const auto j = std::lower_bound(columns.begin() + column_blocks[b], columns.begin() + column_blocks[b + 1], c) - columns.begin();
+              want.emplace_back(static_cast<I>(j), v);
+            }
+          }
+          CHECK(row_entries(r, row) == want);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE_TEMPLATE("apply, row_reduce, row_normalize: cpu equals reference", C, MATSAMPLE_INDEX_CONFIGS) {
+  using V = typename C::V;
+  using I = typename C::I;
+  for (const auto& g : square_graphs<C>()) {
+    CAPTURE(g.name);
+    const auto a = g.m.view();
+    const auto f = [](I r, I c, V v) { return static_cast<double>(v) * 3.0 + static_cast<double>(r) - 0.5 * static_cast<double>(c); };
+    const auto fr = ref.apply(a, f);
+    CHECK(cpu1.apply(a, f) == fr);
+    CHECK(cpu2.apply(a, f) == fr);
+    CHECK(fr.indptr() == g.m.indptr());
+    CHECK(fr.indices() == g.m.indices());
+    for (i64 r = 0; r < a.rows(); ++r) {
+      for (auto e = a.row_begin(static_cast<I>(r)); e < a.row_end(static_cast<I>(r)); ++e) {
+        CHECK(fr.values()[static_cast<std::size_t>(e)] == f(static_cast<I>(r), a.indices()[static_cast<std::size_t>(e)], a.value(e)));
+      }
+    }
+    const auto same_type = [](I, I, V v) { return static_cast<V>(v * V{2}); };
+    CHECK(cpu2.apply(a, same_type) == ref.apply(a, same_type));
+
+    const auto sum = [](double acc, V v) { return acc + static_cast<double>(v); };
+    const auto sums = ref.row_reduce(a, 0.0, sum);
+    CHECK(cpu1.row_reduce(a, 0.0, sum) == sums);
+    CHECK(cpu2.row_reduce(a, 0.0, sum) == sums);
+    REQUIRE(static_cast<i64>(sums.size()) == a.rows());
+    const auto count = [](i64 acc, V) { return acc + 1; };
+    const auto counts = cpu2.row_reduce(a, i64{0}, count);
+    CHECK(counts == ref.row_reduce(a, i64{0}, count));
+    for (i64 r = 0; r < a.rows(); ++r) CHECK(counts[static_cast<std::size_t>(r)] == static_cast<i64>(a.degree(static_cast<I>(r))));
+    const auto maxi = [](V acc, V v) { return std::max(acc, v); };
+    CHECK(cpu2.row_reduce(a, V{-1}, maxi) == ref.row_reduce(a, V{-1}, maxi));
+
+    const auto nr = ms::row_normalize(ref, a);
+    CHECK(ms::row_normalize(cpu1, a) == nr);
+    CHECK(ms::row_normalize(cpu2, a) == nr);
+    const auto nsums = ref.row_reduce(nr.view(), 0.0, sum);
+    for (i64 r = 0; r < a.rows(); ++r) {
+      const double s = sums[static_cast<std::size_t>(r)];
+      CHECK(nsums[static_cast<std::size_t>(r)] == doctest::Approx(s > 0 ? 1.0 : 0.0).epsilon(1e-5));
+    }
+  }
+}
+
+// ---- kernel bodies of algebra/row_sampling.hpp, called directly ------------
+
+TEST_CASE("kernels::sampled_count") {
+  CHECK(ms::kernels::sampled_count(0, -1) == 0);
+  CHECK(ms::kernels::sampled_count(7, -1) == 7);
+  CHECK(ms::kernels::sampled_count(7, 3) == 3);
+  CHECK(ms::kernels::sampled_count(7, 7) == 7);
+  CHECK(ms::kernels::sampled_count(7, 100) == 7);
+  CHECK(ms::kernels::sampled_count(0, 5) == 0);
+}
+
+TEST_CASE("kernels::sample_uniform_positions: ascending, in range, count rules") {
+  std::vector<i64> out(2100, -5);
+  for (const i64 degree : {0, 1, 2, 5, 17, 100, 2000}) {
+    for (const i64 fanout : {-1, 0, 1, 2, 5, 16, 17, 99, 1500, 5000}) {
+      for (const bool replace : {false, true}) {
+        for (std::uint64_t row = 0; row < 8; ++row) {
+          CAPTURE(degree);
+          CAPTURE(fanout);
+          CAPTURE(replace);
+          ms::philox_row_stream rng(42, 1, {0, 0, row});
+          const i64 n = ms::kernels::sample_uniform_positions(degree, fanout, replace, rng, out.data());
+          const i64 expected = (fanout < 0 || degree <= fanout) ? degree : fanout;
+          REQUIRE(n == expected);
+          for (i64 i = 0; i < n; ++i) {
+            CHECK(out[static_cast<std::size_t>(i)] >= 0);
+            CHECK(out[static_cast<std::size_t>(i)] < degree);
+            if (i > 0 && replace) CHECK(out[static_cast<std::size_t>(i - 1)] <= out[static_cast<std::size_t>(i)]);
+            if (i > 0 && !replace) CHECK(out[static_cast<std::size_t>(i - 1)] < out[static_cast<std::size_t>(i)]);
+          }
+          if (n == degree) {
+            for (i64 i = 0; i < n; ++i) CHECK(out[static_cast<std::size_t>(i)] == i);
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("kernels::sample_uniform_positions: draws reach every position; replacement repeats") {
+  std::vector<i64> out(16);
+  std::set<i64> hit;
+  bool repeated = false;
+  for (std::uint64_t row = 0; row < 300; ++row) {
+    ms::philox_row_stream rng(7, 0, {0, 0, row});
+    const i64 n = ms::kernels::sample_uniform_positions(10, 3, false, rng, out.data());
+    hit.insert(out.begin(), out.begin() + n);
+    ms::philox_row_stream rng2(7, 0, {0, 0, row});
+    const i64 m = ms::kernels::sample_uniform_positions(6, 5, true, rng2, out.data());
+    REQUIRE(m == 5);
+    repeated = repeated || std::adjacent_find(out.begin(), out.begin() + m) != out.begin() + m;
+  }
+  CHECK(hit.size() == 10);
+  CHECK(repeated);
+}
+
+TEST_CASE("kernels::sample_weighted_positions: zero weights never drawn, count rules") {
+  const std::vector<double> w{0, 2, 0, 0, 1, 3, 0, 0.5};
+  const std::set<i64> positive{1, 4, 5, 7};
+  std::vector<i64> out(32, -5);
+  std::vector<double> cdf(32);
+  std::set<i64> hit;
+  for (std::uint64_t row = 0; row < 200; ++row) {
+    for (const bool replace : {false, true}) {
+      for (const i64 fanout : {1, 3, 4, 6, 7}) {
+        CAPTURE(row);
+        CAPTURE(replace);
+        CAPTURE(fanout);
+        ms::philox_row_stream rng(11, 3, {1, 2, row});
+        const i64 n = ms::kernels::sample_weighted_positions(w.data(), 8, fanout, replace, rng, cdf.data(), out.data());
+        // Without replacement the positive weights run out after 4 entries.
+        CHECK(n == (replace ? fanout : std::min<i64>(fanout, 4)));
+        for (i64 i = 0; i < n; ++i) {
+          const auto pos = out[static_cast<std::size_t>(i)];
+          CHECK(positive.contains(pos));
+          hit.insert(pos);
+          if (i > 0 && replace) CHECK(out[static_cast<std::size_t>(i - 1)] <= pos);
+          if (i > 0 && !replace) CHECK(out[static_cast<std::size_t>(i - 1)] < pos);
+        }
+        if (!replace && fanout >= 4) {
+          CHECK(std::equal(positive.begin(), positive.end(), out.begin()));
+        }
+      }
+    }
+  }
+  CHECK(hit == positive);
+
+  // A row with no more than fanout entries keeps them all, zero weights included.
+  for (const i64 fanout : {-1, 8, 9}) {
+    ms::philox_row_stream rng(1, 0, {});
+    REQUIRE(ms::kernels::sample_weighted_positions(w.data(), 8, fanout, false, rng, cdf.data(), out.data()) == 8);
+    for (i64 i = 0; i < 8; ++i) CHECK(out[static_cast<std::size_t>(i)] == i);
+  }
+  // No positive weight: nothing to draw.
+  const std::vector<float> zeros(5, 0.0f);
+  for (const bool replace : {false, true}) {
+    ms::philox_row_stream rng(1, 0, {});
+    CHECK(ms::kernels::sample_weighted_positions(zeros.data(), 5, 2, replace, rng, cdf.data(), out.data()) == 0);
+  }
+  // One positive weight, with replacement: every draw lands on it.
+  const std::vector<int> one{0, 0, 4, 0};
+  ms::philox_row_stream rng(1, 0, {});
+  REQUIRE(ms::kernels::sample_weighted_positions(one.data(), 4, 3, true, rng, cdf.data(), out.data()) == 3);
+  CHECK(out[0] == 2);
+  CHECK(out[1] == 2);
+  CHECK(out[2] == 2);
+}
+
+TEST_CASE("kernels::sample_weighted_positions: heavy weights dominate") {
+  const std::vector<double> w{1, 0, 1000};
+  std::vector<i64> out(4);
+  std::vector<double> cdf(4);
+  int heavy = 0;
+  for (std::uint64_t row = 0; row < 400; ++row) {
+    ms::philox_row_stream rng(5, 0, {0, 0, row});
+    REQUIRE(ms::kernels::sample_weighted_positions(w.data(), 3, 1, false, rng, cdf.data(), out.data()) == 1);
+    heavy += out[0] == 2;
+  }
+  CHECK(heavy >= 390);  // expected 399.6 of 400
+}
+
+TEST_CASE("kernels::sample_weighted_positions: bad weights") {
+  const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
+  std::vector<i64> out(8);
+  std::vector<double> cdf(8);
+  for (const double bad : {-1.0, -1e-300, nan, inf, -inf}) {
+    for (const std::size_t at : {std::size_t{0}, std::size_t{3}, std::size_t{5}}) {
+      for (const i64 fanout : {-1, 2, 6, 10}) {
+        for (const bool replace : {false, true}) {
+          std::vector<double> w{1, 2, 3, 4, 5, 6};
+          w[at] = bad;
+          CAPTURE(bad);
+          CAPTURE(at);
+          CAPTURE(fanout);
+          ms::philox_row_stream rng(1, 0, {});
+          CHECK(ms::kernels::sample_weighted_positions(w.data(), 6, fanout, replace, rng, cdf.data(), out.data()) ==
+                ms::kernels::bad_weight);
+        }
+      }
+    }
+  }
+  const std::vector<float> fw{1.0f, -0.5f};
+  ms::philox_row_stream rng(1, 0, {});
+  CHECK(ms::kernels::sample_weighted_positions(fw.data(), 2, 1, false, rng, cdf.data(), out.data()) == ms::kernels::bad_weight);
+}
+
+TEST_CASE("kernels: its_pick, upper_bound and the sorted inserts") {
+  const std::vector<double> cdf{1, 3, 3, 3};  // weights 1, 2, 0, 0
+  CHECK(ms::kernels::its_pick(cdf.data(), 4, 0.0) == 0);
+  CHECK(ms::kernels::its_pick(cdf.data(), 4, 0.999) == 0);
+  CHECK(ms::kernels::its_pick(cdf.data(), 4, 1.0) == 1);
+  CHECK(ms::kernels::its_pick(cdf.data(), 4, 2.999) == 1);
+  CHECK(ms::kernels::its_pick(cdf.data(), 4, 3.0) == 1);  // rounding up to the total: last positive entry
+  CHECK(ms::kernels::upper_bound(cdf.data(), 4, 3.0) == 4);
+
+  std::vector<i64> a(8);
+  i64 n = 0;
+  for (const i64 v : {5, 2, 9, 2, 5, 0}) n += ms::kernels::insert_sorted_unique(a.data(), n, v) ? 1 : 0;
+  CHECK(n == 4);
+  CHECK(std::vector<i64>(a.begin(), a.begin() + n) == std::vector<i64>{0, 2, 5, 9});
+  ms::kernels::insert_sorted(a.data(), n, 5);
+  CHECK(std::vector<i64>(a.begin(), a.begin() + n + 1) == std::vector<i64>{0, 2, 5, 5, 9});
+}
