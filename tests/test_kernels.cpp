@@ -301,6 +301,38 @@ TEST_CASE_TEMPLATE("sample_rows, gather_and_sample: cpu equals reference for eve
   }
 }
 
+TEST_CASE_TEMPLATE("gather_and_sample: bulk-sized selections (rows visited by vertex range) equal the reference",
+                   C, MATSAMPLE_INDEX_CONFIGS) {
+  using I = typename C::I;
+  // Large enough that the CPU backend groups the rows by vertex range before
+  // visiting them; repeated and scattered vertices across 16 minibatches.
+  const auto g = ms::rmat<typename C::V, I, typename C::O>({.scale = 12, .edge_factor = 8, .seed = 5});
+  std::vector<I> vertices(40000);
+  std::mt19937_64 rng(11);
+  for (auto& v : vertices) v = static_cast<I>(rng() % static_cast<std::uint64_t>(g.rows()));
+  std::vector<i64> offsets;
+  for (i64 m = 0; m <= 16; ++m) offsets.push_back(m * 2500);
+  const ms::stacked_selection<I> q{sp(vertices), sp(offsets), 1, 40};
+  // The same graph with weights, zeros included, so weighted ITS is exercised.
+  using V = typename C::V;
+  const auto weighted = ref.apply(g.view(), [](I r, I c, V) { return static_cast<V>((r * 7 + c) % 5); });
+  for (const auto* graph : {&g, &weighted}) {
+    for (const auto& spec : sampling_specs()) {
+      CAPTURE(graph->has_values());
+      CAPTURE(spec.fanout);
+      CAPTURE(spec.replace);
+      CAPTURE(spec.weighted);
+      const auto expected = ref.sample_rows(ref.gather_rows(graph->view(), sp(vertices)).view(), q, spec, 3, 1);
+      CHECK(cpu1.gather_and_sample(graph->view(), q, spec, 3, 1) == expected);
+      CHECK(cpu2.gather_and_sample(graph->view(), q, spec, 3, 1) == expected);
+    }
+  }
+  // A bad vertex in a bulk-sized selection is still reported at its position.
+  vertices[31000] = static_cast<I>(g.rows());
+  CHECK_THROWS_WITH_AS(cpu2.gather_and_sample(g.view(), q, {5, false, false}, 3, 1),
+                       doctest::Contains("at position 31000"), ms::out_of_range_error);
+}
+
 TEST_CASE_TEMPLATE("sample_rows: fanout -1 and fanout above the degree keep P", C, MATSAMPLE_INDEX_CONFIGS) {
   for (const auto& g : square_graphs<C>()) {
     const auto sel = make_selection<typename C::I>(g.m.rows(), {8, 8}, 21, true, g.hub);

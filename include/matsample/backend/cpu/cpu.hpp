@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <bit>
+#include <cmath>
+#include <memory>
 #include <cstdint>
 #include <cstring>
 #include <span>
@@ -29,55 +31,71 @@ namespace matsample {
 namespace detail {
 
 /// Open-addressing map from vertex id to a value, reused across rows and
-/// minibatches by one thread. Only slots that were filled are cleared.
+/// minibatches by one thread. Key and value share a slot, so a probe costs
+/// one cache line; only slots that were filled are cleared.
 template <index_type K, class Val>
 class scratch_hash_map {
  public:
   /// Makes room for `n` keys (load factor <= 1/2) and empties the map.
   void reset(std::int64_t n) {
     const auto want = std::bit_ceil(static_cast<std::uint64_t>(std::max<std::int64_t>(2 * n, 16)));
-    if (want > keys_.size()) {
-      keys_.assign(want, empty);
-      vals_.resize(want);
+    if (want > slots_.size()) {
+      slots_.assign(want, slot_type{empty, Val{}});
       used_.clear();
     } else {
-      for (const auto slot : used_) keys_[slot] = empty;
+      for (const auto at : used_) slots_[at].key = empty;
       used_.clear();
     }
-    mask_ = keys_.size() - 1;
-    shift_ = 64 - std::countr_zero(keys_.size());
+    mask_ = slots_.size() - 1;
+    shift_ = 64 - std::countr_zero(slots_.size());
   }
   /// The slot of `key`, inserting it with `value` if absent; `fresh` says which.
   std::size_t find_or_insert(K key, Val value, bool& fresh) {
-    auto slot = static_cast<std::size_t>((static_cast<std::uint64_t>(key) * 0x9E3779B97F4A7C15ULL) >> shift_);
+    auto at = static_cast<std::size_t>((static_cast<std::uint64_t>(key) * 0x9E3779B97F4A7C15ULL) >> shift_);
     while (true) {
-      if (keys_[slot] == key) {
+      auto& slot = slots_[at];
+      if (slot.key == key) {
         fresh = false;
-        return slot;
+        return at;
       }
-      if (keys_[slot] == empty) {
-        keys_[slot] = key;
-        vals_[slot] = value;
-        used_.push_back(slot);
+      if (slot.key == empty) {
+        slot = {key, value};
+        used_.push_back(at);
         fresh = true;
-        return slot;
+        return at;
       }
-      slot = (slot + 1) & mask_;
+      at = (at + 1) & mask_;
     }
   }
-  Val& value(std::size_t slot) { return vals_[slot]; }
-  K key(std::size_t slot) const { return keys_[slot]; }
+  Val& value(std::size_t at) { return slots_[at].value; }
+  K key(std::size_t at) const { return slots_[at].key; }
   /// Filled slots in insertion order.
   const std::vector<std::size_t>& used() const { return used_; }
 
  private:
+  struct slot_type {
+    K key;
+    Val value;
+  };
   static constexpr K empty = -1;
-  std::vector<K> keys_;
-  std::vector<Val> vals_;
+  std::vector<slot_type> slots_;
   std::vector<std::size_t> used_;
   std::size_t mask_ = 0;
   int shift_ = 64;
 };
+
+/// Rows in visiting order, with their vertices; empty means stacked order.
+template <index_type I>
+struct visit_plan {
+  std::vector<std::int64_t> row;
+  std::vector<I> vertex;
+};
+
+/// Scratch that is written before it is read: skips zero-filling.
+template <class T>
+std::unique_ptr<T[]> uninitialized(std::int64_t n) {
+  return std::unique_ptr<T[]>(new T[static_cast<std::size_t>(std::max<std::int64_t>(n, 1))]);
+}
 
 template <class T>
 void grow(std::vector<T>& v, std::int64_t n) {
@@ -177,6 +195,14 @@ class cpu_backend {
     if (bad.failed()) detail::diagnose_row(m, bad.index(), what, bad.index());
   }
 
+  /// The order in which a gather visits the selected rows. Bulk sampling
+  /// selects the same and nearby vertices many times over (k minibatches'
+  /// frontiers overlap), so visiting rows grouped by vertex range lets those
+  /// requests share the cache lines of A instead of each missing to memory.
+  /// Outputs are placed by row, so the order never changes a result.
+  template <class V, index_type I, index_type O>
+  detail::visit_plan<I> visiting_order(const csr_view<V, I, O>& m, std::span<const I> vertices, bool gathered) const;
+
   /// Samples row source(r) of `m` for every stacked row r of q, where
   /// source(r) is q.vertices[r] when `gathered` (Q·A fused in) and r otherwise.
   template <class V, index_type I, index_type O>
@@ -198,29 +224,35 @@ csr_matrix<V, I, O> cpu_backend::sample_selected_rows(const csr_view<V, I, O>& m
   const bool weighted = spec.weighted && m.has_values();
   const bool sampling = spec.fanout >= 0 || weighted;
 
-  // Pass 1: the source row's extent and the most entries it can yield. The
-  // extent is kept so that pass 2 reads it sequentially instead of going
-  // back to A's offsets at random.
-  std::vector<O> begin(static_cast<std::size_t>(rows));
-  std::vector<std::int64_t> degree_of(static_cast<std::size_t>(rows));
-  std::vector<std::int64_t> bound(static_cast<std::size_t>(rows));
+  // Rows are visited grouped by source vertex range (see visiting_order), and
+  // every per-row quantity the second pass needs is stored in visiting order,
+  // so both passes read sequentially except for m itself.
+  const detail::visit_plan<I> plan = visiting_order(m, q.vertices, gathered);
+  const auto row_at = [&](std::int64_t i) -> std::int64_t { return plan.row.empty() ? i : plan.row[i]; };
+  const auto vertex_at = [&](std::int64_t i) -> std::int64_t { return plan.row.empty() ? source(i) : plan.vertex[i]; };
+
+  // Pass 1: each visited row's extent, and the most entries it can yield.
+  auto begin = detail::uninitialized<O>(rows);
+  auto degree_of = detail::uninitialized<std::int64_t>(rows);
+  auto bound = detail::uninitialized<std::int64_t>(rows);
   detail::first_failure bad_row;
 #pragma omp parallel for schedule(dynamic, 1024) num_threads(threads_)
-  for (std::int64_t r = 0; r < rows; ++r) {
-    const std::int64_t v = source(r);
+  for (std::int64_t i = 0; i < rows; ++i) {
+    const std::int64_t r = row_at(i), v = vertex_at(i);
     if (!detail::row_ok(m, v)) {
       bad_row.record(r);
-      bound[r] = 0;
+      bound[r] = degree_of[i] = begin[i] = 0;
       continue;
     }
-    begin[r] = m.row_begin(static_cast<I>(v));
-    degree_of[r] = m.degree(static_cast<I>(v));
-    bound[r] = kernels::sampled_count(degree_of[r], spec.fanout);
+    begin[i] = m.row_begin(static_cast<I>(v));
+    degree_of[i] = m.degree(static_cast<I>(v));
+    bound[r] = kernels::sampled_count(degree_of[i], spec.fanout);
   }
   if (bad_row.failed()) detail::diagnose_row(m, source(bad_row.index()), what, bad_row.index());
 
   std::vector<std::int64_t> offset(static_cast<std::size_t>(rows) + 1);
-  const std::int64_t capacity = detail::exclusive_scan<std::int64_t>(bound, offset);
+  const std::int64_t capacity =
+      detail::exclusive_scan<std::int64_t>(std::span<const std::int64_t>(bound.get(), static_cast<std::size_t>(rows)), offset);
   (void)checked_cast<O>(capacity, "entries of the sampled rows");
   std::vector<I> indices(static_cast<std::size_t>(capacity));
   std::vector<V> values(m.has_values() ? static_cast<std::size_t>(capacity) : 0);
@@ -233,9 +265,10 @@ csr_matrix<V, I, O> cpu_backend::sample_selected_rows(const csr_view<V, I, O>& m
     std::vector<std::int64_t> positions;
     std::vector<double> cdf;
 #pragma omp for schedule(dynamic, 256)
-    for (std::int64_t r = 0; r < rows; ++r) {
-      const std::int64_t degree = degree_of[r];
-      const O b = begin[r];
+    for (std::int64_t i = 0; i < rows; ++i) {
+      const std::int64_t r = row_at(i);
+      const std::int64_t degree = degree_of[i];
+      const O b = begin[i];
       const std::int64_t out = offset[r];
       std::int64_t count = bound[r];
       if (sampling && count > 0) {
@@ -252,17 +285,17 @@ csr_matrix<V, I, O> cpu_backend::sample_selected_rows(const csr_view<V, I, O>& m
         } else {
           count = kernels::sample_uniform_positions(degree, spec.fanout, spec.replace, rng, positions.data());
         }
-        for (std::int64_t i = 0; i < count; ++i) {
-          const O e = b + static_cast<O>(positions[i]);
-          indices[out + i] = m.indices()[e];
-          if (!values.empty()) values[out + i] = m.values()[e];
+        for (std::int64_t j = 0; j < count; ++j) {
+          const O e = b + static_cast<O>(positions[j]);
+          indices[out + j] = m.indices()[e];
+          if (!values.empty()) values[out + j] = m.values()[e];
           if (!detail::column_ok(m, e)) bad_content.record(r);
         }
       } else {  // whole rows: no draws
-        for (std::int64_t i = 0; i < count; ++i) {
-          const O e = b + static_cast<O>(i);
-          indices[out + i] = m.indices()[e];
-          if (!values.empty()) values[out + i] = m.values()[e];
+        for (std::int64_t j = 0; j < count; ++j) {
+          const O e = b + static_cast<O>(j);
+          indices[out + j] = m.indices()[e];
+          if (!values.empty()) values[out + j] = m.values()[e];
           if (!detail::column_ok(m, e)) bad_content.record(r);
         }
       }
@@ -276,8 +309,7 @@ csr_matrix<V, I, O> cpu_backend::sample_selected_rows(const csr_view<V, I, O>& m
   }
 
   // Weighted rows that ran out of positive weight leave gaps: close them.
-  std::vector<O> indptr(static_cast<std::size_t>(rows) + 1);
-  if (kept != bound) {
+  if (!std::equal(kept.begin(), kept.end(), bound.get())) {
     std::vector<std::int64_t> packed(static_cast<std::size_t>(rows) + 1);
     const std::int64_t total = detail::exclusive_scan<std::int64_t>(kept, packed);
     std::vector<I> packed_indices(static_cast<std::size_t>(total));
@@ -291,10 +323,57 @@ csr_matrix<V, I, O> cpu_backend::sample_selected_rows(const csr_view<V, I, O>& m
     indices.swap(packed_indices);
     values.swap(packed_values);
   }
+  std::vector<O> indptr(static_cast<std::size_t>(rows) + 1);
 #pragma omp parallel for schedule(static) num_threads(threads_)
   for (std::int64_t r = 0; r <= rows; ++r) indptr[r] = static_cast<O>(offset[r]);
   return {detail::trusted, checked_cast<I>(rows, "rows of the sampled matrix"), m.cols(), std::move(indptr),
           std::move(indices), std::move(values)};
+}
+
+template <class V, index_type I, index_type O>
+detail::visit_plan<I> cpu_backend::visiting_order(const csr_view<V, I, O>& m, std::span<const I> vertices,
+                                                  bool gathered) const {
+  detail::visit_plan<I> plan;
+  const auto rows = static_cast<std::int64_t>(vertices.size());
+  // Too few rows to share cache lines: visiting in order is as good.
+  if (!gathered || rows < 8192 || m.rows() == 0) return plan;
+  // A bucket is a range of 2^shift vertices whose rows of m span about 256 KiB,
+  // which stays in L2 while the bucket's requests are served.
+  const double row_bytes = std::max(1.0, static_cast<double>(m.nnz()) * sizeof(I) / static_cast<double>(m.rows()));
+  const int shift = std::max(0, static_cast<int>(std::log2((256.0 * 1024.0) / row_bytes)));
+  const std::int64_t buckets = (static_cast<std::int64_t>(m.rows()) >> shift) + 1;
+  const auto bucket_of = [&](I v) -> std::int64_t {
+    return (v < 0 || v >= m.rows()) ? 0 : static_cast<std::int64_t>(v) >> shift;  // bad ids: pass 1 reports them
+  };
+  plan.row = std::vector<std::int64_t>(static_cast<std::size_t>(rows));
+  plan.vertex = std::vector<I>(static_cast<std::size_t>(rows));
+  const int team = threads_;
+  std::vector<std::int64_t> count(static_cast<std::size_t>(team * buckets), 0);
+#pragma omp parallel num_threads(team)
+  {
+    const int t = omp_get_thread_num(), granted = omp_get_num_threads();
+    const std::int64_t lo = rows * t / granted, hi = rows * (t + 1) / granted;
+    std::int64_t* mine = count.data() + t * buckets;
+    for (std::int64_t r = lo; r < hi; ++r) ++mine[bucket_of(vertices[r])];
+#pragma omp barrier
+#pragma omp single
+    {
+      std::int64_t running = 0;  // bucket-major, then thread: a stable counting sort
+      for (std::int64_t b = 0; b < buckets; ++b) {
+        for (int u = 0; u < granted; ++u) {
+          const std::int64_t c = count[u * buckets + b];
+          count[u * buckets + b] = running;
+          running += c;
+        }
+      }
+    }
+    for (std::int64_t r = lo; r < hi; ++r) {
+      const std::int64_t at = mine[bucket_of(vertices[r])]++;
+      plan.row[at] = r;
+      plan.vertex[at] = vertices[r];
+    }
+  }
+  return plan;
 }
 
 template <class V, index_type I, index_type O>
@@ -498,7 +577,7 @@ block_set<V, I, O> cpu_backend::compact_blocks(const csr_view<V, I, O>& s, const
   out.indptr.resize(static_cast<std::size_t>(q.rows() + k));
   out.indices.resize(static_cast<std::size_t>(s.nnz()));
   out.values.assign(s.values().begin(), s.values().end());
-  std::vector<I> nodes_bound(static_cast<std::size_t>(bound_offset[k]));
+  auto nodes_bound = detail::uninitialized<I>(bound_offset[k]);
   std::vector<std::int64_t> node_count(static_cast<std::size_t>(k));
   detail::first_failure duplicate;
 
@@ -509,7 +588,7 @@ block_set<V, I, O> cpu_backend::compact_blocks(const csr_view<V, I, O>& s, const
     for (std::int64_t m = 0; m < k; ++m) {
       const std::int64_t r0 = q.batch_offsets[m], r1 = q.batch_offsets[m + 1];
       const std::int64_t e0 = out.edge_offsets[m], e1 = out.edge_offsets[m + 1];
-      I* nodes = nodes_bound.data() + bound_offset[m];
+      I* nodes = nodes_bound.get() + bound_offset[m];
       I n = 0;
       O* indptr = out.indptr.data() + r0 + m;
       for (std::int64_t r = r0; r <= r1; ++r) indptr[r - r0] = static_cast<O>(s.indptr()[r] - e0);
@@ -547,7 +626,7 @@ block_set<V, I, O> cpu_backend::compact_blocks(const csr_view<V, I, O>& s, const
   out.src_nodes.resize(static_cast<std::size_t>(total));
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads_)
   for (std::int64_t m = 0; m < k; ++m) {
-    std::copy_n(nodes_bound.begin() + bound_offset[m], node_count[m], out.src_nodes.begin() + out.node_offsets[m]);
+    std::copy_n(nodes_bound.get() + bound_offset[m], node_count[m], out.src_nodes.begin() + out.node_offsets[m]);
   }
   return out;
 }
