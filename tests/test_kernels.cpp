@@ -301,11 +301,11 @@ TEST_CASE_TEMPLATE("sample_rows, gather_and_sample: cpu equals reference for eve
   }
 }
 
-TEST_CASE_TEMPLATE("gather_and_sample: bulk-sized selections (rows visited by vertex range) equal the reference",
+TEST_CASE_TEMPLATE("gather_and_sample: bulk-sized selections (pipelined, many chunks) equal the reference",
                    C, MATSAMPLE_INDEX_CONFIGS) {
   using I = typename C::I;
-  // Large enough that the CPU backend groups the rows by vertex range before
-  // visiting them; repeated and scattered vertices across 16 minibatches.
+  // Many 256-row chunks, so the prefetch pipeline's ring wraps and chunk
+  // edges are crossed; repeated and scattered vertices across 16 minibatches.
   const auto g = ms::rmat<typename C::V, I, typename C::O>({.scale = 12, .edge_factor = 8, .seed = 5});
   std::vector<I> vertices(40000);
   std::mt19937_64 rng(11);

@@ -49,9 +49,12 @@ class scratch_hash_map {
     mask_ = slots_.size() - 1;
     shift_ = 64 - std::countr_zero(slots_.size());
   }
+  /// Starts loading the slot where `key` would be probed first.
+  void prefetch(K key) const noexcept { __builtin_prefetch(slots_.data() + home(key), 1, 1); }
+
   /// The slot of `key`, inserting it with `value` if absent; `fresh` says which.
   std::size_t find_or_insert(K key, Val value, bool& fresh) {
-    auto at = static_cast<std::size_t>((static_cast<std::uint64_t>(key) * 0x9E3779B97F4A7C15ULL) >> shift_);
+    auto at = home(key);
     while (true) {
       auto& slot = slots_[at];
       if (slot.key == key) {
@@ -68,6 +71,9 @@ class scratch_hash_map {
     }
   }
   Val& value(std::size_t at) { return slots_[at].value; }
+  std::size_t home(K key) const noexcept {
+    return static_cast<std::size_t>((static_cast<std::uint64_t>(key) * 0x9E3779B97F4A7C15ULL) >> shift_);
+  }
   K key(std::size_t at) const { return slots_[at].key; }
   /// Filled slots in insertion order.
   const std::vector<std::size_t>& used() const { return used_; }
@@ -84,12 +90,16 @@ class scratch_hash_map {
   int shift_ = 64;
 };
 
-/// Rows in visiting order, with their vertices; empty means stacked order.
-template <index_type I>
-struct visit_plan {
-  std::vector<std::int64_t> row;
-  std::vector<I> vertex;
-};
+/// How far ahead (in rows or entries) the gather and compaction loops
+/// prefetch. Their loads are random and independent across rows; issuing them
+/// this far ahead keeps enough misses in flight to approach the machine's
+/// random-gather rate instead of paying one memory latency per step.
+inline constexpr std::int64_t prefetch_distance = 16;
+
+template <class T>
+inline void prefetch(const T* p) noexcept {
+  __builtin_prefetch(static_cast<const void*>(p), 0, 1);
+}
 
 /// Scratch that is written before it is read: skips zero-filling.
 template <class T>
@@ -195,14 +205,6 @@ class cpu_backend {
     if (bad.failed()) detail::diagnose_row(m, bad.index(), what, bad.index());
   }
 
-  /// The order in which a gather visits the selected rows. Bulk sampling
-  /// selects the same and nearby vertices many times over (k minibatches'
-  /// frontiers overlap), so visiting rows grouped by vertex range lets those
-  /// requests share the cache lines of A instead of each missing to memory.
-  /// Outputs are placed by row, so the order never changes a result.
-  template <class V, index_type I, index_type O>
-  detail::visit_plan<I> visiting_order(const csr_view<V, I, O>& m, std::span<const I> vertices, bool gathered) const;
-
   /// Samples row source(r) of `m` for every stacked row r of q, where
   /// source(r) is q.vertices[r] when `gathered` (Q·A fused in) and r otherwise.
   template <class V, index_type I, index_type O>
@@ -218,88 +220,115 @@ csr_matrix<V, I, O> cpu_backend::sample_selected_rows(const csr_view<V, I, O>& m
                                                       const stacked_selection<I>& q, row_sampling spec,
                                                       std::uint64_t seed, std::uint64_t layer,
                                                       const char* what) const {
+  using detail::prefetch;
+  using detail::prefetch_distance;
   const std::int64_t rows = q.rows();
   const auto source = [&](std::int64_t r) -> std::int64_t { return gathered ? q.vertices[r] : r; };
   // Weights of a pattern matrix are all 1, so weighted sampling is uniform there.
   const bool weighted = spec.weighted && m.has_values();
   const bool sampling = spec.fanout >= 0 || weighted;
 
-  // Rows are visited grouped by source vertex range (see visiting_order), and
-  // every per-row quantity the second pass needs is stored in visiting order,
-  // so both passes read sequentially except for m itself.
-  const detail::visit_plan<I> plan = visiting_order(m, q.vertices, gathered);
-  const auto row_at = [&](std::int64_t i) -> std::int64_t { return plan.row.empty() ? i : plan.row[i]; };
-  const auto vertex_at = [&](std::int64_t i) -> std::int64_t { return plan.row.empty() ? source(i) : plan.vertex[i]; };
-
-  // Pass 1: each visited row's extent, and the most entries it can yield.
+  // Pass 1: each row's extent, and the most entries it can yield. The extent
+  // is kept so that pass 2 reads it sequentially instead of returning to A's
+  // offsets at random.
   auto begin = detail::uninitialized<O>(rows);
   auto degree_of = detail::uninitialized<std::int64_t>(rows);
-  auto bound = detail::uninitialized<std::int64_t>(rows);
+  std::vector<std::int64_t> bound(static_cast<std::size_t>(rows));
   detail::first_failure bad_row;
 #pragma omp parallel for schedule(dynamic, 1024) num_threads(threads_)
-  for (std::int64_t i = 0; i < rows; ++i) {
-    const std::int64_t r = row_at(i), v = vertex_at(i);
+  for (std::int64_t r = 0; r < rows; ++r) {
+    if (gathered && r + prefetch_distance < rows) {
+      const I ahead = q.vertices[r + prefetch_distance];
+      if (0 <= ahead && ahead < m.rows()) prefetch(m.indptr().data() + ahead);
+    }
+    const std::int64_t v = source(r);
     if (!detail::row_ok(m, v)) {
       bad_row.record(r);
-      bound[r] = degree_of[i] = begin[i] = 0;
+      bound[r] = degree_of[r] = begin[r] = 0;
       continue;
     }
-    begin[i] = m.row_begin(static_cast<I>(v));
-    degree_of[i] = m.degree(static_cast<I>(v));
-    bound[r] = kernels::sampled_count(degree_of[i], spec.fanout);
+    begin[r] = m.row_begin(static_cast<I>(v));
+    degree_of[r] = m.degree(static_cast<I>(v));
+    bound[r] = kernels::sampled_count(degree_of[r], spec.fanout);
   }
   if (bad_row.failed()) detail::diagnose_row(m, source(bad_row.index()), what, bad_row.index());
 
   std::vector<std::int64_t> offset(static_cast<std::size_t>(rows) + 1);
-  const std::int64_t capacity =
-      detail::exclusive_scan<std::int64_t>(std::span<const std::int64_t>(bound.get(), static_cast<std::size_t>(rows)), offset);
+  const std::int64_t capacity = detail::exclusive_scan<std::int64_t>(bound, offset);
   (void)checked_cast<O>(capacity, "entries of the sampled rows");
   std::vector<I> indices(static_cast<std::size_t>(capacity));
   std::vector<V> values(m.has_values() ? static_cast<std::size_t>(capacity) : 0);
-  std::vector<std::int64_t> kept(static_cast<std::size_t>(rows));
+  std::vector<std::int64_t> kept(bound);
 
-  // Pass 2: draw and copy. Weighted rows may keep fewer than their bound.
+  // Pass 2: draw and copy. Uniform draws need nothing from memory, so each
+  // row's positions are drawn prefetch_distance rows ahead into a ring and
+  // the entries they select are prefetched; the copy then finds them cached.
+  // Weighted rows read their whole row to build the CDF and go one by one.
   detail::first_failure bad_content;  // a bad weight or an emitted column out of range
+  const bool pipelined = sampling && !weighted;
+  const std::int64_t ring_rows = prefetch_distance + 1;
+  const std::int64_t ring_width = std::max<std::int64_t>(spec.fanout, 1);
+  constexpr std::int64_t chunk = 256;
 #pragma omp parallel num_threads(threads_)
   {
     std::vector<std::int64_t> positions;
     std::vector<double> cdf;
-#pragma omp for schedule(dynamic, 256)
-    for (std::int64_t i = 0; i < rows; ++i) {
-      const std::int64_t r = row_at(i);
-      const std::int64_t degree = degree_of[i];
-      const O b = begin[i];
-      const std::int64_t out = offset[r];
-      std::int64_t count = bound[r];
-      if (sampling && count > 0) {
-        detail::grow(positions, count);
-        philox_row_stream rng(seed, layer, q.address(r));
-        if (weighted) {
-          detail::grow(cdf, degree);
-          count = kernels::sample_weighted_positions(m.values().data() + b, degree, spec.fanout, spec.replace, rng,
-                                                     cdf.data(), positions.data());
-          if (count == kernels::bad_weight) {
-            bad_content.record(r);
-            count = 0;
-          }
-        } else {
-          count = kernels::sample_uniform_positions(degree, spec.fanout, spec.replace, rng, positions.data());
-        }
-        for (std::int64_t j = 0; j < count; ++j) {
-          const O e = b + static_cast<O>(positions[j]);
-          indices[out + j] = m.indices()[e];
-          if (!values.empty()) values[out + j] = m.values()[e];
-          if (!detail::column_ok(m, e)) bad_content.record(r);
-        }
-      } else {  // whole rows: no draws
-        for (std::int64_t j = 0; j < count; ++j) {
-          const O e = b + static_cast<O>(j);
-          indices[out + j] = m.indices()[e];
-          if (!values.empty()) values[out + j] = m.values()[e];
-          if (!detail::column_ok(m, e)) bad_content.record(r);
-        }
+    std::vector<std::int64_t> ring(static_cast<std::size_t>(pipelined ? ring_rows * ring_width : 0));
+    // Draws row r's positions into its ring slot and prefetches their entries.
+    const auto stage = [&](std::int64_t r) {
+      const std::int64_t count = bound[r];
+      if (count == degree_of[r]) {  // whole row: no draws, it is read in order
+        if (count > 0) prefetch(m.indices().data() + begin[r]);
+        return;
       }
-      kept[r] = count;
+      std::int64_t* slot = ring.data() + (r % ring_rows) * ring_width;
+      philox_row_stream rng(seed, layer, q.address(r));
+      kernels::sample_uniform_positions(degree_of[r], spec.fanout, spec.replace, rng, slot);
+      for (std::int64_t j = 0; j < count; ++j) prefetch(m.indices().data() + begin[r] + slot[j]);
+    };
+    const auto emit = [&](std::int64_t r, const std::int64_t* pos, std::int64_t count) {
+      const O b = begin[r];
+      const std::int64_t out = offset[r];
+      for (std::int64_t j = 0; j < count; ++j) {
+        const O e = b + static_cast<O>(pos == nullptr ? j : pos[j]);
+        indices[out + j] = m.indices()[e];
+        if (!values.empty()) values[out + j] = m.values()[e];
+        if (!detail::column_ok(m, e)) bad_content.record(r);
+      }
+    };
+#pragma omp for schedule(dynamic, 1)
+    for (std::int64_t c0 = 0; c0 < rows; c0 += chunk) {
+      const std::int64_t c1 = std::min(rows, c0 + chunk);
+      if (pipelined) {
+        for (std::int64_t r = c0; r < std::min(c1, c0 + prefetch_distance); ++r) stage(r);
+        for (std::int64_t r = c0; r < c1; ++r) {
+          if (r + prefetch_distance < c1) stage(r + prefetch_distance);
+          const bool whole = bound[r] == degree_of[r];
+          emit(r, whole ? nullptr : ring.data() + (r % ring_rows) * ring_width, bound[r]);
+        }
+        continue;
+      }
+      for (std::int64_t r = c0; r < c1; ++r) {
+        if (r + prefetch_distance < c1 && bound[r + prefetch_distance] > 0) {
+          prefetch(m.indices().data() + begin[r + prefetch_distance]);
+        }
+        std::int64_t count = bound[r];
+        if (!sampling || count == 0) {
+          emit(r, nullptr, count);
+          continue;
+        }
+        detail::grow(positions, count);
+        detail::grow(cdf, degree_of[r]);
+        philox_row_stream rng(seed, layer, q.address(r));
+        count = kernels::sample_weighted_positions(m.values().data() + begin[r], degree_of[r], spec.fanout,
+                                                   spec.replace, rng, cdf.data(), positions.data());
+        if (count == kernels::bad_weight) {
+          bad_content.record(r);
+          count = 0;
+        }
+        emit(r, positions.data(), count);
+        kept[r] = count;
+      }
     }
   }
   if (bad_content.failed()) {  // the same order as the reference: weights, then columns
@@ -309,7 +338,7 @@ csr_matrix<V, I, O> cpu_backend::sample_selected_rows(const csr_view<V, I, O>& m
   }
 
   // Weighted rows that ran out of positive weight leave gaps: close them.
-  if (!std::equal(kept.begin(), kept.end(), bound.get())) {
+  if (kept != bound) {
     std::vector<std::int64_t> packed(static_cast<std::size_t>(rows) + 1);
     const std::int64_t total = detail::exclusive_scan<std::int64_t>(kept, packed);
     std::vector<I> packed_indices(static_cast<std::size_t>(total));
@@ -328,52 +357,6 @@ csr_matrix<V, I, O> cpu_backend::sample_selected_rows(const csr_view<V, I, O>& m
   for (std::int64_t r = 0; r <= rows; ++r) indptr[r] = static_cast<O>(offset[r]);
   return {detail::trusted, checked_cast<I>(rows, "rows of the sampled matrix"), m.cols(), std::move(indptr),
           std::move(indices), std::move(values)};
-}
-
-template <class V, index_type I, index_type O>
-detail::visit_plan<I> cpu_backend::visiting_order(const csr_view<V, I, O>& m, std::span<const I> vertices,
-                                                  bool gathered) const {
-  detail::visit_plan<I> plan;
-  const auto rows = static_cast<std::int64_t>(vertices.size());
-  // Too few rows to share cache lines: visiting in order is as good.
-  if (!gathered || rows < 8192 || m.rows() == 0) return plan;
-  // A bucket is a range of 2^shift vertices whose rows of m span about 256 KiB,
-  // which stays in L2 while the bucket's requests are served.
-  const double row_bytes = std::max(1.0, static_cast<double>(m.nnz()) * sizeof(I) / static_cast<double>(m.rows()));
-  const int shift = std::max(0, static_cast<int>(std::log2((256.0 * 1024.0) / row_bytes)));
-  const std::int64_t buckets = (static_cast<std::int64_t>(m.rows()) >> shift) + 1;
-  const auto bucket_of = [&](I v) -> std::int64_t {
-    return (v < 0 || v >= m.rows()) ? 0 : static_cast<std::int64_t>(v) >> shift;  // bad ids: pass 1 reports them
-  };
-  plan.row = std::vector<std::int64_t>(static_cast<std::size_t>(rows));
-  plan.vertex = std::vector<I>(static_cast<std::size_t>(rows));
-  const int team = threads_;
-  std::vector<std::int64_t> count(static_cast<std::size_t>(team * buckets), 0);
-#pragma omp parallel num_threads(team)
-  {
-    const int t = omp_get_thread_num(), granted = omp_get_num_threads();
-    const std::int64_t lo = rows * t / granted, hi = rows * (t + 1) / granted;
-    std::int64_t* mine = count.data() + t * buckets;
-    for (std::int64_t r = lo; r < hi; ++r) ++mine[bucket_of(vertices[r])];
-#pragma omp barrier
-#pragma omp single
-    {
-      std::int64_t running = 0;  // bucket-major, then thread: a stable counting sort
-      for (std::int64_t b = 0; b < buckets; ++b) {
-        for (int u = 0; u < granted; ++u) {
-          const std::int64_t c = count[u * buckets + b];
-          count[u * buckets + b] = running;
-          running += c;
-        }
-      }
-    }
-    for (std::int64_t r = lo; r < hi; ++r) {
-      const std::int64_t at = mine[bucket_of(vertices[r])]++;
-      plan.row[at] = r;
-      plan.vertex[at] = vertices[r];
-    }
-  }
-  return plan;
 }
 
 template <class V, index_type I, index_type O>
@@ -603,6 +586,7 @@ block_set<V, I, O> cpu_backend::compact_blocks(const csr_view<V, I, O>& s, const
       }
       for (std::int64_t e = e0; e < e1; ++e) {
         const I c = s.indices()[e];
+        if (deduplicate && e + detail::prefetch_distance < e1) local.prefetch(s.indices()[e + detail::prefetch_distance]);
         if (deduplicate) {
           const auto slot = local.find_or_insert(c, n, fresh);
           if (fresh) nodes[n++] = c;
