@@ -15,6 +15,7 @@
 
 #include "matsample/core/error.hpp"
 #include "matsample/core/index.hpp"
+#include "matsample/core/parallel.hpp"
 
 namespace matsample {
 
@@ -74,28 +75,51 @@ class csr_view {
   static constexpr O zero_[1] = {0};
 };
 
+namespace detail {
+/// Throws the csr_error for row r if it is malformed; returns otherwise.
+template <class V, index_type I, index_type O>
+void check_csr_row(const csr_view<V, I, O>& m, I r) {
+  const auto indptr = m.indptr();
+  if (indptr[r + 1] < indptr[r]) {
+    throw csr_error(detail::concat("csr: offsets decrease at row ", r, " (indptr[", r, "] = ", indptr[r],
+                                   " > indptr[", r + 1, "] = ", indptr[r + 1], ")"));
+  }
+  if (indptr[r + 1] > m.nnz()) {
+    throw csr_error(detail::concat("csr: indptr[", r + 1, "] = ", indptr[r + 1], " exceeds nnz = ", m.nnz(),
+                                   " (offsets must be monotone)"));
+  }
+  for (O e = indptr[r]; e < indptr[r + 1]; ++e) {
+    const I c = m.indices()[e];
+    if (c < 0 || c >= m.cols()) {
+      throw csr_error(detail::concat("csr: column ", c, " out of range [0, ", m.cols(), ") in row ", r,
+                                     " (entry ", e, ")"));
+    }
+  }
+}
+}  // namespace detail
+
 /// Full O(nnz) check: offsets start at 0, never decrease and end at nnz; every
-/// column lies in [0, cols). Throws csr_error naming the first bad row.
+/// column lies in [0, cols). Parallel; throws csr_error naming the first bad
+/// row, the same for any thread count.
 template <class V, index_type I, index_type O>
 void validate(const csr_view<V, I, O>& m) {
   const auto indptr = m.indptr();
-  for (I r = 0; r < m.rows(); ++r) {
-    if (indptr[r + 1] < indptr[r]) {
-      throw csr_error(detail::concat("csr: offsets decrease at row ", r, " (indptr[", r, "] = ", indptr[r],
-                                     " > indptr[", r + 1, "] = ", indptr[r + 1], ")"));
-    }
-    if (indptr[r + 1] > m.nnz()) {
-      throw csr_error(detail::concat("csr: indptr[", r + 1, "] = ", indptr[r + 1], " exceeds nnz = ", m.nnz(),
-                                     " (offsets must be monotone)"));
+  detail::first_failure bad;
+#pragma omp parallel for schedule(dynamic, 4096)
+  for (std::int64_t r = 0; r < m.rows(); ++r) {
+    if (indptr[r + 1] < indptr[r] || indptr[r + 1] > m.nnz()) {
+      bad.record(r);
+      continue;
     }
     for (O e = indptr[r]; e < indptr[r + 1]; ++e) {
       const I c = m.indices()[e];
       if (c < 0 || c >= m.cols()) {
-        throw csr_error(detail::concat("csr: column ", c, " out of range [0, ", m.cols(), ") in row ", r,
-                                       " (entry ", e, ")"));
+        bad.record(r);
+        break;
       }
     }
   }
+  if (bad.failed()) detail::check_csr_row(m, static_cast<I>(bad.index()));
 }
 
 namespace detail {
