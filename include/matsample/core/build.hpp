@@ -46,6 +46,11 @@ csr_matrix<V, I, O> csr_from_coo_pieces(std::int64_t rows, std::int64_t cols, st
   if (options.symmetrize && rows != cols) {
     throw argument_error(detail::concat("csr_from_coo: cannot symmetrize a ", rows, " x ", cols, " matrix"));
   }
+  // Row offsets alone need 8 bytes a row: refuse what no machine can hold
+  // with an error the caller can catch as matsample::error.
+  if (static_cast<std::uint64_t>(rows) >= (std::uint64_t{1} << 48)) {
+    throw index_overflow_error(detail::concat("csr_from_coo: ", rows, " rows cannot be allocated"));
+  }
   const auto n_pieces = static_cast<std::int64_t>(pieces.size());
   std::vector<std::int64_t> first_entry(pieces.size() + 1, 0);
   bool weighted = false;

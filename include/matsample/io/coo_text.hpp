@@ -62,8 +62,10 @@ coo_chunks<V, I> read_coo_lines(const text_file& file, std::size_t begin, coo_li
         failure = {at, detail::concat(role, " id ", id, " out of range (", bound, format.one_based ? " ids, 1-based)" : " ids, 0-based)")};
         return false;
       }
-      if (!std::in_range<I>(id - base)) {
-        failure = {at, detail::concat(role, " id ", id, " does not fit a ", sizeof(I) * 8, "-bit index")};
+      // The vertex count (largest id + 1) must fit the index type too.
+      if (id - base >= std::numeric_limits<I>::max()) {
+        failure = {at, detail::concat(role, " id ", id, " does not fit a ", sizeof(I) * 8,
+                                      "-bit index (with the vertex count it implies)")};
         return false;
       }
       return true;
@@ -77,9 +79,9 @@ coo_chunks<V, I> read_coo_lines(const text_file& file, std::size_t begin, coo_li
       const std::size_t c_at = (fields.next(), fields.offset());
       if (!fields.read(col, "target id", failure) || !check_id(col, format.cols, "target", c_at)) return false;
       if (format.weighted) {
-        double w = 0;
+        V w{};  // parsed straight into V: one correct rounding
         if (!fields.read(w, "weight", failure)) return false;
-        vals.push_back(static_cast<V>(w));
+        vals.push_back(w);
       }
       if (!fields.at_end()) {
         failure = {fields.offset(), detail::concat("expected ", format.weighted ? 3 : 2, " columns per ", format.what,

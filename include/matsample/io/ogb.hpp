@@ -73,6 +73,17 @@ std::vector<T> read_column(const std::filesystem::path& path, std::int64_t bound
                    field_reader fields(line, at);
                    fields.next();
                    if (allow_nan && line.substr(fields.offset() - at, 3) == "nan") {
+                     field_reader rest(line.substr(fields.offset() - at + 3), fields.offset() + 3);
+                     const auto after = line.substr(fields.offset() - at + 3);
+                     if (!after.empty() && after.front() != ',' && after.front() != ' ' && after.front() != '\t' &&
+                         after.front() != '\r') {
+                       failure = {fields.offset(), detail::concat("malformed ", what, " '", line.substr(fields.offset() - at), "'")};
+                       return false;
+                     }
+                     if (!rest.at_end()) {
+                       failure = {rest.offset(), detail::concat("expected one ", what, " per line")};
+                       return false;
+                     }
                      parts[c].push_back(T{-1});
                      return true;
                    }
@@ -169,10 +180,12 @@ graph_data<V, I, O> read_ogb(const std::filesystem::path& dir, const ogb_options
 
   graph_data<V, I, O> data;
   {
-    const io::text_file edges(io::require_csv(raw, "edge"));
+    const auto listed = io::find_csv(raw, "num-edge-list");
+    const std::int64_t expected = listed ? io::read_single_count(*listed) : -1;
+    // A graph without edges has an empty edge file; num-edge-list must say so.
+    const io::text_file edges(io::require_csv(raw, "edge"), expected == 0);
     const auto coo = io::read_coo_lines<V, I>(edges, 0, {false, false, n, n, "edge"});
-    if (auto listed = io::find_csv(raw, "num-edge-list")) {
-      const std::int64_t expected = io::read_single_count(*listed);
+    if (listed) {
       if (expected != coo.entries) {
         edges.fail(edges.text().size(), detail::concat(coo.entries, " edge lines but ", listed->filename().string(),
                                                        " says ", expected));

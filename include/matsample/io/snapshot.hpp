@@ -188,7 +188,7 @@ class snapshot {
     const std::uint64_t table_end = sf::header_bytes + std::uint64_t{h.section_count} * sf::entry_bytes;
     if (h.section_count > 4096 || table_end > file.size()) corrupt("section table outside the file");
     std::vector<sf::entry> table(h.section_count);
-    std::memcpy(table.data(), file.data() + sf::header_bytes, table.size() * sf::entry_bytes);
+    if (!table.empty()) std::memcpy(table.data(), file.data() + sf::header_bytes, table.size() * sf::entry_bytes);
     if (h.table_checksum != XXH3_64bits(table.data(), table.size() * sf::entry_bytes)) corrupt("section table checksum mismatch");
     for (const auto& e : table) {
       const std::string name(e.name.data(), strnlen(e.name.data(), sf::name_bytes));
@@ -200,9 +200,13 @@ class snapshot {
       }
       sections_.push_back({name, file.substr(e.offset, e.bytes)});
     }
-    if (h.num_vertices > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max() / 8) ||
-        h.num_edges > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max() / 8)) {
-      corrupt("implausible sizes");
+    // Every stored element takes at least 4 bytes of the file, which bounds
+    // the counts (and keeps every size computed from them far from overflow).
+    const std::uint64_t max_elements = file.size() / 4;
+    if (h.num_vertices + 1 > max_elements || h.num_edges > max_elements ||
+        (h.feature_dim > 0 && h.feature_dim > max_elements / std::max<std::uint64_t>(h.num_vertices, 1))) {
+      corrupt(detail::concat("sizes (", h.num_vertices, " vertices, ", h.num_edges, " edges, feature dimension ",
+                             h.feature_dim, ") cannot fit in ", file.size(), " bytes"));
     }
     const auto n = static_cast<std::int64_t>(h.num_vertices), m = static_cast<std::int64_t>(h.num_edges);
     const I rows = checked_cast<I>(n, "snapshot vertex count");
@@ -261,8 +265,9 @@ class snapshot {
   }
   template <class T>
   std::span<const T> typed(const section& s, std::int64_t count) const {
-    if (s.bytes.size() != static_cast<std::size_t>(count) * sizeof(T)) {
-      corrupt(detail::concat("section '", s.name, "' has ", s.bytes.size(), " bytes, expected ", count * static_cast<std::int64_t>(sizeof(T))));
+    const auto expected = static_cast<std::uint64_t>(count) * sizeof(T);  // counts are bounded by the file size
+    if (count < 0 || s.bytes.size() != expected) {
+      corrupt(detail::concat("section '", s.name, "' has ", s.bytes.size(), " bytes, expected ", expected));
     }
     return {reinterpret_cast<const T*>(s.bytes.data()), static_cast<std::size_t>(count)};
   }

@@ -84,13 +84,15 @@ class mapped_file {
 /// The text of an input file: mapped when plain, inflated when it ends in .gz.
 class text_file {
  public:
-  explicit text_file(const std::filesystem::path& path) : name_(path.string()) {
+  /// An empty file is an error unless `allow_empty` (a format that can
+  /// legitimately have no records says so).
+  explicit text_file(const std::filesystem::path& path, bool allow_empty = false) : name_(path.string()) {
     if (path.extension() == ".gz") {
       inflate_gzip(mapped_file(path).bytes());
     } else {
       map_ = mapped_file(path);
     }
-    if (text().empty()) throw format_error(detail::concat(name_, ":1: empty file"));
+    if (text().empty() && !allow_empty) throw format_error(detail::concat(name_, ":1: empty file"));
   }
   [[nodiscard]] std::string_view text() const noexcept {
     return inflated_.empty() ? map_.bytes() : std::string_view(inflated_);

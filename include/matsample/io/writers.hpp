@@ -167,6 +167,7 @@ void write_ogb(const std::filesystem::path& dir, const graph_data_view<V, I, O>&
   if (!data.splits.empty()) {
     std::filesystem::create_directories(dir / "split" / split_name);
     for (const auto& [name, ids] : data.splits) {
+      if (ids.empty()) continue;  // an empty split is an absent file (readers reject empty files)
       io::text_sink out(dir / "split" / split_name / (name + ".csv.gz"));
       for (const I v : ids) out << v << '\n';
       out.close();
