@@ -80,6 +80,9 @@ namespace detail {
 template <class V, index_type I, index_type O>
 void check_csr_row(const csr_view<V, I, O>& m, I r) {
   const auto indptr = m.indptr();
+  if (indptr[r] < 0) {
+    throw csr_error(detail::concat("csr: indptr[", r, "] = ", indptr[r], " is negative (offsets must be monotone from 0)"));
+  }
   if (indptr[r + 1] < indptr[r]) {
     throw csr_error(detail::concat("csr: offsets decrease at row ", r, " (indptr[", r, "] = ", indptr[r],
                                    " > indptr[", r + 1, "] = ", indptr[r + 1], ")"));
@@ -107,7 +110,9 @@ void validate(const csr_view<V, I, O>& m) {
   detail::first_failure bad;
 #pragma omp parallel for schedule(dynamic, 4096)
   for (std::int64_t r = 0; r < m.rows(); ++r) {
-    if (indptr[r + 1] < indptr[r] || indptr[r + 1] > m.nnz()) {
+    // Each row is checked on its own, so its start must be bounded here too
+    // (a serial scan would have stopped at the earlier row that set it).
+    if (indptr[r] < 0 || indptr[r + 1] < indptr[r] || indptr[r + 1] > m.nnz()) {
       bad.record(r);
       continue;
     }
