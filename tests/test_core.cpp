@@ -14,27 +14,14 @@
 #include <vector>
 
 #include "matsample/matsample.hpp"
+#include "support.hpp"
 
-namespace ms = matsample;
-using i32 = std::int32_t;
-using i64 = std::int64_t;
 
 namespace {
 
-template <class T>
-std::span<const T> sp(const std::vector<T>& v) {
-  return std::span<const T>(v);
-}
+using test::with_threads;
 
-/// Runs f with `threads` OpenMP threads as the default, then restores it.
-template <class F>
-auto with_threads(int threads, F f) {
-  const int before = omp_get_max_threads();
-  omp_set_num_threads(threads);
-  auto out = f();
-  omp_set_num_threads(before);
-  return out;
-}
+
 
 template <class M>
 bool rows_strictly_sorted(const M& m) {

@@ -17,10 +17,15 @@
 #include <vector>
 
 #include "matsample/matsample.hpp"
+#include "support.hpp"
 
 // ---- the largest single allocation, to show that overflow throws before it ----
 
 namespace {
+
+using test::ref;
+using test::cpu1;
+using test::cpu2;
 std::atomic<std::size_t> largest_request{0};
 }  // namespace
 
@@ -36,20 +41,10 @@ std::atomic<std::size_t> largest_request{0};
 [[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
 [[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
-namespace ms = matsample;
-using i32 = std::int32_t;
-using i64 = std::int64_t;
 
 namespace {
 
-template <class T>
-std::span<const T> sp(const std::vector<T>& v) {
-  return std::span<const T>(v);
-}
 
-const ms::reference_backend ref;
-const ms::cpu_backend cpu1{1};
-const ms::cpu_backend cpu2{2};
 
 /// The type of what f throws (or "no error"), and its message.
 struct outcome {

@@ -14,43 +14,16 @@
 #include <vector>
 
 #include "matsample/matsample.hpp"
+#include "support.hpp"
 
-namespace ms = matsample;
-using i32 = std::int32_t;
-using i64 = std::int64_t;
 
 namespace {
 
-/// Runs f with `threads` OpenMP threads, then restores the previous default.
-template <class F>
-auto with_threads(int threads, F f) {
-  const int before = omp_get_max_threads();
-  omp_set_num_threads(threads);
-  auto out = f();
-  omp_set_num_threads(before);
-  return out;
-}
+using test::with_threads;
+using test::symmetric;
+using test::self_loops;
 
-template <class V, class I, class O>
-bool symmetric(const ms::csr_matrix<V, I, O>& m) {
-  for (I r = 0; r < m.rows(); ++r) {
-    for (O e = m.indptr()[r]; e < m.indptr()[r + 1]; ++e) {
-      const I c = m.indices()[e];
-      const auto b = m.indices().begin() + m.indptr()[c], end = m.indices().begin() + m.indptr()[c + 1];
-      if (!std::binary_search(b, end, r)) return false;
-    }
-  }
-  return true;
-}
 
-template <class V, class I, class O>
-i64 self_loops(const ms::csr_matrix<V, I, O>& m) {
-  i64 loops = 0;
-  for (I r = 0; r < m.rows(); ++r) {
-    for (O e = m.indptr()[r]; e < m.indptr()[r + 1]; ++e) loops += m.indices()[e] == r;
-  }
-  return loops;
-}
 
 /// Every row strictly increasing: sorted and without repeated entries.
 template <class V, class I, class O>

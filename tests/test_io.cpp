@@ -34,14 +34,15 @@
 
 #include "matsample/io.hpp"
 #include "matsample/matsample.hpp"
+#include "support.hpp"
 
-namespace ms = matsample;
 namespace fs = std::filesystem;
 namespace sf = matsample::snapshot_format;
-using i32 = std::int32_t;
-using i64 = std::int64_t;
 
 namespace {
+
+using test::symmetric;
+using test::self_loops;
 
 template <class V_, class I_, class O_>
 struct types {
@@ -264,26 +265,6 @@ ms::csr_matrix<V, I, O> leading_block(const ms::csr_matrix<V, I, O>& m, I n) {
   return {n, n, std::move(indptr), m.indices(), m.values()};
 }
 
-template <class V, class I, class O>
-bool symmetric(const ms::csr_matrix<V, I, O>& m) {
-  for (I r = 0; r < m.rows(); ++r) {
-    for (O e = m.indptr()[r]; e < m.indptr()[r + 1]; ++e) {
-      const I c = m.indices()[e];
-      const auto b = m.indices().begin() + m.indptr()[c], end = m.indices().begin() + m.indptr()[c + 1];
-      if (!std::binary_search(b, end, r)) return false;
-    }
-  }
-  return true;
-}
-
-template <class V, class I, class O>
-i64 self_loops(const ms::csr_matrix<V, I, O>& m) {
-  i64 loops = 0;
-  for (I r = 0; r < m.rows(); ++r) {
-    for (O e = m.indptr()[r]; e < m.indptr()[r + 1]; ++e) loops += m.indices()[e] == r;
-  }
-  return loops;
-}
 
 template <class T, class U>
 bool same_elements(std::span<const T> a, std::span<const U> b) {

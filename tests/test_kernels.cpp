@@ -19,12 +19,14 @@
 #include <vector>
 
 #include "matsample/matsample.hpp"
+#include "support.hpp"
 
-namespace ms = matsample;
-using i32 = std::int32_t;
-using i64 = std::int64_t;
 
 namespace {
+
+using test::ref;
+using test::cpu1;
+using test::cpu2;
 
 template <class V_, class I_, class O_>
 struct cfg {
@@ -40,14 +42,7 @@ using f_i32_o64 = cfg<float, i32, i64>;
 template <class C>
 using mat = ms::csr_matrix<typename C::V, typename C::I, typename C::O>;
 
-template <class T>
-std::span<const T> sp(const std::vector<T>& v) {
-  return std::span<const T>(v);
-}
 
-const ms::reference_backend ref;
-const ms::cpu_backend cpu1{1};
-const ms::cpu_backend cpu2{2};
 
 enum class weights { none, positive, with_zeros };
 
