@@ -44,12 +44,7 @@ namespace {
 using test::symmetric;
 using test::self_loops;
 
-template <class V_, class I_, class O_>
-struct types {
-  using V = V_;
-  using I = I_;
-  using O = O_;
-};
+using test::types;
 using f32_i32_i64 = types<float, i32, i64>;
 using f64_i64_i64 = types<double, i64, i64>;
 using f32_i32_i32 = types<float, i32, i32>;

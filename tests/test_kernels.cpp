@@ -28,12 +28,8 @@ using test::ref;
 using test::cpu1;
 using test::cpu2;
 
-template <class V_, class I_, class O_>
-struct cfg {
-  using V = V_;
-  using I = I_;
-  using O = O_;
-};
+template <class V, class I, class O>
+using cfg = test::types<V, I, O>;
 using d_i32_o32 = cfg<double, i32, i32>;
 using d_i32_o64 = cfg<double, i32, i64>;
 using d_i64_o64 = cfg<double, i64, i64>;
