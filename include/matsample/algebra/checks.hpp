@@ -10,6 +10,7 @@
 #include <span>
 #include <string_view>
 
+#include "matsample/algebra/row_sampling.hpp"
 #include "matsample/core/csr.hpp"
 #include "matsample/core/error.hpp"
 
@@ -62,14 +63,11 @@ void check_row(const csr_view<V, I, O>& a, std::int64_t v, std::string_view what
   if (!row_ok(a, v)) diagnose_row(a, v, what, position);
 }
 
-/// A weight ITS cannot use: negative, NaN or infinite.
-inline bool bad_weight_value(double w) noexcept { return !(w >= 0.0 && w <= 1.7976931348623157e308); }
-
 template <class V, index_type I, index_type O>
 bool row_has_bad_weight(const csr_view<V, I, O>& a, std::int64_t v) noexcept {
   if (!a.has_values()) return false;
   for (O e = a.row_begin(static_cast<I>(v)); e < a.row_end(static_cast<I>(v)); ++e) {
-    if (bad_weight_value(static_cast<double>(a.values()[e]))) return true;
+    if (!kernels::usable_weight(static_cast<double>(a.values()[e]))) return true;
   }
   return false;
 }

@@ -78,6 +78,9 @@ MATSAMPLE_HD inline std::int64_t sample_uniform_positions(std::int64_t degree, s
   return count;
 }
 
+/// A weight ITS can use: finite and non-negative (NaN fails both tests).
+MATSAMPLE_HD inline bool usable_weight(double w) { return w >= 0.0 && w <= 1.7976931348623157e308; }
+
 /// Outcome of weighted sampling for rows that carry a bad weight.
 inline constexpr std::int64_t bad_weight = -1;
 
@@ -122,7 +125,7 @@ MATSAMPLE_HD std::int64_t sample_weighted_positions(const W* weights, std::int64
   double total = 0.0;
   for (std::int64_t i = 0; i < degree; ++i) {
     const double w = static_cast<double>(weights[i]);
-    if (!(w >= 0.0 && w <= 1.7976931348623157e308)) return bad_weight;
+    if (!usable_weight(w)) return bad_weight;
     total += w;
     cdf[i] = total;
   }

@@ -12,7 +12,6 @@
 #include <cmath>
 #include <memory>
 #include <cstdint>
-#include <cstring>
 #include <span>
 #include <type_traits>
 #include <vector>
