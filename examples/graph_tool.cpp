@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 namespace {
@@ -66,6 +67,21 @@ graph_data load(const std::filesystem::path& input, const input_options& o) {
   return data;
 }
 
+/// The process's peak resident set in MB (Linux), or -1 where unknown.
+double peak_resident_mb() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stod(line.substr(6)) / 1e3;
+  }
+  return -1;
+}
+
+double bytes_mb(const graph_data& data) {
+  const auto& g = data.graph;
+  const auto bytes = [](const auto& array) { return static_cast<double>(array.size() * sizeof(array[0])); };
+  return (bytes(g.indptr()) + bytes(g.indices()) + bytes(g.values()) + bytes(data.features)) / 1e6;
+}
+
 void print_stats(const graph_data& data) {
   const auto& g = data.graph;
   std::int64_t min_degree = g.rows() > 0 ? g.nnz() : 0, max_degree = 0, self_loops = 0, isolated = 0;
@@ -116,8 +132,9 @@ int main(int argc, char** argv) {
   try {
     const auto t0 = std::chrono::steady_clock::now();
     const graph_data data = load(input, o);
-    std::printf("loaded %s in %.3f s\n", input.c_str(),
-                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    std::printf("loaded %s in %.3f s; peak resident %.0f MB, graph and features %.0f MB\n", input.c_str(),
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), peak_resident_mb(),
+                bytes_mb(data));
     print_stats(data);
     if (!output.empty()) {
       matsample::write_snapshot(output, data.view());

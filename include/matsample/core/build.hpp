@@ -36,21 +36,137 @@ struct coo_span {
   std::span<const V> values;
 };
 
+namespace detail {
+
+/// Builds CSR in two passes over the same entries, so that no coordinate
+/// copy is ever held: count(r, c) for every entry, allocate(), place(r, c, v)
+/// for every entry again, finish(). Both passes may run concurrently and in
+/// any order (counts and cursors are atomic), because finish() sorts each row
+/// by (column, value): the result is the same for any thread count. Readers
+/// feed it straight from the parsed text; csr_from_coo_pieces from arrays.
+template <class V, index_type I, index_type O>
+class csr_assembly {
+ public:
+  csr_assembly(std::int64_t rows, std::int64_t cols, bool weighted, build_options options)
+      : options_(options), weighted_(weighted) {
+    if (rows < 0 || cols < 0) throw argument_error(concat("csr_from_coo: negative shape ", rows, " x ", cols));
+    rows_ = checked_cast<I>(rows, "rows");
+    cols_ = checked_cast<I>(cols, "columns");
+    if (options.symmetrize && rows != cols) {
+      throw argument_error(concat("csr_from_coo: cannot symmetrize a ", rows, " x ", cols, " matrix"));
+    }
+    // Row offsets alone need 8 bytes a row: refuse what no machine can hold
+    // with an error the caller can catch as matsample::error.
+    if (static_cast<std::uint64_t>(rows) >= (std::uint64_t{1} << 48)) {
+      throw index_overflow_error(concat("csr_from_coo: ", rows, " rows cannot be allocated"));
+    }
+    count_.assign(static_cast<std::size_t>(rows), 0);
+  }
+
+  /// First pass: entry (r, c), ids already checked against the shape.
+  void count(I r, I c) noexcept {
+    if (!kept(r, c)) return;
+    std::atomic_ref<std::int64_t>(count_[r]).fetch_add(1, std::memory_order_relaxed);
+    if (mirrored(r, c)) std::atomic_ref<std::int64_t>(count_[c]).fetch_add(1, std::memory_order_relaxed);
+  }
+
+  /// Between the passes: sizes the arrays from the counts.
+  void allocate() {
+    offset_.resize(count_.size() + 1);
+    const std::int64_t nnz = exclusive_scan<std::int64_t>(count_, offset_);
+    (void)checked_cast<O>(nnz, "entries of the built matrix");
+    indices_.resize(static_cast<std::size_t>(nnz));
+    values_.resize(weighted_ ? static_cast<std::size_t>(nnz) : 0);
+    std::copy(offset_.begin(), offset_.end() - 1, count_.begin());  // the counts become cursors
+  }
+
+  /// Second pass: the same entries again, each once.
+  void place(I r, I c, V v) noexcept {
+    if (!kept(r, c)) return;
+    put(r, c, v);
+    if (mirrored(r, c)) put(c, r, v);
+  }
+
+  /// Sorts each row (ties by value, so the order is fixed), merges duplicates
+  /// when asked, and packs the rows.
+  csr_matrix<V, I, O> finish() && {
+    std::vector<std::int64_t>& kept_in_row = count_;  // the cursors are no longer needed
+    const std::int64_t rows = rows_;
+#pragma omp parallel
+    {
+      std::vector<std::pair<I, V>> row;
+#pragma omp for schedule(dynamic, 256)
+      for (std::int64_t r = 0; r < rows; ++r) kept_in_row[r] = sort_row(r, row);
+    }
+    std::vector<std::int64_t> packed(static_cast<std::size_t>(rows) + 1);
+    const std::int64_t total = exclusive_scan<std::int64_t>(kept_in_row, packed);
+    if (total != offset_.back()) {  // duplicates were merged: close the gaps in place, rows only move left
+      for (std::int64_t r = 0; r < rows; ++r) {
+        std::copy_n(indices_.begin() + offset_[r], kept_in_row[r], indices_.begin() + packed[r]);
+        if (weighted_) std::copy_n(values_.begin() + offset_[r], kept_in_row[r], values_.begin() + packed[r]);
+      }
+      indices_.resize(static_cast<std::size_t>(total));
+      indices_.shrink_to_fit();
+      values_.resize(weighted_ ? static_cast<std::size_t>(total) : 0);
+      values_.shrink_to_fit();
+    }
+    std::vector<O> indptr(packed.size());
+    for (std::size_t r = 0; r < packed.size(); ++r) indptr[r] = static_cast<O>(packed[r]);
+    return {trusted, rows_, cols_, std::move(indptr), std::move(indices_), std::move(values_)};
+  }
+
+ private:
+  [[nodiscard]] bool kept(I r, I c) const noexcept { return !(options_.drop_self_loops && r == c); }
+  [[nodiscard]] bool mirrored(I r, I c) const noexcept { return options_.symmetrize && r != c; }
+
+  void put(I r, I c, V v) noexcept {
+    const auto at = std::atomic_ref<std::int64_t>(count_[r]).fetch_add(1, std::memory_order_relaxed);
+    indices_[at] = c;
+    if (weighted_) values_[at] = v;
+  }
+
+  /// Sorts row r in place and merges its duplicates; returns its new length.
+  std::int64_t sort_row(std::int64_t r, std::vector<std::pair<I, V>>& scratch) {
+    const auto b = offset_[r], e = offset_[r + 1];
+    std::int64_t out = b;
+    if (!weighted_) {
+      std::sort(indices_.begin() + b, indices_.begin() + e);
+      for (auto i = b; i < e; ++i) {
+        if (options_.merge_duplicates && out > b && indices_[out - 1] == indices_[i]) continue;
+        indices_[out++] = indices_[i];
+      }
+      return out - b;
+    }
+    scratch.clear();
+    for (auto i = b; i < e; ++i) scratch.emplace_back(indices_[i], values_[i]);
+    std::sort(scratch.begin(), scratch.end());
+    for (const auto& [c, v] : scratch) {
+      if (options_.merge_duplicates && out > b && indices_[out - 1] == c) {
+        values_[out - 1] += v;
+        continue;
+      }
+      indices_[out] = c;
+      values_[out++] = v;
+    }
+    return out - b;
+  }
+
+  build_options options_;
+  bool weighted_;
+  I rows_ = 0, cols_ = 0;
+  std::vector<std::int64_t> count_;   ///< per-row counts, then cursors, then kept lengths
+  std::vector<std::int64_t> offset_;  ///< row starts before duplicates are merged
+  std::vector<I> indices_;
+  std::vector<V> values_;
+};
+
+}  // namespace detail
+
 /// CSR of a rows x cols matrix from the entries of all `pieces`, in order.
 /// Ids out of range throw out_of_range_error naming the entry.
 template <class V, index_type I, index_type O>
 csr_matrix<V, I, O> csr_from_coo_pieces(std::int64_t rows, std::int64_t cols, std::span<const coo_span<V, I>> pieces,
                                         build_options options = {}) {
-  if (rows < 0 || cols < 0) throw argument_error(detail::concat("csr_from_coo: negative shape ", rows, " x ", cols));
-  const I n_rows = checked_cast<I>(rows, "rows"), n_cols = checked_cast<I>(cols, "columns");
-  if (options.symmetrize && rows != cols) {
-    throw argument_error(detail::concat("csr_from_coo: cannot symmetrize a ", rows, " x ", cols, " matrix"));
-  }
-  // Row offsets alone need 8 bytes a row: refuse what no machine can hold
-  // with an error the caller can catch as matsample::error.
-  if (static_cast<std::uint64_t>(rows) >= (std::uint64_t{1} << 48)) {
-    throw index_overflow_error(detail::concat("csr_from_coo: ", rows, " rows cannot be allocated"));
-  }
   const auto n_pieces = static_cast<std::int64_t>(pieces.size());
   std::vector<std::int64_t> first_entry(pieces.size() + 1, 0);
   bool weighted = false;
@@ -68,12 +184,13 @@ csr_matrix<V, I, O> csr_from_coo_pieces(std::int64_t rows, std::int64_t cols, st
       throw argument_error("csr_from_coo: some pieces carry values and others do not");
     }
   }
+  detail::csr_assembly<V, I, O> assembly(rows, cols, weighted, options);
   detail::first_failure bad;
 #pragma omp parallel for schedule(dynamic, 1)
   for (std::int64_t p = 0; p < n_pieces; ++p) {
     const auto& piece = pieces[p];
     for (std::size_t e = 0; e < piece.rows.size(); ++e) {
-      if (piece.rows[e] < 0 || piece.rows[e] >= n_rows || piece.cols[e] < 0 || piece.cols[e] >= n_cols) {
+      if (piece.rows[e] < 0 || piece.rows[e] >= rows || piece.cols[e] < 0 || piece.cols[e] >= cols) {
         bad.record(first_entry[p] + static_cast<std::int64_t>(e));
         break;
       }
@@ -86,89 +203,19 @@ csr_matrix<V, I, O> csr_from_coo_pieces(std::int64_t rows, std::int64_t cols, st
     throw out_of_range_error(detail::concat("edge ", e, " (", pieces[p].rows[local], ", ", pieces[p].cols[local],
                                             ") lies outside the ", rows, " x ", cols, " matrix"));
   }
-  const auto keep = [&](I r, I c) { return !(options.drop_self_loops && r == c); };
-  const auto mirrored = [&](I r, I c) { return options.symmetrize && r != c; };
-
-  std::vector<std::int64_t> count(static_cast<std::size_t>(rows), 0);
+#pragma omp parallel for schedule(dynamic, 1)
+  for (std::int64_t p = 0; p < n_pieces; ++p) {
+    for (std::size_t e = 0; e < pieces[p].rows.size(); ++e) assembly.count(pieces[p].rows[e], pieces[p].cols[e]);
+  }
+  assembly.allocate();
 #pragma omp parallel for schedule(dynamic, 1)
   for (std::int64_t p = 0; p < n_pieces; ++p) {
     const auto& piece = pieces[p];
     for (std::size_t e = 0; e < piece.rows.size(); ++e) {
-      const I r = piece.rows[e], c = piece.cols[e];
-      if (!keep(r, c)) continue;
-      std::atomic_ref<std::int64_t>(count[r]).fetch_add(1, std::memory_order_relaxed);
-      if (mirrored(r, c)) std::atomic_ref<std::int64_t>(count[c]).fetch_add(1, std::memory_order_relaxed);
+      assembly.place(piece.rows[e], piece.cols[e], weighted ? piece.values[e] : V{1});
     }
   }
-  std::vector<std::int64_t> offset(static_cast<std::size_t>(rows) + 1);
-  const std::int64_t nnz = detail::exclusive_scan<std::int64_t>(count, offset);
-  (void)checked_cast<O>(nnz, "entries of the built matrix");
-  std::vector<I> indices(static_cast<std::size_t>(nnz));
-  std::vector<V> vals(weighted ? static_cast<std::size_t>(nnz) : 0);
-  std::vector<std::int64_t>& cursor = count;  // reused: the counts are no longer needed
-  std::copy(offset.begin(), offset.end() - 1, cursor.begin());
-#pragma omp parallel for schedule(dynamic, 1)
-  for (std::int64_t p = 0; p < n_pieces; ++p) {
-    const auto& piece = pieces[p];
-    const auto place = [&](I r, I c, std::size_t e) {
-      const auto at = std::atomic_ref<std::int64_t>(cursor[r]).fetch_add(1, std::memory_order_relaxed);
-      indices[at] = c;
-      if (weighted) vals[at] = piece.values[e];
-    };
-    for (std::size_t e = 0; e < piece.rows.size(); ++e) {
-      const I r = piece.rows[e], c = piece.cols[e];
-      if (!keep(r, c)) continue;
-      place(r, c, e);
-      if (mirrored(r, c)) place(c, r, e);
-    }
-  }
-
-  // Sort each row (ties by value, so the order is fixed) and merge duplicates.
-  std::vector<std::int64_t>& kept = cursor;  // reused again
-#pragma omp parallel
-  {
-    std::vector<std::pair<I, V>> row;
-#pragma omp for schedule(dynamic, 256)
-    for (std::int64_t r = 0; r < rows; ++r) {
-      const auto b = offset[r], e = offset[r + 1];
-      std::int64_t out = b;
-      if (vals.empty()) {
-        std::sort(indices.begin() + b, indices.begin() + e);
-        for (auto i = b; i < e; ++i) {
-          if (options.merge_duplicates && out > b && indices[out - 1] == indices[i]) continue;
-          indices[out++] = indices[i];
-        }
-      } else {
-        row.clear();
-        for (auto i = b; i < e; ++i) row.emplace_back(indices[i], vals[i]);
-        std::sort(row.begin(), row.end());
-        for (const auto& [c, v] : row) {
-          if (options.merge_duplicates && out > b && indices[out - 1] == c) {
-            vals[out - 1] += v;
-            continue;
-          }
-          indices[out] = c;
-          vals[out++] = v;
-        }
-      }
-      kept[r] = out - b;
-    }
-  }
-  std::vector<std::int64_t> packed(static_cast<std::size_t>(rows) + 1);
-  const std::int64_t total = detail::exclusive_scan<std::int64_t>(kept, packed);
-  if (total != nnz) {  // duplicates were merged: close the gaps in place, rows only move left
-    for (std::int64_t r = 0; r < rows; ++r) {
-      std::copy_n(indices.begin() + offset[r], kept[r], indices.begin() + packed[r]);
-      if (!vals.empty()) std::copy_n(vals.begin() + offset[r], kept[r], vals.begin() + packed[r]);
-    }
-    indices.resize(static_cast<std::size_t>(total));
-    indices.shrink_to_fit();
-    vals.resize(vals.empty() ? 0 : static_cast<std::size_t>(total));
-    vals.shrink_to_fit();
-  }
-  std::vector<O> indptr(packed.size());
-  for (std::size_t r = 0; r < packed.size(); ++r) indptr[r] = static_cast<O>(packed[r]);
-  return {detail::trusted, n_rows, n_cols, std::move(indptr), std::move(indices), std::move(vals)};
+  return std::move(assembly).finish();
 }
 
 /// CSR of a rows x cols matrix from entries (row_ids[e], col_ids[e], values[e]).

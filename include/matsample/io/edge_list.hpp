@@ -22,12 +22,11 @@ struct edge_list_options {
 template <class V, index_type I, index_type O>
 csr_matrix<V, I, O> read_edge_list(const std::filesystem::path& path, const edge_list_options& options = {}) {
   const io::text_file file(path);
-  const auto coo = io::read_coo_lines<V, I>(
-      file, 0, {options.one_based, options.weighted, options.num_vertices, options.num_vertices, "edge"});
-  if (coo.entries == 0) file.fail(file.text().size(), "no edges (only comments or blank lines)");
-  const std::int64_t n = options.num_vertices >= 0 ? options.num_vertices : std::max(coo.max_row, coo.max_col) + 1;
-  const auto pieces = coo.pieces();
-  return csr_from_coo_pieces<V, I, O>(n, n, std::span<const coo_span<V, I>>(pieces), options.build);
+  return io::read_coo_matrix<V, I, O>(
+      file, 0, {options.one_based, options.weighted, options.num_vertices, options.num_vertices, "edge"},
+      options.build, [&](const io::coo_scan& scan) {
+        if (scan.entries == 0) file.fail(file.text().size(), "no edges (only comments or blank lines)");
+      });
 }
 
 }  // namespace matsample

@@ -57,13 +57,13 @@ csr_matrix<V, I, O> read_matrix_market(const std::filesystem::path& path, build_
   if (rows < 0 || cols < 0 || declared < 0) file.fail(at, "negative size");
   if (symmetric && rows != cols) file.fail(at, "a symmetric matrix must be square");
 
-  const auto coo = io::read_coo_lines<V, I>(file, line_end(at) + 1, {true, !pattern, rows, cols, "entry"});
-  if (coo.entries != declared) {
-    file.fail(text.size(), detail::concat("the size line declares ", declared, " entries but the file has ", coo.entries));
-  }
   build.symmetrize = build.symmetrize || symmetric;
-  const auto pieces = coo.pieces();
-  return csr_from_coo_pieces<V, I, O>(rows, cols, std::span<const coo_span<V, I>>(pieces), build);
+  return io::read_coo_matrix<V, I, O>(file, line_end(at) + 1, {true, !pattern, rows, cols, "entry"}, build,
+                                      [&](const io::coo_scan& scan) {
+    if (scan.entries != declared) {
+      file.fail(text.size(), detail::concat("the size line declares ", declared, " entries but the file has ", scan.entries));
+    }
+  });
 }
 
 }  // namespace matsample

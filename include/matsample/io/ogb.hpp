@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <numeric>
 #include <optional>
 #include <span>
 #include <string>
@@ -124,45 +125,50 @@ inline std::int64_t read_feature_rows(const std::filesystem::path& path, std::in
     }
     if (dim == 0) file.fail(0, "empty feature row");
   }
-  std::vector<std::vector<float>> parts;
-  parse_chunks(file, 0, [&](std::size_t chunks) { parts.resize(chunks); },
-               [&](std::string_view chunk, std::size_t offset, std::size_t c, parse_failure& failure) {
-                 auto& part = parts[c];
-                 part.reserve(chunk.size() / 2);
-                 for_each_line(chunk, offset, [&](std::string_view line, std::size_t at) {
-                   if (line.empty() || line == "\r") return true;
-                   field_reader fields(line, at);
-                   std::int64_t count = 0;
-                   float x = 0;
-                   while (!fields.at_end()) {
-                     if (!fields.read(x, "feature", failure)) return false;
-                     if (!std::isfinite(x)) {
-                       failure = {at, "non-finite feature value"};
-                       return false;
-                     }
-                     part.push_back(x);
-                     ++count;
-                   }
-                   if (count != dim) {
-                     failure = {at, detail::concat("feature row has ", count, " values, expected ", dim,
-                                                   " (the length of the first row)")};
-                     return false;
-                   }
+  // Rows are counted per chunk first, so that every chunk parses straight
+  // into its place in `out`: the features are held once, never twice.
+  const auto is_row = [](std::string_view line) { return !line.empty() && line != "\r"; };
+  std::vector<std::int64_t> first_row;
+  parse_chunks(file, 0, [&](std::size_t chunks) { first_row.assign(chunks + 1, 0); },
+               [&](std::string_view chunk, std::size_t offset, std::size_t c, parse_failure&) {
+                 for_each_line(chunk, offset, [&](std::string_view line, std::size_t) {
+                   first_row[c + 1] += is_row(line) ? 1 : 0;
                    return true;
                  });
                });
-  std::size_t total = 0;
-  for (const auto& p : parts) total += p.size();
-  out.clear();
-  out.reserve(total);
-  for (auto& p : parts) {
-    out.insert(out.end(), p.begin(), p.end());
-    std::vector<float>().swap(p);
-  }
-  const auto rows = static_cast<std::int64_t>(total) / dim;
+  std::partial_sum(first_row.begin(), first_row.end(), first_row.begin());
+  const std::int64_t rows = first_row.back();
   if (rows != expected_rows) {
     file.fail(text.size(), detail::concat(rows, " feature rows for ", expected_rows, " vertices"));
   }
+  out.assign(static_cast<std::size_t>(checked_mul(rows, dim, "feature values")), 0.0F);
+  parse_chunks(file, 0, [&](std::size_t chunks) {
+    if (chunks + 1 != first_row.size()) throw error("read_feature_rows: the text was cut differently on the second pass");
+  }, [&](std::string_view chunk, std::size_t offset, std::size_t c, parse_failure& failure) {
+    float* next = out.data() + first_row[c] * dim;
+    for_each_line(chunk, offset, [&](std::string_view line, std::size_t at) {
+      if (!is_row(line)) return true;
+      field_reader fields(line, at);
+      std::int64_t count = 0;
+      float x = 0;
+      while (!fields.at_end()) {
+        if (!fields.read(x, "feature", failure)) return false;
+        if (!std::isfinite(x)) {
+          failure = {at, "non-finite feature value"};
+          return false;
+        }
+        if (count < dim) next[count] = x;
+        ++count;
+      }
+      if (count != dim) {
+        failure = {at, detail::concat("feature row has ", count, " values, expected ", dim,
+                                      " (the length of the first row)")};
+        return false;
+      }
+      next += dim;
+      return true;
+    });
+  });
   return rows;
 }
 
@@ -184,17 +190,14 @@ graph_data<V, I, O> read_ogb(const std::filesystem::path& dir, const ogb_options
     const std::int64_t expected = listed ? io::read_single_count(*listed) : -1;
     // A graph without edges has an empty edge file; num-edge-list must say so.
     const io::text_file edges(io::require_csv(raw, "edge"), expected == 0);
-    const auto coo = io::read_coo_lines<V, I>(edges, 0, {false, false, n, n, "edge"});
-    if (listed) {
-      if (expected != coo.entries) {
-        edges.fail(edges.text().size(), detail::concat(coo.entries, " edge lines but ", listed->filename().string(),
-                                                       " says ", expected));
-      }
-    }
-    const auto pieces = coo.pieces();
-    data.graph = csr_from_coo_pieces<V, I, O>(
-        n, n, std::span<const coo_span<V, I>>(pieces),
-        {options.add_inverse_edges, options.drop_self_loops, options.merge_duplicates});
+    data.graph = io::read_coo_matrix<V, I, O>(
+        edges, 0, {false, false, n, n, "edge"},
+        {options.add_inverse_edges, options.drop_self_loops, options.merge_duplicates}, [&](const io::coo_scan& scan) {
+          if (listed && expected != scan.entries) {
+            edges.fail(edges.text().size(), detail::concat(scan.entries, " edge lines but ", listed->filename().string(),
+                                                           " says ", expected));
+          }
+        });
   }
   if (auto feat = io::find_csv(raw, "node-feat"); feat && options.read_features) {
     io::read_feature_rows(*feat, n, data.feature_dim, data.features);

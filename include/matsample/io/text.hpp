@@ -68,6 +68,16 @@ class mapped_file {
   [[nodiscard]] std::string_view bytes() const noexcept { return {data_, size_}; }
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
 
+  /// Drops the whole pages inside bytes [begin, end) from this process's
+  /// resident set once they have been read. They stay in the page cache, so
+  /// a later pass faults them back in cheaply; meanwhile a multi-gigabyte
+  /// input does not count against the loader's peak memory.
+  void release(std::size_t begin, std::size_t end) const noexcept {
+    const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+    const std::size_t first = (begin + page - 1) / page * page, last = std::min(end, size_) / page * page;
+    if (data_ != nullptr && first < last) ::madvise(const_cast<char*>(data_) + first, last - first, MADV_DONTNEED);
+  }
+
  private:
   std::string path_;
   const char* data_ = nullptr;
@@ -99,6 +109,10 @@ class text_file {
   }
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
   [[noreturn]] void fail(std::size_t at, std::string_view what) const { fail_at(name_, text(), at, what); }
+  /// Text bytes [begin, end) have been parsed (see mapped_file::release).
+  void release(std::size_t begin, std::size_t end) const noexcept {
+    if (inflated_.empty()) map_.release(begin, end);
+  }
 
  private:
   void inflate_gzip(std::string_view gz) {
@@ -174,13 +188,15 @@ template <class Prepare, class Parse>
 void parse_chunks(const text_file& file, std::size_t begin, Prepare&& prepare, Parse&& parse) {
   const std::string_view text = file.text().substr(std::min(begin, file.text().size()));
   const int threads = text.size() < (1u << 20) ? 1 : omp_get_max_threads();
-  const auto cuts = line_aligned_chunks(text, static_cast<std::size_t>(threads) * 8);
+  // Chunks of at most ~32 MB keep the mapped pages resident at any moment small.
+  const auto cuts = line_aligned_chunks(text, std::max<std::size_t>(static_cast<std::size_t>(threads) * 8, text.size() >> 25));
   const std::size_t chunks = cuts.size() - 1;
   prepare(chunks);
   std::vector<parse_failure> failures(chunks);
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
   for (std::size_t c = 0; c < chunks; ++c) {
     parse(text.substr(cuts[c], cuts[c + 1] - cuts[c]), begin + cuts[c], c, failures[c]);
+    file.release(begin + cuts[c], begin + cuts[c + 1]);
   }
   for (const auto& f : failures) {
     if (!f.what.empty()) file.fail(f.at, f.what);
