@@ -15,5 +15,6 @@
 #include "matsample/sampling/batches.hpp"
 #include "matsample/sampling/blocks.hpp"
 #include "matsample/sampling/nodewise.hpp"
+#include "matsample/sampling/layerwise.hpp"
 #include "matsample/gen/csbm.hpp"
 #include "matsample/gen/rmat.hpp"

@@ -13,6 +13,7 @@
 #include "matsample/algebra/row_sampling.hpp"
 #include "matsample/core/csr.hpp"
 #include "matsample/core/error.hpp"
+#include "matsample/core/index.hpp"
 
 namespace matsample::detail {
 
@@ -114,6 +115,20 @@ void check_column_blocks(const csr_view<V, I, O>& m, std::span<const std::int64_
       if (j > column_blocks[b] && columns[j] <= columns[j - 1]) {
         throw argument_error(concat("select_columns: columns of block ", b, " must be strictly ascending"));
       }
+    }
+  }
+}
+
+/// Arguments of relabel_columns: one new id in [0, new_cols) per column of M.
+template <class V, index_type I, index_type O>
+void check_relabelling(const csr_view<V, I, O>& m, std::span<const I> new_ids, std::int64_t new_cols) {
+  if (static_cast<std::int64_t>(new_ids.size()) != m.cols()) {
+    throw argument_error(concat("relabel_columns: ", new_ids.size(), " new ids for ", m.cols(), " columns"));
+  }
+  (void)checked_cast<I>(new_cols, "columns of the relabelled matrix");
+  for (std::size_t j = 0; j < new_ids.size(); ++j) {
+    if (new_ids[j] < 0 || new_ids[j] >= new_cols) {
+      throw out_of_range_error(concat("relabel_columns: column ", j, " maps to ", new_ids[j], ", outside [0, ", new_cols, ")"));
     }
   }
 }

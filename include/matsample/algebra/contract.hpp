@@ -42,6 +42,7 @@ struct add_value {
 /// - gather_rows(A, rows)                    P = Q·A for one-hot Q
 /// - spgemm(A, B)                            general C = A·B, sorted rows
 /// - select_columns(M, row_blocks, cols, col_blocks)   M·C, block-diagonal C
+/// - relabel_columns(M, new_ids, new_cols)   M·Π for the 0/1 matrix Π(j, new_ids[j]) = 1
 /// - apply(M, f)                             values f(row, col, value)
 /// - row_reduce(M, init, f)                  per-row left fold of values
 /// - sample_rows(P, Q, spec, seed, layer)    row-wise ITS
@@ -55,6 +56,7 @@ concept kernel_set = requires(const B& b, backend_view_t<B, double, std::int32_t
   b.gather_rows(m, ids);
   b.spgemm(m, m);
   b.select_columns(m, offsets, ids, offsets);
+  b.relabel_columns(m, ids, std::int64_t{0});
   b.apply(m, detail::keep_value{});
   b.row_reduce(m, 0.0, detail::add_value{});
   b.sample_rows(m, q, spec, seed, seed);

@@ -78,6 +78,10 @@ MATSAMPLE_HD inline std::int64_t sample_uniform_positions(std::int64_t degree, s
   return count;
 }
 
+/// Plain ITS redraws per step of weighted sampling without replacement
+/// before the exact pass over the remaining entries (part of the draw numbering).
+inline constexpr std::int64_t weighted_retries = 8;
+
 /// A weight ITS can use: finite and non-negative (NaN fails both tests).
 MATSAMPLE_HD inline bool usable_weight(double w) { return w >= 0.0 && w <= 1.7976931348623157e308; }
 
@@ -113,11 +117,15 @@ MATSAMPLE_HD inline std::int64_t its_pick(const double* cdf, std::int64_t n, dou
 /// run out before `fanout` keeps fewer entries. A row with no more than
 /// `fanout` entries keeps them all, as in the uniform case.
 ///   with replacement:    draw i -> ITS(u_i)
-///   without replacement: step i draws ITS(u_{2i}); when that entry is already
-///                        taken, it draws u_{2i+1} over the remaining entries
-///                        only. P(pick j) = w_j/W + (S/W) * w_j/(W-S) = w_j/(W-S),
-///                        exactly successive sampling, in at most one extra
-///                        pass per step and never an unbounded rejection loop.
+///   without replacement: step i draws ITS(u_{i(R+1)+t}) for t = 0, 1, ..., R-1
+///                        (R = weighted_retries) until the entry is not yet
+///                        taken; after R misses it draws u_{i(R+1)+R} over the
+///                        remaining entries only, in one pass. Either way entry
+///                        j is picked with probability w_j/(W-S) (S: weight
+///                        already taken), which is exactly successive sampling;
+///                        the retries keep the O(degree) pass rare when the
+///                        taken weight is small, and there is never an
+///                        unbounded rejection loop.
 template <class W>
 MATSAMPLE_HD std::int64_t sample_weighted_positions(const W* weights, std::int64_t degree, std::int64_t fanout,
                                                     bool replace, philox_row_stream& rng, double* cdf,
@@ -141,8 +149,12 @@ MATSAMPLE_HD std::int64_t sample_weighted_positions(const W* weights, std::int64
   }
   std::int64_t taken = 0;
   for (std::int64_t i = 0; i < count; ++i) {
-    const std::int64_t first_try = its_pick(cdf, degree, rng.uniform(2 * i) * total);
-    if (insert_sorted_unique(out, taken, first_try)) {
+    const std::uint64_t first_draw = static_cast<std::uint64_t>(i) * (weighted_retries + 1);
+    bool placed = false;
+    for (std::int64_t t = 0; t < weighted_retries && !placed; ++t) {
+      placed = insert_sorted_unique(out, taken, its_pick(cdf, degree, rng.uniform(first_draw + t) * total));
+    }
+    if (placed) {
       ++taken;
       continue;
     }
@@ -152,7 +164,7 @@ MATSAMPLE_HD std::int64_t sample_weighted_positions(const W* weights, std::int64
       remaining += static_cast<double>(weights[p]);
     }
     if (!(remaining > 0.0)) break;
-    const double x = rng.uniform(2 * i + 1) * remaining;
+    const double x = rng.uniform(first_draw + weighted_retries) * remaining;
     double running = 0.0;
     std::int64_t pick = -1;
     for (std::int64_t p = 0, t = 0; p < degree; ++p) {

@@ -83,4 +83,26 @@ class epoch_batches {
   std::uint64_t epoch_;
 };
 
+/// Seeds must be vertices of the graph; throws out_of_range_error naming the first bad one.
+template <class View, index_type I>
+void validate_seeds(const View& a, const batch_list<I>& batches) {
+  if (batches.offsets.empty() || batches.offsets.front() != 0 ||
+      batches.offsets.back() != static_cast<std::int64_t>(batches.seeds.size())) {
+    throw argument_error(detail::concat("batches: offsets must run from 0 to the seed count ", batches.seeds.size()));
+  }
+  for (std::size_t i = 0; i < batches.seeds.size(); ++i) {
+    if (batches.seeds[i] < 0 || batches.seeds[i] >= a.rows()) {
+      throw out_of_range_error(detail::concat("seed vertex ", batches.seeds[i], " at position ", i,
+                                              " is outside the graph's [0, ", a.rows(), ")"));
+    }
+  }
+}
+
+template <class View>
+void require_square(const View& a, const char* who) {
+  if (a.rows() != a.cols()) {
+    throw argument_error(detail::concat(who, ": the adjacency matrix must be square, got ", a.rows(), " x ", a.cols()));
+  }
+}
+
 }  // namespace matsample

@@ -155,6 +155,18 @@ class cpu_backend {
   csr_matrix<V, I, O> select_columns(const csr_view<V, I, O>& m, std::span<const std::int64_t> row_blocks,
                                      std::span<const I> columns, std::span<const std::int64_t> column_blocks) const;
 
+  template <class V, index_type I, index_type O>
+  csr_matrix<V, I, O> relabel_columns(const csr_view<V, I, O>& m, std::span<const I> new_ids,
+                                      std::int64_t new_cols) const {
+    detail::check_relabelling(m, new_ids, new_cols);
+    check_all_rows(m, "relabel_columns");
+    std::vector<I> indices(static_cast<std::size_t>(m.nnz()));
+#pragma omp parallel for schedule(static) num_threads(threads_)
+    for (std::int64_t e = 0; e < static_cast<std::int64_t>(m.nnz()); ++e) indices[e] = new_ids[m.indices()[e]];
+    return {detail::trusted, m.rows(), static_cast<I>(new_cols), std::vector<O>(m.indptr().begin(), m.indptr().end()),
+            std::move(indices), std::vector<V>(m.values().begin(), m.values().end())};
+  }
+
   template <class V, index_type I, index_type O, class F>
   auto apply(const csr_view<V, I, O>& m, F f) const {
     using R = std::invoke_result_t<F&, I, I, V>;

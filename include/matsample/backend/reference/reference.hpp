@@ -107,6 +107,20 @@ struct reference_backend {
             std::move(indices), std::move(values)};
   }
 
+  /// M·Π where Π maps column j to column new_ids[j]: entries keep their
+  /// row, order and value (layer-wise sampling uses it to turn positions in
+  /// the sampled column lists back into vertex ids).
+  template <class V, index_type I, index_type O>
+  csr_matrix<V, I, O> relabel_columns(const csr_view<V, I, O>& m, std::span<const I> new_ids,
+                                      std::int64_t new_cols) const {
+    detail::check_relabelling(m, new_ids, new_cols);
+    for (I r = 0; r < m.rows(); ++r) detail::diagnose_row(m, r, "relabel_columns", r);
+    std::vector<I> indices;
+    for (O e = 0; e < m.nnz(); ++e) indices.push_back(new_ids[m.indices()[e]]);
+    return {detail::trusted, m.rows(), static_cast<I>(new_cols), std::vector<O>(m.indptr().begin(), m.indptr().end()),
+            std::move(indices), std::vector<V>(m.values().begin(), m.values().end())};
+  }
+
   /// New values f(row, column, value) on the same pattern.
   template <class V, index_type I, index_type O, class F>
   auto apply(const csr_view<V, I, O>& m, F f) const {
@@ -278,13 +292,18 @@ struct reference_backend {
       return out;
     }
     std::set<std::int64_t> taken;
+    const std::int64_t retries = kernels::weighted_retries;
     for (std::int64_t i = 0; i < count; ++i) {
-      const std::int64_t first_try = pick(rng.uniform(2 * i) * total);
-      if (taken.insert(first_try).second) continue;
+      const auto first_draw = static_cast<std::uint64_t>(i * (retries + 1));
+      bool placed = false;
+      for (std::int64_t t = 0; t < retries && !placed; ++t) {
+        placed = taken.insert(pick(rng.uniform(first_draw + static_cast<std::uint64_t>(t)) * total)).second;
+      }
+      if (placed) continue;
       double remaining = 0;
       for (std::int64_t j = 0; j < degree; ++j) if (!taken.contains(j)) remaining += w[j];
       if (remaining <= 0) break;
-      const double x = rng.uniform(2 * i + 1) * remaining;
+      const double x = rng.uniform(first_draw + static_cast<std::uint64_t>(retries)) * remaining;
       double running = 0;
       std::int64_t choice = -1;
       for (std::int64_t j = 0; j < degree; ++j) {
