@@ -8,6 +8,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cmath>
 #include <memory>
@@ -109,6 +110,29 @@ std::unique_ptr<T[]> uninitialized(std::int64_t n) {
 template <class T>
 void grow(std::vector<T>& v, std::int64_t n) {
   if (static_cast<std::int64_t>(v.size()) < n) v.resize(static_cast<std::size_t>(n));
+}
+
+/// Sorts (column, value) pairs by column; columns are distinct and in
+/// [0, n_cols). Long rows (LADIES products have thousands of entries) take an
+/// LSD radix sort with 11-bit digits: two or three counting passes whose
+/// counters stay in L1, several times faster than comparison sorting there.
+template <class I, class V>
+void sort_by_column(std::vector<std::pair<I, V>>& items, std::vector<std::pair<I, V>>& scratch, std::int64_t n_cols) {
+  constexpr int digit_bits = 11;
+  constexpr std::size_t radix = std::size_t{1} << digit_bits;
+  if (items.size() < 1024) {
+    std::sort(items.begin(), items.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+    return;
+  }
+  const int key_bits = static_cast<int>(std::bit_width(static_cast<std::uint64_t>(std::max<std::int64_t>(n_cols - 1, 1))));
+  scratch.resize(items.size());
+  for (int shift = 0; shift < key_bits; shift += digit_bits) {
+    std::array<std::size_t, radix + 1> start{};
+    for (const auto& item : items) ++start[((static_cast<std::uint64_t>(item.first) >> shift) & (radix - 1)) + 1];
+    for (std::size_t d = 0; d < radix; ++d) start[d + 1] += start[d];
+    for (const auto& item : items) scratch[start[(static_cast<std::uint64_t>(item.first) >> shift) & (radix - 1)]++] = item;
+    items.swap(scratch);
+  }
 }
 
 }  // namespace detail
@@ -420,7 +444,7 @@ csr_matrix<V, I, O> cpu_backend::spgemm(const csr_view<V, I, O>& a, const csr_vi
     std::vector<V> dense;              // dense accumulator, allocated on first dense row
     std::vector<std::int64_t> marker;  // row that last wrote each dense column
     std::vector<I> touched;
-    std::vector<std::pair<I, V>> pairs;
+    std::vector<std::pair<I, V>> pairs, sort_scratch;
 #pragma omp for schedule(dynamic, 1)
     for (std::int64_t c = 0; c < chunks; ++c) {
       auto& cols = chunk_cols[c];
@@ -471,7 +495,7 @@ csr_matrix<V, I, O> cpu_backend::spgemm(const csr_view<V, I, O>& a, const csr_vi
           }
           pairs.clear();
           for (const auto slot : hashed.used()) pairs.emplace_back(hashed.key(slot), hashed.value(slot));
-          std::sort(pairs.begin(), pairs.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+          detail::sort_by_column(pairs, sort_scratch, n_cols);
           for (const auto& [j, v] : pairs) {
             cols.push_back(j);
             vals.push_back(v);
