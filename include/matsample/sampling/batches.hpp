@@ -30,6 +30,19 @@ struct batch_list {
     return seeds.subspan(static_cast<std::size_t>(offsets[m]), static_cast<std::size_t>(offsets[m + 1] - offsets[m]));
   }
 
+  /// Minibatches [begin, end) as their own list; they keep their global
+  /// numbers (first_batch moves), so they sample exactly as they would here.
+  [[nodiscard]] batch_list slice(std::int64_t begin, std::int64_t end) const {
+    if (begin < 0 || end < begin || end > size()) {
+      throw argument_error(detail::concat("batch_list::slice: [", begin, ", ", end, ") of ", size(), " minibatches"));
+    }
+    batch_list out{seeds.subspan(static_cast<std::size_t>(offsets[begin]),
+                                 static_cast<std::size_t>(offsets[end] - offsets[begin])),
+                   {}, epoch, first_batch + static_cast<std::uint64_t>(begin)};
+    for (auto m = begin; m <= end; ++m) out.offsets.push_back(offsets[m] - offsets[begin]);
+    return out;
+  }
+
   /// Cuts `seeds` into batches of `batch_size` (the last may be smaller).
   static batch_list uniform(std::span<const I> seeds, std::int64_t batch_size, std::uint64_t epoch = 0,
                             std::uint64_t first_batch = 0) {

@@ -1,0 +1,81 @@
+#pragma once
+// The process grid, in the spirit of CombBLAS's CommGrid. p ranks form
+//   2D:   pr x pc, rank = row * pc + col, for sparse SUMMA;
+//   1.5D: (p / c) x c, rank = block * c + replica, for the replicated
+//         algorithm of CAGNET: the c ranks of a fiber hold the same block.
+// Row, column and fiber communicators are split once and freed with the grid.
+
+#include <mpi.h>
+
+#include <utility>
+
+#include "matsample/backend/mpi/communicator.hpp"
+
+namespace matsample::mpi {
+
+class process_grid {
+ public:
+  /// pr x pc ranks of `world` (all of them); throws argument_error when
+  /// pr * pc is not the number of ranks.
+  static process_grid two_d(MPI_Comm world, int pr, int pc) { return {world, pr, pc, 1}; }
+  /// p / c blocks, each held by c ranks; c must divide p.
+  static process_grid one_and_half_d(MPI_Comm world, int c) {
+    int p = 0;
+    check(MPI_Comm_size(world, &p), "MPI_Comm_size");
+    if (c < 1 || p % c != 0) {
+      throw argument_error(detail::concat("process grid: replication factor ", c, " does not divide ", p, " ranks"));
+    }
+    return {world, p / c, c, c};
+  }
+
+  process_grid(process_grid&& o) noexcept { *this = std::move(o); }
+  process_grid& operator=(process_grid&& o) noexcept {
+    std::swap(world_, o.world_);
+    std::swap(row_comm_, o.row_comm_);
+    std::swap(col_comm_, o.col_comm_);
+    std::swap(rows_, o.rows_);
+    std::swap(cols_, o.cols_);
+    std::swap(replication_, o.replication_);
+    std::swap(rank_, o.rank_);
+    return *this;
+  }
+  process_grid(const process_grid&) = delete;
+  process_grid& operator=(const process_grid&) = delete;
+  ~process_grid() {
+    if (row_comm_ != MPI_COMM_NULL) MPI_Comm_free(&row_comm_);
+    if (col_comm_ != MPI_COMM_NULL) MPI_Comm_free(&col_comm_);
+  }
+
+  [[nodiscard]] MPI_Comm world() const noexcept { return world_; }
+  [[nodiscard]] int rank() const noexcept { return rank_; }
+  [[nodiscard]] int size() const noexcept { return rows_ * cols_; }
+  [[nodiscard]] int rows() const noexcept { return rows_; }
+  [[nodiscard]] int cols() const noexcept { return cols_; }
+  [[nodiscard]] int my_row() const noexcept { return rank_ / cols_; }
+  [[nodiscard]] int my_col() const noexcept { return rank_ % cols_; }
+  /// Ranks of my grid row; in 1.5D, the fiber of c ranks holding my block.
+  [[nodiscard]] MPI_Comm row_comm() const noexcept { return row_comm_; }
+  /// Ranks of my grid column; in 1.5D, one rank per block, all with my replica index.
+  [[nodiscard]] MPI_Comm col_comm() const noexcept { return col_comm_; }
+  /// 1.5D: the c ranks that hold the same block of A.
+  [[nodiscard]] MPI_Comm fiber_comm() const noexcept { return row_comm_; }
+  [[nodiscard]] int replication() const noexcept { return replication_; }
+
+ private:
+  process_grid() = default;
+  process_grid(MPI_Comm world, int pr, int pc, int replication) : world_(world), rows_(pr), cols_(pc), replication_(replication) {
+    int p = 0;
+    check(MPI_Comm_size(world, &p), "MPI_Comm_size");
+    check(MPI_Comm_rank(world, &rank_), "MPI_Comm_rank");
+    if (pr < 1 || pc < 1 || static_cast<long long>(pr) * pc != p) {
+      throw argument_error(detail::concat("process grid: ", pr, " x ", pc, " does not match the ", p, " ranks"));
+    }
+    check(MPI_Comm_split(world, my_row(), my_col(), &row_comm_), "MPI_Comm_split(row)");
+    check(MPI_Comm_split(world, my_col(), my_row(), &col_comm_), "MPI_Comm_split(column)");
+  }
+
+  MPI_Comm world_ = MPI_COMM_NULL, row_comm_ = MPI_COMM_NULL, col_comm_ = MPI_COMM_NULL;
+  int rows_ = 1, cols_ = 1, replication_ = 1, rank_ = 0;
+};
+
+}  // namespace matsample::mpi

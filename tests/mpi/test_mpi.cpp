@@ -1,0 +1,206 @@
+// Tests of the distributed part, run by ctest under mpirun with 1, 2, 4 and 9
+// ranks (--oversubscribe). Every rank runs every test case; the cases are
+// collective, so they use CHECK (which continues) rather than REQUIRE, so a
+// failing rank still enters the collectives the others are waiting in.
+#define DOCTEST_CONFIG_IMPLEMENT
+#include <doctest/doctest.h>
+
+#include <matsample/mpi.hpp>
+
+#include <cstdint>
+#include <numeric>
+#include <string>
+#include <vector>
+
+namespace ms = matsample;
+namespace mpi = matsample::mpi;
+
+namespace {
+
+int world_rank() {
+  int r = 0;
+  MPI_Comm_rank(MPI_COMM_WORLD, &r);
+  return r;
+}
+int world_size() {
+  int p = 0;
+  MPI_Comm_size(MPI_COMM_WORLD, &p);
+  return p;
+}
+
+/// The exception message of f, or "" when it throws nothing (or another type).
+template <class E, class F>
+std::string message_of(F&& f) {
+  try {
+    f();
+  } catch (const E& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST_CASE("process grid: every 2D shape and replication factor that fits, and the communicators") {
+  const int p = world_size(), me = world_rank();
+  for (int pr = 1; pr <= p; ++pr) {
+    if (p % pr != 0) continue;
+    const int pc = p / pr;
+    const auto grid = mpi::process_grid::two_d(MPI_COMM_WORLD, pr, pc);
+    CHECK(grid.size() == p);
+    CHECK(grid.my_row() == me / pc);
+    CHECK(grid.my_col() == me % pc);
+    int row_size = 0, col_size = 0, row_rank = 0, col_rank = 0;
+    MPI_Comm_size(grid.row_comm(), &row_size);
+    MPI_Comm_size(grid.col_comm(), &col_size);
+    MPI_Comm_rank(grid.row_comm(), &row_rank);
+    MPI_Comm_rank(grid.col_comm(), &col_rank);
+    CHECK(row_size == pc);
+    CHECK(col_size == pr);
+    CHECK(row_rank == grid.my_col());
+    CHECK(col_rank == grid.my_row());
+    // The row communicator really joins my row: the sum of world ranks in it.
+    int sum = 0;
+    MPI_Allreduce(&me, &sum, 1, MPI_INT, MPI_SUM, grid.row_comm());
+    int expected = 0;
+    for (int c = 0; c < pc; ++c) expected += grid.my_row() * pc + c;
+    CHECK(sum == expected);
+  }
+  for (int c = 1; c <= p; ++c) {
+    if (p % c != 0) continue;
+    const auto grid = mpi::process_grid::one_and_half_d(MPI_COMM_WORLD, c);
+    CHECK(grid.replication() == c);
+    CHECK(grid.rows() == p / c);
+    int fiber = 0;
+    MPI_Comm_size(grid.fiber_comm(), &fiber);
+    CHECK(fiber == c);
+  }
+}
+
+TEST_CASE("process grid: shapes that do not fit are rejected with a clear message") {
+  const int p = world_size();
+  CHECK(message_of<ms::argument_error>([&] { (void)mpi::process_grid::two_d(MPI_COMM_WORLD, p + 1, 1); })
+            .find("does not match the " + std::to_string(p) + " ranks") != std::string::npos);
+  CHECK(message_of<ms::argument_error>([&] { (void)mpi::process_grid::two_d(MPI_COMM_WORLD, 0, p); }) != "");
+  CHECK(message_of<ms::argument_error>([&] { (void)mpi::process_grid::one_and_half_d(MPI_COMM_WORLD, p + 1); })
+            .find("does not divide") != std::string::npos);
+  CHECK(message_of<ms::argument_error>([&] { (void)mpi::process_grid::one_and_half_d(MPI_COMM_WORLD, 0); }) != "");
+}
+
+TEST_CASE_TEMPLATE("feature fetch: rows arrive in request order, and the bytes moved match the model", I, std::int32_t,
+                   std::int64_t) {
+  const int p = world_size(), me = world_rank();
+  const std::int64_t n = 1000, dim = 5;
+  const mpi::block_partition vertices{n, p};
+  // Feature of vertex v, column d: a value that names both.
+  const auto feature = [](std::int64_t v, std::int64_t d) { return static_cast<float>(v * 10 + d); };
+  std::vector<float> local;
+  for (auto v = vertices.begin(me); v < vertices.end(me); ++v) {
+    for (std::int64_t d = 0; d < dim; ++d) local.push_back(feature(v, d));
+  }
+  // Each rank asks for a different scattered list, with repeats.
+  std::vector<I> needed;
+  for (std::int64_t i = 0; i < 300; ++i) needed.push_back(static_cast<I>((i * 7919 + me * 104729) % n));
+  mpi::volume moved;
+  const auto rows = mpi::fetch_features<I>(MPI_COMM_WORLD, vertices, local, dim, needed, &moved);
+  CHECK(rows.size() == needed.size() * dim);
+  bool all_right = true;
+  for (std::size_t i = 0; i < needed.size(); ++i) {
+    for (std::int64_t d = 0; d < dim; ++d) all_right = all_right && rows[i * dim + d] == feature(needed[i], d);
+  }
+  CHECK(all_right);
+  // Model: ids to other owners go out, their rows come back; one count each way per peer and exchange.
+  std::int64_t remote = 0;
+  for (const I v : needed) remote += vertices.owner(v) != me;
+  std::int64_t served = 0;  // rows other ranks asked of me, from the same formula on their lists
+  for (int r = 0; r < p; ++r) {
+    if (r == me) continue;
+    for (std::int64_t i = 0; i < 300; ++i) served += vertices.owner((i * 7919 + r * 104729) % n) == me;
+  }
+  const std::int64_t counts = 2 * 8 * (p - 1);
+  CHECK(moved.bytes_sent == remote * static_cast<std::int64_t>(sizeof(I)) + served * dim * 4 + counts);
+  CHECK(moved.bytes_received == served * static_cast<std::int64_t>(sizeof(I)) + remote * dim * 4 + counts);
+
+  CHECK(message_of<ms::out_of_range_error>([&] {
+          const std::vector<I> bad{static_cast<I>(n)};
+          (void)mpi::fetch_features<I>(MPI_COMM_WORLD, vertices, local, dim, bad);
+        }).find("outside [0, 1000)") != std::string::npos);
+}
+
+TEST_CASE("block partition: owners and bounds agree for every vertex") {
+  for (const int parts : {1, 2, 3, 4, 9}) {
+    for (const std::int64_t n : {0, 1, 7, 100, 1001}) {
+      const mpi::block_partition b{n, parts};
+      bool ok = b.begin(0) == 0 && b.end(parts - 1) == n;
+      for (std::int64_t v = 0; v < n; ++v) ok = ok && b.begin(b.owner(v)) <= v && v < b.end(b.owner(v));
+      CHECK(ok);
+    }
+  }
+}
+
+TEST_CASE("replicated graph: each rank samples its balanced share, and the shares are the single-process sample") {
+  const int p = world_size(), me = world_rank();
+  const auto graph = ms::rmat<float, std::int32_t, std::int64_t>({.scale = 11, .edge_factor = 8, .seed = 5});
+  std::vector<std::int32_t> train;
+  for (std::int32_t v = 0; v < graph.rows(); ++v) {
+    if (graph.view().degree(v) > 0) train.push_back(v);
+  }
+  train.resize(std::min<std::size_t>(train.size(), 37 * 20));
+  const ms::epoch_batches<std::int32_t> epoch(train, 20, 3, 1);
+  const auto all = epoch.bulk(0, epoch.size());
+  const auto cuts = mpi::balanced_cuts(mpi::estimated_work(graph.view(), all), p);
+  const auto mine = all.slice(cuts[me], cuts[me + 1]);
+  const ms::cpu_backend cpu;
+  const ms::nodewise_options nodewise{.fanouts = {6, 4}, .seed = 11};
+  const ms::layerwise_options layerwise{.sample_sizes = {32, 32}, .seed = 11};
+  const auto whole_nodewise = ms::sample_nodewise(cpu, graph.view(), all, nodewise);
+  const auto part_nodewise = ms::sample_nodewise(cpu, graph.view(), mine, nodewise);
+  const ms::ladies_sampler ladies(cpu, graph.view());
+  const auto whole_ladies = ladies(all, layerwise), part_ladies = ladies(mine, layerwise);
+  const auto same = [&](const auto& whole, const auto& part) {
+    bool ok = part.size() == cuts[me + 1] - cuts[me];
+    for (std::int64_t m = 0; ok && m < part.size(); ++m) {
+      for (std::size_t l = 0; l < whole.layers.size(); ++l) {
+        const auto a = whole[cuts[me] + m].block(l), b = part[m].block(l);
+        ok = ok && std::ranges::equal(a.src_nodes, b.src_nodes) && std::ranges::equal(a.adjacency.indptr(), b.adjacency.indptr()) &&
+             std::ranges::equal(a.adjacency.indices(), b.adjacency.indices()) &&
+             std::ranges::equal(a.adjacency.values(), b.adjacency.values());
+      }
+    }
+    return ok;
+  };
+  CHECK(same(whole_nodewise, part_nodewise));
+  CHECK(same(whole_ladies, part_ladies));
+  // Every minibatch is sampled by exactly one rank.
+  std::int64_t count = part_nodewise.size(), total = 0;
+  MPI_Allreduce(&count, &total, 1, MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD);
+  CHECK(total == all.size());
+}
+
+TEST_CASE("balanced cuts: contiguous, covering, and within one minibatch of the even split") {
+  const std::vector<double> work{5, 1, 1, 1, 8, 1, 1, 1, 1};
+  for (const int parts : {1, 2, 3, 4, 9, 12}) {
+    const auto cuts = mpi::balanced_cuts(work, parts);
+    CHECK(cuts.size() == static_cast<std::size_t>(parts) + 1);
+    CHECK(cuts.front() == 0);
+    CHECK(cuts.back() == 9);
+    CHECK(std::is_sorted(cuts.begin(), cuts.end()));
+    const double share = 20.0 / parts;
+    for (int r = 0; r < parts; ++r) {
+      double sum = 0;
+      for (auto m = cuts[r]; m < cuts[r + 1]; ++m) sum += work[m];
+      CHECK(sum <= share + 8);  // off by at most the largest minibatch
+    }
+  }
+  CHECK(message_of<ms::argument_error>([] { (void)mpi::balanced_cuts(std::vector<double>{1.0}, 0); }) != "");
+}
+
+int main(int argc, char** argv) {
+  MPI_Init(&argc, &argv);
+  doctest::Context context(argc, argv);
+  const int failed = context.run();
+  int any = 0;
+  MPI_Allreduce(&failed, &any, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+  MPI_Finalize();
+  return any;
+}
