@@ -177,6 +177,168 @@ TEST_CASE("replicated graph: each rank samples its balanced share, and the share
   CHECK(total == all.size());
 }
 
+/// Per-minibatch equality of two bulk samples: whole[offset + m] == part[m].
+template <class Bulk>
+bool same_minibatches(const Bulk& whole, const Bulk& part, std::int64_t offset) {
+  bool ok = whole.layers.size() == part.layers.size();
+  for (std::int64_t m = 0; ok && m < part.size(); ++m) {
+    for (std::size_t l = 0; l < whole.layers.size(); ++l) {
+      const auto a = whole[offset + m].block(l), b = part[m].block(l);
+      ok = ok && std::ranges::equal(a.src_nodes, b.src_nodes) && std::ranges::equal(a.adjacency.indptr(), b.adjacency.indptr()) &&
+           std::ranges::equal(a.adjacency.indices(), b.adjacency.indices()) &&
+           std::ranges::equal(a.adjacency.values(), b.adjacency.values());
+    }
+  }
+  return ok;
+}
+
+TEST_CASE_TEMPLATE("distributed graph (1.5D, every replication factor): node-wise, LADIES and FastGCN minibatches are "
+                   "bit-identical to the CPU backend's", T, std::pair<float, std::int32_t>, std::pair<double, std::int64_t>) {
+  using V = typename T::first_type;
+  using I = typename T::second_type;
+  using O = std::int64_t;
+  const int p = world_size(), me = world_rank();
+  const auto pattern = ms::rmat<V, I, O>({.scale = 10, .edge_factor = 8, .seed = 9});
+  // A weighted copy: values that make float sums order-sensitive.
+  std::vector<V> weights(static_cast<std::size_t>(pattern.nnz()));
+  for (std::size_t e = 0; e < weights.size(); ++e) weights[e] = static_cast<V>(0.1 + 0.37 * static_cast<double>((e * 2654435761u) % 1000) / 7.0);
+  const ms::csr_matrix<V, I, O> weighted(pattern.rows(), pattern.cols(), {pattern.indptr().begin(), pattern.indptr().end()},
+                                         {pattern.indices().begin(), pattern.indices().end()}, weights);
+  std::vector<I> train;
+  for (I v = 0; v < pattern.rows(); ++v) train.push_back(v);  // isolated vertices included
+  const ms::epoch_batches<I> epoch(train, 24, 5, 2);
+  const auto all = epoch.bulk(0, std::min<std::int64_t>(epoch.size(), 18));
+  const ms::cpu_backend cpu;
+  for (const auto* graph : {&pattern, &weighted}) {
+    const auto cuts = mpi::balanced_cuts(mpi::estimated_work(graph->view(), all), p);
+    const auto mine = all.slice(cuts[me], cuts[me + 1]);
+    const ms::nodewise_options nodewise{.fanouts = {5, 3}, .weighted = graph == &weighted, .seed = 21};
+    const ms::layerwise_options layerwise{.sample_sizes = {40, 40}, .seed = 21};
+    const auto whole_nodewise = ms::sample_nodewise(cpu, graph->view(), all, nodewise);
+    const auto whole_ladies = ms::sample_ladies(cpu, graph->view(), all, layerwise);
+    const auto whole_fastgcn = ms::sample_fastgcn(cpu, graph->view(), all, layerwise);
+    for (int c = 1; c <= p; ++c) {
+      if (p % c != 0) continue;
+      CAPTURE(c);
+      CAPTURE(graph == &weighted);
+      const auto grid = mpi::process_grid::one_and_half_d(MPI_COMM_WORLD, c);
+      const auto a = mpi::distributed_csr<V, I, O>::from_replicated(grid, graph->view());
+      const mpi::mpi_backend distributed_backend(grid);
+      CHECK(same_minibatches(whole_nodewise, ms::sample_nodewise(distributed_backend, a.view(), mine, nodewise), cuts[me]));
+      const ms::ladies_sampler ladies(distributed_backend, a.view());
+      CHECK(same_minibatches(whole_ladies, ladies(mine, layerwise), cuts[me]));
+      const ms::fastgcn_sampler fastgcn(distributed_backend, a.view());
+      CHECK(same_minibatches(whole_fastgcn, fastgcn(mine, layerwise), cuts[me]));
+    }
+  }
+}
+
+TEST_CASE("distributed graph: the bytes a row fetch moves match the model") {
+  const int p = world_size(), me = world_rank();
+  using V = float;
+  using I = std::int32_t;
+  const auto graph = ms::rmat<V, I, std::int64_t>({.scale = 10, .edge_factor = 8, .seed = 4});
+  const auto grid = mpi::process_grid::one_and_half_d(MPI_COMM_WORLD, 1);
+  const auto a = mpi::distributed_csr<V, I, std::int64_t>::from_replicated(grid, graph.view());
+  // Rank r asks for 200 scattered rows (with repeats).
+  const auto ids_of = [&](int r) {
+    std::vector<I> out;
+    for (int i = 0; i < 200; ++i) out.push_back(static_cast<I>((i * 7919 + r * 31) % graph.rows()));
+    return out;
+  };
+  const auto ids = ids_of(me);
+  mpi::volume moved;
+  const auto rows = mpi::fetch_rows(a.view(), std::span<const I>(ids), &moved);
+  CHECK(rows == ms::cpu_backend().gather_rows(graph.view(), std::span<const I>(ids)));
+  // Model: each distinct remote id goes out (4 bytes); its degree (8 bytes)
+  // and columns (4 bytes each) come back; each of the three exchanges also
+  // sends one 8-byte count to every other rank.
+  const mpi::block_partition blocks{graph.rows(), p};
+  const auto remote_traffic = [&](int asker, int owner_filter, std::int64_t& n_ids, std::int64_t& n_entries) {
+    auto distinct = ids_of(asker);
+    std::sort(distinct.begin(), distinct.end());
+    distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+    for (const I v : distinct) {
+      const int owner = blocks.owner(v);
+      if (owner == asker || (owner_filter >= 0 && owner != owner_filter)) continue;
+      ++n_ids;
+      n_entries += graph.view().degree(v);
+    }
+  };
+  std::int64_t my_ids = 0, my_entries = 0, asked_ids = 0, asked_entries = 0;
+  remote_traffic(me, -1, my_ids, my_entries);
+  for (int r = 0; r < p; ++r) {
+    if (r != me) remote_traffic(r, me, asked_ids, asked_entries);
+  }
+  const std::int64_t counts = 3 * 8 * (p - 1);
+  CHECK(moved.bytes_sent == my_ids * 4 + asked_ids * 8 + asked_entries * 4 + counts);
+  CHECK(moved.bytes_received == asked_ids * 4 + my_ids * 8 + my_entries * 4 + counts);
+  std::int64_t total_sent = 0, total_received = 0;
+  MPI_Allreduce(&moved.bytes_sent, &total_sent, 1, MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD);
+  MPI_Allreduce(&moved.bytes_received, &total_received, 1, MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD);
+  CHECK(total_sent == total_received);  // every byte sent is received somewhere
+  // Replicated graph (c = p): nothing moves.
+  const auto replicated_grid = mpi::process_grid::one_and_half_d(MPI_COMM_WORLD, p);
+  const auto replicated = mpi::distributed_csr<V, I, std::int64_t>::from_replicated(replicated_grid, graph.view());
+  mpi::volume none;
+  (void)mpi::fetch_rows(replicated.view(), std::span<const I>(ids), &none);
+  CHECK(none.bytes_sent == 0);
+  CHECK(none.bytes_received == 0);
+}
+
+TEST_CASE("bad input on one rank: every rank throws, none waits in a collective") {
+  const int p = world_size(), me = world_rank();
+  using I = std::int32_t;
+  const auto graph = ms::rmat<float, I, std::int64_t>({.scale = 8, .edge_factor = 4, .seed = 2});
+  const auto grid = mpi::process_grid::one_and_half_d(MPI_COMM_WORLD, 1);
+  const auto a = mpi::distributed_csr<float, I, std::int64_t>::from_replicated(grid, graph.view());
+  const mpi::mpi_backend backend(grid);
+  for (int culprit = 0; culprit < p; ++culprit) {
+    CAPTURE(culprit);
+    std::vector<I> ids{0, 1, 2};
+    if (me == culprit) ids.push_back(graph.rows() + 5);
+    if (me == culprit) {
+      CHECK(message_of<ms::out_of_range_error>([&] { (void)backend.gather_rows(a.view(), std::span<const I>(ids)); })
+                .find("row " + std::to_string(graph.rows() + 5)) != std::string::npos);
+    } else {
+      CHECK(message_of<ms::error>([&] { (void)backend.gather_rows(a.view(), std::span<const I>(ids)); })
+                .find("rank " + std::to_string(culprit) + ": row selection") != std::string::npos);
+    }
+    // Seeds out of range in a sampler: the same agreement, then everyone goes on.
+    const std::vector<I> seeds{me == culprit ? static_cast<I>(-1) : I{3}};
+    const auto batches = ms::batch_list<I>::uniform(seeds, 1);
+    const auto sampled = [&] { (void)ms::sample_nodewise(backend, a.view(), batches, {.fanouts = {2}}); };
+    if (me == culprit) {
+      CHECK(message_of<ms::out_of_range_error>(sampled).find("seed vertex -1") != std::string::npos);
+    } else {
+      CHECK(message_of<ms::error>(sampled).find("rank " + std::to_string(culprit) + ": seed vertex -1") != std::string::npos);
+    }
+    // A failure inside a local kernel (a bad weight met while sampling) is agreed on too.
+    std::vector<float> weights(static_cast<std::size_t>(graph.nnz()), 1.0F);
+    const I poisoned = 7;
+    for (auto e = graph.indptr()[poisoned]; e < graph.indptr()[poisoned + 1]; ++e) weights[e] = -1.0F;
+    const ms::csr_matrix<float, I, std::int64_t> weighted(graph.rows(), graph.cols(),
+                                                         {graph.indptr().begin(), graph.indptr().end()},
+                                                         {graph.indices().begin(), graph.indices().end()}, weights);
+    REQUIRE(weighted.view().degree(poisoned) > 0);
+    const auto wa = mpi::distributed_csr<float, I, std::int64_t>::from_replicated(grid, weighted.view());
+    const std::vector<I> weighted_seeds{me == culprit ? poisoned : I{3}};
+    const auto weighted_batches = ms::batch_list<I>::uniform(weighted_seeds, 1);
+    const auto weighted_sample = [&] {
+      (void)ms::sample_nodewise(backend, wa.view(), weighted_batches, {.fanouts = {1}, .weighted = true});
+    };
+    if (me == culprit) {
+      CHECK(message_of<ms::argument_error>(weighted_sample).find("weight") != std::string::npos);
+    } else {
+      CHECK(message_of<ms::error>(weighted_sample).find("rank " + std::to_string(culprit) + ": ") != std::string::npos);
+    }
+  }
+  // And the grid is still usable afterwards.
+  int sum = 0, one = 1;
+  MPI_Allreduce(&one, &sum, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+  CHECK(sum == p);
+}
+
 TEST_CASE("balanced cuts: contiguous, covering, and within one minibatch of the even split") {
   const std::vector<double> work{5, 1, 1, 1, 8, 1, 1, 1, 1};
   for (const int parts : {1, 2, 3, 4, 9, 12}) {

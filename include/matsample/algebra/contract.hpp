@@ -37,6 +37,18 @@ struct add_value {
 };
 }  // namespace detail
 
+/// What a sampler needs of its graph operand: a csr_view, or a backend's
+/// own view type (a distributed matrix) that its kernels accept.
+template <class View>
+concept graph_operand = requires(const View& a) {
+  typename View::value_type;
+  requires index_type<typename View::index_type>;
+  requires index_type<typename View::offset_type>;
+  { a.rows() } -> std::convertible_to<std::int64_t>;
+  { a.cols() } -> std::convertible_to<std::int64_t>;
+  { a.has_values() } -> std::convertible_to<bool>;
+};
+
 /// The sparse kernels a backend provides (checked for double values, int32
 /// ids and int64 offsets; the kernels are templates over all index widths):
 /// - gather_rows(A, rows)                    P = Q·A for one-hot Q

@@ -17,7 +17,9 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "matsample/algebra/contract.hpp"
@@ -120,8 +122,9 @@ sampled_columns<V, I, O> collect_columns(const csr_view<V, I, O>& sampled, const
 
 /// One layer for every minibatch: samples from `p` with the streams of
 /// (seed, layer) and builds the debiased, row-normalised blocks R·A·C.
-template <kernel_set B, class V, index_type I, index_type O>
-block_set<V, I, O> layerwise_layer(const B& backend, const csr_view<V, I, O>& a, const column_distribution<V, I, O>& p,
+template <kernel_set B, graph_operand View, class V = typename View::value_type, index_type I = typename View::index_type,
+          index_type O = typename View::offset_type>
+block_set<V, I, O> layerwise_layer(const B& backend, const View& a, const column_distribution<V, I, O>& p,
                                    const stacked_selection<I>& frontier, std::int64_t sample_size, bool keep_frontier,
                                    std::uint64_t seed, std::uint64_t layer) {
   // One sampling row per minibatch; its stream is (epoch, minibatch, row 0).
@@ -148,8 +151,9 @@ block_set<V, I, O> layerwise_layer(const B& backend, const csr_view<V, I, O>& a,
 
 /// Runs the layers outward from the seeds; `distribution(l, frontier)` gives
 /// layer l's column probabilities. Blocks come back in DGL order.
-template <kernel_set B, class V, index_type I, index_type O, class Distribution>
-bulk_sample<V, I, O> sample_layerwise(const B& backend, const csr_view<V, I, O>& a, const batch_list<I>& batches,
+template <kernel_set B, graph_operand View, class Distribution, class V = typename View::value_type,
+          index_type I = typename View::index_type, index_type O = typename View::offset_type>
+bulk_sample<V, I, O> sample_layerwise(const B& backend, const View& a, const batch_list<I>& batches,
                                       const layerwise_options& options, Distribution&& distribution) {
   validate(options);
   validate_seeds(a, batches);
@@ -182,8 +186,10 @@ struct borrowed_distribution {
 };
 
 /// A∘A (for a pattern A, A itself would do: every square is 1).
-template <kernel_set B, class V, index_type I, index_type O>
-csr_matrix<V, I, O> squared_entries(const B& backend, const csr_view<V, I, O>& a) {
+template <kernel_set B, graph_operand View>
+auto squared_entries(const B& backend, const View& a) {
+  using V = typename View::value_type;
+  using I = typename View::index_type;
   return backend.apply(a, [](I, I, V v) { return static_cast<V>(static_cast<double>(v) * static_cast<double>(v)); });
 }
 
@@ -192,13 +198,16 @@ csr_matrix<V, I, O> squared_entries(const B& backend, const csr_view<V, I, O>& a
 /// LADIES (Zou et al., NeurIPS 2019): each minibatch samples the columns of
 /// the next layer in proportion to their squared connection to its frontier.
 /// Holds A∘A (computed once when A has values), so keep one sampler per graph.
-template <kernel_set B, class V, index_type I, index_type O>
+/// View is the graph operand: a csr_view, or a backend's distributed view.
+template <kernel_set B, class V, index_type I, index_type O, graph_operand View = csr_view<V, I, O>>
 class ladies_sampler {
  public:
-  ladies_sampler(const B& backend, const csr_view<V, I, O>& a) : backend_(&backend), a_(a) {
+  ladies_sampler(const B& backend, const View& a) : backend_(&backend), a_(a), squared_(a) {
     require_square(a, "ladies");
-    if (a.has_values()) squared_storage_ = detail::squared_entries(backend, a);
-    squared_ = a.has_values() ? squared_storage_.view() : a;
+    if (a.has_values()) {
+      squared_storage_.emplace(detail::squared_entries(backend, a));
+      squared_ = as_view(*squared_storage_);
+    }
   }
 
   [[nodiscard]] bulk_sample<V, I, O> operator()(const batch_list<I>& batches, const layerwise_options& options) const {
@@ -214,25 +223,27 @@ class ladies_sampler {
 
  private:
   const B* backend_;
-  csr_view<V, I, O> a_;
-  csr_matrix<V, I, O> squared_storage_;  ///< A∘A when A has values
-  csr_view<V, I, O> squared_;
+  View a_;
+  std::optional<decltype(detail::squared_entries(std::declval<const B&>(), std::declval<const View&>()))>
+      squared_storage_;  ///< A∘A when A has values
+  View squared_;
 };
 
 /// FastGCN (Chen et al., ICLR 2018): every minibatch samples from the same
 /// distribution, the squared column norms of A, computed once here.
-template <kernel_set B, class V, index_type I, index_type O>
+template <kernel_set B, class V, index_type I, index_type O, graph_operand View = csr_view<V, I, O>>
 class fastgcn_sampler {
  public:
-  fastgcn_sampler(const B& backend, const csr_view<V, I, O>& a) : backend_(&backend), a_(a) {
+  fastgcn_sampler(const B& backend, const View& a) : backend_(&backend), a_(a) {
     require_square(a, "fastgcn");
     // 1ᵀ·(A∘A): one SpGEMM sums each column over the rows in order.
-    const auto squared = a.has_values() ? detail::squared_entries(backend, a) : csr_matrix<V, I, O>();
+    std::optional<decltype(detail::squared_entries(backend, a))> squared;
+    if (a.has_values()) squared.emplace(detail::squared_entries(backend, a));
     std::vector<I> every_row(static_cast<std::size_t>(a.rows()));
     for (I r = 0; r < a.rows(); ++r) every_row[r] = r;
     const std::vector<O> indptr{O{0}, checked_cast<O>(a.rows(), "rows")};
     const csr_view<V, I, O> ones(1, a.rows(), indptr, every_row);
-    const auto norms = backend.spgemm(ones, a.has_values() ? squared.view() : a);
+    const auto norms = backend.spgemm(ones, squared ? as_view(*squared) : a);
     probabilities_ = row_normalize(backend, as_view(norms));
   }
 
@@ -247,25 +258,25 @@ class fastgcn_sampler {
 
  private:
   const B* backend_;
-  csr_view<V, I, O> a_;
+  View a_;
   csr_matrix<V, I, O> probabilities_;
 };
 
-template <kernel_set B, class V, index_type I, index_type O>
-ladies_sampler(const B&, const csr_view<V, I, O>&) -> ladies_sampler<B, V, I, O>;
-template <kernel_set B, class V, index_type I, index_type O>
-fastgcn_sampler(const B&, const csr_view<V, I, O>&) -> fastgcn_sampler<B, V, I, O>;
+template <kernel_set B, graph_operand View>
+ladies_sampler(const B&, const View&)
+    -> ladies_sampler<B, typename View::value_type, typename View::index_type, typename View::offset_type, View>;
+template <kernel_set B, graph_operand View>
+fastgcn_sampler(const B&, const View&)
+    -> fastgcn_sampler<B, typename View::value_type, typename View::index_type, typename View::offset_type, View>;
 
 /// One-call forms; they square A (when it has values) or take its column
 /// norms on every call, so keep a sampler object to sample repeatedly.
-template <kernel_set B, class V, index_type I, index_type O>
-bulk_sample<V, I, O> sample_ladies(const B& backend, const csr_view<V, I, O>& a, const batch_list<I>& batches,
-                                   const layerwise_options& options) {
+template <kernel_set B, graph_operand View, index_type I>
+auto sample_ladies(const B& backend, const View& a, const batch_list<I>& batches, const layerwise_options& options) {
   return ladies_sampler(backend, a)(batches, options);
 }
-template <kernel_set B, class V, index_type I, index_type O>
-bulk_sample<V, I, O> sample_fastgcn(const B& backend, const csr_view<V, I, O>& a, const batch_list<I>& batches,
-                                    const layerwise_options& options) {
+template <kernel_set B, graph_operand View, index_type I>
+auto sample_fastgcn(const B& backend, const View& a, const batch_list<I>& batches, const layerwise_options& options) {
   return fastgcn_sampler(backend, a)(batches, options);
 }
 

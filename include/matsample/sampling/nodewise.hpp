@@ -5,6 +5,7 @@
 // for all k minibatches of the call at once.
 
 #include <algorithm>
+#include <concepts>
 #include <cstdint>
 #include <vector>
 
@@ -40,8 +41,11 @@ inline void validate(const nodewise_options& options) {
 
 /// Samples every minibatch of `batches` through all layers in one pass.
 /// Returns the blocks in DGL order: result.layers[0] is the input layer.
-template <kernel_set B, class V, index_type I, index_type O>
-bulk_sample<V, I, O> sample_nodewise(const B& backend, const csr_view<V, I, O>& a, const batch_list<I>& batches,
+/// `a` is a csr_view, or a backend's distributed view of the graph.
+template <kernel_set B, graph_operand View, index_type I, class V = typename View::value_type,
+          index_type O = typename View::offset_type>
+  requires std::same_as<I, typename View::index_type>
+bulk_sample<V, I, O> sample_nodewise(const B& backend, const View& a, const batch_list<I>& batches,
                                      const nodewise_options& options) {
   validate(options);
   require_square(a, "nodewise");

@@ -110,6 +110,36 @@ std::vector<T> exchange(MPI_Comm comm, std::span<const T> send, std::span<const 
   return recv;
 }
 
+/// Runs a local check on every rank and agrees on the outcome before any
+/// rank goes on to a collective, so bad input on one rank cannot leave the
+/// others waiting. If some rank's check threw a matsample::error, every rank
+/// that failed rethrows its own exception, and every other rank throws
+/// matsample::error "rank R: <message>" for the lowest failing rank R.
+template <class F>
+void collective_check(MPI_Comm comm, F&& check_locally) {
+  std::exception_ptr failure;
+  std::string what;
+  try {
+    check_locally();
+  } catch (const error& e) {
+    failure = std::current_exception();
+    what = e.what();
+  }
+  int rank = 0, size = 0;
+  check(MPI_Comm_rank(comm, &rank), "MPI_Comm_rank");
+  check(MPI_Comm_size(comm, &size), "MPI_Comm_size");
+  const int mine = failure ? rank : size;
+  int first = size;
+  check(MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm), "MPI_Allreduce");
+  if (first == size) return;
+  int length = static_cast<int>(what.size());
+  check(MPI_Bcast(&length, 1, MPI_INT, first, comm), "MPI_Bcast");
+  what.resize(static_cast<std::size_t>(length));
+  check(MPI_Bcast(what.data(), length, MPI_CHAR, first, comm), "MPI_Bcast");
+  if (failure) std::rethrow_exception(failure);
+  throw error(detail::concat("rank ", first, ": ", what));
+}
+
 /// Runs f; if it throws on this rank, prints "matsample: rank R: <what>" and
 /// aborts every rank of `comm` (MPI_Abort), so no rank waits forever in a
 /// collective that the failed rank will never enter. Returns f's result.

@@ -45,18 +45,20 @@ std::vector<float> fetch_features(MPI_Comm comm, const block_partition& vertices
     throw argument_error(detail::concat("fetch_features: a partition into ", vertices.parts, " parts on ", size, " ranks"));
   }
   const std::int64_t mine = vertices.end(rank) - vertices.begin(rank);
-  if (static_cast<std::int64_t>(local_rows.size()) != mine * dim) {
-    throw argument_error(detail::concat("fetch_features: ", local_rows.size(), " local values for ", mine,
-                                        " vertices of dimension ", dim));
-  }
+  collective_check(comm, [&] {
+    if (static_cast<std::int64_t>(local_rows.size()) != mine * dim) {
+      throw argument_error(detail::concat("fetch_features: ", local_rows.size(), " local values for ", mine,
+                                          " vertices of dimension ", dim));
+    }
+    for (const I v : needed) {
+      if (v < 0 || v >= vertices.n) {
+        throw out_of_range_error(detail::concat("fetch_features: vertex ", v, " outside [0, ", vertices.n, ")"));
+      }
+    }
+  });
   // Bucket the requests by owner (a counting sort keeps each bucket in request order).
   std::vector<std::int64_t> offsets(static_cast<std::size_t>(size) + 1, 0);
-  for (const I v : needed) {
-    if (v < 0 || v >= vertices.n) {
-      throw out_of_range_error(detail::concat("fetch_features: vertex ", v, " outside [0, ", vertices.n, ")"));
-    }
-    ++offsets[vertices.owner(v) + 1];
-  }
+  for (const I v : needed) ++offsets[vertices.owner(v) + 1];
   for (int r = 0; r < size; ++r) offsets[r + 1] += offsets[r];
   std::vector<I> ids(needed.size());
   std::vector<std::int64_t> slot(needed.size());  // where request i sits in `ids`
