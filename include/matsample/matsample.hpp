@@ -7,6 +7,7 @@
 #include "matsample/core/index.hpp"
 #include "matsample/core/csr.hpp"
 #include "matsample/core/build.hpp"
+#include "matsample/core/relabel.hpp"
 #include "matsample/core/random.hpp"
 #include "matsample/algebra/contract.hpp"
 #include "matsample/algebra/operations.hpp"
