@@ -741,3 +741,96 @@ TEST_CASE("kernels: its_pick, upper_bound and the sorted inserts") {
   ms::kernels::insert_sorted(a.data(), n, 5);
   CHECK(std::vector<i64>(a.begin(), a.begin() + n + 1) == std::vector<i64>{0, 2, 5, 5, 9});
 }
+
+// ---- relabel_columns (layer-wise sampling's positions -> vertex ids) --------
+
+TEST_CASE_TEMPLATE("relabel_columns: cpu equals reference; entries keep row, order and value", C, MATSAMPLE_INDEX_CONFIGS) {
+  using I = typename C::I;
+  std::vector<named<C>> ms_list = square_graphs<C>();
+  ms_list.push_back({"120x300 weighted", random_matrix<C>(120, 300, 8, 51, weights::with_zeros)});
+  ms_list.push_back({"90x2100 pattern hub", random_matrix<C>(90, 2100, 5, 52, weights::none, 4, 2000)});
+  ms_list.push_back({"7x0", random_matrix<C>(7, 0, 2, 53, weights::positive)});
+  for (const auto& g : ms_list) {
+    const i64 cols = g.m.cols();
+    std::mt19937_64 gen(static_cast<std::uint64_t>(cols) + 7);
+    // A permutation, an injective map into a wider range (as layer-wise
+    // sampling uses it), and a many-to-one map into a narrower one.
+    std::vector<std::pair<std::vector<I>, i64>> maps;
+    std::vector<I> perm(static_cast<std::size_t>(cols));
+    std::iota(perm.begin(), perm.end(), I{0});
+    std::shuffle(perm.begin(), perm.end(), gen);
+    maps.emplace_back(perm, cols);
+    std::vector<I> wide(static_cast<std::size_t>(cols));
+    for (i64 j = 0; j < cols; ++j) wide[static_cast<std::size_t>(j)] = static_cast<I>(3 * j + 2);
+    maps.emplace_back(wide, 3 * cols + 5);
+    std::vector<I> narrow(static_cast<std::size_t>(cols));
+    const i64 few = std::max<i64>(1, cols / 7);
+    for (auto& id : narrow) id = static_cast<I>(gen() % static_cast<std::uint64_t>(few));
+    maps.emplace_back(narrow, few);
+    for (const auto& [ids, new_cols] : maps) {
+      CAPTURE(g.name);
+      CAPTURE(new_cols);
+      const auto r = ref.relabel_columns(g.m.view(), sp(ids), new_cols);
+      CHECK(cpu1.relabel_columns(g.m.view(), sp(ids), new_cols) == r);
+      CHECK(cpu2.relabel_columns(g.m.view(), sp(ids), new_cols) == r);
+      // Independently of the reference: M·Π entry by entry.
+      REQUIRE(r.rows() == g.m.rows());
+      CHECK(r.cols() == new_cols);
+      CHECK(r.indptr() == g.m.indptr());
+      CHECK(r.values() == g.m.values());
+      REQUIRE(r.indices().size() == g.m.indices().size());
+      for (std::size_t e = 0; e < r.indices().size(); ++e) {
+        CHECK(r.indices()[e] == ids[static_cast<std::size_t>(g.m.indices()[e])]);
+      }
+      CHECK_NOTHROW(ms::validate(r.view()));
+    }
+  }
+}
+
+TEST_CASE_TEMPLATE("relabel_columns: bad maps and malformed input throw, identically on every backend", C,
+                   MATSAMPLE_INDEX_CONFIGS) {
+  using V = typename C::V;
+  using I = typename C::I;
+  using O = typename C::O;
+  const auto m = random_matrix<C>(40, 30, 4, 61, weights::positive);
+  std::vector<I> ids(30);
+  std::iota(ids.begin(), ids.end(), I{0});
+  const auto each = [&](auto&& call) {
+    call(ref);
+    call(cpu1);
+    call(cpu2);
+  };
+  each([&](const auto& b) {
+    // One new id per column of M.
+    const std::vector<I> short_ids(ids.begin(), ids.end() - 1);
+    CHECK_THROWS_WITH_AS(b.relabel_columns(m.view(), sp(short_ids), 30), doctest::Contains("29 new ids for 30 columns"),
+                         ms::argument_error);
+    // Ids inside [0, new_cols).
+    auto negative = ids;
+    negative[12] = static_cast<I>(-1);
+    CHECK_THROWS_WITH_AS(b.relabel_columns(m.view(), sp(negative), 30), doctest::Contains("column 12 maps to -1"),
+                         ms::out_of_range_error);
+    CHECK_THROWS_WITH_AS(b.relabel_columns(m.view(), sp(ids), 29), doctest::Contains("column 29 maps to 29"),
+                         ms::out_of_range_error);
+    // A column count beyond the index type.
+    if constexpr (sizeof(I) == 4) {
+      CHECK_THROWS_AS(b.relabel_columns(m.view(), sp(ids), i64{1} << 31), ms::index_overflow_error);
+    }
+    // A malformed M: a column outside its shape is reported, never used as an index.
+    const std::vector<O> indptr{0, 2, 3, 5};
+    const std::vector<I> bad_columns{0, 2, 1, 1, 50};
+    const std::vector<V> values{1, 2, 3, 4, 5};
+    const ms::csr_view<V, I, O> bad(3, 3, sp(indptr), sp(bad_columns), sp(values));
+    const std::vector<I> three{2, 0, 1};
+    CHECK_THROWS_WITH_AS(b.relabel_columns(bad, sp(three), 3), doctest::Contains("column 50 out of range [0, 3) in row 2"),
+                         ms::csr_error);
+    const std::vector<O> decreasing{0, 3, 2, 5};
+    const ms::csr_view<V, I, O> bad_offsets(3, 3, sp(decreasing), sp(bad_columns), sp(values));
+    CHECK_THROWS_AS(b.relabel_columns(bad_offsets, sp(three), 3), ms::csr_error);
+  });
+  // Empty input: a 0 x 0 matrix with no ids.
+  const mat<C> empty;
+  const std::vector<I> none;
+  CHECK(ref.relabel_columns(empty.view(), sp(none), 0) == cpu2.relabel_columns(empty.view(), sp(none), 0));
+  CHECK(cpu1.relabel_columns(empty.view(), sp(none), 4).cols() == 4);
+}
