@@ -6,6 +6,13 @@
 #include <doctest/doctest.h>
 
 #include <matsample/mpi.hpp>
+#if MATSAMPLE_TEST_WITH_IO
+#include <matsample/io.hpp>
+
+#include <filesystem>
+#endif
+
+#include <unistd.h>
 
 #include <cstdint>
 #include <numeric>
@@ -338,6 +345,46 @@ TEST_CASE("bad input on one rank: every rank throws, none waits in a collective"
   MPI_Allreduce(&one, &sum, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
   CHECK(sum == p);
 }
+
+#if MATSAMPLE_TEST_WITH_IO
+TEST_CASE("partitioned load: every rank maps one snapshot and keeps only its block") {
+  const int p = world_size(), me = world_rank();
+  using I = std::int32_t;
+  const auto graph = ms::rmat<float, I, std::int64_t>({.scale = 10, .edge_factor = 8, .seed = 8});
+  const auto path = std::filesystem::temp_directory_path() / ("matsample-test-mpi-" + std::to_string(getppid()) + ".snap");
+  if (me == 0) {
+    ms::graph_data_view<float, I, std::int64_t> data;
+    data.graph = graph.view();
+    ms::write_snapshot(path, data);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  {
+    // No whole-file checksum pass on every rank: each rank checks its own block's rows.
+    const ms::snapshot<float, I, std::int64_t> snap(path, {.verify_checksums = false, .validate_graph = false});
+    const auto grid = mpi::process_grid::one_and_half_d(MPI_COMM_WORLD, p % 2 == 0 ? 2 : 1);
+    const auto a = mpi::distributed_csr<float, I, std::int64_t>::from_replicated(grid, snap.view().graph);
+    const auto first = a.view().first_row();
+    CHECK(a.view().local().rows() == a.view().blocks().end(grid.my_row()) - first);
+    bool same_rows = true;
+    for (I r = 0; r < a.view().local().rows(); ++r) {
+      same_rows = same_rows && std::ranges::equal(a.view().local().indices().subspan(
+                                                      static_cast<std::size_t>(a.view().local().row_begin(r)),
+                                                      static_cast<std::size_t>(a.view().local().degree(r))),
+                                                  graph.view().indices().subspan(
+                                                      static_cast<std::size_t>(graph.view().row_begin(static_cast<I>(r + first))),
+                                                      static_cast<std::size_t>(graph.view().degree(static_cast<I>(r + first)))));
+    }
+    CHECK(same_rows);
+    const std::vector<I> seeds{static_cast<I>(me), static_cast<I>(me + 100)};
+    const auto batches = ms::batch_list<I>::uniform(seeds, 2);
+    const mpi::mpi_backend backend(grid);
+    CHECK(ms::sample_nodewise(backend, a.view(), batches, {.fanouts = {4, 4}, .seed = 3}) ==
+          ms::sample_nodewise(ms::cpu_backend(), graph.view(), batches, {.fanouts = {4, 4}, .seed = 3}));
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (me == 0) std::filesystem::remove(path);
+}
+#endif
 
 TEST_CASE("balanced cuts: contiguous, covering, and within one minibatch of the even split") {
   const std::vector<double> work{5, 1, 1, 1, 8, 1, 1, 1, 1};
