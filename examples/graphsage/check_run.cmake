@@ -1,0 +1,51 @@
+# Runs the graphsage example once and checks it (a ctest smoke test, see
+# tests/CMakeLists.txt):
+#   cmake -DEXE=<graphsage> "-DARGS=<space-separated options>"
+#         [-DREPORT=<file>] [-DEXPECT_FAIL=ON] [-DEXPECT=<regex>] -P check_run.cmake
+# REPORT adds --report <file> and checks that the JSON parses and holds one
+# finite loss per epoch and accuracies in [0, 1]. EXPECT_FAIL wants a nonzero
+# exit status; EXPECT a match in stdout + stderr.
+separate_arguments(args UNIX_COMMAND "${ARGS}")
+if(REPORT)
+  file(REMOVE "${REPORT}")
+  list(APPEND args --report "${REPORT}")
+endif()
+execute_process(COMMAND "${EXE}" ${args} RESULT_VARIABLE status OUTPUT_VARIABLE out ERROR_VARIABLE err)
+message("${out}${err}")
+if(EXPECT_FAIL AND status EQUAL 0)
+  message(FATAL_ERROR "graphsage succeeded but should have failed")
+elseif(NOT EXPECT_FAIL AND NOT status EQUAL 0)
+  message(FATAL_ERROR "graphsage failed with status ${status}")
+endif()
+if(DEFINED EXPECT AND NOT "${out}${err}" MATCHES "${EXPECT}")
+  message(FATAL_ERROR "graphsage's output does not match '${EXPECT}'")
+endif()
+if(NOT REPORT)
+  return()
+endif()
+
+file(READ "${REPORT}" json)
+string(JSON epochs GET "${json}" options epochs)
+string(JSON recorded LENGTH "${json}" epochs)
+string(JSON losses LENGTH "${json}" loss)
+if(NOT recorded EQUAL epochs OR NOT losses EQUAL epochs)
+  message(FATAL_ERROR "report: ${recorded} epoch records and ${losses} losses for ${epochs} epochs")
+endif()
+math(EXPR last "${epochs} - 1")
+foreach(e RANGE ${last})
+  string(JSON type TYPE "${json}" loss ${e})
+  if(NOT type STREQUAL "NUMBER")
+    message(FATAL_ERROR "report: loss ${e} is ${type}, not a number")
+  endif()
+endforeach()
+foreach(split IN ITEMS train valid test)
+  string(JSON accuracy GET "${json}" final ${split} accuracy)
+  if(accuracy LESS 0 OR accuracy GREATER 1)
+    message(FATAL_ERROR "report: final ${split} accuracy ${accuracy} outside [0, 1]")
+  endif()
+endforeach()
+foreach(part IN ITEMS sample wait gather compute eval)
+  string(JSON seconds GET "${json}" time ${part})  # fails when missing
+endforeach()
+string(JSON sampler GET "${json}" sampler)
+message("report: ${epochs} epochs, sampler ${sampler}, final test accuracy ${accuracy}")

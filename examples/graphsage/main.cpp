@@ -1,0 +1,228 @@
+// graphsage: the reference trainer. Samples minibatches in bulk with
+// matsample (node-wise, LADIES or FastGCN), gathers their input features and
+// trains GraphSAGE (or a GCN-style network, or an MLP baseline) with
+// explicit forward and backward passes. Without --data it trains on the
+// built-in contextual-SBM graph, so it runs with no download.
+//
+//   graphsage                                    # built-in graph, defaults
+//   graphsage --data ../shared/data/cora --split planetoid --row-normalize
+//   graphsage --model mlp                        # the same without the graph
+#include <matsample/matsample.hpp>
+#if GRAPHSAGE_WITH_IO
+#include <matsample/io.hpp>
+#endif
+
+#include <CLI/CLI.hpp>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "report.hpp"
+#include "trainer.hpp"
+
+namespace {
+
+using vertex = std::int32_t;
+using offset = std::int64_t;
+using graph_data = matsample::graph_data<float, vertex, offset>;
+using data_view = matsample::graph_data_view<float, vertex, offset>;
+
+/// Whatever holds the data the view points into.
+struct loaded_data {
+  std::optional<graph_data> owned;
+#if GRAPHSAGE_WITH_IO
+  std::optional<matsample::snapshot<float, vertex, offset>> mapped;
+#endif
+  data_view view;
+  std::string source;
+};
+
+loaded_data load(const std::string& path, const std::string& split, const matsample::csbm_options& csbm) {
+  loaded_data out;
+  if (path.empty()) {
+    out.owned = matsample::csbm<float, vertex, offset>(csbm);
+    out.view = out.owned->view();
+    out.source = "csbm";
+    return out;
+  }
+  out.source = path;
+#if GRAPHSAGE_WITH_IO
+  if (std::filesystem::is_directory(path)) {
+    out.owned = matsample::read_ogb<float, vertex, offset>(path, {.split = split});
+    out.view = out.owned->view();
+  } else {
+    if (!split.empty()) throw matsample::argument_error("--split applies to OGB directories, not snapshots");
+    out.mapped.emplace(path);
+    out.view = out.mapped->view();
+  }
+  return out;
+#else
+  (void)split;
+  throw matsample::argument_error("--data needs matsample::io (zlib and xxHash), which this build lacks");
+#endif
+}
+
+/// A bar on a terminal; nothing otherwise (the per-epoch lines go to stdout).
+class progress_bar {
+ public:
+  explicit progress_bar(bool enabled) : enabled_(enabled) {}
+  void show(std::int64_t epoch, std::int64_t epochs, std::int64_t done, std::int64_t total) const {
+    if (!enabled_) return;
+    constexpr int width = 30;
+    const int filled = total > 0 ? static_cast<int>(width * done / total) : width;
+    std::fprintf(stderr, "\repoch %lld/%lld [%.*s%*s] %lld/%lld", static_cast<long long>(epoch + 1),
+                 static_cast<long long>(epochs), filled, "##############################", width - filled, "",
+                 static_cast<long long>(done), static_cast<long long>(total));
+    std::fflush(stderr);
+  }
+  void clear() const {
+    if (enabled_) std::fprintf(stderr, "\r\033[K");
+  }
+
+ private:
+  bool enabled_;
+};
+
+std::string format_metric(const graphsage::evaluation& e, const char* split) {
+  const auto it = e.splits.find(split);
+  if (it == e.splits.end()) return "";
+  char buf[96];
+  if (it->second.roc_auc) {
+    std::snprintf(buf, sizeof buf, "  %s %.4f (auc %.4f)", split, it->second.accuracy, *it->second.roc_auc);
+  } else {
+    std::snprintf(buf, sizeof buf, "  %s %.4f", split, it->second.accuracy);
+  }
+  return buf;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace graphsage;
+  CLI::App app{"Train GraphSAGE on minibatches sampled in bulk by matsample"};
+  trainer_options o;
+  std::string data_path, split, report_path;
+  matsample::csbm_options csbm;
+  bool synchronous = false;
+  const std::map<std::string, sampler_kind> samplers{
+      {"nodewise", sampler_kind::nodewise}, {"ladies", sampler_kind::ladies}, {"fastgcn", sampler_kind::fastgcn}};
+  const std::map<std::string, model_kind> models{
+      {"auto", model_kind::automatic}, {"sage", model_kind::sage}, {"gcn", model_kind::gcn}, {"mlp", model_kind::mlp}};
+
+  app.add_option("--data", data_path, "OGB raw-layout directory or snapshot file (default: the built-in CSBM graph)");
+  app.add_option("--split", split, "OGB split name, e.g. planetoid (default: the only one)");
+  std::string sampler_name = "nodewise", model_name = "auto";
+  app.add_option("--sampler", sampler_name, "nodewise, ladies or fastgcn")
+      ->transform(CLI::IsMember(samplers, CLI::ignore_case))
+      ->capture_default_str();
+  app.add_option("--model", model_name, "sage, gcn, mlp (no graph), or auto: sage for nodewise, gcn otherwise")
+      ->transform(CLI::IsMember(models, CLI::ignore_case))
+      ->capture_default_str();
+  app.add_option("--layers", o.layers, "graph layers")->capture_default_str();
+  app.add_option("--hidden", o.hidden, "hidden width")->capture_default_str();
+  app.add_option("--fanouts", o.fanouts,
+                 "nodewise: neighbours per vertex per layer, hop 1 first, -1 for all (default 10 each)")
+      ->delimiter(',');
+  app.add_option("--sample-sizes", o.sample_sizes,
+                 "ladies/fastgcn: vertices per layer, hop 1 first, -1 for all (default 512 each)")
+      ->delimiter(',');
+  app.add_option("--batch", o.batch_size, "seeds per minibatch")->capture_default_str();
+  app.add_option("--bulk", o.bulk, "minibatches sampled per call (k)")->capture_default_str();
+  app.add_option("--epochs", o.epochs, "training epochs")->capture_default_str();
+  app.add_option("--lr", o.learning_rate, "Adam learning rate")->capture_default_str();
+  app.add_option("--weight-decay", o.weight_decay, "L2 weight decay on the weight matrices")->capture_default_str();
+  app.add_option("--dropout", o.dropout, "dropout probability on every layer's input")->capture_default_str();
+  app.add_option("--seed", o.seed, "seed of shuffling, sampling, dropout and initialisation")->capture_default_str();
+  app.add_option("--threads", o.threads, "OpenMP and Eigen threads (0: OpenMP's default)")->capture_default_str();
+  app.add_option("--sampling-threads", o.sampling_threads,
+                 "threads of the sampling calls (0: 1 when sampling in the background, else --threads)")
+      ->capture_default_str();
+  app.add_option("--eval-every", o.eval_every, "evaluate every this many epochs (and after the last)")
+      ->capture_default_str();
+  app.add_option("--eval-batch", o.eval_batch, "vertices per full-neighbour evaluation batch")->capture_default_str();
+  app.add_flag("--row-normalize", o.row_normalize_features,
+               "divide each feature row by its sum (bag-of-words data such as Cora)");
+  app.add_flag("--no-background", synchronous, "sample in the training thread instead of ahead in a background thread");
+  app.add_option("--report", report_path, "write a JSON summary of the run to this file");
+  app.add_option("--csbm-vertices", csbm.num_vertices, "built-in graph: vertices")->capture_default_str();
+  app.add_option("--csbm-classes", csbm.num_classes, "built-in graph: classes")->capture_default_str();
+  app.add_option("--graph-seed", csbm.seed, "built-in graph: generator seed")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  o.sampler = samplers.at(sampler_name);
+  o.model = models.at(model_name);
+  o.background_sampling = !synchronous;
+
+  try {
+    o = resolve(o);  // bad options fail before any data is loaded
+    const auto t0 = std::chrono::steady_clock::now();
+    const loaded_data data = load(data_path, split, csbm);
+    const auto& v = data.view;
+    data_summary summary{data.source, v.num_vertices(), static_cast<std::int64_t>(v.graph.nnz()), v.feature_dim,
+                         v.num_classes(), {}};
+    std::printf("data: %s, %lld vertices, %lld directed edges, %lld features, %lld classes",
+                data.source == "csbm" ? "built-in contextual SBM" : data.source.c_str(),
+                static_cast<long long>(summary.vertices), static_cast<long long>(summary.edges),
+                static_cast<long long>(summary.feature_dim), static_cast<long long>(summary.classes));
+    for (const auto& [name, ids] : v.splits) {
+      summary.splits[name] = static_cast<std::int64_t>(ids.size());
+      std::printf(", %s %zu", name.c_str(), ids.size());
+    }
+    std::printf(" (loaded in %.2f s)\n", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+
+    trainer<vertex, offset> t(v, o);
+    const auto& r = t.options();
+    std::printf("model: %s, %lld layers, hidden %lld, %lld parameters; sampler: %s", to_string(r.model),
+                static_cast<long long>(r.layers), static_cast<long long>(r.hidden),
+                static_cast<long long>(t.network().parameters().size()), t.sampler().name().c_str());
+    const auto& sizes = r.model == model_kind::mlp ? std::vector<std::int64_t>{}
+                        : r.sampler == sampler_kind::nodewise ? r.fanouts : r.sample_sizes;
+    for (std::size_t l = 0; l < sizes.size(); ++l) {
+      std::printf("%s%lld", l ? "," : " ", static_cast<long long>(sizes[l]));
+    }
+    std::printf("; batch %lld, k = %lld, %lld minibatches per epoch\n", static_cast<long long>(r.batch_size),
+                static_cast<long long>(r.bulk), static_cast<long long>(t.batches_per_epoch()));
+    std::fflush(stdout);
+
+    const progress_bar bar(isatty(fileno(stderr)) != 0);
+    std::int64_t current_epoch = 0;
+    const auto report = t.run(
+        [&](const epoch_stats& s) {
+          bar.clear();
+          std::printf("epoch %3lld  loss %.4f  train %.4f", static_cast<long long>(s.epoch), s.loss, s.train_accuracy);
+          if (s.eval) {
+            std::printf("%s%s", format_metric(*s.eval, "valid").c_str(), format_metric(*s.eval, "test").c_str());
+          }
+          std::printf("  | %.2f s: sample %.2f (wait %.2f), gather %.2f, compute %.2f, eval %.2f\n", s.seconds,
+                      s.time.sample, s.time.wait, s.time.gather, s.time.compute, s.time.eval);
+          std::fflush(stdout);
+          current_epoch = s.epoch + 1;
+        },
+        [&](std::int64_t done, std::int64_t total) { bar.show(current_epoch, r.epochs, done, total); });
+
+    std::printf("final:%s%s\n", format_metric(report.final_eval, "valid").c_str(),
+                format_metric(report.final_eval, "test").c_str());
+    std::printf("best valid at epoch %lld:%s%s\n", static_cast<long long>(report.best_epoch),
+                format_metric(report.best_eval, "valid").c_str(), format_metric(report.best_eval, "test").c_str());
+    std::printf("time %.2f s: sample %.2f (wait %.2f), gather %.2f, compute %.2f, eval %.2f\n", report.seconds,
+                report.time.sample, report.time.wait, report.time.gather, report.time.compute, report.time.eval);
+    if (!report_path.empty()) {
+      std::ofstream file(report_path);
+      write_report(file, report, summary);
+      file.close();
+      if (!file) throw matsample::error("cannot write the report to " + report_path);
+      std::printf("report: %s\n", report_path.c_str());
+    }
+  } catch (const matsample::error& e) {
+    std::fprintf(stderr, "graphsage: %s\n", e.what());
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "graphsage: internal error: %s\n", e.what());
+    return 2;
+  }
+}

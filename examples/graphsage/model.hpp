@@ -1,0 +1,143 @@
+#pragma once
+// The network: a stack of graph layers with ReLU between them and dropout on
+// every layer's input. All parameters live in one flat buffer and all
+// gradients in another of the same layout, so an optimizer (or, later, a
+// data-parallel all-reduce) treats them as one array.
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <span>
+#include <utility>
+#include <vector>
+
+#include "layers.hpp"
+
+namespace graphsage {
+
+/// The layer shapes of an L-layer network: in -> hidden -> ... -> classes.
+inline std::vector<layer_shape> network_shape(layer_kind kind, std::int64_t in, std::int64_t hidden,
+                                              std::int64_t classes, std::int64_t layers) {
+  std::vector<layer_shape> shape;
+  for (std::int64_t l = 0; l < layers; ++l) {
+    shape.push_back({kind, l == 0 ? in : hidden, l + 1 == layers ? classes : hidden});
+  }
+  return shape;
+}
+
+template <class T>
+class model {
+ public:
+  explicit model(std::vector<layer_shape> layers) : layers_(std::move(layers)), caches_(layers_.size()) {
+    require(!layers_.empty(), "a model needs at least one layer");
+    std::int64_t at = 0;
+    for (std::size_t l = 0; l < layers_.size(); ++l) {
+      require(l == 0 || layers_[l].in == layers_[l - 1].out, "consecutive layers must agree on their width");
+      offsets_.push_back(at);
+      at += layers_[l].size();
+    }
+    params_.assign(static_cast<std::size_t>(at), T{0});
+    grads_.assign(static_cast<std::size_t>(at), T{0});
+  }
+
+  /// Glorot-uniform weights from Philox keyed by (seed, layer), zero biases.
+  void initialize(std::uint64_t seed) {
+    for (std::size_t l = 0; l < layers_.size(); ++l) {
+      const auto& s = layers_[l];
+      const double bound = std::sqrt(6.0 / static_cast<double>(s.in + s.out));
+      const auto fill = [&](std::int64_t offset, std::uint64_t which) {
+        for (std::int64_t r = 0; r < s.in; ++r) {
+          matsample::philox_row_stream rng(seed, init_stream + l, {which, static_cast<std::uint64_t>(r), 0});
+          for (std::int64_t c = 0; c < s.out; ++c) {
+            params_[offsets_[l] + offset + r * s.out + c] =
+                static_cast<T>(bound * (2 * rng.uniform(static_cast<std::uint64_t>(c)) - 1));
+          }
+        }
+      };
+      if (s.has_self()) fill(s.self_offset(), 0);
+      if (s.has_neighbours()) fill(s.neighbour_offset(), 1);
+      std::fill_n(params_.begin() + offsets_[l] + s.bias_offset(), s.out, T{0});
+    }
+  }
+
+  [[nodiscard]] std::size_t num_layers() const noexcept { return layers_.size(); }
+  [[nodiscard]] const layer_shape& layer(std::size_t l) const { return layers_[l]; }
+  [[nodiscard]] std::span<T> parameters() noexcept { return params_; }
+  [[nodiscard]] std::span<const T> parameters() const noexcept { return params_; }
+  [[nodiscard]] std::span<T> gradients() noexcept { return grads_; }
+  [[nodiscard]] std::span<const T> gradients() const noexcept { return grads_; }
+
+  /// [begin, end) of every weight matrix in the flat buffer: what weight
+  /// decay applies to (biases are left alone).
+  [[nodiscard]] std::vector<std::pair<std::int64_t, std::int64_t>> weight_ranges() const {
+    std::vector<std::pair<std::int64_t, std::int64_t>> out;
+    for (std::size_t l = 0; l < layers_.size(); ++l) {
+      out.emplace_back(offsets_[l], offsets_[l] + layers_[l].bias_offset());
+    }
+    return out;
+  }
+
+  /// Training forward pass over one minibatch's blocks (input layer first)
+  /// and its gathered input features; returns the seeds' logits. Keeps what
+  /// backward() needs, so call backward() with the same blocks.
+  const matrix<T>& forward(const std::vector<aggregation<T>>& blocks, matrix<T> features, double dropout,
+                           const dropout_key& key) {
+    require(blocks.size() == layers_.size(), "one block per layer");
+    matrix<T> h = std::move(features);
+    for (std::size_t l = 0; l < layers_.size(); ++l) {
+      auto& c = caches_[l];
+      if (dropout > 0) {
+        c.mask = dropout_mask<T>(h.rows(), h.cols(), dropout, key, l);
+        c.input = h.cwiseProduct(c.mask);
+      } else {
+        c.mask.resize(0, 0);
+        c.input = std::move(h);
+      }
+      matrix<T> z = layer_forward(layers_[l], params_.data() + offsets_[l], blocks[l], c.input, c.aggregated);
+      c.output = l + 1 < layers_.size() ? relu(z) : std::move(z);
+      if (l + 1 < layers_.size()) h = c.output;
+    }
+    return caches_.back().output;
+  }
+
+  /// Writes d(loss)/d(parameters) into gradients(), given d(loss)/d(logits)
+  /// for the last forward() call.
+  void backward(const std::vector<aggregation<T>>& blocks, matrix<T> dlogits) {
+    require(blocks.size() == layers_.size(), "one block per layer");
+    matrix<T> d = std::move(dlogits);
+    for (std::size_t l = layers_.size(); l-- > 0;) {
+      const auto& c = caches_[l];
+      if (l + 1 < layers_.size()) d = relu_backward(c.output, d);
+      matrix<T> dx = layer_backward(layers_[l], params_.data() + offsets_[l], blocks[l], c.input, c.aggregated, d,
+                                    grads_.data() + offsets_[l], /*input_gradient=*/l > 0);
+      if (l > 0) d = c.mask.size() > 0 ? dx.cwiseProduct(c.mask) : std::move(dx);
+    }
+  }
+
+  /// Inference through layer l alone (no dropout): for full-neighbour
+  /// evaluation, layer by layer.
+  [[nodiscard]] matrix<T> infer_layer(std::size_t l, const aggregation<T>& block, const matrix<T>& x) const {
+    matrix<T> aggregated;
+    matrix<T> z = layer_forward(layers_[l], params_.data() + offsets_[l], block, x, aggregated);
+    return l + 1 < layers_.size() ? relu(z) : z;
+  }
+
+ private:
+  struct layer_cache {
+    matrix<T> mask;        ///< dropout mask (empty without dropout)
+    matrix<T> input;       ///< the layer's input after dropout
+    matrix<T> aggregated;  ///< A x
+    matrix<T> output;      ///< after ReLU for hidden layers; the logits for the last
+  };
+
+  std::vector<layer_shape> layers_;
+  std::vector<std::int64_t> offsets_;
+  // Aligned as Eigen's own allocations are: Eigen peels unaligned heads of
+  // Maps into scalar code, so with malloc's alignment the bits of a result
+  // would depend on where the heap happened to put the buffer.
+  aligned_vector<T> params_;
+  aligned_vector<T> grads_;
+  std::vector<layer_cache> caches_;
+};
+
+}  // namespace graphsage

@@ -1,0 +1,506 @@
+#pragma once
+// The training loop. Each epoch shuffles the training vertices, cuts them
+// into batches and samples them k at a time (one bulk call per k
+// minibatches); the minibatches of a bulk are then trained one by one while a
+// background thread samples the next bulk. A step is gather_features(),
+// then compute_gradients() (forward, backward into the model's flat gradient
+// buffer), then apply_update() (Adam), so a data-parallel trainer can
+// all-reduce the buffer before the update.
+//
+// Reproducibility: shuffling, sampling, dropout and initialisation draw from
+// Philox streams addressed by (seed, epoch, minibatch, row), and every
+// reduction runs in a fixed order, so the same seed and thread count give the
+// same losses bit for bit, whatever the bulk size and whether or not sampling
+// runs in the background.
+
+#include <omp.h>
+
+#include <Eigen/Core>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <limits>
+#include <map>
+#include <memory>
+#include <numeric>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "adam.hpp"
+#include "layers.hpp"
+#include "matsample/backend/cpu/cpu.hpp"
+#include "matsample/core/error.hpp"
+#include "matsample/io/dataset.hpp"
+#include "matsample/sampling/batches.hpp"
+#include "metrics.hpp"
+#include "model.hpp"
+#include "samplers.hpp"
+
+namespace graphsage {
+
+enum class sampler_kind { nodewise, ladies, fastgcn };
+enum class model_kind {
+  automatic,  ///< sage for the node-wise sampler, gcn for the layer-wise ones
+  sage,
+  gcn,
+  mlp,  ///< no graph: the features alone, the baseline the graph must beat
+};
+
+inline const char* to_string(sampler_kind k) {
+  switch (k) {
+    case sampler_kind::nodewise: return "nodewise";
+    case sampler_kind::ladies: return "ladies";
+    case sampler_kind::fastgcn: return "fastgcn";
+  }
+  return "?";
+}
+inline const char* to_string(model_kind k) {
+  switch (k) {
+    case model_kind::automatic: return "auto";
+    case model_kind::sage: return "sage";
+    case model_kind::gcn: return "gcn";
+    case model_kind::mlp: return "mlp";
+  }
+  return "?";
+}
+
+inline constexpr std::int64_t default_fanout = 10;
+inline constexpr std::int64_t default_sample_size = 512;
+
+struct trainer_options {
+  sampler_kind sampler = sampler_kind::nodewise;
+  model_kind model = model_kind::automatic;
+  std::int64_t layers = 2;
+  std::int64_t hidden = 64;
+  /// Node-wise neighbours per vertex, hop 1 (the seeds' neighbours) first;
+  /// -1 keeps all. Empty: default_fanout for every layer.
+  std::vector<std::int64_t> fanouts{};
+  /// Layer-wise vertices per layer, hop 1 first; -1 takes every candidate.
+  /// Empty: default_sample_size for every layer.
+  std::vector<std::int64_t> sample_sizes{};
+  std::int64_t batch_size = 256;
+  std::int64_t bulk = 8;  ///< minibatches per sampling call (k)
+  std::int64_t epochs = 20;
+  double learning_rate = 0.01;
+  double weight_decay = 5e-4;
+  double dropout = 0.5;
+  std::uint64_t seed = 1;
+  int threads = 0;             ///< OpenMP and Eigen threads (0: OpenMP's default)
+  /// Threads of the sampling calls (0: 1 when sampling runs in the
+  /// background, so that it leaves the cores to training, else `threads`).
+  int sampling_threads = 0;
+  std::int64_t eval_every = 1;  ///< evaluate every this many epochs (and after the last)
+  std::int64_t eval_batch = 4096;
+  bool background_sampling = true;
+  bool row_normalize_features = false;  ///< divide each feature row by its sum (as for Cora's bag of words)
+};
+
+/// Fills the defaults that depend on other options and checks everything;
+/// throws matsample::argument_error saying which option is wrong. Resolving
+/// resolved options changes nothing.
+inline trainer_options resolve(trainer_options o) {
+  using matsample::argument_error;
+  using matsample::detail::concat;
+  if (o.layers < 1) throw argument_error(concat("layers: need at least 1, got ", o.layers));
+  const bool layerwise = o.sampler != sampler_kind::nodewise;
+  if (o.model == model_kind::automatic) o.model = layerwise ? model_kind::gcn : model_kind::sage;
+  // Only the list the sampler uses is filled in; giving the other one is a
+  // mistake worth reporting (the MLP samples nothing and ignores both).
+  if (o.model != model_kind::mlp) {
+    if (layerwise && !o.fanouts.empty()) {
+      throw argument_error(concat("fanouts apply to the node-wise sampler; ", to_string(o.sampler),
+                                  " takes sample sizes"));
+    }
+    if (!layerwise && !o.sample_sizes.empty()) {
+      throw argument_error("sample sizes apply to the ladies and fastgcn samplers; nodewise takes fanouts");
+    }
+    auto& sizes = layerwise ? o.sample_sizes : o.fanouts;
+    const char* what = layerwise ? "sample sizes" : "fanouts";
+    if (sizes.empty()) {
+      sizes.assign(static_cast<std::size_t>(o.layers), layerwise ? default_sample_size : default_fanout);
+    }
+    if (static_cast<std::int64_t>(sizes.size()) != o.layers) {
+      throw argument_error(concat(what, ": ", sizes.size(), " given for ", o.layers,
+                                  " layers (one per layer, hop 1 first)"));
+    }
+    for (std::size_t l = 0; l < sizes.size(); ++l) {
+      if (sizes[l] == 0 || sizes[l] < -1) {
+        throw argument_error(concat(what, ": ", sizes[l], " at hop ", l + 1, "; use a positive count or -1 for all"));
+      }
+    }
+  }
+  if (o.hidden < 1) throw argument_error(concat("hidden: need at least 1, got ", o.hidden));
+  if (o.batch_size < 1) throw argument_error(concat("batch size: need at least 1, got ", o.batch_size));
+  if (o.bulk < 1) throw argument_error(concat("bulk: need at least 1 minibatch per call, got ", o.bulk));
+  if (o.epochs < 1) throw argument_error(concat("epochs: need at least 1, got ", o.epochs));
+  if (!(o.learning_rate > 0)) throw argument_error(concat("learning rate: must be positive, got ", o.learning_rate));
+  if (!(o.weight_decay >= 0)) throw argument_error(concat("weight decay: must be >= 0, got ", o.weight_decay));
+  if (!(o.dropout >= 0 && o.dropout < 1)) throw argument_error(concat("dropout: must be in [0, 1), got ", o.dropout));
+  if (o.threads < 0) throw argument_error(concat("threads: must be >= 0, got ", o.threads));
+  if (o.sampling_threads < 0) throw argument_error(concat("sampling threads: must be >= 0, got ", o.sampling_threads));
+  if (o.eval_every < 1) throw argument_error(concat("eval every: need at least 1, got ", o.eval_every));
+  if (o.eval_batch < 1) throw argument_error(concat("eval batch: need at least 1, got ", o.eval_batch));
+  return o;
+}
+
+/// Metrics per split ("train", "valid", "test", whichever the data has).
+struct evaluation {
+  std::map<std::string, split_metrics> splits;
+  [[nodiscard]] double accuracy(const std::string& split) const {
+    const auto it = splits.find(split);
+    return it == splits.end() ? std::numeric_limits<double>::quiet_NaN() : it->second.accuracy;
+  }
+};
+
+/// Seconds spent per kind of work.
+struct time_split {
+  double sample = 0;   ///< sampling calls (in the background thread when it is on)
+  double wait = 0;     ///< the training thread waiting for a sample: what overlap did not hide
+  double gather = 0;   ///< copying input feature rows
+  double compute = 0;  ///< forward, backward and update
+  double eval = 0;     ///< full-neighbour evaluation
+
+  time_split& operator+=(const time_split& o) {
+    sample += o.sample;
+    wait += o.wait;
+    gather += o.gather;
+    compute += o.compute;
+    eval += o.eval;
+    return *this;
+  }
+};
+
+struct epoch_stats {
+  std::int64_t epoch = 0;
+  std::int64_t minibatches = 0;
+  double loss = 0;            ///< mean training loss over the epoch's seeds
+  double train_accuracy = 0;  ///< on the training minibatches, with dropout
+  double seconds = 0;         ///< wall time of the epoch, evaluation included
+  time_split time;
+  std::optional<evaluation> eval;
+};
+
+struct training_report {
+  trainer_options options;  ///< resolved
+  std::string sampler;      ///< the strategy that ran ("none" for the MLP)
+  std::int64_t parameters = 0;
+  std::vector<epoch_stats> epochs;
+  evaluation final_eval;         ///< after the last epoch
+  std::int64_t best_epoch = -1;  ///< the evaluated epoch with the best valid accuracy (first of ties)
+  evaluation best_eval;          ///< the metrics at best_epoch
+  time_split time;
+  double seconds = 0;
+};
+
+/// What one minibatch step reports.
+struct step_result {
+  double loss = 0;
+  std::int64_t correct = 0;
+  std::int64_t seeds = 0;
+};
+
+template <matsample::index_type I, matsample::index_type O>
+class trainer {
+ public:
+  using data_view = matsample::graph_data_view<float, I, O>;
+  using minibatch = matsample::minibatch_view<float, I, O>;
+  /// (minibatches done, minibatches in the epoch)
+  using progress_callback = std::function<void(std::int64_t, std::int64_t)>;
+
+  /// Keeps a view of `data`: it must outlive the trainer.
+  trainer(const data_view& data, const trainer_options& options)
+      : options_(resolve(options)),
+        data_(data),
+        cpu_(options_.sampling_threads > 0     ? options_.sampling_threads
+             : options_.background_sampling ? 1
+                                            : options_.threads),
+        model_(network_shape(layer_type(options_.model), data.feature_dim, options_.hidden, data.num_classes(),
+                             options_.layers)),
+        optimizer_(model_.parameters().size(),
+                   {.learning_rate = options_.learning_rate, .weight_decay = options_.weight_decay},
+                   model_.weight_ranges()) {
+    if (options_.threads > 0) {
+      omp_set_num_threads(options_.threads);
+      Eigen::setNbThreads(options_.threads);
+    }
+    check_data();
+    if (options_.row_normalize_features) {
+      normalized_features_.assign(data.features.begin(), data.features.end());
+      const auto d = static_cast<std::size_t>(data.feature_dim);
+      for (std::size_t v = 0; v * d < normalized_features_.size(); ++v) {
+        float* row = normalized_features_.data() + v * d;
+        double total = 0;
+        for (std::size_t j = 0; j < d; ++j) total += row[j];
+        if (total == 0) continue;  // an empty bag of words stays empty
+        for (std::size_t j = 0; j < d; ++j) row[j] = static_cast<float>(row[j] / total);
+      }
+      features_ = normalized_features_;
+    } else {
+      features_ = data.features;
+    }
+    sampler_ = make_sampler();
+    model_.initialize(options_.seed);
+    train_ids_ = data_.splits.at("train");
+    batches_per_epoch_ = (static_cast<std::int64_t>(train_ids_.size()) + options_.batch_size - 1) / options_.batch_size;
+    bulks_per_epoch_ = (batches_per_epoch_ + options_.bulk - 1) / options_.bulk;
+  }
+
+  trainer(const trainer&) = delete;
+  trainer& operator=(const trainer&) = delete;
+  ~trainer() = default;  // pending_ goes first and waits for a running background task
+
+  [[nodiscard]] const trainer_options& options() const noexcept { return options_; }
+  [[nodiscard]] const minibatch_sampler<I, O>& sampler() const noexcept { return *sampler_; }
+  [[nodiscard]] model<float>& network() noexcept { return model_; }
+  [[nodiscard]] const model<float>& network() const noexcept { return model_; }
+  [[nodiscard]] std::int64_t batches_per_epoch() const noexcept { return batches_per_epoch_; }
+
+  /// Input feature rows of `nodes`, in order.
+  [[nodiscard]] matrix<float> gather_features(std::span<const I> nodes) const {
+    const auto d = static_cast<Eigen::Index>(data_.feature_dim);
+    matrix<float> x(static_cast<Eigen::Index>(nodes.size()), d);
+#pragma omp parallel for schedule(static)
+    for (std::int64_t i = 0; i < static_cast<std::int64_t>(nodes.size()); ++i) {
+      x.row(i) = Eigen::Map<const row_vector<float>>(features_.data() + static_cast<std::int64_t>(nodes[i]) * d, d);
+    }
+    return x;
+  }
+
+  /// Forward and backward over one minibatch; leaves d(loss)/d(parameters)
+  /// in network().gradients() (weight decay not included: the optimizer
+  /// adds it).
+  step_result compute_gradients(const minibatch& mb, matrix<float> features, const dropout_key& key) {
+    std::vector<aggregation<float>> blocks;
+    for (std::size_t l = 0; l < mb.num_layers(); ++l) {
+      blocks.push_back(make_aggregation<float>(mb.block(l), sampler_->training_weights()));
+    }
+    const auto seeds = mb.seeds();
+    labels_.resize(seeds.size());
+    for (std::size_t i = 0; i < seeds.size(); ++i) labels_[i] = data_.labels[static_cast<std::size_t>(seeds[i])];
+    const matrix<float>& logits = model_.forward(blocks, std::move(features), options_.dropout, key);
+    matrix<float> dlogits;
+    const loss_result loss = softmax_cross_entropy(logits, std::span<const std::int32_t>(labels_), dlogits);
+    model_.backward(blocks, std::move(dlogits));
+    return {loss.loss, loss.correct, static_cast<std::int64_t>(seeds.size())};
+  }
+
+  /// One optimizer step with the gradients in network().gradients().
+  void apply_update() { optimizer_.step(model_.parameters(), model_.gradients()); }
+
+  /// Trains epoch `epoch`; epochs must come in order 0, 1, ... options().epochs - 1.
+  epoch_stats train_epoch(std::int64_t epoch, const progress_callback& progress = {}) {
+    if (epoch != next_epoch_ || epoch >= options_.epochs) {
+      throw matsample::argument_error(matsample::detail::concat("train_epoch: expected epoch ", next_epoch_, " of ",
+                                                                options_.epochs, ", got ", epoch));
+    }
+    const auto start = clock::now();
+    epoch_stats s;
+    s.epoch = epoch;
+    double loss_sum = 0;
+    std::int64_t seeds = 0, correct = 0;
+    for (std::int64_t b = 0; b < bulks_per_epoch_; ++b) {
+      const auto waiting = clock::now();
+      sampled_bulk bulk = take_bulk();
+      s.time.wait += seconds_since(waiting);
+      s.time.sample += bulk.seconds;
+      for (std::int64_t m = 0; m < bulk.sample.size(); ++m) {
+        const minibatch mb = bulk.sample[m];
+        auto t = clock::now();
+        matrix<float> x = gather_features(mb.input_nodes());
+        s.time.gather += seconds_since(t);
+        t = clock::now();
+        const dropout_key key{options_.seed, static_cast<std::uint64_t>(epoch),
+                              static_cast<std::uint64_t>(bulk.first + m)};
+        const step_result r = compute_gradients(mb, std::move(x), key);
+        apply_update();
+        s.time.compute += seconds_since(t);
+        loss_sum += r.loss * static_cast<double>(r.seeds);
+        seeds += r.seeds;
+        correct += r.correct;
+        ++s.minibatches;
+        if (progress) progress(s.minibatches, batches_per_epoch_);
+      }
+    }
+    s.loss = loss_sum / static_cast<double>(seeds);
+    s.train_accuracy = static_cast<double>(correct) / static_cast<double>(seeds);
+    s.seconds = seconds_since(start);
+    ++next_epoch_;
+    return s;
+  }
+
+  /// Full-neighbour inference, layer by layer over all vertices in batches
+  /// of eval_batch, then metrics on every split.
+  evaluation evaluate() {
+    const std::int64_t n = data_.num_vertices();
+    if (!eval_blocks_) {  // the same every time: sample once
+      all_vertices_.resize(static_cast<std::size_t>(n));
+      std::iota(all_vertices_.begin(), all_vertices_.end(), I{0});
+      eval_blocks_ = sampler_->full_neighbourhood(
+          matsample::batch_list<I>::uniform(std::span<const I>(all_vertices_), options_.eval_batch));
+    }
+    matrix<float> h;  // every vertex's input to the current layer (layer 0 reads the features)
+    for (std::size_t l = 0; l < model_.num_layers(); ++l) {
+      matrix<float> next(n, model_.layer(l).out);
+      for (std::int64_t m = 0; m < eval_blocks_->size(); ++m) {
+        const auto block = (*eval_blocks_)[m];
+        const auto a = make_aggregation<float>(block, block_weights::row_normalized);
+        const matrix<float> x = l == 0 ? gather_features(block.src_nodes) : gather_rows(h, block.src_nodes);
+        const matrix<float> z = model_.infer_layer(l, a, x);
+        const auto dst = block.dst_nodes();
+        for (std::size_t i = 0; i < dst.size(); ++i) {
+          next.row(static_cast<Eigen::Index>(dst[i])) = z.row(static_cast<Eigen::Index>(i));
+        }
+      }
+      h = std::move(next);
+    }
+    evaluation out;
+    for (const auto& [name, ids] : data_.splits) out.splits[name] = evaluate_split(h, ids, data_.labels);
+    return out;
+  }
+
+  /// All epochs, with evaluation every eval_every epochs and after the last.
+  training_report run(const std::function<void(const epoch_stats&)>& on_epoch = {},
+                      const progress_callback& progress = {}) {
+    training_report report;
+    report.options = options_;
+    report.sampler = sampler_->name();
+    report.parameters = static_cast<std::int64_t>(model_.parameters().size());
+    const auto start = clock::now();
+    double best_valid = -1;
+    for (std::int64_t e = next_epoch_; e < options_.epochs; ++e) {
+      epoch_stats s = train_epoch(e, progress);
+      if ((e + 1) % options_.eval_every == 0 || e + 1 == options_.epochs) {
+        const auto t = clock::now();
+        s.eval = evaluate();
+        s.time.eval = seconds_since(t);
+        s.seconds += s.time.eval;
+        const double valid = s.eval->accuracy("valid");
+        if (valid > best_valid || report.best_epoch < 0) {
+          best_valid = valid;
+          report.best_epoch = e;
+          report.best_eval = *s.eval;
+        }
+        report.final_eval = *s.eval;
+      }
+      report.time += s.time;
+      report.epochs.push_back(s);
+      if (on_epoch) on_epoch(report.epochs.back());
+    }
+    report.seconds = seconds_since(start);
+    return report;
+  }
+
+ private:
+  using clock = std::chrono::steady_clock;
+  static double seconds_since(clock::time_point t) { return std::chrono::duration<double>(clock::now() - t).count(); }
+
+  struct sampled_bulk {
+    std::int64_t first = 0;  ///< the epoch's batch number of minibatch 0
+    matsample::bulk_sample<float, I, O> sample;
+    double seconds = 0;
+  };
+
+  static layer_kind layer_type(model_kind m) {
+    return m == model_kind::gcn ? layer_kind::gcn : m == model_kind::mlp ? layer_kind::linear : layer_kind::sage;
+  }
+
+  void check_data() const {
+    using matsample::argument_error;
+    using matsample::detail::concat;
+    const std::int64_t n = data_.num_vertices();
+    if (data_.feature_dim < 1 || static_cast<std::int64_t>(data_.features.size()) != n * data_.feature_dim) {
+      throw argument_error(concat("data: need node features (", n, " x dimension), got ", data_.features.size(),
+                                  " values of dimension ", data_.feature_dim));
+    }
+    if (static_cast<std::int64_t>(data_.labels.size()) != n) {
+      throw argument_error(concat("data: need one label per vertex, got ", data_.labels.size(), " for ", n));
+    }
+    if (data_.num_classes() < 2) throw argument_error("data: need at least two classes");
+    const auto train = data_.splits.find("train");
+    if (train == data_.splits.end() || train->second.empty()) {
+      throw argument_error("data: the 'train' split is missing or empty");
+    }
+    for (const auto& [name, ids] : data_.splits) {
+      for (const I v : ids) {
+        if (v < 0 || v >= n) {
+          throw argument_error(concat("data: split '", name, "' holds vertex ", v, " outside the graph"));
+        }
+        if (data_.labels[static_cast<std::size_t>(v)] < 0) {
+          throw argument_error(concat("data: split '", name, "' holds vertex ", v, ", which has no label"));
+        }
+      }
+    }
+  }
+
+  std::unique_ptr<minibatch_sampler<I, O>> make_sampler() {
+    if (options_.model == model_kind::mlp) return std::make_unique<no_graph_strategy<I, O>>(options_.layers);
+    // SAGE runs on A as given; GCN on its propagation matrix, whichever sampler.
+    if (options_.model == model_kind::gcn) propagation_ = gcn_propagation(data_.graph);
+    const auto graph = options_.model == model_kind::gcn ? propagation_.view() : data_.graph;
+    if (options_.sampler == sampler_kind::nodewise) {
+      return std::make_unique<nodewise_strategy<I, O>>(cpu_, graph, options_.fanouts, options_.seed);
+    }
+    return std::make_unique<layerwise_strategy<I, O>>(cpu_, graph, options_.sampler == sampler_kind::fastgcn,
+                                                      options_.sample_sizes, options_.seed);
+  }
+
+  static matrix<float> gather_rows(const matrix<float>& h, std::span<const I> rows) {
+    matrix<float> x(static_cast<Eigen::Index>(rows.size()), h.cols());
+#pragma omp parallel for schedule(static)
+    for (std::int64_t i = 0; i < static_cast<std::int64_t>(rows.size()); ++i) x.row(i) = h.row(rows[i]);
+    return x;
+  }
+
+  /// Starts sampling job `job` (bulk job % bulks_per_epoch of epoch job / bulks_per_epoch).
+  void launch(std::int64_t job) {
+    const std::int64_t epoch = job / bulks_per_epoch_;
+    const std::int64_t first = (job % bulks_per_epoch_) * options_.bulk;
+    if (!shuffled_ || shuffled_epoch_ != epoch) {
+      shuffled_ = std::make_shared<const matsample::epoch_batches<I>>(train_ids_, options_.batch_size, options_.seed,
+                                                                      static_cast<std::uint64_t>(epoch));
+      shuffled_epoch_ = epoch;
+    }
+    auto task = [this, batches = shuffled_, first] {
+      const auto t = clock::now();
+      sampled_bulk out{first, sampler_->sample(batches->bulk(first, options_.bulk)), 0};
+      out.seconds = seconds_since(t);
+      return out;
+    };
+    pending_ = std::async(options_.background_sampling ? std::launch::async : std::launch::deferred, std::move(task));
+  }
+
+  /// The next bulk in order; starts sampling the one after it.
+  sampled_bulk take_bulk() {
+    if (!pending_.valid()) launch(next_job_);
+    sampled_bulk out = pending_.get();
+    ++next_job_;
+    if (next_job_ < options_.epochs * bulks_per_epoch_) launch(next_job_);
+    return out;
+  }
+
+  trainer_options options_;
+  data_view data_;
+  matsample::cpu_backend cpu_;
+  std::span<const float> features_;
+  std::vector<float> normalized_features_;
+  std::span<const I> train_ids_;
+  matsample::csr_matrix<float, I, O> propagation_;  ///< the GCN model's graph (empty otherwise)
+  std::unique_ptr<minibatch_sampler<I, O>> sampler_;
+  model<float> model_;
+  adam<float> optimizer_;
+  std::vector<std::int32_t> labels_;
+  std::int64_t batches_per_epoch_ = 0, bulks_per_epoch_ = 0;
+  std::int64_t next_epoch_ = 0, next_job_ = 0;
+  std::shared_ptr<const matsample::epoch_batches<I>> shuffled_;
+  std::int64_t shuffled_epoch_ = -1;
+  std::vector<I> all_vertices_;
+  std::optional<matsample::block_set<float, I, O>> eval_blocks_;
+  std::future<sampled_bulk> pending_;  // last: destroyed first, while what the task uses still exists
+};
+
+}  // namespace graphsage
