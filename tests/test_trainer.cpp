@@ -1,0 +1,452 @@
+// The GraphSAGE reference trainer (examples/graphsage): every layer's
+// backward pass against central finite differences in double precision, the
+// optimizer and metrics against hand computations, option and data checks,
+// and short training runs on a small generated graph (the loss falls, the
+// accuracy beats chance by a fixed margin, the graph beats the MLP, and the
+// same seed gives the same losses bit for bit).
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <random>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "adam.hpp"
+#include "layers.hpp"
+#include "metrics.hpp"
+#include "model.hpp"
+#include "support.hpp"
+#include "trainer.hpp"
+
+namespace gs = graphsage;
+using sage_trainer = gs::trainer<i32, i64>;
+
+namespace {
+
+using dmatrix = gs::matrix<double>;
+
+// Tolerances fixed in advance. Central differences with step h have
+// truncation error O(h^2) and rounding error O(1e-16 / h); with h = 1e-6 both
+// are far below 1e-6 for the smooth losses here, and ReLU kinks are avoided
+// by random inputs (a kink within 1e-6 of an input has probability ~1e-6).
+constexpr double step = 1e-6;
+constexpr double tolerance = 1e-6;
+
+dmatrix random_matrix(std::int64_t rows, std::int64_t cols, std::mt19937_64& rng) {
+  std::uniform_real_distribution<double> u(-1, 1);
+  dmatrix m(rows, cols);
+  for (std::int64_t r = 0; r < rows; ++r) {
+    for (std::int64_t c = 0; c < cols; ++c) m(r, c) = u(rng);
+  }
+  return m;
+}
+
+/// A block with `rows` destinations and `cols` sources, random entries and
+/// weights, and an empty row (which must aggregate to zero).
+gs::aggregation<double> random_block(std::int64_t rows, std::int64_t cols, std::mt19937_64& rng) {
+  gs::aggregation<double> a;
+  a.rows = rows;
+  a.cols = cols;
+  std::uniform_int_distribution<std::int64_t> degree(1, 4), column(0, cols - 1);
+  std::uniform_real_distribution<double> weight(0.1, 1.0);
+  for (std::int64_t r = 0; r < rows; ++r) {
+    const std::int64_t d = r == 1 ? 0 : degree(rng);
+    for (std::int64_t e = 0; e < d; ++e) {
+      a.indices.push_back(column(rng));
+      a.weights.push_back(weight(rng));
+    }
+    a.indptr.push_back(static_cast<std::int64_t>(a.indices.size()));
+  }
+  return a;
+}
+
+/// Largest |numeric - analytic| / max(1, |analytic|) over all entries of
+/// `theta`, where numeric is the central difference of `loss`.
+double worst_error(std::span<double> theta, std::span<const double> analytic, const std::function<double()>& loss) {
+  REQUIRE(theta.size() == analytic.size());
+  double worst = 0;
+  for (std::size_t i = 0; i < theta.size(); ++i) {
+    const double saved = theta[i];
+    theta[i] = saved + step;
+    const double up = loss();
+    theta[i] = saved - step;
+    const double down = loss();
+    theta[i] = saved;
+    const double numeric = (up - down) / (2 * step);
+    worst = std::max(worst, std::abs(numeric - analytic[i]) / std::max(1.0, std::abs(analytic[i])));
+  }
+  return worst;
+}
+
+std::span<double> entries(dmatrix& m) { return {m.data(), static_cast<std::size_t>(m.size())}; }
+std::span<const double> entries(const dmatrix& m) { return {m.data(), static_cast<std::size_t>(m.size())}; }
+
+/// Checks a layer's parameter and input gradients for loss = sum(R .* z).
+void check_layer(gs::layer_kind kind) {
+  std::mt19937_64 rng(11);
+  const gs::layer_shape s{kind, 4, 3};
+  const std::int64_t dst = 5, src = 9;
+  const auto a = random_block(dst, src, rng);
+  dmatrix x = random_matrix(src, s.in, rng);
+  const dmatrix weights_r = random_matrix(dst, s.out, rng);
+  std::vector<double> params(static_cast<std::size_t>(s.size()));
+  std::uniform_real_distribution<double> u(-1, 1);
+  for (auto& p : params) p = u(rng);
+
+  const auto loss = [&] {
+    dmatrix aggregated;
+    return gs::layer_forward(s, params.data(), a, x, aggregated).cwiseProduct(weights_r).sum();
+  };
+  dmatrix aggregated;
+  (void)gs::layer_forward(s, params.data(), a, x, aggregated);
+  std::vector<double> grads(params.size());
+  const dmatrix dx = gs::layer_backward(s, params.data(), a, x, aggregated, weights_r, grads.data(), true);
+  CHECK(worst_error(params, grads, loss) < tolerance);
+  CHECK(worst_error(entries(x), entries(dx), loss) < tolerance);
+  // The first layer skips the input gradient but must give the same parameter gradients.
+  std::vector<double> again(params.size());
+  CHECK(gs::layer_backward(s, params.data(), a, x, aggregated, weights_r, again.data(), false).size() == 0);
+  CHECK(again == grads);
+}
+
+/// A small labelled graph for training runs (about a second in release).
+const ms::graph_data<float, i32, i64>& small_graph() {
+  static const auto data = ms::csbm<float, i32, i64>(
+      {.num_vertices = 3000, .num_classes = 4, .average_degree = 10, .feature_dim = 16, .seed = 5});
+  return data;
+}
+
+gs::trainer_options small_options() {
+  return {.layers = 2, .hidden = 32, .fanouts = {8, 8}, .batch_size = 64, .bulk = 3, .epochs = 12,
+          .learning_rate = 0.01, .weight_decay = 5e-4, .dropout = 0.3, .seed = 3, .threads = 2};
+}
+
+std::vector<double> losses(const gs::training_report& r) {
+  std::vector<double> out;
+  for (const auto& e : r.epochs) out.push_back(e.loss);
+  return out;
+}
+
+}  // namespace
+
+// =================================================================================
+// Layers and their backward passes
+// =================================================================================
+
+TEST_CASE("aggregation: node-wise blocks average their sampled neighbours; empty rows give zero") {
+  // 3 destinations, 4 sources: row 0 has two entries, row 1 none, row 2 three.
+  const std::vector<i64> indptr{0, 2, 2, 5};
+  const std::vector<i32> indices{1, 3, 0, 2, 3};
+  const ms::block_view<float, i32, i64> block{ms::csr_view<float, i32, i64>(3, 4, sp(indptr), sp(indices), {}), {}};
+  const auto a = gs::make_aggregation<double>(block, gs::block_weights::row_normalized);
+  CHECK(a.weights == std::vector<double>{0.5, 0.5, 1.0 / 3, 1.0 / 3, 1.0 / 3});
+  const dmatrix x = dmatrix::Identity(4, 4);
+  const dmatrix y = gs::aggregate(a, x);
+  CHECK(y.row(1).isZero());
+  CHECK(y(0, 1) == 0.5);
+  CHECK(y(0, 3) == 0.5);
+
+  // Layer-wise blocks carry their weights; they are used as they come.
+  const std::vector<float> values{0.25f, 0.75f, 1.0f, 0.5f, 0.5f};
+  const ms::block_view<float, i32, i64> weighted{
+      ms::csr_view<float, i32, i64>(3, 4, sp(indptr), sp(indices), sp(values)), {}};
+  CHECK(gs::make_aggregation<double>(weighted, gs::block_weights::as_sampled).weights ==
+        std::vector<double>{0.25, 0.75, 1.0, 0.5, 0.5});
+  // Row-normalising them instead gives each row's weighted mean.
+  CHECK(gs::make_aggregation<double>(weighted, gs::block_weights::row_normalized).weights ==
+        std::vector<double>{0.25, 0.75, 0.5, 0.25, 0.25});
+}
+
+TEST_CASE("gradient check: SAGE layer (self and neighbour transforms, bias)") { check_layer(gs::layer_kind::sage); }
+TEST_CASE("gradient check: GCN-style weighted layer") { check_layer(gs::layer_kind::gcn); }
+TEST_CASE("gradient check: linear layer (the MLP's)") { check_layer(gs::layer_kind::linear); }
+
+TEST_CASE("gradient check: softmax cross-entropy") {
+  std::mt19937_64 rng(5);
+  dmatrix logits = 3 * random_matrix(6, 4, rng);
+  const std::vector<std::int32_t> labels{0, 3, 1, 1, 2, 0};
+  dmatrix d;
+  const auto result = gs::softmax_cross_entropy(logits, std::span<const std::int32_t>(labels), d);
+  const auto loss = [&] {
+    dmatrix unused;
+    return gs::softmax_cross_entropy(logits, std::span<const std::int32_t>(labels), unused).loss;
+  };
+  CHECK(worst_error(entries(logits), entries(d), loss) < tolerance);
+  // Each row's gradient sums to zero, and equal logits give log(classes).
+  CHECK(d.rowwise().sum().cwiseAbs().maxCoeff() < 1e-15);
+  dmatrix flat = dmatrix::Zero(2, 4), unused;
+  CHECK(gs::softmax_cross_entropy(flat, std::span<const std::int32_t>(labels).first(2), unused).loss ==
+        doctest::Approx(std::log(4.0)).epsilon(1e-15));
+  CHECK(result.correct >= 0);
+  // A huge logit must not overflow.
+  dmatrix big(1, 2);
+  big << 1000, 0;
+  CHECK(gs::softmax_cross_entropy(big, std::span<const std::int32_t>(labels).first(1), unused).loss ==
+        doctest::Approx(0).epsilon(1e-12));
+}
+
+TEST_CASE("dropout: p = 0 is the identity; masks are reproducible, scaled, and differ by address") {
+  const gs::dropout_key key{7, 2, 5};
+  const auto a = gs::dropout_mask<double>(200, 50, 0.3, key, 1);
+  CHECK(a == gs::dropout_mask<double>(200, 50, 0.3, key, 1));
+  CHECK(test::with_threads(1, [&] { return gs::dropout_mask<double>(200, 50, 0.3, key, 1); }) == a);
+  CHECK(a != gs::dropout_mask<double>(200, 50, 0.3, {7, 2, 6}, 1));
+  CHECK(a != gs::dropout_mask<double>(200, 50, 0.3, key, 0));
+  const double kept = static_cast<double>((a.array() > 0).count()) / static_cast<double>(a.size());
+  CHECK(kept == doctest::Approx(0.7).epsilon(0.05));  // 10,000 draws: sd 0.005
+  CHECK(((a.array() == 0) || (a.array() == 1 / 0.7)).all());
+  CHECK((gs::dropout_mask<double>(20, 5, 0.0, key, 0).array() == 1).all());
+
+  // In the model, p = 0 leaves the features as they are: the output equals inference.
+  std::mt19937_64 rng(1);
+  gs::model<double> net(gs::network_shape(gs::layer_kind::sage, 3, 4, 2, 1));
+  net.initialize(1);
+  const auto block = random_block(4, 6, rng);
+  const dmatrix x = random_matrix(6, 3, rng);
+  CHECK(net.forward({block}, x, 0.0, key) == net.infer_layer(0, block, x));
+}
+
+TEST_CASE("gradient check: whole model (2 SAGE layers, ReLU, dropout 0.3, cross-entropy) in the flat buffer") {
+  std::mt19937_64 rng(9);
+  for (const auto kind : {gs::layer_kind::sage, gs::layer_kind::gcn}) {
+    CAPTURE(static_cast<int>(kind));
+    gs::model<double> net(gs::network_shape(kind, 5, 6, 3, 2));
+    net.initialize(4);
+    // Layer 0: 7 destinations from 12 sources; layer 1: 3 seeds from those 7.
+    const std::vector<gs::aggregation<double>> blocks{random_block(7, 12, rng), random_block(3, 7, rng)};
+    const dmatrix x = random_matrix(12, 5, rng);
+    const std::vector<std::int32_t> labels{2, 0, 1};
+    const gs::dropout_key key{3, 0, 1};
+    const auto loss = [&] {
+      dmatrix d;
+      return gs::softmax_cross_entropy(net.forward(blocks, x, 0.3, key), std::span<const std::int32_t>(labels), d).loss;
+    };
+    dmatrix d;
+    (void)gs::softmax_cross_entropy(net.forward(blocks, x, 0.3, key), std::span<const std::int32_t>(labels), d);
+    net.backward(blocks, d);
+    const std::vector<double> grads(net.gradients().begin(), net.gradients().end());
+    CHECK(worst_error(net.parameters(), grads, loss) < 1e-5);  // through ReLU kinks' neighbourhoods: looser
+    CHECK(std::any_of(grads.begin(), grads.end(), [](double g) { return g != 0; }));
+  }
+}
+
+// =================================================================================
+// Optimizer and metrics
+// =================================================================================
+
+TEST_CASE("adam: two steps match the formula; weight decay applies to the given ranges only") {
+  std::vector<double> p{1.0, -2.0}, g{0.5, 0.5};
+  gs::adam<double> opt(2, {.learning_rate = 0.1, .weight_decay = 0.1}, {{0, 1}});
+  opt.step(p, g);
+  opt.step(p, g);
+  // Reference computed step by step: parameter 0 is decayed, parameter 1 is not.
+  const auto reference = [](double x, double grad, double decay) {
+    double m = 0, v = 0;
+    for (int t = 1; t <= 2; ++t) {
+      const double gt = grad + decay * x;
+      m = 0.9 * m + 0.1 * gt;
+      v = 0.999 * v + 0.001 * gt * gt;
+      x -= 0.1 * (m / (1 - std::pow(0.9, t))) / (std::sqrt(v / (1 - std::pow(0.999, t))) + 1e-8);
+    }
+    return x;
+  };
+  CHECK(p[0] == doctest::Approx(reference(1.0, 0.5, 0.1)).epsilon(1e-12));
+  CHECK(p[1] == doctest::Approx(reference(-2.0, 0.5, 0.0)).epsilon(1e-12));
+  CHECK(opt.steps() == 2);
+}
+
+TEST_CASE("roc_auc: rank-sum with ties; accuracy") {
+  const std::vector<double> scores{0.1, 0.4, 0.35, 0.8};
+  const std::vector<std::uint8_t> positive{0, 0, 1, 1};
+  CHECK(gs::roc_auc(scores, positive) == doctest::Approx(0.75));
+  const std::vector<double> tied{0.5, 0.5, 0.5, 0.5};
+  CHECK(gs::roc_auc(tied, positive) == doctest::Approx(0.5));
+  CHECK(std::isnan(gs::roc_auc(scores, std::vector<std::uint8_t>{1, 1, 1, 1})));
+
+  gs::matrix<float> logits(4, 2);
+  logits << 2, 0, 0, 1, 1, 0, 0, 3;  // predictions 0 1 0 1, scores -2 1 -1 3
+  const std::vector<i32> ids{0, 1, 2, 3};
+  const std::vector<std::int32_t> labels{0, 1, 1, 1};
+  const auto m = gs::evaluate_split(logits, std::span<const i32>(ids), std::span<const std::int32_t>(labels));
+  CHECK(m.accuracy == doctest::Approx(0.75));
+  REQUIRE(m.roc_auc.has_value());
+  CHECK(*m.roc_auc == doctest::Approx(1.0));
+}
+
+// =================================================================================
+// Options and data
+// =================================================================================
+
+TEST_CASE("options: defaults resolve; bad values throw argument_error naming the option") {
+  const auto r = gs::resolve({});
+  CHECK(r.model == gs::model_kind::sage);
+  CHECK(r.fanouts == std::vector<i64>{10, 10});
+  CHECK(r.sample_sizes.empty());
+  CHECK(gs::resolve(r).fanouts == r.fanouts);  // resolving twice changes nothing
+  const auto layerwise = gs::resolve({.sampler = gs::sampler_kind::ladies, .layers = 3});
+  CHECK(layerwise.model == gs::model_kind::gcn);
+  CHECK(layerwise.sample_sizes == std::vector<i64>{512, 512, 512});
+
+  const auto fails = [](gs::trainer_options o, const std::string& says) {
+    CAPTURE(says);
+    CHECK_THROWS_WITH_AS(gs::resolve(o), doctest::Contains(says.c_str()), ms::argument_error);
+  };
+  fails({.layers = 3, .fanouts = {10, 10}}, "fanouts: 2 given for 3 layers");
+  fails({.fanouts = {10, 0}}, "fanouts: 0 at hop 2");
+  fails({.fanouts = {10, -2}}, "fanouts: -2 at hop 2");
+  fails({.sampler = gs::sampler_kind::ladies, .layers = 2, .sample_sizes = {64}}, "sample sizes: 1 given for 2 layers");
+  fails({.sampler = gs::sampler_kind::fastgcn, .sample_sizes = {64, -2}}, "sample sizes: -2 at hop 2");
+  fails({.sampler = gs::sampler_kind::ladies, .fanouts = {5, 5}}, "fanouts apply to the node-wise sampler");
+  fails({.sample_sizes = {5, 5}}, "sample sizes apply to the ladies and fastgcn samplers");
+  fails({.layers = 0}, "layers");
+  fails({.hidden = 0}, "hidden");
+  fails({.batch_size = 0}, "batch size");
+  fails({.bulk = 0}, "bulk");
+  fails({.epochs = 0}, "epochs");
+  fails({.learning_rate = 0}, "learning rate");
+  fails({.weight_decay = -1}, "weight decay");
+  fails({.dropout = 1}, "dropout");
+  fails({.threads = -1}, "threads");
+  fails({.eval_every = 0}, "eval every");
+  // The MLP samples nothing, so it ignores the sampler's lists.
+  CHECK_NOTHROW(gs::resolve({.model = gs::model_kind::mlp, .layers = 3, .fanouts = {1}}));
+}
+
+TEST_CASE("trainer: data without features, labels or a train split is refused with a clear message") {
+  auto data = ms::csbm<float, i32, i64>({.num_vertices = 200, .num_classes = 3, .feature_dim = 4, .seed = 2});
+  const auto refuses = [](const ms::graph_data<float, i32, i64>& d, const char* says) {
+    CAPTURE(says);
+    CHECK_THROWS_WITH_AS(sage_trainer(d.view(), {}), doctest::Contains(says), ms::argument_error);
+  };
+  {
+    auto d = data;
+    d.features.clear();
+    refuses(d, "need node features");
+  }
+  {
+    auto d = data;
+    d.labels.pop_back();
+    refuses(d, "one label per vertex");
+  }
+  {
+    auto d = data;
+    d.splits.erase("train");
+    refuses(d, "'train' split");
+  }
+  {
+    auto d = data;
+    d.labels[static_cast<std::size_t>(d.splits["test"].front())] = -1;
+    refuses(d, "has no label");
+  }
+}
+
+// =================================================================================
+// Training runs
+// =================================================================================
+
+TEST_CASE("training: the loss falls, accuracy beats chance by a margin, and the graph beats the MLP") {
+  const auto& data = small_graph();
+  sage_trainer sage(data.view(), small_options());
+  const auto r = sage.run();
+  REQUIRE(r.epochs.size() == 12);
+  const double chance = 0.25;  // four balanced classes
+  MESSAGE("sage: loss ", r.epochs.front().loss, " -> ", r.epochs.back().loss, ", test ", r.final_eval.accuracy("test"));
+  CHECK(r.epochs.back().loss < 0.7 * r.epochs.front().loss);
+  CHECK(r.final_eval.accuracy("test") > chance + 0.3);
+  CHECK(r.final_eval.accuracy("valid") > chance + 0.3);
+  CHECK(r.best_epoch >= 0);
+
+  auto mlp_options = small_options();
+  mlp_options.model = gs::model_kind::mlp;
+  sage_trainer mlp(data.view(), mlp_options);
+  const auto m = mlp.run();
+  MESSAGE("mlp: test ", m.final_eval.accuracy("test"));
+  CHECK(r.final_eval.accuracy("test") > m.final_eval.accuracy("test") + 0.1);
+}
+
+TEST_CASE("training: same seed and threads give the same losses bit for bit, for any bulk size, sampled ahead or not") {
+  const auto& data = small_graph();
+  auto o = small_options();
+  o.epochs = 3;
+  o.eval_every = 3;
+  const auto run = [&](const gs::trainer_options& options) {
+    sage_trainer t(data.view(), options);
+    return t.run();
+  };
+  const auto first = run(o);
+  const auto again = run(o);
+  CHECK(losses(first) == losses(again));
+  CHECK(first.final_eval.accuracy("test") == again.final_eval.accuracy("test"));
+
+  // Minibatch m of an epoch gets the same sample and dropout masks whether
+  // it is drawn alone, as one of k, or in the training thread.
+  auto one_at_a_time = o;
+  one_at_a_time.bulk = 1;
+  one_at_a_time.background_sampling = false;
+  CHECK(losses(run(one_at_a_time)) == losses(first));
+
+  auto other_seed = o;
+  other_seed.seed = 4;
+  CHECK(losses(run(other_seed)) != losses(first));
+}
+
+TEST_CASE("training: a two-class graph reports ROC-AUC; epochs must come in order") {
+  const auto data = ms::csbm<float, i32, i64>({.num_vertices = 1000, .num_classes = 2, .feature_dim = 8, .seed = 3});
+  auto o = small_options();
+  o.epochs = 4;
+  sage_trainer t(data.view(), o);
+  CHECK_THROWS_AS(t.train_epoch(1), ms::argument_error);
+  (void)t.train_epoch(0);
+  const auto e = t.evaluate();
+  REQUIRE(e.splits.at("test").roc_auc.has_value());
+  CHECK(*e.splits.at("test").roc_auc > 0.5);
+  CHECK(e.splits.at("test").count == 800);
+}
+
+TEST_CASE("training: LADIES and FastGCN taking every candidate reproduce full-neighbour GCN training") {
+  // With every candidate taken nothing is debiased (pi = 1), so the blocks
+  // are rows of D^-1/2 (A + I) D^-1/2, row-normalised: what the node-wise
+  // sampler with fanout -1 gives the GCN model.
+  const auto& data = small_graph();
+  auto full = small_options();
+  full.model = gs::model_kind::gcn;
+  full.fanouts = {-1, -1};
+  full.epochs = 2;
+  full.eval_every = 2;
+  const auto expected = sage_trainer(data.view(), full).run();
+  for (const auto kind : {gs::sampler_kind::ladies, gs::sampler_kind::fastgcn}) {
+    const std::string name = gs::to_string(kind);
+    CAPTURE(name);
+    auto o = full;
+    o.sampler = kind;
+    o.fanouts.clear();
+    o.sample_sizes = {-1, -1};
+    const auto got = sage_trainer(data.view(), o).run();
+    for (std::size_t e = 0; e < got.epochs.size(); ++e) {
+      CHECK(got.epochs[e].loss == doctest::Approx(expected.epochs[e].loss).epsilon(1e-6));
+    }
+    CHECK(got.final_eval.accuracy("test") == doctest::Approx(expected.final_eval.accuracy("test")).epsilon(1e-3));
+  }
+}
+
+TEST_CASE("training: LADIES and FastGCN with GCN layers beat chance") {
+  const auto& data = small_graph();
+  for (const auto kind : {gs::sampler_kind::ladies, gs::sampler_kind::fastgcn}) {
+    const std::string name = gs::to_string(kind);
+    CAPTURE(name);
+    auto o = small_options();
+    o.sampler = kind;
+    o.fanouts.clear();
+    o.sample_sizes = {256, 256};
+    sage_trainer t(data.view(), o);
+    const auto r = t.run();
+    MESSAGE(name, ": test ", r.final_eval.accuracy("test"));
+    CHECK(r.epochs.back().loss < r.epochs.front().loss);
+    CHECK(r.final_eval.accuracy("test") > 0.25 + 0.2);
+  }
+}
