@@ -834,3 +834,39 @@ TEST_CASE_TEMPLATE("relabel_columns: bad maps and malformed input throw, identic
   CHECK(ref.relabel_columns(empty.view(), sp(none), 0) == cpu2.relabel_columns(empty.view(), sp(none), 0));
   CHECK(cpu1.relabel_columns(empty.view(), sp(none), 4).cols() == 4);
 }
+
+TEST_CASE_TEMPLATE("spgemm: long rows (radix-sorted) and fewer rows than threads (split by columns) equal the reference",
+                   C, MATSAMPLE_INDEX_CONFIGS) {
+  using V = typename C::V;
+  using I = typename C::I;
+  using O = typename C::O;
+  const auto pattern = ms::rmat<V, I, O>({.scale = 12, .edge_factor = 16, .seed = 13});
+  std::vector<V> w(static_cast<std::size_t>(pattern.nnz()));
+  for (std::size_t e = 0; e < w.size(); ++e) w[e] = static_cast<V>(0.5 + 0.013 * static_cast<double>((e * 40503u) % 977));
+  const ms::csr_matrix<V, I, O> a(pattern.rows(), pattern.cols(), {pattern.indptr().begin(), pattern.indptr().end()},
+                                  {pattern.indices().begin(), pattern.indices().end()}, w);
+  REQUIRE(a.nnz() >= (1 << 16));  // one row of all ones has enough products for the split path
+  // Q: one row selecting every vertex (FastGCN's column norms), then three
+  // rows of 1500 scattered vertices with weights (LADIES frontiers).
+  for (const std::int64_t k : {1, 3}) {
+    CAPTURE(k);
+    std::vector<O> indptr{0};
+    std::vector<I> indices;
+    std::vector<V> values;
+    for (std::int64_t m = 0; m < k; ++m) {
+      const std::int64_t count = k == 1 ? a.rows() : 1500;
+      for (std::int64_t i = 0; i < count; ++i) {
+        indices.push_back(static_cast<I>(k == 1 ? i : (i * 2654435761u + static_cast<std::uint64_t>(m) * 97) % a.rows()));
+        values.push_back(static_cast<V>(1.0 + 0.25 * static_cast<double>(i % 5)));
+      }
+      indptr.push_back(static_cast<O>(indices.size()));
+    }
+    const ms::csr_view<V, I, O> q(static_cast<I>(k), a.rows(), indptr, indices, values);
+    const auto expected = test::ref.spgemm(q, a.view());
+    REQUIRE(expected.view().degree(0) >= 1024);  // the radix sort's range
+    CHECK(test::cpu1.spgemm(q, a.view()) == expected);
+    CHECK(test::cpu2.spgemm(q, a.view()) == expected);
+    CHECK(ms::cpu_backend(4).spgemm(q, a.view()) == expected);
+    CHECK(ms::cpu_backend(3).spgemm(q, a.view()) == expected);
+  }
+}

@@ -135,6 +135,76 @@ void sort_by_column(std::vector<std::pair<I, V>>& items, std::vector<std::pair<I
   }
 }
 
+/// One thread's Gustavson accumulator, reused across rows: a hash table for
+/// rows with few products, a dense array when a row's products cover a
+/// sizeable fraction of its column range.
+template <class V, index_type I>
+struct row_accumulator {
+  scratch_hash_map<I, V> hashed;
+  std::vector<V> dense;              // allocated on the first dense row
+  std::vector<std::int64_t> marker;  // row that last wrote each dense column
+  std::vector<I> touched;
+  std::vector<std::pair<I, V>> pairs, sort_scratch;
+
+  /// Appends the entries of row r of A·B whose columns lie in [lo, hi),
+  /// sorted, to cols/vals. Products are summed in traversal order. Columns of
+  /// B outside B's shape are recorded in bad_b (by B's row) and skipped.
+  template <class O>
+  void multiply_row(const csr_view<V, I, O>& a, const csr_view<V, I, O>& b, std::int64_t r, std::int64_t flops, I lo, I hi,
+                    std::vector<I>& cols, std::vector<V>& vals, first_failure& bad_b) {
+    const I n_cols = b.cols();
+    const bool whole = lo == 0 && hi == n_cols;
+    if (flops * 8 >= static_cast<std::int64_t>(hi - lo)) {
+      if (dense.empty()) {
+        dense.assign(static_cast<std::size_t>(n_cols), V{0});
+        marker.assign(static_cast<std::size_t>(n_cols), -1);
+      }
+      touched.clear();
+      for (O e = a.row_begin(static_cast<I>(r)); e < a.row_end(static_cast<I>(r)); ++e) {
+        const I k = a.indices()[e];
+        const V av = a.value(e);
+        for (O f = b.row_begin(k); f < b.row_end(k); ++f) {
+          const I j = b.indices()[f];
+          if (j < 0 || j >= n_cols) { bad_b.record(k); continue; }
+          if (!whole && (j < lo || j >= hi)) continue;
+          if (marker[j] != r) {
+            marker[j] = r;
+            dense[j] = V{0};
+            touched.push_back(j);
+          }
+          dense[j] += av * b.value(f);
+        }
+      }
+      std::sort(touched.begin(), touched.end());
+      for (const I j : touched) {
+        cols.push_back(j);
+        vals.push_back(dense[j]);
+      }
+      return;
+    }
+    hashed.reset(flops);
+    for (O e = a.row_begin(static_cast<I>(r)); e < a.row_end(static_cast<I>(r)); ++e) {
+      const I k = a.indices()[e];
+      const V av = a.value(e);
+      for (O f = b.row_begin(k); f < b.row_end(k); ++f) {
+        const I j = b.indices()[f];
+        if (j < 0 || j >= n_cols) { bad_b.record(k); continue; }
+        if (!whole && (j < lo || j >= hi)) continue;
+        bool fresh = false;
+        const auto slot = hashed.find_or_insert(j, V{0}, fresh);
+        hashed.value(slot) += av * b.value(f);
+      }
+    }
+    pairs.clear();
+    for (const auto slot : hashed.used()) pairs.emplace_back(hashed.key(slot), hashed.value(slot));
+    sort_by_column(pairs, sort_scratch, n_cols);
+    for (const auto& [j, v] : pairs) {
+      cols.push_back(j);
+      vals.push_back(v);
+    }
+  }
+};
+
 }  // namespace detail
 
 class cpu_backend {
@@ -438,70 +508,44 @@ csr_matrix<V, I, O> cpu_backend::spgemm(const csr_view<V, I, O>& a, const csr_vi
   std::vector<std::int64_t> row_nnz(static_cast<std::size_t>(rows));
   const std::int64_t n_cols = b.cols();
 
+  if (rows < threads_ && total_flops >= (std::int64_t{1} << 16)) {
+    // Fewer rows than threads (LADIES with k = 1, FastGCN's column norms):
+    // every thread takes a slice of each row's output columns. Each column
+    // still sums its products in traversal order, so the values are the same
+    // bits as with whole rows.
+    for (std::int64_t r = 0; r < rows; ++r) {
+      std::vector<std::vector<I>> slice_cols(static_cast<std::size_t>(threads_));
+      std::vector<std::vector<V>> slice_vals(static_cast<std::size_t>(threads_));
 #pragma omp parallel num_threads(threads_)
-  {
-    detail::scratch_hash_map<I, V> hashed;
-    std::vector<V> dense;              // dense accumulator, allocated on first dense row
-    std::vector<std::int64_t> marker;  // row that last wrote each dense column
-    std::vector<I> touched;
-    std::vector<std::pair<I, V>> pairs, sort_scratch;
+      {
+        const int t = omp_get_thread_num(), team = omp_get_num_threads();
+        detail::row_accumulator<V, I> acc;
+        acc.multiply_row(a, b, r, flops[r], static_cast<I>(n_cols * t / team), static_cast<I>(n_cols * (t + 1) / team),
+                         slice_cols[t], slice_vals[t], bad_b);
+      }
+      const std::size_t before = chunk_cols[0].size();
+      for (int t = 0; t < threads_; ++t) {  // slices in column order: the row stays sorted
+        chunk_cols[0].insert(chunk_cols[0].end(), slice_cols[t].begin(), slice_cols[t].end());
+        chunk_vals[0].insert(chunk_vals[0].end(), slice_vals[t].begin(), slice_vals[t].end());
+      }
+      row_nnz[r] = static_cast<std::int64_t>(chunk_cols[0].size() - before);
+    }
+    for (std::int64_t c = 1; c <= chunks; ++c) chunk_row[c] = rows;  // chunk 0 holds every row
+  } else {
+#pragma omp parallel num_threads(threads_)
+    {
+      detail::row_accumulator<V, I> acc;  // per thread, reused across rows
 #pragma omp for schedule(dynamic, 1)
-    for (std::int64_t c = 0; c < chunks; ++c) {
-      auto& cols = chunk_cols[c];
-      auto& vals = chunk_vals[c];
-      cols.reserve(static_cast<std::size_t>(std::min(flop_offset[chunk_row[c + 1]] - flop_offset[chunk_row[c]],
-                                                     (chunk_row[c + 1] - chunk_row[c]) * n_cols)));
-      for (std::int64_t r = chunk_row[c]; r < chunk_row[c + 1]; ++r) {
-        const std::size_t start = cols.size();
-        // A dense accumulator pays O(cols) once per thread; it wins when a
-        // row's products cover a sizeable fraction of the columns.
-        if (flops[r] * 8 >= n_cols) {
-          if (dense.empty()) {
-            dense.assign(static_cast<std::size_t>(n_cols), V{0});
-            marker.assign(static_cast<std::size_t>(n_cols), -1);
-          }
-          touched.clear();
-          for (O e = a.row_begin(static_cast<I>(r)); e < a.row_end(static_cast<I>(r)); ++e) {
-            const I k = a.indices()[e];
-            const V av = a.value(e);
-            for (O f = b.row_begin(k); f < b.row_end(k); ++f) {
-              const I j = b.indices()[f];
-              if (j < 0 || j >= n_cols) { bad_b.record(k); continue; }
-              if (marker[j] != r) {
-                marker[j] = r;
-                dense[j] = V{0};
-                touched.push_back(j);
-              }
-              dense[j] += av * b.value(f);
-            }
-          }
-          std::sort(touched.begin(), touched.end());
-          for (const I j : touched) {
-            cols.push_back(j);
-            vals.push_back(dense[j]);
-          }
-        } else {
-          hashed.reset(flops[r]);
-          for (O e = a.row_begin(static_cast<I>(r)); e < a.row_end(static_cast<I>(r)); ++e) {
-            const I k = a.indices()[e];
-            const V av = a.value(e);
-            for (O f = b.row_begin(k); f < b.row_end(k); ++f) {
-              const I j = b.indices()[f];
-              if (j < 0 || j >= n_cols) { bad_b.record(k); continue; }
-              bool fresh = false;
-              const auto slot = hashed.find_or_insert(j, V{0}, fresh);
-              hashed.value(slot) += av * b.value(f);
-            }
-          }
-          pairs.clear();
-          for (const auto slot : hashed.used()) pairs.emplace_back(hashed.key(slot), hashed.value(slot));
-          detail::sort_by_column(pairs, sort_scratch, n_cols);
-          for (const auto& [j, v] : pairs) {
-            cols.push_back(j);
-            vals.push_back(v);
-          }
+      for (std::int64_t c = 0; c < chunks; ++c) {
+        auto& cols = chunk_cols[c];
+        auto& vals = chunk_vals[c];
+        cols.reserve(static_cast<std::size_t>(std::min(flop_offset[chunk_row[c + 1]] - flop_offset[chunk_row[c]],
+                                                       (chunk_row[c + 1] - chunk_row[c]) * n_cols)));
+        for (std::int64_t r = chunk_row[c]; r < chunk_row[c + 1]; ++r) {
+          const std::size_t start = cols.size();
+          acc.multiply_row(a, b, r, flops[r], I{0}, static_cast<I>(n_cols), cols, vals, bad_b);
+          row_nnz[r] = static_cast<std::int64_t>(cols.size() - start);
         }
-        row_nnz[r] = static_cast<std::int64_t>(cols.size() - start);
       }
     }
   }
