@@ -35,7 +35,10 @@ struct block_set {
   std::vector<O> indptr;
   std::vector<std::int64_t> edge_offsets{0};
   std::vector<I> indices;
-  std::vector<V> values;  ///< empty when the blocks are unweighted
+  /// Empty when the blocks are unweighted. What the values mean depends on
+  /// the sampler: node-wise blocks carry A's edge weights as sampled;
+  /// layer-wise blocks carry the debiased, row-normalised aggregation weights.
+  std::vector<V> values;
   std::vector<I> src_nodes;
   std::vector<std::int64_t> node_offsets{0};
 
