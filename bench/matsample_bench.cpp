@@ -4,6 +4,8 @@
 //   BM_SpGEMM/k          k x N selection (512 nonzeros per row) times A, as in LADIES
 //   BM_Nodewise/k        sample_nodewise, fanouts 15,10,5, batch 1024
 //   BM_NodewiseSteps/k   the same matrix program, timed per kernel and layer
+//   BM_Ladies/k          ladies_sampler, sample size 512 per layer, 3 layers, batch 512
+//   BM_FastGCN/k         fastgcn_sampler, the same sizes
 // for k = 1, 8, 64 minibatches per call.
 //
 // The graph is R-MAT scale 21 (2M vertices, 63.5M directed nonzeros), built
@@ -11,6 +13,10 @@
 // Every iteration takes k new minibatches from a shuffled epoch of the
 // non-isolated vertices and wraps around at its end (as a new epoch of the
 // random streams), so no call re-samples what an earlier one left in cache.
+// The layer-wise benchmarks cut the same shuffled order into batches of 512
+// and keep their own position in it. Their sampler objects are built once
+// per process, outside the timed loops (LADIES holds A, FastGCN the column
+// norms of A, computed once per graph as a training loop would).
 // Threads: OMP_NUM_THREADS (omp_get_max_threads), for the kernels and the
 // random-gather limit alike.
 //
@@ -43,10 +49,12 @@ using graph_type = matsample::csr_matrix<V, I, O>;
 using clock_type = std::chrono::steady_clock;
 
 constexpr std::int64_t batch_size = 1024;
+constexpr std::int64_t layerwise_batch_size = 512;
 constexpr std::int64_t largest_k = 64;
 constexpr std::int64_t ladies_frontier = 512;  // nonzeros per row of the SpGEMM's selection
 constexpr std::uint64_t seed = 1;
 const std::vector<std::int64_t> fanouts{15, 10, 5};
+const std::vector<std::int64_t> layerwise_sizes{512, 512, 512};
 
 constexpr int default_scale = 21;
 
@@ -95,13 +103,18 @@ struct stopwatch {
   }
 };
 
-/// The graph and an epoch of shuffled training seeds, built on first use.
-struct workload {
-  graph_type graph;
+/// One batch size's cut of the shuffled training order, handed out k
+/// batches at a time.
+struct batch_stream {
   std::unique_ptr<matsample::epoch_batches<I>> epoch;  // whole batches only
   std::int64_t batches = 0;
   std::int64_t cursor = 0;  // next batch; shared so that no benchmark reuses another's batches
   std::uint64_t pass = 0;   // passes over the epoch so far
+
+  batch_stream() = default;
+  batch_stream(const std::vector<I>& order, std::int64_t size)
+      : epoch(std::make_unique<matsample::epoch_batches<I>>(order, size, seed, 0, /*shuffle=*/false)),
+        batches(epoch->size()) {}
 
   /// The next k batches of the epoch, wrapping around at its end; each pass
   /// counts as a new epoch of the random streams, so no sample repeats.
@@ -115,6 +128,16 @@ struct workload {
     cursor += k;
     return out;
   }
+};
+
+/// The graph and an epoch of shuffled training seeds, built on first use.
+struct workload {
+  graph_type graph;
+  batch_stream nodewise;   // batches of batch_size
+  batch_stream layerwise;  // the same order in batches of layerwise_batch_size
+
+  matsample::batch_list<I> take(std::int64_t k) { return nodewise.take(k); }
+  matsample::batch_list<I> take_layerwise(std::int64_t k) { return layerwise.take(k); }
 };
 
 workload& data() {
@@ -144,13 +167,13 @@ workload& data() {
       const matsample::epoch_batches<I> shuffled(connected, batch_size, seed, static_cast<std::uint64_t>(c));
       train.insert(train.end(), shuffled.order().begin(), shuffled.order().begin() + whole);
     }
-    out.epoch = std::make_unique<matsample::epoch_batches<I>>(train, batch_size, seed, 0, /*shuffle=*/false);
-    out.batches = out.epoch->size();
+    out.nodewise = batch_stream(train, batch_size);
+    out.layerwise = batch_stream(train, layerwise_batch_size);
     std::fprintf(stderr,
                  "graph: R-MAT scale %d, %d vertices (%zu non-isolated), %lld directed nonzeros, built in %.1f s; "
                  "epoch of %lld batches of %lld seeds; %d threads\n",
                  bench_scale(), out.graph.rows(), connected.size(), static_cast<long long>(out.graph.nnz()), build_s,
-                 static_cast<long long>(out.batches), static_cast<long long>(batch_size), bench_threads());
+                 static_cast<long long>(out.nodewise.batches), static_cast<long long>(batch_size), bench_threads());
     return out;
   }();
   return w;
@@ -410,6 +433,71 @@ void BM_NodewiseSteps(benchmark::State& state) {
   }
 }
 
+// ---- layer-wise samplers ----------------------------------------------------
+
+using ladies_type = matsample::ladies_sampler<matsample::cpu_backend, V, I, O>;
+using fastgcn_type = matsample::fastgcn_sampler<matsample::cpu_backend, V, I, O>;
+
+/// The backend the sampler objects keep a pointer to: it must outlive them.
+const matsample::cpu_backend& layerwise_backend() {
+  static const matsample::cpu_backend cpu(bench_threads());
+  return cpu;
+}
+
+/// Built once per process (the graph is a pattern, so LADIES squares nothing).
+const ladies_type& ladies() {
+  static const ladies_type sampler(layerwise_backend(), data().graph.view());
+  return sampler;
+}
+
+/// Built once per process: the column norms of A, one pass over it.
+const fastgcn_type& fastgcn() {
+  static const graph_type& graph = data().graph;
+  static const clock_type::time_point t0 = clock_type::now();
+  static const fastgcn_type sampler(layerwise_backend(), graph.view());
+  static const bool reported = [] {
+    std::fprintf(stderr, "FastGCN column norms: %.2f s (once per graph, outside the timed loop)\n", seconds_since(t0));
+    return true;
+  }();
+  (void)reported;
+  return sampler;
+}
+
+/// Times `sampler` on k minibatches of 512 seeds per call, 3 layers of 512
+/// columns, keep_frontier on. edges_per_second counts the entries of every
+/// sampled block; input_nodes_per_minibatch is the input layer's source nodes.
+/// LADIES' product has one row per minibatch, so at k = 1 one thread computes
+/// it: cpu_utilization below 1 there is the program, not interference.
+template <class Sampler>
+void run_layerwise(benchmark::State& state, const Sampler& sampler) {
+  auto& w = data();
+  (void)random_gather_rate();
+  const std::int64_t k = state.range(0);
+  const matsample::layerwise_options options{.sample_sizes = layerwise_sizes, .keep_frontier = true, .seed = seed};
+  (void)sampler(w.take_layerwise(k), options);  // warm-up, as for the node-wise benchmark
+  stopwatch time;
+  std::int64_t edges = 0, inputs = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    const auto batches = w.take_layerwise(k);
+    state.ResumeTiming();
+    time.start();
+    {
+      const auto sample = sampler(batches, options);
+      benchmark::DoNotOptimize(sample.layers.data());
+      edges += sample.num_edges();
+      inputs += static_cast<std::int64_t>(sample.layers.front().src_nodes.size());
+    }
+    time.stop();
+  }
+  set_sampling_counters(state, time, edges);
+  state.counters["input_nodes_per_minibatch"] =
+      static_cast<double>(inputs) / static_cast<double>(k * state.iterations());
+}
+
+void BM_Ladies(benchmark::State& state) { run_layerwise(state, ladies()); }
+void BM_FastGCN(benchmark::State& state) { run_layerwise(state, fastgcn()); }
+
 void ks(benchmark::internal::Benchmark* b) {
   b->Arg(1)->Arg(8)->Arg(largest_k)->UseRealTime()->Unit(benchmark::kMillisecond);
 }
@@ -419,6 +507,8 @@ BENCHMARK(BM_GatherRows)->Apply(ks);
 BENCHMARK(BM_SpGEMM)->Apply(ks);
 BENCHMARK(BM_Nodewise)->Apply(ks);
 BENCHMARK(BM_NodewiseSteps)->Apply(ks);
+BENCHMARK(BM_Ladies)->Apply(ks);
+BENCHMARK(BM_FastGCN)->Apply(ks);
 
 }  // namespace
 
@@ -428,6 +518,7 @@ int main(int argc, char** argv) {
   benchmark::AddCustomContext("matsample_graph", "R-MAT scale " + std::to_string(bench_scale()) + ", edge factor 16");
   benchmark::AddCustomContext("matsample_threads", std::to_string(bench_threads()));
   benchmark::AddCustomContext("matsample_nodewise", "fanouts 15,10,5, batch 1024, uniform, no replacement");
+  benchmark::AddCustomContext("matsample_layerwise", "sample size 512 x 3 layers, batch 512, keep_frontier");
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;
