@@ -466,8 +466,6 @@ const fastgcn_type& fastgcn() {
 /// Times `sampler` on k minibatches of 512 seeds per call, 3 layers of 512
 /// columns, keep_frontier on. edges_per_second counts the entries of every
 /// sampled block; input_nodes_per_minibatch is the input layer's source nodes.
-/// LADIES' product has one row per minibatch, so at k = 1 one thread computes
-/// it: cpu_utilization below 1 there is the program, not interference.
 template <class Sampler>
 void run_layerwise(benchmark::State& state, const Sampler& sampler) {
   auto& w = data();
