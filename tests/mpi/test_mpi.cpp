@@ -240,6 +240,59 @@ TEST_CASE_TEMPLATE("distributed graph (1.5D, every replication factor): node-wis
   }
 }
 
+TEST_CASE_TEMPLATE("distributed graph (2D tiles, every grid shape): the ranks of a grid row share minibatches that are "
+                   "bit-identical to the CPU backend's", T, std::pair<float, std::int32_t>, std::pair<double, std::int64_t>) {
+  using V = typename T::first_type;
+  using I = typename T::second_type;
+  using O = std::int64_t;
+  const int p = world_size();
+  const auto pattern = ms::rmat<V, I, O>({.scale = 10, .edge_factor = 8, .seed = 19});
+  std::vector<V> weights(static_cast<std::size_t>(pattern.nnz()));
+  for (std::size_t e = 0; e < weights.size(); ++e) weights[e] = static_cast<V>(0.2 + 0.31 * static_cast<double>((e * 2246822519u) % 1000) / 9.0);
+  const ms::csr_matrix<V, I, O> weighted(pattern.rows(), pattern.cols(), {pattern.indptr().begin(), pattern.indptr().end()},
+                                         {pattern.indices().begin(), pattern.indices().end()}, weights);
+  std::vector<I> train;
+  for (I v = 0; v < pattern.rows(); ++v) train.push_back(v);
+  const ms::epoch_batches<I> epoch(train, 24, 7, 0);
+  const auto all = epoch.bulk(0, std::min<std::int64_t>(epoch.size(), 12));
+  const ms::cpu_backend cpu;
+  for (const auto* graph : {&pattern, &weighted}) {
+    const ms::nodewise_options nodewise{.fanouts = {5, 3}, .weighted = graph == &weighted, .seed = 4};
+    const ms::layerwise_options layerwise{.sample_sizes = {40, 40}, .seed = 4};
+    const auto whole_nodewise = ms::sample_nodewise(cpu, graph->view(), all, nodewise);
+    const auto whole_ladies = ms::sample_ladies(cpu, graph->view(), all, layerwise);
+    const auto whole_fastgcn = ms::sample_fastgcn(cpu, graph->view(), all, layerwise);
+    for (int pr = 1; pr <= p; ++pr) {
+      if (p % pr != 0) continue;
+      CAPTURE(pr);
+      CAPTURE(graph == &weighted);
+      const auto grid = mpi::process_grid::two_d(MPI_COMM_WORLD, pr, p / pr);
+      const auto a = mpi::distributed_csr<V, I, O>::from_replicated(grid, graph->view());
+      const mpi::mpi_backend backend(grid);
+      CHECK(a.view().tiled() == (p / pr > 1));
+      // Grid row i samples share i; its pc ranks pass the same batches.
+      const auto cuts = mpi::balanced_cuts(mpi::estimated_work(graph->view(), all), pr);
+      const auto mine = all.slice(cuts[grid.my_row()], cuts[grid.my_row() + 1]);
+      CHECK(same_minibatches(whole_nodewise, ms::sample_nodewise(backend, a.view(), mine, nodewise), cuts[grid.my_row()]));
+      const ms::ladies_sampler ladies(backend, a.view());
+      CHECK(same_minibatches(whole_ladies, ladies(mine, layerwise), cuts[grid.my_row()]));
+      const ms::fastgcn_sampler fastgcn(backend, a.view());
+      CHECK(same_minibatches(whole_fastgcn, fastgcn(mine, layerwise), cuts[grid.my_row()]));
+    }
+  }
+}
+
+TEST_CASE("2D tiles need sorted rows; every rank learns of an unsorted one") {
+  const int p = world_size();
+  if (p == 1) return;  // a 1 x 1 grid is not tiled
+  using I = std::int32_t;
+  // Row 0 lists its columns out of order.
+  const ms::csr_matrix<float, I, std::int64_t> a(3, 3, {0, 2, 3, 4}, {2, 1, 0, 1});
+  const auto grid = mpi::process_grid::two_d(MPI_COMM_WORLD, 1, p);
+  const auto what = message_of<ms::error>([&] { (void)mpi::distributed_csr<float, I, std::int64_t>::from_replicated(grid, a.view()); });
+  CHECK(what.find("row 0 is not sorted by column") != std::string::npos);
+}
+
 TEST_CASE("distributed graph: the bytes a row fetch moves match the model") {
   const int p = world_size(), me = world_rank();
   using V = float;

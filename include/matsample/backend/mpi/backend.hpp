@@ -1,6 +1,6 @@
 #pragma once
 // The distributed backend: a kernel set whose graph operand may be a
-// distributed_csr_view. Kernels on the graph fetch the rows they need from
+// distributed_csr_view (1.5D row blocks or 2D tiles). Kernels on the graph fetch the rows they need from
 // the owners (fetch_rows) and then run the CPU kernels on them, in the same
 // order as on one process, so a rank's minibatches come out bit-identical to
 // the CPU backend's. Kernels on local matrices (the sampled rows, blocks and
@@ -8,7 +8,9 @@
 //
 // Every call is collective over the grid whenever its graph operand is
 // distributed: all ranks run the same sampler with the same number of layers,
-// each on its own minibatches (see balance.hpp for the shares).
+// each on its own minibatches (see balance.hpp for the shares). On 2D tiles
+// the ranks of a grid row share their minibatches: they pass the same batches
+// and all get the whole result.
 
 #include <cstdint>
 #include <optional>
@@ -56,7 +58,8 @@ class mpi_backend : public cpu_backend {
   /// P = Q·A for one-hot Q: the selected rows, fetched from their owners.
   template <class V, index_type I, index_type O>
   csr_matrix<V, I, O> gather_rows(const distributed_csr_view<V, I, O>& a, std::span<const I> rows) const {
-    return fetch_rows(a, rows, &moved_);
+    auto fetched = fetch_rows(a, rows, &moved_);
+    return a.tiled() ? assemble_rows(a.grid(), fetched.view(), &moved_) : fetched;
   }
 
   /// C = Q·A with Q local: A's rows that Q references are fetched (ids out,
@@ -79,7 +82,10 @@ class mpi_backend : public cpu_backend {
       renumbered[e] = static_cast<I>(std::lower_bound(needed.begin(), needed.end(), q.indices()[e]) - needed.begin());
     }
     const csr_view<V, I, O> compact_q(q.rows(), static_cast<I>(needed.size()), q.indptr(), renumbered, q.values());
-    return cpu_backend::spgemm(compact_q, rows.view());
+    // On tiles this is column block j of the product; each column still sums
+    // its products in Q's order, so the assembled rows are the CPU's bits.
+    auto product = cpu_backend::spgemm(compact_q, rows.view());
+    return a.tiled() ? assemble_rows(a.grid(), product.view(), &moved_) : product;
   }
 
   /// f applied to every entry of A, on the block that holds it (f sees global row ids).

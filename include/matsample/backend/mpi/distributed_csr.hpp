@@ -10,6 +10,14 @@
 // rows back. Requests go to the owner replica with the requester's own replica
 // index, so the c copies of a block share the serving; rows of the
 // requester's own block never leave the rank.
+//
+// On a 2D grid (pr x pc, replication 1) the same type holds tiles: rank (i, j)
+// keeps the entries of row block i whose columns fall in column block j. A
+// fetch then returns each row's column-block-j piece, and assemble_rows
+// concatenates the pieces of a grid row in column order (an all-gather along
+// the row communicator). This is sparse SUMMA made sparsity-aware: instead of
+// broadcasting whole tiles of A down the grid columns, a rank asks each tile
+// owner of its column only for the rows its Q references.
 
 #include <mpi.h>
 
@@ -46,6 +54,13 @@ class distributed_csr_view {
   /// My block: rows [blocks().begin(my_row), ...end(my_row)), global column ids.
   [[nodiscard]] const csr_view<V, I, O>& local() const noexcept { return local_; }
   [[nodiscard]] std::int64_t first_row() const noexcept { return blocks().begin(grid_->my_row()); }
+  /// 2D tiles (each rank holds one column block of its row block) rather
+  /// than 1.5D row blocks with all columns.
+  [[nodiscard]] bool tiled() const noexcept { return is_tiled(*grid_); }
+  /// Column blocks of a tiled layout: block j is held by grid column j.
+  [[nodiscard]] block_partition column_blocks() const noexcept { return {cols_, tiled() ? grid_->cols() : 1}; }
+
+  static bool is_tiled(const process_grid& grid) noexcept { return grid.cols() > 1 && grid.replication() == 1; }
 
  private:
   const process_grid* grid_;
@@ -57,18 +72,40 @@ class distributed_csr_view {
 template <class V, index_type I, index_type O>
 class distributed_csr {
  public:
-  /// My block of a graph that every rank can read whole (then dropped).
+  /// My block (1.5D) or tile (2D) of a graph that every rank can read
+  /// whole, e.g. a mapped snapshot. Tiles need rows sorted by column (every
+  /// matsample builder and reader produces them), so that a row's pieces
+  /// concatenate to the row; argument_error otherwise.
   static distributed_csr from_replicated(const process_grid& grid, const csr_view<V, I, O>& a) {
     const block_partition blocks{a.rows(), grid.rows()};
+    const bool tiled = distributed_csr_view<V, I, O>::is_tiled(grid);
+    const block_partition column_blocks{a.cols(), tiled ? grid.cols() : 1};
+    const auto lo = column_blocks.begin(tiled ? grid.my_col() : 0), hi = column_blocks.end(tiled ? grid.my_col() : 0);
     const auto b = blocks.begin(grid.my_row()), e = blocks.end(grid.my_row());
-    for (auto r = b; r < e; ++r) detail::check_row(a, static_cast<I>(r), "distributed_csr", r);
-    std::vector<O> indptr(static_cast<std::size_t>(e - b) + 1, 0);
-    for (auto r = b; r < e; ++r) indptr[r - b + 1] = indptr[r - b] + (a.row_end(static_cast<I>(r)) - a.row_begin(static_cast<I>(r)));
-    const auto first = static_cast<std::size_t>(b < e ? a.row_begin(static_cast<I>(b)) : 0);
-    const auto count = static_cast<std::size_t>(indptr.back());
-    std::vector<I> indices(a.indices().begin() + first, a.indices().begin() + first + count);
+    std::int64_t unsorted_row = -1;
+    for (auto r = b; r < e; ++r) {
+      detail::check_row(a, static_cast<I>(r), "distributed_csr", r);
+      for (O f = a.row_begin(static_cast<I>(r)) + 1; tiled && unsorted_row < 0 && f < a.row_end(static_cast<I>(r)); ++f) {
+        if (a.indices()[f] < a.indices()[f - 1]) unsorted_row = r;
+      }
+    }
+    collective_check(grid.world(), [&] {
+      if (unsorted_row >= 0) {
+        throw argument_error(detail::concat("distributed_csr: row ", unsorted_row,
+                                            " is not sorted by column; 2D tiles need sorted rows"));
+      }
+    });
+    std::vector<O> indptr{0};
+    std::vector<I> indices;
     std::vector<V> values;
-    if (a.has_values()) values.assign(a.values().begin() + first, a.values().begin() + first + count);
+    for (auto r = b; r < e; ++r) {
+      for (O f = a.row_begin(static_cast<I>(r)); f < a.row_end(static_cast<I>(r)); ++f) {
+        if (a.indices()[f] < lo || a.indices()[f] >= hi) continue;
+        indices.push_back(a.indices()[f]);
+        if (a.has_values()) values.push_back(a.values()[f]);
+      }
+      indptr.push_back(static_cast<O>(indices.size()));
+    }
     return distributed_csr(grid, a.rows(), a.cols(),
                            csr_matrix<V, I, O>(static_cast<I>(e - b), a.cols(), std::move(indptr), std::move(indices),
                                                std::move(values)),
@@ -209,6 +246,77 @@ csr_matrix<V, I, O> fetch_rows(const distributed_csr_view<V, I, O>& a, std::span
   }
   return {detail::trusted, checked_cast<I>(ids.size(), "rows of the selection"), a.cols(), std::move(indptr),
           std::move(indices), std::move(values)};
+}
+
+/// 2D: the full rows of a matrix whose column-block-j piece this rank holds,
+/// for the same row list on every rank of the grid row. Pieces are gathered
+/// along the row communicator and concatenated in column-block order, which
+/// keeps each row sorted. Collective over the grid row.
+template <class V, index_type I, index_type O>
+csr_matrix<V, I, O> assemble_rows(const process_grid& grid, const csr_view<V, I, O>& piece, volume* moved) {
+  const MPI_Comm comm = grid.row_comm();
+  const int pc = grid.cols();
+  const auto rows = static_cast<std::size_t>(piece.rows());
+  std::int64_t extent[2] = {piece.rows(), -static_cast<std::int64_t>(piece.rows())};
+  check(MPI_Allreduce(MPI_IN_PLACE, extent, 2, MPI_INT64_T, MPI_MAX, comm), "MPI_Allreduce");
+  if (extent[0] != -extent[1]) {
+    throw argument_error(detail::concat("2D sampling: the ranks of a grid row must sample the same minibatches (",
+                                        piece.rows(), " rows here, ", extent[0], " elsewhere)"));
+  }
+  // Per-row lengths of every piece, then the entries; all pieces have the same rows.
+  std::vector<std::int64_t> lengths(rows);
+  for (std::size_t r = 0; r < rows; ++r) lengths[r] = piece.degree(static_cast<I>(r));
+  const auto gather = [&]<class T>(std::span<const T> mine) {
+    const std::int64_t n = static_cast<std::int64_t>(mine.size());
+    std::vector<std::int64_t> counts(static_cast<std::size_t>(pc));
+    check(MPI_Allgather(&n, 1, MPI_INT64_T, counts.data(), 1, MPI_INT64_T, comm), "MPI_Allgather");
+    std::vector<int> c(static_cast<std::size_t>(pc)), d(static_cast<std::size_t>(pc));
+    std::int64_t total = 0;
+    const MPI_Datatype type = datatype<T>();
+    const std::int64_t scale = type == MPI_BYTE ? static_cast<std::int64_t>(sizeof(T)) : 1;
+    for (int j = 0; j < pc; ++j) {
+      c[j] = count_of(counts[j] * scale, "assemble_rows");
+      d[j] = count_of(total * scale, "assemble_rows");
+      total += counts[j];
+    }
+    std::vector<T> all(static_cast<std::size_t>(total));
+    check(MPI_Allgatherv(mine.data(), count_of(n * scale, "assemble_rows"), type, all.data(), c.data(), d.data(), type, comm),
+          "MPI_Allgatherv");
+    if (moved != nullptr) {
+      moved->bytes_sent += (pc - 1) * (n * static_cast<std::int64_t>(sizeof(T)) + 8);
+      moved->bytes_received += (total - n) * static_cast<std::int64_t>(sizeof(T)) + 8 * (pc - 1);
+      moved->messages += 2 * (pc - 1);
+    }
+    return std::pair{std::move(all), std::move(counts)};
+  };
+  const auto [all_lengths, length_counts] = gather(std::span<const std::int64_t>(lengths));
+  const auto [all_indices, index_counts] = gather(piece.indices());
+  std::vector<V> all_values;
+  if (piece.has_values()) all_values = gather(piece.values()).first;
+  (void)length_counts;
+  // Start of piece j's entries within the gathered arrays, and of row r within piece j.
+  std::vector<std::int64_t> piece_start(static_cast<std::size_t>(pc) + 1, 0);
+  for (int j = 0; j < pc; ++j) piece_start[j + 1] = piece_start[j] + index_counts[j];
+  std::vector<O> indptr(rows + 1, 0);
+  for (std::size_t r = 0; r < rows; ++r) {
+    std::int64_t len = 0;
+    for (int j = 0; j < pc; ++j) len += all_lengths[static_cast<std::size_t>(j) * rows + r];
+    indptr[r + 1] = checked_cast<O>(static_cast<std::int64_t>(indptr[r]) + len, "entries of the assembled rows");
+  }
+  std::vector<I> indices(static_cast<std::size_t>(indptr.back()));
+  std::vector<V> values(piece.has_values() ? indices.size() : 0);
+  std::vector<std::int64_t> cursor(piece_start.begin(), piece_start.end() - 1);
+  for (std::size_t r = 0; r < rows; ++r) {
+    auto out = static_cast<std::size_t>(indptr[r]);
+    for (int j = 0; j < pc; ++j) {
+      const auto len = all_lengths[static_cast<std::size_t>(j) * rows + r];
+      std::copy_n(all_indices.begin() + cursor[j], len, indices.begin() + static_cast<std::ptrdiff_t>(out));
+      if (piece.has_values()) std::copy_n(all_values.begin() + cursor[j], len, values.begin() + static_cast<std::ptrdiff_t>(out));
+      cursor[j] += len;
+      out += static_cast<std::size_t>(len);
+    }
+  }
+  return {detail::trusted, piece.rows(), piece.cols(), std::move(indptr), std::move(indices), std::move(values)};
 }
 
 }  // namespace matsample::mpi
