@@ -112,8 +112,7 @@ void grow(std::vector<T>& v, std::int64_t n) {
   if (static_cast<std::int64_t>(v.size()) < n) v.resize(static_cast<std::size_t>(n));
 }
 
-/// Sorts (column, value) pairs by column; columns are distinct and in
-/// [0, n_cols). Long rows (LADIES products have thousands of entries) take an
+/// Sorts (column, value) pairs by column, stably; columns are in [0, n_cols). Long rows (LADIES products have thousands of entries) take an
 /// LSD radix sort with 11-bit digits: two or three counting passes whose
 /// counters stay in L1, several times faster than comparison sorting there.
 template <class I, class V>
@@ -121,7 +120,7 @@ void sort_by_column(std::vector<std::pair<I, V>>& items, std::vector<std::pair<I
   constexpr int digit_bits = 11;
   constexpr std::size_t radix = std::size_t{1} << digit_bits;
   if (items.size() < 1024) {
-    std::sort(items.begin(), items.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+    std::stable_sort(items.begin(), items.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
     return;
   }
   const int key_bits = static_cast<int>(std::bit_width(static_cast<std::uint64_t>(std::max<std::int64_t>(n_cols - 1, 1))));
@@ -140,6 +139,8 @@ void sort_by_column(std::vector<std::pair<I, V>>& items, std::vector<std::pair<I
 /// sizeable fraction of its column range.
 template <class V, index_type I>
 struct row_accumulator {
+  static constexpr std::int64_t expand_sort_threshold = 4096;  ///< products from which a row is expanded and sorted
+
   scratch_hash_map<I, V> hashed;
   std::vector<V> dense;              // allocated on the first dense row
   std::vector<std::int64_t> marker;  // row that last wrote each dense column
@@ -179,6 +180,34 @@ struct row_accumulator {
       for (const I j : touched) {
         cols.push_back(j);
         vals.push_back(dense[j]);
+      }
+      return;
+    }
+    if (flops >= expand_sort_threshold) {
+      // Expand, sort, compress: collect every product, radix-sort by column
+      // (stable, so each column keeps its products in traversal order), then
+      // sum the runs. For long rows this streams memory where a hash table
+      // would probe it at random.
+      pairs.resize(static_cast<std::size_t>(flops));  // grows once per thread, then reused
+      std::size_t n = 0;
+      for (O e = a.row_begin(static_cast<I>(r)); e < a.row_end(static_cast<I>(r)); ++e) {
+        const I k = a.indices()[e];
+        const V av = a.value(e);
+        for (O f = b.row_begin(k); f < b.row_end(k); ++f) {
+          const I j = b.indices()[f];
+          if (j < 0 || j >= n_cols) { bad_b.record(k); continue; }
+          if (!whole && (j < lo || j >= hi)) continue;
+          pairs[n++] = {j, av * b.value(f)};
+        }
+      }
+      pairs.resize(n);
+      sort_by_column(pairs, sort_scratch, n_cols);
+      for (std::size_t i = 0; i < pairs.size();) {
+        const I j = pairs[i].first;
+        V sum{0};  // from zero, as the other accumulators (so -0.0 products agree too)
+        for (; i < pairs.size() && pairs[i].first == j; ++i) sum += pairs[i].second;
+        cols.push_back(j);
+        vals.push_back(sum);
       }
       return;
     }
