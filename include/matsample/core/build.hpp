@@ -38,6 +38,15 @@ struct coo_span {
 
 namespace detail {
 
+/// The counting rule of a build: entry (r, c) adds to row r, and to row c
+/// when it is mirrored. Shared by csr_assembly and by readers that count
+/// before they know the shape.
+inline void count_entry(std::int64_t* counts, std::int64_t r, std::int64_t c, const build_options& options) noexcept {
+  if (options.drop_self_loops && r == c) return;
+  std::atomic_ref<std::int64_t>(counts[r]).fetch_add(1, std::memory_order_relaxed);
+  if (options.symmetrize && r != c) std::atomic_ref<std::int64_t>(counts[c]).fetch_add(1, std::memory_order_relaxed);
+}
+
 /// Builds CSR in two passes over the same entries, so that no coordinate
 /// copy is ever held: count(r, c) for every entry, allocate(), place(r, c, v)
 /// for every entry again, finish(). Both passes may run concurrently and in
@@ -64,10 +73,14 @@ class csr_assembly {
   }
 
   /// First pass: entry (r, c), ids already checked against the shape.
-  void count(I r, I c) noexcept {
-    if (!kept(r, c)) return;
-    std::atomic_ref<std::int64_t>(count_[r]).fetch_add(1, std::memory_order_relaxed);
-    if (mirrored(r, c)) std::atomic_ref<std::int64_t>(count_[c]).fetch_add(1, std::memory_order_relaxed);
+  void count(I r, I c) noexcept { count_entry(count_.data(), r, c, options_); }
+
+  /// Instead of the first pass: per-row counts taken by count_entry elsewhere.
+  void adopt_counts(std::span<const std::int64_t> counts) {
+    if (counts.size() != count_.size()) {
+      throw argument_error(concat("csr_assembly: ", counts.size(), " row counts for ", count_.size(), " rows"));
+    }
+    std::copy(counts.begin(), counts.end(), count_.begin());
   }
 
   /// Between the passes: sizes the arrays from the counts.

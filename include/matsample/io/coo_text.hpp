@@ -1,10 +1,12 @@
 #pragma once
 // Coordinate lines ("i j [w]") straight into CSR: edge lists, OGB edge.csv
 // and Matrix Market bodies all go through read_coo_matrix. The text is
-// parsed twice (count, then place; three times when the shape must first be
-// found from the largest id) instead of holding a parsed coordinate copy, so
-// the peak memory of a load is the final CSR plus its row counters.
+// parsed twice (count, then place) instead of holding a parsed coordinate
+// copy, so the peak memory of a load is the final CSR plus its row counters.
 
+#include <sys/mman.h>
+
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -13,6 +15,37 @@
 
 #include "matsample/core/build.hpp"
 #include "matsample/io/text.hpp"
+
+namespace matsample::detail {
+
+/// Per-row counters for ids not yet bounded: address space for every id the
+/// index type allows (capped for 64-bit ids), reserved without backing
+/// (MAP_NORESERVE), so only the pages of ids that occur take memory, and
+/// those are fewer than the row offsets the final CSR will hold. Lets a
+/// reader count rows while it learns the vertex count, in the same pass.
+class reserved_counts {
+ public:
+  explicit reserved_counts(std::int64_t entries) : entries_(entries) {
+    bytes_ = static_cast<std::size_t>(entries) * sizeof(std::int64_t);
+    void* p = ::mmap(nullptr, bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    data_ = p == MAP_FAILED ? nullptr : static_cast<std::int64_t*>(p);
+  }
+  reserved_counts(const reserved_counts&) = delete;
+  reserved_counts& operator=(const reserved_counts&) = delete;
+  ~reserved_counts() {
+    if (data_ != nullptr) ::munmap(data_, bytes_);
+  }
+  [[nodiscard]] bool ok() const noexcept { return data_ != nullptr; }
+  [[nodiscard]] std::int64_t* data() noexcept { return data_; }
+  [[nodiscard]] std::int64_t entries() const noexcept { return entries_; }
+
+ private:
+  std::int64_t entries_;
+  std::size_t bytes_ = 0;
+  std::int64_t* data_ = nullptr;
+};
+
+}  // namespace matsample::detail
 
 namespace matsample::io {
 
@@ -90,23 +123,51 @@ coo_scan parse_coo_lines(const text_file& file, std::size_t begin, coo_line_form
   return total;
 }
 
+
 /// The CSR of the coordinate lines of text[begin, end). An unknown shape
 /// (format.rows or cols of -1) makes the matrix square with one more row
-/// than the largest id, as for an edge list. check(scan) runs after the
-/// first complete pass, before anything large is allocated, so a reader can
-/// reject a wrong entry count early.
+/// than the largest id, as for an edge list; its rows are then counted in
+/// reserved address space during the pass that finds the largest id, so the
+/// text is still parsed only twice (three times if the reservation fails).
+/// check(scan) runs after the first complete pass, before anything large is
+/// allocated, so a reader can reject a wrong entry count early.
 template <class V, index_type I, index_type O>
 csr_matrix<V, I, O> read_coo_matrix(const text_file& file, std::size_t begin, coo_line_format format,
                                     build_options build, const std::function<void(const coo_scan&)>& check = {}) {
   const bool shape_known = format.rows >= 0 && format.cols >= 0;
+  std::vector<std::int64_t> counted;  // rows already counted, when the one-pass count worked
   if (!shape_known) {
-    const auto scan = parse_coo_lines<V, I>(file, begin, format, [](I, I, V) {});
-    if (check) check(scan);
-    format.rows = format.cols = std::max(scan.max_row, scan.max_col) + 1;
+    constexpr std::int64_t cap = std::int64_t{1} << 33;  // 64 GiB of address space at most
+    ::matsample::detail::reserved_counts counts(std::min<std::int64_t>(std::numeric_limits<I>::max(), cap));
+    bool found = false;
+    if (counts.ok()) {
+      coo_line_format bounded = format;
+      bounded.rows = bounded.cols = counts.entries();
+      try {
+        const auto scan = parse_coo_lines<V, I>(file, begin, bounded,
+                                                [&](I r, I c, V) { ::matsample::detail::count_entry(counts.data(), r, c, build); });
+        if (check) check(scan);
+        format.rows = format.cols = std::max(scan.max_row, scan.max_col) + 1;
+        counted.assign(counts.data(), counts.data() + format.rows);
+        found = true;
+      } catch (const format_error&) {
+        // An id beyond the reservation, or bad input: the plain scan below
+        // finds the shape or reports the error as it would have anyway.
+      }
+    }
+    if (!found) {
+      const auto scan = parse_coo_lines<V, I>(file, begin, format, [](I, I, V) {});
+      if (check) check(scan);
+      format.rows = format.cols = std::max(scan.max_row, scan.max_col) + 1;
+    }
   }
-  detail::csr_assembly<V, I, O> assembly(format.rows, format.cols, format.weighted, build);
-  const auto counted = parse_coo_lines<V, I>(file, begin, format, [&](I r, I c, V) { assembly.count(r, c); });
-  if (check && shape_known) check(counted);
+  ::matsample::detail::csr_assembly<V, I, O> assembly(format.rows, format.cols, format.weighted, build);
+  if (!counted.empty() || (!shape_known && format.rows == 0)) {
+    assembly.adopt_counts(counted);
+  } else {
+    const auto scan = parse_coo_lines<V, I>(file, begin, format, [&](I r, I c, V) { assembly.count(r, c); });
+    if (check && shape_known) check(scan);
+  }
   assembly.allocate();
   parse_coo_lines<V, I>(file, begin, format, [&](I r, I c, V v) { assembly.place(r, c, v); });
   return std::move(assembly).finish();
