@@ -25,6 +25,7 @@
 #include <limits>
 #include <map>
 #include <numeric>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <string>
@@ -1316,4 +1317,66 @@ TEST_CASE_TEMPLATE("layerwise: bad sample sizes, seeds, batches and shapes throw
                            ms::argument_error);
     });
   }
+}
+
+// Regressions found by review of layerwise.hpp: each of these failed before the fix.
+TEST_CASE("regression: NaN or overflowing weights throw instead of sampling an empty row; a copied sampler owns its A∘A") {
+  using graph = ms::csr_matrix<double, std::int32_t, std::int64_t>;
+  const std::vector<std::int32_t> one_seed{0};
+  const ms::batch_list<std::int32_t> b{one_seed, {0, 1}, 0, 0};
+  const ms::layerwise_options o{.sample_sizes = {2}, .keep_frontier = false, .seed = 1};
+  const ms::cpu_backend cpu(2);
+  // 0 -> 1, 2, 3, 4 with a NaN on 0 -> 4: LADIES sums it into its importance, FastGCN into its norms.
+  const graph nan_graph(6, 6, {0, 4, 4, 4, 4, 4, 4}, {1, 2, 3, 4}, {1, 2, 3, std::numeric_limits<double>::quiet_NaN()});
+  CHECK_THROWS_WITH_AS(ms::sample_ladies(cpu, nan_graph.view(), b, o), doctest::Contains("NaN or infinite weight"),
+                       ms::argument_error);
+  CHECK_THROWS_AS(ms::sample_ladies(ms::reference_backend{}, nan_graph.view(), b, o), ms::argument_error);
+  CHECK_THROWS_AS(ms::fastgcn_sampler(cpu, nan_graph.view()), ms::argument_error);
+  // A finite weight whose square overflows is named as such.
+  const graph huge(6, 6, {0, 4, 4, 4, 4, 4, 4}, {1, 2, 3, 4}, {1, 2, 3, 1e200});
+  CHECK_THROWS_WITH_AS(ms::sample_ladies(cpu, huge.view(), b, o), doctest::Contains("square overflows"), ms::argument_error);
+
+  // A copy keeps working after the original is gone (it used to view the original's A∘A).
+  const graph a(6, 6, {0, 4, 4, 4, 4, 4, 6}, {1, 2, 3, 4, 1, 2}, {1, 2, 3, 4, 1, 1});
+  const std::vector<std::int32_t> two_seeds{0, 5};
+  const ms::batch_list<std::int32_t> b2{two_seeds, {0, 2}, 0, 0};
+  std::optional<ms::ladies_sampler<ms::cpu_backend, double, std::int32_t, std::int64_t>> original(std::in_place, cpu, a.view());
+  const auto copy = *original;
+  original.reset();
+  CHECK(copy(b2, o) == ms::sample_ladies(cpu, a.view(), b2, o));
+}
+
+TEST_CASE("regression: when the positive candidates fit in s they are all taken, and pi = 1 (zero weights do not count)") {
+  // 0 -> 1..6 with weights 0, 2, 0, 3, 0, 1: three positive candidates.
+  const ms::csr_matrix<double, std::int32_t, std::int64_t> a(8, 8, {0, 6, 6, 6, 6, 6, 6, 6, 6}, {1, 2, 3, 4, 5, 6},
+                                                             {0, 2, 0, 3, 0, 1});
+  const std::vector<std::int32_t> seeds{0};
+  const ms::batch_list<std::int32_t> b{seeds, {0, 1}, 0, 0};
+  const auto weights = [&](std::int64_t s) {
+    const auto sample = ms::sample_ladies(ms::cpu_backend{2}, a.view(), b, {.sample_sizes = {s}, .keep_frontier = false, .seed = 1});
+    const auto blk = sample[0].block(0);
+    std::map<std::int32_t, double> out;
+    for (auto e = blk.adjacency.row_begin(0); e < blk.adjacency.row_end(0); ++e) {
+      out[blk.src_nodes[blk.adjacency.indices()[e]]] = blk.adjacency.value(e);
+    }
+    return out;
+  };
+  const std::map<std::int32_t, double> row_normalized_a{{1, 0.0}, {2, 2.0 / 6}, {3, 0.0}, {4, 3.0 / 6}, {5, 0.0}, {6, 1.0 / 6}};
+  for (const std::int64_t s : {3, 4, 5, 6, -1}) {
+    CAPTURE(s);
+    const auto w = weights(s);
+    // Sampling draws only the positive columns; s >= the row's length keeps
+    // the whole row, zero-weight entries included (with weight 0).
+    CHECK(w.size() == (s >= 3 && s < 6 ? 3u : 6u));
+    for (const auto& [v, x] : w) CHECK(x == doctest::Approx(row_normalized_a.at(v)).epsilon(1e-12));
+  }
+  CHECK(weights(2).size() == 2);  // fewer than the positive candidates: sampled and debiased
+}
+
+TEST_CASE("regression: relabel_columns with a negative column count is an argument_error") {
+  const ms::csr_matrix<double, std::int32_t, std::int64_t> m(2, 0, {0, 0, 0}, {});
+  const std::vector<std::int32_t> none;
+  CHECK_THROWS_AS(ms::cpu_backend{2}.relabel_columns(m.view(), std::span<const std::int32_t>(none), -1), ms::argument_error);
+  CHECK_THROWS_AS(ms::reference_backend{}.relabel_columns(m.view(), std::span<const std::int32_t>(none), -1),
+                  ms::argument_error);
 }

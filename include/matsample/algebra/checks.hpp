@@ -125,6 +125,7 @@ void check_relabelling(const csr_view<V, I, O>& m, std::span<const I> new_ids, s
   if (static_cast<std::int64_t>(new_ids.size()) != m.cols()) {
     throw argument_error(concat("relabel_columns: ", new_ids.size(), " new ids for ", m.cols(), " columns"));
   }
+  if (new_cols < 0) throw argument_error(concat("relabel_columns: negative column count ", new_cols));
   (void)checked_cast<I>(new_cols, "columns of the relabelled matrix");
   for (std::size_t j = 0; j < new_ids.size(); ++j) {
     if (new_ids[j] < 0 || new_ids[j] >= new_cols) {

@@ -54,7 +54,8 @@ concept graph_operand = requires(const View& a) {
 /// - gather_rows(A, rows)                    P = Q·A for one-hot Q
 /// - spgemm(A, B)                            general C = A·B, sorted rows
 /// - select_columns(M, row_blocks, cols, col_blocks)   M·C, block-diagonal C
-/// - relabel_columns(M, new_ids, new_cols)   M·Π for the 0/1 matrix Π(j, new_ids[j]) = 1
+/// - relabel_columns(M, new_ids, new_cols)   M·Π for the 0/1 matrix Π(j, new_ids[j]) = 1; with a
+///                                           many-to-one map, entries that meet are not summed
 /// - apply(M, f)                             values f(row, col, value)
 /// - row_reduce(M, init, f)                  per-row left fold of values
 /// - sample_rows(P, Q, spec, seed, layer)    row-wise ITS

@@ -106,7 +106,10 @@ sampled_columns<V, I, O> collect_columns(const csr_view<V, I, O>& sampled, const
 #pragma omp parallel for schedule(dynamic, 1)
   for (std::int64_t m = 0; m < k; ++m) {
     const I r = p.row_of(m);
-    const std::int64_t candidates = p.rows.degree(r);
+    // Candidates are the columns with positive probability: zero-weight
+    // entries are never drawn, so they do not count towards "all taken".
+    std::int64_t candidates = 0;
+    for (O e = p.rows.row_begin(r); e < p.rows.row_end(r); ++e) candidates += p.rows.value(e) > V{0};
     const bool all_taken = sample_size < 0 || candidates <= sample_size;
     for (std::size_t i = 0; i < lists[m].size(); ++i) {
       const auto at = static_cast<std::size_t>(out.offsets[m]) + i;
@@ -185,6 +188,21 @@ struct borrowed_distribution {
   [[nodiscard]] column_distribution<V, I, O> view() const { return {rows, true}; }
 };
 
+/// Rows of importance sums must be finite: a NaN or infinite weight in A (or
+/// a square that overflows) would otherwise normalise to an empty row and
+/// silently sample nothing. Throws argument_error naming the row.
+template <kernel_set B, class View>
+void require_finite_rows(const B& backend, const View& m, const char* what) {
+  using V = typename View::value_type;
+  const std::vector<double> sums = backend.row_reduce(m, 0.0, [](double acc, V v) { return acc + static_cast<double>(v); });
+  for (std::size_t r = 0; r < sums.size(); ++r) {
+    if (!kernels::usable_weight(sums[r])) {
+      throw argument_error(concat(what, " (row ", r, ") is ", sums[r],
+                                  ": A has a NaN or infinite weight, or a weight whose square overflows the value type"));
+    }
+  }
+}
+
 /// A∘A (for a pattern A, A itself would do: every square is 1).
 template <kernel_set B, graph_operand View>
 auto squared_entries(const B& backend, const View& a) {
@@ -202,12 +220,10 @@ auto squared_entries(const B& backend, const View& a) {
 template <kernel_set B, class V, index_type I, index_type O, graph_operand View = csr_view<V, I, O>>
 class ladies_sampler {
  public:
-  ladies_sampler(const B& backend, const View& a) : backend_(&backend), a_(a), squared_(a) {
+  /// `backend` and the graph behind `a` must outlive the sampler.
+  ladies_sampler(const B& backend, const View& a) : backend_(&backend), a_(a) {
     require_square(a, "ladies");
-    if (a.has_values()) {
-      squared_storage_.emplace(detail::squared_entries(backend, a));
-      squared_ = as_view(*squared_storage_);
-    }
+    if (a.has_values()) squared_storage_.emplace(detail::squared_entries(backend, a));
   }
 
   [[nodiscard]] bulk_sample<V, I, O> operator()(const batch_list<I>& batches, const layerwise_options& options) const {
@@ -216,7 +232,10 @@ class ladies_sampler {
       std::vector<O> indptr(f.batch_offsets.size());
       for (std::size_t m = 0; m < indptr.size(); ++m) indptr[m] = checked_cast<O>(f.batch_offsets[m], "frontier size");
       const csr_view<V, I, O> q(checked_cast<I>(f.batches(), "minibatches"), a_.rows(), indptr, f.vertices);
-      const auto importance = backend_->spgemm(q, squared_);
+      // The view is taken here, not stored: a copied sampler reads its own A∘A.
+      const View squared = squared_storage_ ? View(as_view(*squared_storage_)) : a_;
+      const auto importance = backend_->spgemm(q, squared);
+      detail::require_finite_rows(*backend_, as_view(importance), "ladies: the column importance of a minibatch");
       return detail::owned_distribution<V, I, O>{row_normalize(*backend_, as_view(importance)), false};
     });
   }
@@ -226,7 +245,6 @@ class ladies_sampler {
   View a_;
   std::optional<decltype(detail::squared_entries(std::declval<const B&>(), std::declval<const View&>()))>
       squared_storage_;  ///< A∘A when A has values
-  View squared_;
 };
 
 /// FastGCN (Chen et al., ICLR 2018): every minibatch samples from the same
@@ -234,6 +252,7 @@ class ladies_sampler {
 template <kernel_set B, class V, index_type I, index_type O, graph_operand View = csr_view<V, I, O>>
 class fastgcn_sampler {
  public:
+  /// `backend` and the graph behind `a` must outlive the sampler.
   fastgcn_sampler(const B& backend, const View& a) : backend_(&backend), a_(a) {
     require_square(a, "fastgcn");
     // 1ᵀ·(A∘A): one SpGEMM sums each column over the rows in order.
@@ -244,6 +263,7 @@ class fastgcn_sampler {
     const std::vector<O> indptr{O{0}, checked_cast<O>(a.rows(), "rows")};
     const csr_view<V, I, O> ones(1, a.rows(), indptr, every_row);
     const auto norms = backend.spgemm(ones, squared ? as_view(*squared) : a);
+    detail::require_finite_rows(backend, as_view(norms), "fastgcn: the sum of the squared column norms");
     probabilities_ = row_normalize(backend, as_view(norms));
   }
 
