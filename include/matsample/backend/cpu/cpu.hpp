@@ -155,12 +155,8 @@ struct row_accumulator {
                     std::vector<I>& cols, std::vector<V>& vals, first_failure& bad_b) {
     const I n_cols = b.cols();
     const bool whole = lo == 0 && hi == n_cols;
-    if (flops * 8 >= static_cast<std::int64_t>(hi - lo)) {
-      if (dense.empty()) {
-        dense.assign(static_cast<std::size_t>(n_cols), V{0});
-        marker.assign(static_cast<std::size_t>(n_cols), -1);
-      }
-      touched.clear();
+    // Every accumulator below sees the same products in the same order.
+    const auto for_each_product = [&](auto&& add) {
       for (O e = a.row_begin(static_cast<I>(r)); e < a.row_end(static_cast<I>(r)); ++e) {
         const I k = a.indices()[e];
         const V av = a.value(e);
@@ -168,14 +164,24 @@ struct row_accumulator {
           const I j = b.indices()[f];
           if (j < 0 || j >= n_cols) { bad_b.record(k); continue; }
           if (!whole && (j < lo || j >= hi)) continue;
-          if (marker[j] != r) {
-            marker[j] = r;
-            dense[j] = V{0};
-            touched.push_back(j);
-          }
-          dense[j] += av * b.value(f);
+          add(j, av * b.value(f));
         }
       }
+    };
+    if (flops * 8 >= static_cast<std::int64_t>(hi - lo)) {
+      if (dense.empty()) {
+        dense.assign(static_cast<std::size_t>(n_cols), V{0});
+        marker.assign(static_cast<std::size_t>(n_cols), -1);
+      }
+      touched.clear();
+      for_each_product([&](I j, V product) {
+        if (marker[j] != r) {
+          marker[j] = r;
+          dense[j] = V{0};
+          touched.push_back(j);
+        }
+        dense[j] += product;
+      });
       std::sort(touched.begin(), touched.end());
       for (const I j : touched) {
         cols.push_back(j);
@@ -190,16 +196,7 @@ struct row_accumulator {
       // would probe it at random.
       pairs.resize(static_cast<std::size_t>(flops));  // grows once per thread, then reused
       std::size_t n = 0;
-      for (O e = a.row_begin(static_cast<I>(r)); e < a.row_end(static_cast<I>(r)); ++e) {
-        const I k = a.indices()[e];
-        const V av = a.value(e);
-        for (O f = b.row_begin(k); f < b.row_end(k); ++f) {
-          const I j = b.indices()[f];
-          if (j < 0 || j >= n_cols) { bad_b.record(k); continue; }
-          if (!whole && (j < lo || j >= hi)) continue;
-          pairs[n++] = {j, av * b.value(f)};
-        }
-      }
+      for_each_product([&](I j, V product) { pairs[n++] = {j, product}; });
       pairs.resize(n);
       sort_by_column(pairs, sort_scratch, n_cols);
       for (std::size_t i = 0; i < pairs.size();) {
@@ -212,18 +209,11 @@ struct row_accumulator {
       return;
     }
     hashed.reset(flops);
-    for (O e = a.row_begin(static_cast<I>(r)); e < a.row_end(static_cast<I>(r)); ++e) {
-      const I k = a.indices()[e];
-      const V av = a.value(e);
-      for (O f = b.row_begin(k); f < b.row_end(k); ++f) {
-        const I j = b.indices()[f];
-        if (j < 0 || j >= n_cols) { bad_b.record(k); continue; }
-        if (!whole && (j < lo || j >= hi)) continue;
-        bool fresh = false;
-        const auto slot = hashed.find_or_insert(j, V{0}, fresh);
-        hashed.value(slot) += av * b.value(f);
-      }
-    }
+    for_each_product([&](I j, V product) {
+      bool fresh = false;
+      const auto slot = hashed.find_or_insert(j, V{0}, fresh);
+      hashed.value(slot) += product;
+    });
     pairs.clear();
     for (const auto slot : hashed.used()) pairs.emplace_back(hashed.key(slot), hashed.value(slot));
     sort_by_column(pairs, sort_scratch, n_cols);
