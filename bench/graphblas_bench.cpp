@@ -50,7 +50,14 @@ void check(GrB_Info info, const char* call) {
 
 int bench_scale() {
   const char* env = std::getenv("MATSAMPLE_BENCH_SCALE");
-  return env != nullptr && *env != '\0' ? std::atoi(env) : 21;
+  if (env == nullptr || *env == '\0') return 21;
+  char* end = nullptr;
+  const long value = std::strtol(env, &end, 10);
+  if (*end != '\0' || value < 10 || value > 30) {
+    std::fprintf(stderr, "MATSAMPLE_BENCH_SCALE=%s: expected an integer in [10, 30]\n", env);
+    std::exit(2);
+  }
+  return static_cast<int>(value);
 }
 
 /// An iso-valued (all ones) GraphBLAS copy of a CSR pattern. GraphBLAS takes

@@ -30,6 +30,19 @@ struct types {
   using O = O_;
 };
 
+/// The index configurations every kernel and sampler test runs on:
+/// (value, id, offset) with int32/int64 ids and offsets, float and double.
+using d_i32_o32 = types<double, std::int32_t, std::int32_t>;
+using d_i32_o64 = types<double, std::int32_t, std::int64_t>;
+using d_i64_o64 = types<double, std::int64_t, std::int64_t>;
+using f_i32_o64 = types<float, std::int32_t, std::int64_t>;
+#define MATSAMPLE_INDEX_CONFIGS test::d_i32_o32, test::d_i32_o64, test::d_i64_o64, test::f_i32_o64
+#define MATSAMPLE_DOUBLE_CONFIGS test::d_i32_o32, test::d_i32_o64, test::d_i64_o64
+
+/// The owning matrix of a configuration.
+template <class C>
+using mat = ms::csr_matrix<typename C::V, typename C::I, typename C::O>;
+
 inline const ms::reference_backend ref;
 inline const ms::cpu_backend cpu1{1};
 inline const ms::cpu_backend cpu2{2};

@@ -28,15 +28,11 @@ using test::ref;
 using test::cpu1;
 using test::cpu2;
 
-template <class V, class I, class O>
-using cfg = test::types<V, I, O>;
-using d_i32_o32 = cfg<double, i32, i32>;
-using d_i32_o64 = cfg<double, i32, i64>;
-using d_i64_o64 = cfg<double, i64, i64>;
-using f_i32_o64 = cfg<float, i32, i64>;
-
-template <class C>
-using mat = ms::csr_matrix<typename C::V, typename C::I, typename C::O>;
+using test::d_i32_o32;
+using test::d_i32_o64;
+using test::d_i64_o64;
+using test::f_i32_o64;
+using test::mat;
 
 
 
@@ -241,7 +237,6 @@ Eigen::SparseMatrix<double, Eigen::RowMajor> to_eigen(const M& m) {
 
 }  // namespace
 
-#define MATSAMPLE_INDEX_CONFIGS d_i32_o32, d_i32_o64, d_i64_o64, f_i32_o64
 
 TEST_CASE_TEMPLATE("gather_rows: cpu equals reference and copies the selected rows", C, MATSAMPLE_INDEX_CONFIGS) {
   for (const auto& g : square_graphs<C>()) {

@@ -41,15 +41,11 @@ using test::cpu1;
 using test::cpu2;
 using test::ref;
 
-template <class V, class I, class O>
-using cfg = test::types<V, I, O>;
-using d_i32_o32 = cfg<double, i32, i32>;
-using d_i32_o64 = cfg<double, i32, i64>;
-using d_i64_o64 = cfg<double, i64, i64>;
-using f_i32_o64 = cfg<float, i32, i64>;
-
-template <class C>
-using mat = ms::csr_matrix<typename C::V, typename C::I, typename C::O>;
+using test::d_i32_o32;
+using test::d_i32_o64;
+using test::d_i64_o64;
+using test::f_i32_o64;
+using test::mat;
 
 enum class method { ladies, fastgcn };
 constexpr method both_methods[] = {method::ladies, method::fastgcn};
@@ -471,8 +467,6 @@ std::string block_difference(const ms::block_view<V, I, O>& x, const ms::block_v
 
 }  // namespace
 
-#define MATSAMPLE_DOUBLE_CONFIGS d_i32_o32, d_i32_o64, d_i64_o64
-#define MATSAMPLE_INDEX_CONFIGS d_i32_o32, d_i32_o64, d_i64_o64, f_i32_o64
 
 // ---- against the direct implementation ------------------------------------
 
