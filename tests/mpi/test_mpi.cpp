@@ -10,6 +10,8 @@
 #include <matsample/io.hpp>
 
 #include <filesystem>
+#include <fstream>
+#include <matsample/backend/mpi/load.hpp>
 #endif
 
 #include <unistd.h>
@@ -436,6 +438,137 @@ TEST_CASE("partitioned load: every rank maps one snapshot and keeps only its blo
   }
   MPI_Barrier(MPI_COMM_WORLD);
   if (me == 0) std::filesystem::remove(path);
+}
+#endif
+
+#if MATSAMPLE_TEST_WITH_IO
+namespace {
+
+/// Every layout of the world's ranks: 1.5D for each c dividing p, then 2D
+/// for each shape with more than one grid column.
+template <class F>
+void for_each_layout(F&& f) {
+  const int p = world_size();
+  for (int c = 1; c <= p; ++c) {
+    if (p % c == 0) f(mpi::process_grid::one_and_half_d(MPI_COMM_WORLD, c), "1.5D c=" + std::to_string(c));
+  }
+  for (int pr = 1; pr < p; ++pr) {
+    if (p % pr == 0) f(mpi::process_grid::two_d(MPI_COMM_WORLD, pr, p / pr), "2D " + std::to_string(pr) + "x" + std::to_string(p / pr));
+  }
+}
+
+/// A small labelled dataset in the OGB raw layout, written by rank 0 into a
+/// directory all ranks share, gzip-compressed or plain, removed on scope exit.
+struct ogb_fixture {
+  std::filesystem::path dir;
+  ogb_fixture(const std::string& name, bool gzip, const std::string& bad_edge_line = "") {
+    dir = std::filesystem::temp_directory_path() / ("matsample-test-mpi-" + std::to_string(getppid()) + "-" + name);
+    if (world_rank() == 0) {
+      std::filesystem::remove_all(dir);
+      const auto data = ms::csbm<float, std::int32_t, std::int64_t>({.num_vertices = 300, .num_classes = 3, .average_degree = 6, .feature_dim = 4, .seed = 5});
+      ms::write_ogb(dir, data.view(), /*undirected=*/true);
+      if (!gzip || !bad_edge_line.empty()) {  // the plain layout: every file inflated in place
+        for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+          if (entry.path().extension() != ".gz") continue;
+          const ms::io::text_file text(entry.path(), true);
+          auto plain = entry.path();
+          plain.replace_extension();
+          std::ofstream(plain, std::ios::binary) << text.text()
+                                                 << (plain.filename() == "edge.csv" ? bad_edge_line : std::string());
+          std::filesystem::remove(entry.path());
+        }
+      }
+    }
+    MPI_Barrier(MPI_COMM_WORLD);
+  }
+  ~ogb_fixture() {
+    MPI_Barrier(MPI_COMM_WORLD);
+    if (world_rank() == 0) std::filesystem::remove_all(dir);
+  }
+};
+
+}  // namespace
+
+TEST_CASE_TEMPLATE("partitioned OGB load: every layout gets exactly the blocks, features, labels and split of a whole "
+                   "read", I, std::int32_t, std::int64_t) {
+  using O = std::int64_t;
+  for (const bool gzip : {false, true}) {
+    CAPTURE(gzip);
+    const ogb_fixture fixture(gzip ? "ogb-gz" : "ogb-plain", gzip);
+    const auto whole = ms::read_ogb<float, I, O>(fixture.dir);
+    for_each_layout([&](const mpi::process_grid& grid, const std::string& layout) {
+      CAPTURE(layout);
+      mpi::volume moved;
+      const auto part = mpi::read_ogb_partitioned<float, I, O>(grid, fixture.dir, {}, &moved);
+      const auto expected = mpi::distributed_csr<float, I, O>::from_replicated(grid, whole.graph.view());
+      const auto got = part.graph.view().local(), want = expected.view().local();
+      CHECK(got.rows() == want.rows());
+      CHECK(got.cols() == want.cols());
+      CHECK(std::ranges::equal(got.indptr(), want.indptr()));
+      CHECK(std::ranges::equal(got.indices(), want.indices()));
+      CHECK(part.labels == whole.labels);
+      CHECK(part.splits == whole.splits);
+      const auto block = mpi::feature_block::from_replicated(grid, whole.features, whole.feature_dim);
+      CHECK(part.features.dim == whole.feature_dim);
+      CHECK(part.features.rows == block.rows);
+      CHECK((grid.size() == 1 || moved.bytes_sent > 0));
+      // Sampling from the loaded graph gives the single-process minibatches.
+      const std::vector<I> seeds{static_cast<I>(grid.my_row()), static_cast<I>(100 + grid.my_row())};
+      const auto batches = ms::batch_list<I>::uniform(seeds, 1);
+      CHECK(ms::sample_nodewise(mpi::mpi_backend(grid), part.graph.view(), batches, {.fanouts = {3, 2}, .seed = 4}) ==
+            ms::sample_nodewise(ms::cpu_backend(), whole.graph.view(), batches, {.fanouts = {3, 2}, .seed = 4}));
+    });
+  }
+}
+
+TEST_CASE("partitioned OGB load: a malformed line in one rank's part stops every rank with the file and line") {
+  // 300 vertices: the appended line is the last one, in the last rank's part.
+  const ogb_fixture fixture("ogb-bad", false, "12,oops\n");
+  const ms::io::text_file edges(fixture.dir / "raw" / "edge.csv");
+  const auto line = std::count(edges.text().begin(), edges.text().end(), '\n');
+  const auto grid = mpi::process_grid::one_and_half_d(MPI_COMM_WORLD, 1);
+  const auto what = message_of<ms::error>([&] { (void)mpi::read_ogb_partitioned<float, std::int32_t, std::int64_t>(grid, fixture.dir); });
+  CHECK(what.find("edge.csv:" + std::to_string(line) + ": malformed target id 'oops'") != std::string::npos);
+  const auto missing = message_of<ms::error>([&] {
+    (void)mpi::read_ogb_partitioned<float, std::int32_t, std::int64_t>(grid, fixture.dir / "nowhere");
+  });
+  CHECK(missing.find("not an OGB raw-layout directory") != std::string::npos);
+}
+
+TEST_CASE_TEMPLATE("feature blocks on a grid: replicated c times, fetched from the replica in my grid column, with the "
+                   "modelled volume", I, std::int32_t, std::int64_t) {
+  const std::int64_t n = 500, dim = 3;
+  std::vector<float> all(static_cast<std::size_t>(n * dim));
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<float>(i);
+  const auto needed_by = [&](int rank) {
+    std::vector<I> ids;
+    for (std::int64_t i = 0; i < 200; ++i) ids.push_back(static_cast<I>((i * 7919 + rank * 104729) % n));
+    return ids;
+  };
+  for_each_layout([&](const mpi::process_grid& grid, const std::string& layout) {
+    CAPTURE(layout);
+    const auto block = mpi::feature_block::from_replicated(grid, all, dim);
+    CHECK(block.rows.size() == static_cast<std::size_t>((block.vertices.end(grid.my_row()) - block.vertices.begin(grid.my_row())) * dim));
+    const auto needed = needed_by(grid.rank());
+    mpi::volume moved;
+    const auto rows = mpi::fetch_features<I>(grid, block, needed, &moved);
+    bool all_right = rows.size() == needed.size() * dim;
+    for (std::size_t i = 0; all_right && i < needed.size(); ++i) {
+      all_right = std::equal(rows.begin() + i * dim, rows.begin() + (i + 1) * dim, all.begin() + needed[i] * dim);
+    }
+    CHECK(all_right);
+    // Model: requests leave only for other blocks, and go to the rank of
+    // that block in my grid column; I serve the ranks of my column only.
+    std::int64_t remote = 0, served = 0;
+    for (const I v : needed) remote += block.vertices.owner(v) != grid.my_row();
+    for (int b = 0; b < grid.rows(); ++b) {
+      if (b == grid.my_row()) continue;
+      for (const I v : needed_by(b * grid.cols() + grid.my_col())) served += block.vertices.owner(v) == grid.my_row();
+    }
+    const std::int64_t counts = 2 * 8 * (grid.rows() - 1);
+    CHECK(moved.bytes_sent == remote * static_cast<std::int64_t>(sizeof(I)) + served * dim * 4 + counts);
+    CHECK(moved.bytes_received == served * static_cast<std::int64_t>(sizeof(I)) + remote * dim * 4 + counts);
+  });
 }
 #endif
 

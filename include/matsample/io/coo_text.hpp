@@ -62,15 +62,15 @@ struct coo_scan {
   std::int64_t max_row = -1, max_col = -1;
 };
 
-/// Parses every non-comment line of text[begin, end) as "row col [value]"
+/// Parses every non-comment line of text[range) as "row col [value]"
 /// and calls sink(row, col, value) for each, concurrently from several
 /// threads; ids arrive 0-based and checked against the format's bounds and
 /// the index type. Malformed input throws format_error after the pass.
 template <class V, index_type I, class Sink>
-coo_scan parse_coo_lines(const text_file& file, std::size_t begin, coo_line_format format, Sink&& sink) {
+coo_scan parse_coo_lines(const text_file& file, byte_range range, coo_line_format format, Sink&& sink) {
   const std::int64_t base = format.one_based ? 1 : 0;
   std::vector<coo_scan> seen;
-  parse_chunks(file, begin, [&](std::size_t chunks) { seen.assign(chunks, {}); },
+  parse_chunks(file, range, [&](std::size_t chunks) { seen.assign(chunks, {}); },
                [&](std::string_view chunk, std::size_t offset, std::size_t c, parse_failure& failure) {
     coo_scan& local = seen[c];
     const auto check_id = [&](std::int64_t id, std::int64_t bound, const char* role, std::size_t at) {

@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <numeric>
 #include <optional>
 #include <span>
@@ -108,28 +109,33 @@ std::vector<T> read_column(const std::filesystem::path& path, std::int64_t bound
   return out;
 }
 
-/// Dense float rows, all of the same length; returns the row count.
-inline std::int64_t read_feature_rows(const std::filesystem::path& path, std::int64_t expected_rows,
-                                      std::int64_t& dim, std::vector<float>& out) {
-  const text_file file(path);
+/// The number of values on the first row of a feature file: every row must
+/// have as many.
+inline std::int64_t feature_dimension(const text_file& file) {
   const std::string_view text = file.text();
-  {  // the first row fixes the dimension
-    const auto nl = text.find('\n');
-    field_reader first(text.substr(0, nl == std::string_view::npos ? text.size() : nl), 0);
-    parse_failure failure;
-    dim = 0;
-    float x = 0;
-    while (!first.at_end()) {
-      if (!first.read(x, "feature", failure)) file.fail(failure.at, failure.what);
-      ++dim;
-    }
-    if (dim == 0) file.fail(0, "empty feature row");
+  const auto nl = text.find('\n');
+  field_reader first(text.substr(0, nl == std::string_view::npos ? text.size() : nl), 0);
+  parse_failure failure;
+  std::int64_t dim = 0;
+  float x = 0;
+  while (!first.at_end()) {
+    if (!first.read(x, "feature", failure)) file.fail(failure.at, failure.what);
+    ++dim;
   }
+  if (dim == 0) file.fail(0, "empty feature row");
+  return dim;
+}
+
+/// Dense float rows of dimension `dim` in text[range) into `out`; returns
+/// the row count. check_rows(rows) runs after the rows are counted and before
+/// `out` is sized, so a reader can refuse a wrong count before allocating.
+inline std::int64_t read_feature_range(const text_file& file, byte_range range, std::int64_t dim, std::vector<float>& out,
+                                       const std::function<void(std::int64_t)>& check_rows = {}) {
   // Rows are counted per chunk first, so that every chunk parses straight
   // into its place in `out`: the features are held once, never twice.
   const auto is_row = [](std::string_view line) { return !line.empty() && line != "\r"; };
   std::vector<std::int64_t> first_row;
-  parse_chunks(file, 0, [&](std::size_t chunks) { first_row.assign(chunks + 1, 0); },
+  parse_chunks(file, range, [&](std::size_t chunks) { first_row.assign(chunks + 1, 0); },
                [&](std::string_view chunk, std::size_t offset, std::size_t c, parse_failure&) {
                  for_each_line(chunk, offset, [&](std::string_view line, std::size_t) {
                    first_row[c + 1] += is_row(line) ? 1 : 0;
@@ -138,11 +144,9 @@ inline std::int64_t read_feature_rows(const std::filesystem::path& path, std::in
                });
   std::partial_sum(first_row.begin(), first_row.end(), first_row.begin());
   const std::int64_t rows = first_row.back();
-  if (rows != expected_rows) {
-    file.fail(text.size(), detail::concat(rows, " feature rows for ", expected_rows, " vertices"));
-  }
+  if (check_rows) check_rows(rows);
   out.assign(static_cast<std::size_t>(checked_mul(rows, dim, "feature values")), 0.0F);
-  parse_chunks(file, 0, [&](std::size_t chunks) {
+  parse_chunks(file, range, [&](std::size_t chunks) {
     if (chunks + 1 != first_row.size()) throw error("read_feature_rows: the text was cut differently on the second pass");
   }, [&](std::string_view chunk, std::size_t offset, std::size_t c, parse_failure& failure) {
     float* next = out.data() + first_row[c] * dim;
@@ -172,41 +176,70 @@ inline std::int64_t read_feature_rows(const std::filesystem::path& path, std::in
   return rows;
 }
 
-}  // namespace io
+/// Dense float rows, all of the same length; returns the row count.
+inline std::int64_t read_feature_rows(const std::filesystem::path& path, std::int64_t expected_rows,
+                                      std::int64_t& dim, std::vector<float>& out) {
+  const text_file file(path);
+  dim = feature_dimension(file);
+  return read_feature_range(file, 0, dim, out, [&](std::int64_t rows) {
+    if (rows != expected_rows) {
+      file.fail(file.text().size(), detail::concat(rows, " feature rows for ", expected_rows, " vertices"));
+    }
+  });
+}
 
-/// Reads an OGB node-property dataset directory (the folder holding raw/).
-template <class V, index_type I, index_type O>
-graph_data<V, I, O> read_ogb(const std::filesystem::path& dir, const ogb_options& options = {}) {
-  const auto raw = dir / "raw";
+/// `dir/raw`, which must exist.
+inline std::filesystem::path ogb_raw_dir(const std::filesystem::path& dir) {
+  auto raw = dir / "raw";
   if (!std::filesystem::is_directory(raw)) {
     throw format_error(detail::concat(raw.string(), ": missing (not an OGB raw-layout directory)"));
   }
-  const std::int64_t n = io::read_single_count(io::require_csv(raw, "num-node-list"));
-  (void)checked_cast<I>(n > 0 ? n - 1 : 0, "vertex id");
+  return raw;
+}
 
-  graph_data<V, I, O> data;
-  {
-    const auto listed = io::find_csv(raw, "num-edge-list");
-    const std::int64_t expected = listed ? io::read_single_count(*listed) : -1;
-    // A graph without edges has an empty edge file; num-edge-list must say so.
-    const io::text_file edges(io::require_csv(raw, "edge"), expected == 0);
-    data.graph = io::read_coo_matrix<V, I, O>(
-        edges, 0, {false, false, n, n, "edge"},
-        {options.add_inverse_edges, options.drop_self_loops, options.merge_duplicates}, [&](const io::coo_scan& scan) {
-          if (listed && expected != scan.entries) {
-            edges.fail(edges.text().size(), detail::concat(scan.entries, " edge lines but ", listed->filename().string(),
-                                                           " says ", expected));
-          }
-        });
+/// The vertex count of `raw/num-node-list`, checked to fit ids of type I.
+template <index_type I>
+std::int64_t ogb_vertex_count(const std::filesystem::path& raw) {
+  const std::int64_t n = read_single_count(require_csv(raw, "num-node-list"));
+  (void)checked_cast<I>(n > 0 ? n - 1 : 0, "vertex id");
+  return n;
+}
+
+/// The edge file and the line count `num-edge-list` promises (-1: none).
+struct ogb_edges {
+  text_file file;
+  std::int64_t expected_lines = -1;
+  std::string count_file;
+
+  explicit ogb_edges(const std::filesystem::path& raw) : ogb_edges(raw, find_csv(raw, "num-edge-list")) {}
+
+  /// Fails unless `lines` edge lines were read (when a count was listed).
+  void check_lines(std::int64_t lines) const {
+    if (expected_lines >= 0 && lines != expected_lines) {
+      file.fail(file.text().size(), detail::concat(lines, " edge lines but ", count_file, " says ", expected_lines));
+    }
   }
-  if (auto feat = io::find_csv(raw, "node-feat"); feat && options.read_features) {
-    io::read_feature_rows(*feat, n, data.feature_dim, data.features);
-  }
-  if (auto label = io::find_csv(raw, "node-label")) {
-    data.labels = io::read_column<std::int32_t>(*label, std::numeric_limits<std::int32_t>::max(), true, "label");
-    if (static_cast<std::int64_t>(data.labels.size()) != n) {
-      const io::text_file file(*label);
-      file.fail(file.text().size(), detail::concat(data.labels.size(), " labels for ", n, " vertices"));
+
+ private:
+  ogb_edges(const std::filesystem::path& raw, const std::optional<std::filesystem::path>& listed)
+      // A graph without edges has an empty edge file; num-edge-list must say so.
+      : file(require_csv(raw, "edge"), listed && read_single_count(*listed) == 0),
+        expected_lines(listed ? read_single_count(*listed) : -1),
+        count_file(listed ? listed->filename().string() : std::string()) {}
+};
+
+/// The labels (one per vertex, -1 for "nan") and the chosen split of an
+/// OGB directory of `n` vertices; small next to the graph, so
+/// a distributed load reads them whole on every rank.
+template <index_type I>
+void read_ogb_labels_and_splits(const std::filesystem::path& dir, std::int64_t n, const ogb_options& options,
+                                std::vector<std::int32_t>& labels, std::map<std::string, std::vector<I>>& splits) {
+  const auto raw = dir / "raw";
+  if (auto label = find_csv(raw, "node-label")) {
+    labels = read_column<std::int32_t>(*label, std::numeric_limits<std::int32_t>::max(), true, "label");
+    if (static_cast<std::int64_t>(labels.size()) != n) {
+      const text_file file(*label);
+      file.fail(file.text().size(), detail::concat(labels.size(), " labels for ", n, " vertices"));
     }
   }
   std::filesystem::path split_dir;
@@ -227,9 +260,30 @@ graph_data<V, I, O> read_ogb(const std::filesystem::path& dir, const ogb_options
   }
   if (!split_dir.empty()) {
     for (const char* part : {"train", "valid", "test"}) {
-      if (auto file = io::find_csv(split_dir, part)) data.splits[part] = io::read_column<I>(*file, n, false, "vertex id");
+      if (auto file = find_csv(split_dir, part)) splits[part] = read_column<I>(*file, n, false, "vertex id");
     }
   }
+}
+
+}  // namespace io
+
+/// Reads an OGB node-property dataset directory (the folder holding raw/).
+template <class V, index_type I, index_type O>
+graph_data<V, I, O> read_ogb(const std::filesystem::path& dir, const ogb_options& options = {}) {
+  const auto raw = io::ogb_raw_dir(dir);
+  const std::int64_t n = io::ogb_vertex_count<I>(raw);
+  graph_data<V, I, O> data;
+  {
+    const io::ogb_edges edges(raw);
+    data.graph = io::read_coo_matrix<V, I, O>(
+        edges.file, 0, {false, false, n, n, "edge"},
+        {options.add_inverse_edges, options.drop_self_loops, options.merge_duplicates},
+        [&](const io::coo_scan& scan) { edges.check_lines(scan.entries); });
+  }
+  if (auto feat = io::find_csv(raw, "node-feat"); feat && options.read_features) {
+    io::read_feature_rows(*feat, n, data.feature_dim, data.features);
+  }
+  io::read_ogb_labels_and_splits(dir, n, options, data.labels, data.splits);
   return data;
 }
 

@@ -179,14 +179,41 @@ inline std::vector<std::size_t> line_aligned_chunks(std::string_view text, std::
   return cuts;
 }
 
-/// Parses text[begin, end) in line-aligned chunks in parallel: prepare(chunks)
+/// Bytes [begin, end) of a text, both at line starts (or the text's end).
+/// Converts from a lone offset, meaning "from there to the end", because
+/// most readers parse everything after a header.
+struct byte_range {
+  std::size_t begin = 0;
+  std::size_t end = std::string_view::npos;
+  constexpr byte_range(std::size_t from = 0, std::size_t to = std::string_view::npos) noexcept : begin(from), end(to) {}
+};
+
+/// Part `part` of `parts` of text[begin, end): cut at the first line start
+/// at or after each equal share, so the parts of all ranks of a
+/// distributed load cover every line exactly once (some may be empty).
+inline byte_range line_aligned_part(std::string_view text, byte_range whole, int part, int parts) {
+  const std::size_t begin = std::min(whole.begin, text.size()), end = std::min(whole.end, text.size());
+  const auto cut = [&](int k) -> std::size_t {
+    if (k <= 0) return begin;
+    if (k >= parts) return end;
+    const std::size_t at = begin + static_cast<std::size_t>((static_cast<unsigned __int128>(end - begin) * k) / parts);
+    if (at == begin) return begin;
+    const auto nl = text.find('\n', at - 1);
+    return nl == std::string_view::npos || nl >= end ? end : nl + 1;
+  };
+  return {cut(part), cut(part + 1)};
+}
+
+/// Parses text[range) in line-aligned chunks in parallel: prepare(chunks)
 /// runs first, then parse(chunk, chunk_offset, chunk_index, failure) for each
 /// chunk, so outputs indexed by chunk concatenate in file order. The error
 /// with the lowest byte offset is thrown as a format_error naming the file
 /// and line.
 template <class Prepare, class Parse>
-void parse_chunks(const text_file& file, std::size_t begin, Prepare&& prepare, Parse&& parse) {
-  const std::string_view text = file.text().substr(std::min(begin, file.text().size()));
+void parse_chunks(const text_file& file, byte_range range, Prepare&& prepare, Parse&& parse) {
+  const std::string_view all = file.text();
+  const std::size_t end = std::min(range.end, all.size()), begin = std::min(range.begin, end);
+  const std::string_view text = all.substr(begin, end - begin);
   const int threads = text.size() < (1u << 20) ? 1 : omp_get_max_threads();
   // Chunks of at most ~32 MB keep the mapped pages resident at any moment small.
   const auto cuts = line_aligned_chunks(text, std::max<std::size_t>(static_cast<std::size_t>(threads) * 8, text.size() >> 25));

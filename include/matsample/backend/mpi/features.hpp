@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "matsample/backend/mpi/communicator.hpp"
+#include "matsample/backend/mpi/grid.hpp"
 
 namespace matsample::mpi {
 
@@ -87,6 +88,37 @@ std::vector<float> fetch_features(MPI_Comm comm, const block_partition& vertices
     std::memcpy(out.data() + i * dim, answers.data() + slot[i] * dim, static_cast<std::size_t>(dim) * sizeof(float));
   }
   return out;
+}
+
+/// This rank's part of a feature matrix laid out on a process grid: vertex
+/// block b (of grid.rows() blocks) is held by every rank of grid row b, so
+/// the features are replicated grid.cols() times (c in 1.5D; c = 1 is a
+/// plain partition). Replication trades memory for volume, as it does for A:
+/// a rank's own block is never fetched, and the replicas share the serving.
+struct feature_block {
+  block_partition vertices;
+  std::int64_t dim = 0;
+  std::vector<float> rows;  ///< the rows of block vertices.owner(my grid row), row-major
+
+  /// My block of `all` (num_vertices x dim, row-major), which every rank holds.
+  static feature_block from_replicated(const process_grid& grid, std::span<const float> all, std::int64_t dim) {
+    if (dim <= 0 || all.size() % static_cast<std::size_t>(dim) != 0) {
+      throw argument_error(detail::concat("feature_block: ", all.size(), " values do not make rows of dimension ", dim));
+    }
+    const block_partition vertices{static_cast<std::int64_t>(all.size()) / dim, grid.rows()};
+    const auto b = vertices.begin(grid.my_row()), e = vertices.end(grid.my_row());
+    return {vertices, dim, std::vector<float>(all.begin() + b * dim, all.begin() + e * dim)};
+  }
+};
+
+/// fetch_features over a grid's feature blocks: requests go to the replica
+/// of each block in my grid column (the column communicator holds one rank
+/// per block), so the c replicas of a block split the serving.
+template <index_type I>
+std::vector<float> fetch_features(const process_grid& grid, const feature_block& features, std::span<const I> needed,
+                                  volume* moved = nullptr) {
+  return fetch_features(grid.col_comm(), features.vertices, std::span<const float>(features.rows), features.dim, needed,
+                        moved);
 }
 
 }  // namespace matsample::mpi
