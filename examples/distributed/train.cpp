@@ -3,8 +3,12 @@
 //   mpirun -n 4 build/release/examples/distributed/distributed_graphsage
 //          --data ../shared/data/cora --split planetoid --row-normalize --batch 35 --epochs 100
 //
-// Every rank holds the graph and features (replicated mode: sampling moves
-// nothing) and the same initial parameters (same seed). Each epoch cuts the
+// Every rank holds the graph (replicated mode: sampling moves nothing) and
+// the same initial parameters (same seed). The input features of a step are
+// fetched over MPI from a feature_block layout: vertex blocks over p/c grid
+// rows, each held by c ranks (--feature-replication c), as a deployment
+// whose features do not fit one rank would; the fetched rows are the same
+// bits, so training is unchanged, and the bytes moved are reported. Each epoch cuts the
 // shuffled training vertices into minibatches of --batch seeds; ranks take
 // contiguous shares balanced by estimated work (mpi::balanced_cuts), and in
 // step s every rank trains the s-th minibatch of its share (or none). The
@@ -66,6 +70,9 @@ int run(int argc, char** argv) {
   app.add_option("--seed", o.seed, "seed of parameters, sampling and dropout")->capture_default_str();
   app.add_option("--threads", o.threads, "threads per rank")->capture_default_str();
   app.add_flag("--row-normalize", o.row_normalize_features, "divide each feature row by its sum");
+  int feature_replication = 1;
+  app.add_option("--feature-replication", feature_replication, "ranks holding each feature block (divides the rank count)")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   o.eval_every = o.epochs;
 
@@ -73,10 +80,13 @@ int run(int argc, char** argv) {
                                       : matsample::read_ogb<float, I, O>(data_path, {.split = split});
   graphsage::trainer<I, O> trainer(data.view(), o);
   const auto& train = data.splits.at("train");
+  const auto feature_grid = mpi::process_grid::one_and_half_d(MPI_COMM_WORLD, feature_replication);
+  const auto feature_block = mpi::feature_block::from_replicated(feature_grid, trainer.features(), data.feature_dim);
+  mpi::volume feature_bytes;
   auto& net = trainer.network();
   std::vector<float> summed(net.gradients().size());
 
-  double sample_s = 0, compute_s = 0, comm_s = 0;
+  double sample_s = 0, fetch_s = 0, compute_s = 0, comm_s = 0;
   std::int64_t sampled_edges = 0, my_minibatches = 0;
   for (std::int64_t epoch = 0; epoch < o.epochs; ++epoch) {
     const matsample::epoch_batches<I> batches(train, o.batch_size, o.seed, static_cast<std::uint64_t>(epoch));
@@ -90,15 +100,22 @@ int run(int argc, char** argv) {
       const std::int64_t m = cuts[rank] + s;
       float seeds = 0;
       std::fill(net.gradients().begin(), net.gradients().end(), 0.0F);
-      if (m < cuts[rank + 1]) {
-        auto t = clock_type::now();
-        const auto bulk = trainer.sampler().sample(all.slice(m, m + 1));
-        sample_s += seconds_since(t);
+      const bool training = m < cuts[rank + 1];
+      auto t = clock_type::now();
+      const auto bulk = trainer.sampler().sample(training ? all.slice(m, m + 1) : all.slice(0, 0));
+      sample_s += seconds_since(t);
+      // Every rank takes part in the (collective) feature fetch, with or without a minibatch.
+      t = clock_type::now();
+      const std::span<const I> inputs = training ? bulk[0].input_nodes() : std::span<const I>();
+      const auto rows = mpi::fetch_features<I>(feature_grid, feature_block, inputs, &feature_bytes);
+      fetch_s += seconds_since(t);
+      if (training) {
         sampled_edges += bulk.num_edges();
         ++my_minibatches;
         t = clock_type::now();
-        const auto mb = bulk[0];
-        const auto result = trainer.compute_gradients(mb, trainer.gather_features(mb.input_nodes()),
+        graphsage::matrix<float> x = Eigen::Map<const graphsage::matrix<float>>(
+            rows.data(), static_cast<Eigen::Index>(inputs.size()), static_cast<Eigen::Index>(data.feature_dim));
+        const auto result = trainer.compute_gradients(bulk[0], std::move(x),
                                                       {o.seed, static_cast<std::uint64_t>(epoch), static_cast<std::uint64_t>(m)});
         seeds = static_cast<float>(result.seeds);
         for (auto& g : net.gradients()) g *= seeds;  // weight by seeds: the step averages over all of them
@@ -107,7 +124,7 @@ int run(int argc, char** argv) {
         compute_s += seconds_since(t);
       }
       // Sum on rank 0, broadcast: every rank then holds the same bits.
-      const auto t = clock_type::now();
+      t = clock_type::now();
       float total_seeds = 0;
       MPI_Reduce(net.gradients().data(), summed.data(), static_cast<int>(summed.size()), MPI_FLOAT, MPI_SUM, 0, MPI_COMM_WORLD);
       MPI_Reduce(&seeds, &total_seeds, 1, MPI_FLOAT, MPI_SUM, 0, MPI_COMM_WORLD);
@@ -132,16 +149,20 @@ int run(int argc, char** argv) {
   std::vector<std::uint64_t> all_prints(static_cast<std::size_t>(size));
   MPI_Gather(&mine, 1, MPI_UINT64_T, all_prints.data(), 1, MPI_UINT64_T, 0, MPI_COMM_WORLD);
   // Load balance: per-rank sampling time and sampled edges.
-  double mine_stats[4] = {sample_s, static_cast<double>(sampled_edges), static_cast<double>(my_minibatches), comm_s};
-  std::vector<double> stats(static_cast<std::size_t>(4 * size));
-  MPI_Gather(mine_stats, 4, MPI_DOUBLE, stats.data(), 4, MPI_DOUBLE, 0, MPI_COMM_WORLD);
+  constexpr int fields = 6;
+  double mine_stats[fields] = {sample_s, static_cast<double>(sampled_edges), static_cast<double>(my_minibatches), comm_s,
+                               fetch_s, static_cast<double>(feature_bytes.bytes_sent)};
+  std::vector<double> stats(static_cast<std::size_t>(fields * size));
+  MPI_Gather(mine_stats, fields, MPI_DOUBLE, stats.data(), fields, MPI_DOUBLE, 0, MPI_COMM_WORLD);
   const auto eval = trainer.evaluate();  // full neighbourhoods, the same on every rank
   int identical = 1;
   if (rank == 0) {
     for (const auto p : all_prints) identical = identical && p == all_prints[0];
     for (int r = 0; r < size; ++r) {
-      std::printf("rank %d: %4.0f minibatches, %9.0f sampled edges, sampling %.3f s, gradient exchange %.3f s\n", r,
-                  stats[4 * r + 2], stats[4 * r + 1], stats[4 * r], stats[4 * r + 3]);
+      const double* st = stats.data() + fields * r;
+      std::printf("rank %d: %4.0f minibatches, %9.0f sampled edges, sampling %.3f s, feature fetch %.3f s (%.1f MB sent), "
+                  "gradient exchange %.3f s\n",
+                  r, st[2], st[1], st[0], st[4], st[5] / 1e6, st[3]);
     }
     std::printf("parameters on all %d ranks: %s\n", size, identical ? "identical" : "DIFFERENT");
     std::printf("final: valid %.4f  test %.4f\n", eval.accuracy("valid"), eval.accuracy("test"));

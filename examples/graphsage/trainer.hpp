@@ -260,6 +260,9 @@ class trainer {
   [[nodiscard]] const model<float>& network() const noexcept { return model_; }
   [[nodiscard]] std::int64_t batches_per_epoch() const noexcept { return batches_per_epoch_; }
 
+  /// The input features the model sees (row-normalised when asked), one row per vertex.
+  [[nodiscard]] std::span<const float> features() const noexcept { return features_; }
+
   /// Input feature rows of `nodes`, in order.
   [[nodiscard]] matrix<float> gather_features(std::span<const I> nodes) const {
     const auto d = static_cast<Eigen::Index>(data_.feature_dim);
