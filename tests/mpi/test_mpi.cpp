@@ -512,6 +512,10 @@ TEST_CASE_TEMPLATE("partitioned OGB load: every layout gets exactly the blocks, 
       CHECK(part.features.dim == whole.feature_dim);
       CHECK(part.features.rows == block.rows);
       CHECK((grid.size() == 1 || moved.bytes_sent > 0));
+      // Load balance from the partitioned graph: the whole graph's estimates.
+      const ms::epoch_batches<I> epoch(part.splits.at("train"), 16, 1, 0);
+      const auto all = epoch.bulk(0, epoch.size());
+      CHECK(mpi::estimated_work(part.graph.view(), all) == mpi::estimated_work(whole.graph.view(), all));
       // Sampling from the loaded graph gives the single-process minibatches.
       const std::vector<I> seeds{static_cast<I>(grid.my_row()), static_cast<I>(100 + grid.my_row())};
       const auto batches = ms::batch_list<I>::uniform(seeds, 1);

@@ -10,6 +10,7 @@
 #include <span>
 #include <vector>
 
+#include "matsample/backend/mpi/distributed_csr.hpp"
 #include "matsample/core/csr.hpp"
 #include "matsample/core/error.hpp"
 #include "matsample/sampling/batches.hpp"
@@ -25,6 +26,30 @@ std::vector<double> estimated_work(const csr_view<V, I, O>& a, const batch_list<
   for (std::int64_t m = 0; m < batches.size(); ++m) {
     for (const I v : batches.batch(m)) work[m] += 1.0 + static_cast<double>(a.degree(v));
   }
+  return work;
+}
+
+/// estimated_work over a distributed graph, where no rank knows every
+/// degree: each rank adds the degrees of the seeds in its own rows (the part
+/// in its tile, in 2D), and one sum over ranks holding disjoint parts of A
+/// completes every estimate. Degrees are integers, so the sum is exact in any
+/// order and the result equals the whole graph's. Collective.
+template <class V, index_type I, index_type O>
+std::vector<double> estimated_work(const distributed_csr_view<V, I, O>& a, const batch_list<I>& batches) {
+  validate_seeds(a, batches);
+  const auto& local = a.local();
+  const std::int64_t first = a.first_row(), end = first + local.rows();
+  std::vector<double> work(static_cast<std::size_t>(batches.size()), 0.0);
+  for (std::int64_t m = 0; m < batches.size(); ++m) {
+    for (const I v : batches.batch(m)) {
+      if (v >= first && v < end) work[m] += static_cast<double>(local.degree(static_cast<I>(v - first)));
+    }
+  }
+  // 1.5D: the column communicator holds one replica of every block; 2D: every tile counts.
+  const MPI_Comm holders = a.tiled() ? a.grid().world() : a.grid().col_comm();
+  check(MPI_Allreduce(MPI_IN_PLACE, work.data(), count_of(batches.size(), "estimated_work"), MPI_DOUBLE, MPI_SUM, holders),
+        "MPI_Allreduce");
+  for (std::int64_t m = 0; m < batches.size(); ++m) work[m] += static_cast<double>(batches.batch(m).size());
   return work;
 }
 
