@@ -702,6 +702,43 @@ TEST_CASE("ego-twitter (shared data): 81,306 vertices, 2,684,606 entries, 14 sel
 // Malformed text input: format_error naming the file and the line
 // =================================================================================
 
+TEST_CASE("line_aligned_part: the parts of any count cover every line once, each part starting at a line") {
+  // Short lines, long lines, no final newline, empty lines, a single line, nothing at all.
+  for (const std::string& text : {std::string("0 1\n2 3\n4 5\n"), std::string("a\n\n\nbb\nccc"), std::string("x"),
+                                 std::string(), std::string(1000, 'y') + "\n1 2\n", std::string("\n\n\n\n")}) {
+    for (const ms::io::byte_range& whole : {ms::io::byte_range{}, ms::io::byte_range{0, text.size() / 2}}) {
+      const std::string_view range = std::string_view(text).substr(0, std::min(whole.end, text.size()));
+      const auto lines_of = [](std::string_view t) {
+        std::vector<std::string_view> out;
+        for (std::size_t at = 0; at < t.size();) {
+          const auto nl = t.find('\n', at);
+          const auto end = nl == std::string_view::npos ? t.size() : nl + 1;
+          out.push_back(t.substr(at, end - at));
+          at = end;
+        }
+        return out;
+      };
+      for (int parts = 1; parts <= 9; ++parts) {
+        CAPTURE(text);
+        CAPTURE(parts);
+        std::vector<std::string_view> joined;
+        std::size_t previous_end = 0;
+        for (int part = 0; part < parts; ++part) {
+          const auto r = ms::io::line_aligned_part(text, whole, part, parts);
+          CHECK(r.begin == previous_end);
+          CHECK(r.begin <= r.end);
+          CHECK((r.begin == 0 || text[r.begin - 1] == '\n' || r.begin == range.size()));
+          previous_end = r.end;
+          for (const auto line : lines_of(std::string_view(text).substr(r.begin, r.end - r.begin))) joined.push_back(line);
+        }
+        CHECK(previous_end == range.size());
+        // Cuts fall on line starts of the whole text, so the lines are the range's own (the last one may be cut by the range).
+        CHECK(joined == lines_of(range));
+      }
+    }
+  }
+}
+
 TEST_CASE("edge list errors name the file and the line") {
   const temp_dir tmp;
   const fs::path path = tmp / "bad.txt";
