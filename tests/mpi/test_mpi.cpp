@@ -37,6 +37,19 @@ int world_size() {
   return p;
 }
 
+/// Every layout of the world's ranks: 1.5D for each c dividing p, then 2D
+/// for each shape with more than one grid column.
+template <class F>
+void for_each_layout(F&& f) {
+  const int p = world_size();
+  for (int c = 1; c <= p; ++c) {
+    if (p % c == 0) f(mpi::process_grid::one_and_half_d(MPI_COMM_WORLD, c), "1.5D c=" + std::to_string(c));
+  }
+  for (int pr = 1; pr < p; ++pr) {
+    if (p % pr == 0) f(mpi::process_grid::two_d(MPI_COMM_WORLD, pr, p / pr), "2D " + std::to_string(pr) + "x" + std::to_string(p / pr));
+  }
+}
+
 /// The exception message of f, or "" when it throws nothing (or another type).
 template <class E, class F>
 std::string message_of(F&& f) {
@@ -348,6 +361,39 @@ TEST_CASE("distributed graph: the bytes a row fetch moves match the model") {
   CHECK(none.bytes_received == 0);
 }
 
+TEST_CASE_TEMPLATE("FastGCN's column norms on a distributed graph travel block to block (O(N) bytes), with the CPU's "
+                   "bits", V, float, double) {
+  using I = std::int32_t;
+  using O = std::int64_t;
+  const int p = world_size();
+  const auto pattern = ms::rmat<V, I, O>({.scale = 10, .edge_factor = 16, .seed = 6});
+  std::vector<V> weights(static_cast<std::size_t>(pattern.nnz()));
+  for (std::size_t e = 0; e < weights.size(); ++e) weights[e] = static_cast<V>(0.3 + static_cast<double>((e * 40503u) % 997) / 13.0);
+  const ms::csr_matrix<V, I, O> weighted(pattern.rows(), pattern.cols(), {pattern.indptr().begin(), pattern.indptr().end()},
+                                         {pattern.indices().begin(), pattern.indices().end()}, weights);
+  const ms::cpu_backend cpu;
+  for (const auto* graph : {&pattern, &weighted}) {
+    const ms::fastgcn_sampler whole(cpu, graph->view());
+    for_each_layout([&](const mpi::process_grid& grid, const std::string& layout) {
+      CAPTURE(layout);
+      CAPTURE(graph == &weighted);
+      const auto a = mpi::distributed_csr<V, I, O>::from_replicated(grid, graph->view());
+      const mpi::mpi_backend backend(grid);
+      const ms::fastgcn_sampler distributed(backend, a.view());
+      const auto got = distributed.probabilities(), want = whole.probabilities();
+      CHECK(std::ranges::equal(got.indptr(), want.indptr()));
+      CHECK(std::ranges::equal(got.indices(), want.indices()));
+      CHECK(std::ranges::equal(got.values(), want.values()));
+      // Fetching rows would move every entry to every rank; the chain moves a
+      // few N-long vectors (values, touched flags, and Q's values when it has any).
+      const std::int64_t n = graph->rows();
+      const std::int64_t bound = p == 1 ? 0 : (2 * p + 4) * n * static_cast<std::int64_t>(sizeof(V) + 1) + 64 * p;
+      CHECK(backend.moved().bytes_sent <= bound);
+      CHECK((p == 1 || grid.replication() == p || backend.moved().bytes_sent < graph->nnz() * static_cast<std::int64_t>(sizeof(I))));
+    });
+  }
+}
+
 TEST_CASE("bad input on one rank: every rank throws, none waits in a collective") {
   const int p = world_size(), me = world_rank();
   using I = std::int32_t;
@@ -443,19 +489,6 @@ TEST_CASE("partitioned load: every rank maps one snapshot and keeps only its blo
 
 #if MATSAMPLE_TEST_WITH_IO
 namespace {
-
-/// Every layout of the world's ranks: 1.5D for each c dividing p, then 2D
-/// for each shape with more than one grid column.
-template <class F>
-void for_each_layout(F&& f) {
-  const int p = world_size();
-  for (int c = 1; c <= p; ++c) {
-    if (p % c == 0) f(mpi::process_grid::one_and_half_d(MPI_COMM_WORLD, c), "1.5D c=" + std::to_string(c));
-  }
-  for (int pr = 1; pr < p; ++pr) {
-    if (p % pr == 0) f(mpi::process_grid::two_d(MPI_COMM_WORLD, pr, p / pr), "2D " + std::to_string(pr) + "x" + std::to_string(p / pr));
-  }
-}
 
 /// A small labelled dataset in the OGB raw layout, written by rank 0 into a
 /// directory all ranks share, gzip-compressed or plain, removed on scope exit.

@@ -12,6 +12,7 @@
 // the ranks of a grid row share their minibatches: they pass the same batches
 // and all get the whole result.
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -72,6 +73,7 @@ class mpi_backend : public cpu_backend {
       }
       for (I r = 0; r < q.rows(); ++r) detail::diagnose_row(q, r, "spgemm left operand", r);
     });
+    if (same_full_q_everywhere(q, a)) return reduce_along_blocks(q, a);
     std::vector<I> needed(q.indices().begin(), q.indices().end());
     std::sort(needed.begin(), needed.end());
     needed.erase(std::unique(needed.begin(), needed.end()), needed.end());
@@ -104,6 +106,103 @@ class mpi_backend : public cpu_backend {
   void reset_volume() const noexcept { moved_ = {}; }
 
  private:
+  /// Whether every rank passes the same Q and each row of Q references every
+  /// row of A (FastGCN's 1ᵀ·(A∘A)). Fetching rows would then bring all of A
+  /// to every rank; reduce_along_blocks moves O(rows(Q)·N) instead.
+  template <class V, index_type I, index_type O>
+  bool same_full_q_everywhere(const csr_view<V, I, O>& q, const distributed_csr_view<V, I, O>& a) const {
+    const MPI_Comm world = a.grid().world();
+    bool full = q.rows() > 0 && a.rows() > 0;
+    for (I r = 0; full && r < q.rows(); ++r) full = q.degree(r) == a.rows();  // rows are sorted and unique (checked)
+    // Shape agreed by a min and a max in one reduction: {x, -x} under MAX.
+    std::int64_t shape[6] = {full, -std::int64_t{full}, q.rows(), -std::int64_t{q.rows()}, q.has_values(), -std::int64_t{q.has_values()}};
+    check(MPI_Allreduce(MPI_IN_PLACE, shape, 6, MPI_INT64_T, MPI_MAX, world), "MPI_Allreduce");
+    if (shape[0] != 1 || shape[1] != -1 || shape[2] != -shape[3] || shape[4] != -shape[5]) return false;
+    if (!q.has_values()) return true;  // a full pattern is determined by its shape
+    std::vector<V> low(q.values().begin(), q.values().end()), high = low;
+    check(MPI_Allreduce(MPI_IN_PLACE, low.data(), count_of(q.nnz(), "spgemm"), datatype<V>(), MPI_MIN, world), "MPI_Allreduce");
+    check(MPI_Allreduce(MPI_IN_PLACE, high.data(), count_of(q.nnz(), "spgemm"), datatype<V>(), MPI_MAX, world), "MPI_Allreduce");
+    const std::int64_t reduced = 2 * q.nnz() * static_cast<std::int64_t>(sizeof(V));
+    moved_.bytes_sent += reduced;
+    moved_.bytes_received += reduced;
+    // NaN compares unequal to itself, so a Q holding NaN takes the fetch path.
+    int same = std::equal(low.begin(), low.end(), high.begin()) ? 1 : 0;
+    check(MPI_Allreduce(MPI_IN_PLACE, &same, 1, MPI_INT, MPI_MIN, world), "MPI_Allreduce");
+    return same == 1;
+  }
+
+  /// C = Q·A for the Q of same_full_q_everywhere: the partial sums of each
+  /// output row travel down the grid column, block after block in row order,
+  /// each block adding its products one at a time as the CPU's accumulator
+  /// would (from zero, in Q's order), so C has the CPU's bits. The last block
+  /// broadcasts C; on tiles each grid column does this for its column block
+  /// and the pieces are assembled along the row.
+  template <class V, index_type I, index_type O>
+  csr_matrix<V, I, O> reduce_along_blocks(const csr_view<V, I, O>& q, const distributed_csr_view<V, I, O>& a) const {
+    const auto& grid = a.grid();
+    const MPI_Comm column = grid.col_comm();  // one rank per row block, ranked by block
+    const auto columns = a.column_blocks();
+    const int j = a.tiled() ? grid.my_col() : 0;
+    const std::int64_t lo = columns.begin(j), width = columns.end(j) - lo;
+    const std::int64_t cells = checked_mul(static_cast<std::int64_t>(q.rows()), width, "reduce_along_blocks cells");
+    std::vector<V> sum(static_cast<std::size_t>(cells), V{0});
+    std::vector<std::uint8_t> touched(static_cast<std::size_t>(cells), 0);
+    const int block = grid.my_row(), blocks = grid.rows();
+    const auto count = [&](std::int64_t peers, bool sent) {
+      const std::int64_t bytes = peers * cells * static_cast<std::int64_t>(sizeof(V) + 1);
+      (sent ? moved_.bytes_sent : moved_.bytes_received) += bytes;
+      moved_.messages += sent ? 2 * peers : 0;
+    };
+    const auto transfer = [&](int peer, bool send) {
+      const int n = count_of(cells, "reduce_along_blocks");
+      if (send) {
+        check(MPI_Send(sum.data(), n, datatype<V>(), peer, 0, column), "MPI_Send");
+        check(MPI_Send(touched.data(), n, MPI_UINT8_T, peer, 1, column), "MPI_Send");
+      } else {
+        check(MPI_Recv(sum.data(), n, datatype<V>(), peer, 0, column, MPI_STATUS_IGNORE), "MPI_Recv");
+        check(MPI_Recv(touched.data(), n, MPI_UINT8_T, peer, 1, column, MPI_STATUS_IGNORE), "MPI_Recv");
+      }
+      count(1, send);
+    };
+    if (block > 0) transfer(block - 1, false);
+    const auto& local = a.local();
+    const I first = static_cast<I>(a.first_row());
+    for (I r = 0; r < q.rows(); ++r) {
+      V* row_sum = sum.data() + static_cast<std::int64_t>(r) * width;
+      std::uint8_t* row_touched = touched.data() + static_cast<std::int64_t>(r) * width;
+      for (I k = 0; k < local.rows(); ++k) {
+        const V qv = q.value(q.row_begin(r) + first + k);  // a full row: column first + k sits at that offset
+        for (O f = local.row_begin(k); f < local.row_end(k); ++f) {
+          const std::int64_t c = local.indices()[f] - lo;
+          if (!row_touched[c]) {  // as the CPU's accumulators: a column's sum starts from zero
+            row_touched[c] = 1;
+            row_sum[c] = V{0};
+          }
+          row_sum[c] += qv * local.value(f);
+        }
+      }
+    }
+    if (block + 1 < blocks) transfer(block + 1, true);
+    const int n = count_of(cells, "reduce_along_blocks");
+    check(MPI_Bcast(sum.data(), n, datatype<V>(), blocks - 1, column), "MPI_Bcast");
+    check(MPI_Bcast(touched.data(), n, MPI_UINT8_T, blocks - 1, column), "MPI_Bcast");
+    count(block == blocks - 1 ? blocks - 1 : 0, true);
+    count(block == blocks - 1 ? 0 : 1, false);
+    std::vector<O> indptr{0};
+    std::vector<I> indices;
+    std::vector<V> values;
+    for (std::int64_t r = 0, cell = 0; r < q.rows(); ++r) {
+      for (std::int64_t c = 0; c < width; ++c, ++cell) {
+        if (!touched[cell]) continue;
+        indices.push_back(static_cast<I>(lo + c));
+        values.push_back(sum[cell]);
+      }
+      indptr.push_back(checked_cast<O>(static_cast<std::int64_t>(indices.size()), "entries of the product"));
+    }
+    csr_matrix<V, I, O> piece(::matsample::detail::trusted, q.rows(), a.cols(), std::move(indptr), std::move(indices), std::move(values));
+    return a.tiled() ? assemble_rows(grid, piece.view(), &moved_) : piece;
+  }
+
   template <class F>
   auto agreed(F&& f) const {
     std::optional<decltype(f())> out;
