@@ -1,7 +1,8 @@
 // Every kernel of the contract, on the OpenMP backend with 1 and 2 threads,
 // held to the reference backend (exact equality) for every index width; spgemm
 // also against Eigen; and the __host__ __device__ kernel bodies of
-// algebra/row_sampling.hpp called directly.
+// algebra/row_sampling.hpp and algebra/row_kernels.hpp called directly. The
+// test bodies are in kernel_cases.hpp, shared with the CUDA backend's tests.
 
 #include <doctest/doctest.h>
 
@@ -10,568 +11,67 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
-#include <map>
 #include <numeric>
-#include <random>
 #include <set>
 #include <span>
-#include <string>
 #include <vector>
 
+#include "kernel_cases.hpp"
+#include "matsample/algebra/row_kernels.hpp"
 #include "matsample/matsample.hpp"
 #include "support.hpp"
 
-
 namespace {
-
-using test::ref;
-using test::cpu1;
-using test::cpu2;
-
-using test::d_i32_o32;
-using test::d_i32_o64;
-using test::d_i64_o64;
-using test::f_i32_o64;
-using test::mat;
-
-
-
-enum class weights { none, positive, with_zeros };
-
-/// rows x cols with merged duplicates (distinct columns per row). Row r % 7 == 0
-/// is empty, r % 7 == 1 has one entry, `hub_row` has `hub_degree` distinct columns.
-template <class C>
-mat<C> random_matrix(i64 rows, i64 cols, i64 avg_degree, std::uint64_t seed, weights w, i64 hub_row = -1,
-                     i64 hub_degree = 0) {
-  using V = typename C::V;
-  using I = typename C::I;
-  std::mt19937_64 gen(seed);
-  std::vector<I> r_ids, c_ids;
-  std::vector<V> vals;
-  std::vector<i64> all_cols(static_cast<std::size_t>(cols));
-  std::iota(all_cols.begin(), all_cols.end(), 0);
-  const auto push = [&](i64 r, i64 c) {
-    r_ids.push_back(static_cast<I>(r));
-    c_ids.push_back(static_cast<I>(c));
-    if (w == weights::none) return;
-    if (w == weights::with_zeros && gen() % 4 == 0) {
-      vals.push_back(V{0});
-    } else {
-      vals.push_back(static_cast<V>(static_cast<double>(1 + gen() % 64) / 64.0));
-    }
-  };
-  for (i64 r = 0; r < rows; ++r) {
-    if (cols == 0) break;
-    if (r == hub_row) {
-      std::shuffle(all_cols.begin(), all_cols.end(), gen);
-      for (i64 i = 0; i < hub_degree; ++i) push(r, all_cols[static_cast<std::size_t>(i)]);
-      continue;
-    }
-    const i64 deg = r % 7 == 0 ? 0 : r % 7 == 1 ? 1 : static_cast<i64>(gen() % static_cast<std::uint64_t>(2 * avg_degree + 1));
-    for (i64 i = 0; i < deg; ++i) push(r, static_cast<i64>(gen() % static_cast<std::uint64_t>(cols)));
-  }
-  ms::build_options opt;
-  opt.merge_duplicates = true;
-  return ms::csr_from_coo<V, I, typename C::O>(rows, cols, sp(r_ids), sp(c_ids), sp(vals), opt);
-}
-
-template <class C>
-struct named {
-  std::string name;
-  mat<C> m;
-  i64 hub = -1;  ///< a vertex of high degree worth selecting, or -1
-};
-
-/// Square graphs for the node-wise kernels.
-template <class C>
-std::vector<named<C>> square_graphs() {
-  using V = typename C::V;
-  using I = typename C::I;
-  using O = typename C::O;
-  std::vector<named<C>> out;
-  out.push_back({"default 0x0", mat<C>{}});
-  out.push_back({"built 0x0", ms::csr_from_coo<V, I, O>(0, 0, {}, {})});
-  out.push_back({"n=3", random_matrix<C>(3, 3, 1, 5, weights::positive)});
-  out.push_back({"n=40 with zero weights", random_matrix<C>(40, 40, 3, 11, weights::with_zeros)});
-  out.push_back({"n=40 pattern", random_matrix<C>(40, 40, 3, 12, weights::none)});
-  out.push_back({"hub n=2100 weighted", random_matrix<C>(2100, 2100, 4, 13, weights::with_zeros, 5, 2000), 5});
-  out.push_back({"hub n=2100 pattern", random_matrix<C>(2100, 2100, 4, 14, weights::none, 9, 2000), 9});
-  ms::rmat_options ro;
-  ro.scale = 9;
-  ro.edge_factor = 8;
-  ro.seed = 3;
-  auto g = ms::rmat<V, I, O>(ro);
-  auto weighted = ref.apply(g.view(), [](I r, I c, V) { return static_cast<V>(static_cast<double>((r * 31 + c * 17) % 11) / 8.0); });
-  out.push_back({"rmat scale 9 pattern", g});
-  out.push_back({"rmat scale 9 weighted", weighted});
-  return out;
-}
-
-template <class I>
-struct selection_data {
-  std::vector<I> vertices;
-  std::vector<i64> offsets{0};
-  [[nodiscard]] ms::stacked_selection<I> q(std::uint64_t epoch = 0, std::uint64_t first_batch = 0) const {
-    return {sp(vertices), sp(offsets), epoch, first_batch};
-  }
-};
-
-/// Batches of the given sizes over [0, n). With `unique`, each batch holds
-/// distinct vertices (sizes clipped to n); otherwise vertices may repeat.
-/// `hub` (if >= 0) leads the first non-empty batch.
-template <class I>
-selection_data<I> make_selection(i64 n, const std::vector<i64>& sizes, std::uint64_t seed, bool unique, i64 hub = -1) {
-  selection_data<I> out;
-  std::mt19937_64 gen(seed);
-  std::vector<I> ids(static_cast<std::size_t>(n));
-  std::iota(ids.begin(), ids.end(), I{0});
-  bool hub_placed = hub < 0;
-  for (const i64 want : sizes) {
-    const i64 size = n == 0 ? 0 : unique ? std::min(want, n) : want;
-    std::shuffle(ids.begin(), ids.end(), gen);
-    std::vector<I> batch;
-    for (i64 i = 0; i < size; ++i) {
-      batch.push_back(unique ? ids[static_cast<std::size_t>(i)] : static_cast<I>(gen() % static_cast<std::uint64_t>(n)));
-    }
-    if (!hub_placed && size > 0) {
-      const auto it = std::find(batch.begin(), batch.end(), static_cast<I>(hub));
-      if (it != batch.end()) std::iter_swap(batch.begin(), it);
-      else batch.front() = static_cast<I>(hub);
-      hub_placed = true;
-    }
-    out.vertices.insert(out.vertices.end(), batch.begin(), batch.end());
-    out.offsets.push_back(static_cast<i64>(out.vertices.size()));
-  }
-  return out;
-}
-
-template <class C>
-std::vector<selection_data<typename C::I>> selections_for(const named<C>& g, bool unique) {
-  const i64 n = g.m.rows();
-  std::vector<selection_data<typename C::I>> out;
-  out.push_back(make_selection<typename C::I>(n, {}, 1, unique));                      // k = 0
-  out.push_back(make_selection<typename C::I>(n, {0, 0}, 2, unique));                  // empty batches
-  out.push_back(make_selection<typename C::I>(n, {1}, 3, unique, g.hub));              // one row
-  out.push_back(make_selection<typename C::I>(n, {5, 0, 17, 1, 30}, 4, unique, g.hub));
-  return out;
-}
-
-template <class V, class I, class O>
-std::vector<std::pair<I, V>> row_entries(const ms::csr_view<V, I, O>& v, i64 r) {
-  std::vector<std::pair<I, V>> out;
-  for (auto e = v.row_begin(static_cast<I>(r)); e < v.row_end(static_cast<I>(r)); ++e) {
-    out.emplace_back(v.indices()[static_cast<std::size_t>(e)], v.value(e));
-  }
-  return out;
-}
-
-template <class V, class I, class O>
-std::vector<std::pair<I, V>> row_entries(const ms::csr_matrix<V, I, O>& m, i64 r) {
-  return row_entries(m.view(), r);
-}
-
-/// Checks S = sample(P) against the contract without the reference: counts,
-/// entries drawn from the row, ascending order, zero weights never drawn.
-template <class M>
-void check_sample_properties(const M& p, const M& s, ms::row_sampling spec) {
-  using V = typename M::value_type;
-  REQUIRE(s.rows() == p.rows());
-  CHECK(s.cols() == p.cols());
-  CHECK(s.has_values() == (p.has_values() && s.nnz() > 0));
-  CHECK_NOTHROW(ms::validate(s.view()));
-  const bool weighted = spec.weighted && p.has_values();
-  for (i64 r = 0; r < p.rows(); ++r) {
-    const auto prow = row_entries(p, r), srow = row_entries(s, r);
-    const auto degree = static_cast<i64>(prow.size());
-    const i64 expected = ms::kernels::sampled_count(degree, spec.fanout);
-    const i64 got = static_cast<i64>(srow.size());
-    if (expected == degree) {
-      CHECK(srow == prow);
-      continue;
-    }
-    const i64 positive = std::count_if(prow.begin(), prow.end(), [](const auto& e) { return e.second > V{0}; });
-    if (!weighted) {
-      CHECK(got == expected);
-    } else if (spec.replace) {
-      CHECK(got == (positive > 0 ? expected : 0));
-    } else {
-      CHECK(got == std::min(expected, positive));
-    }
-    std::map<std::pair<i64, V>, i64> available;
-    for (const auto& [c, v] : prow) ++available[{c, v}];
-    for (std::size_t i = 0; i < srow.size(); ++i) {
-      const std::pair<i64, V> key{srow[i].first, srow[i].second};
-      REQUIRE(available.contains(key));
-      if (!spec.replace) CHECK(--available[key] >= 0);
-      if (weighted) CHECK(srow[i].second > V{0});
-      if (i > 0) {
-        // Columns of P's rows are ascending and distinct, and positions come out ascending.
-        if (spec.replace) CHECK(srow[i - 1].first <= srow[i].first);
-        else CHECK(srow[i - 1].first < srow[i].first);
-      }
-    }
-  }
-}
-
-/// Fanouts below the degree of most rows (the whole-row cases have their own test).
-std::vector<ms::row_sampling> sampling_specs() {
-  std::vector<ms::row_sampling> out;
-  for (const i64 fanout : {i64{1}, i64{3}, i64{25}, i64{300}}) {
-    for (const bool replace : {false, true}) {
-      for (const bool weighted : {false, true}) out.push_back({fanout, replace, weighted});
-    }
-  }
-  return out;
-}
 
 template <class M>
 Eigen::SparseMatrix<double, Eigen::RowMajor> to_eigen(const M& m) {
   std::vector<Eigen::Triplet<double>> t;
   for (i64 r = 0; r < m.rows(); ++r) {
-    for (const auto& [c, v] : row_entries(m, r)) t.emplace_back(static_cast<int>(r), static_cast<int>(c), static_cast<double>(v));
+    for (const auto& [c, v] : kernel_cases::row_entries(m, r)) t.emplace_back(static_cast<int>(r), static_cast<int>(c), static_cast<double>(v));
   }
   Eigen::SparseMatrix<double, Eigen::RowMajor> e(static_cast<Eigen::Index>(m.rows()), static_cast<Eigen::Index>(m.cols()));
   e.setFromTriplets(t.begin(), t.end());
   return e;
 }
 
+/// The product against Eigen's (up to rounding).
+const auto eigen_agrees = [](const auto& a, const auto& b, const auto& r, double tol) {
+  const Eigen::SparseMatrix<double, Eigen::RowMajor> e = to_eigen(a) * to_eigen(b);
+  for (i64 row = 0; row < r.rows(); ++row) {
+    const auto got = kernel_cases::row_entries(r, row);
+    for (std::size_t i = 1; i < got.size(); ++i) CHECK(got[i - 1].first < got[i].first);
+    std::vector<std::pair<i64, double>> want;
+    for (Eigen::SparseMatrix<double, Eigen::RowMajor>::InnerIterator it(e, static_cast<Eigen::Index>(row)); it; ++it) {
+      want.emplace_back(it.col(), it.value());  // values are positive: no cancellation, no pruning
+    }
+    std::sort(want.begin(), want.end());
+    REQUIRE(got.size() == want.size());
+    for (std::size_t i = 0; i < got.size(); ++i) {
+      CHECK(static_cast<i64>(got[i].first) == want[i].first);
+      CHECK(static_cast<double>(got[i].second) == doctest::Approx(want[i].second).epsilon(tol));
+    }
+  }
+};
+
 }  // namespace
 
+TEST_CASE_TEMPLATE("gather_rows: cpu equals reference and copies the selected rows", C, MATSAMPLE_INDEX_CONFIGS) { kernel_cases::gather_rows_case<C>(test::cpu1, test::cpu2); }
 
-TEST_CASE_TEMPLATE("gather_rows: cpu equals reference and copies the selected rows", C, MATSAMPLE_INDEX_CONFIGS) {
-  for (const auto& g : square_graphs<C>()) {
-    for (const bool unique : {true, false}) {
-      for (const auto& sel : selections_for(g, unique)) {
-        CAPTURE(g.name);
-        CAPTURE(sel.vertices.size());
-        const auto r = ref.gather_rows(g.m.view(), sp(sel.vertices));
-        CHECK(cpu1.gather_rows(g.m.view(), sp(sel.vertices)) == r);
-        CHECK(cpu2.gather_rows(g.m.view(), sp(sel.vertices)) == r);
-        // Independently of the reference: row i is row vertices[i] of A.
-        REQUIRE(r.rows() == static_cast<i64>(sel.vertices.size()));
-        CHECK(r.cols() == g.m.cols());
-        // With no entries, values are empty: the matrix reads as a pattern.
-        CHECK(r.has_values() == (g.m.has_values() && r.nnz() > 0));
-        for (std::size_t i = 0; i < sel.vertices.size(); ++i) {
-          CHECK(row_entries(r, static_cast<i64>(i)) == row_entries(g.m, sel.vertices[i]));
-        }
-      }
-    }
-  }
-}
+TEST_CASE_TEMPLATE("sample_rows, gather_and_sample: cpu equals reference for every spec", C, MATSAMPLE_INDEX_CONFIGS) { kernel_cases::sample_rows_case<C>(test::cpu1, test::cpu2); }
 
-TEST_CASE_TEMPLATE("sample_rows, gather_and_sample: cpu equals reference for every spec", C, MATSAMPLE_INDEX_CONFIGS) {
-  const auto specs = sampling_specs();
-  for (const auto& g : square_graphs<C>()) {
-    auto sels = selections_for(g, true);
-    sels.push_back(make_selection<typename C::I>(g.m.rows(), {12, 3, 20}, 5, false, g.hub));  // repeats
-    for (const auto& sel : sels) {
-      const auto q = sel.q(3, 7);
-      const auto p = ref.gather_rows(g.m.view(), sp(sel.vertices));
-      for (const auto& spec : specs) {
-        CAPTURE(g.name);
-        CAPTURE(sel.vertices.size());
-        CAPTURE(spec.fanout);
-        CAPTURE(spec.replace);
-        CAPTURE(spec.weighted);
-        const auto r = ref.sample_rows(p.view(), q, spec, 0xfeedULL, 2);
-        CHECK(cpu1.sample_rows(p.view(), q, spec, 0xfeedULL, 2) == r);
-        CHECK(cpu2.sample_rows(p.view(), q, spec, 0xfeedULL, 2) == r);
-        // The fused override must equal the composition it replaces.
-        CHECK(cpu1.gather_and_sample(g.m.view(), q, spec, 0xfeedULL, 2) == r);
-        CHECK(ms::gather_and_sample(cpu2, g.m.view(), q, spec, 0xfeedULL, 2) == r);
-        CHECK(ms::gather_and_sample(ref, g.m.view(), q, spec, 0xfeedULL, 2) == r);
-        check_sample_properties(p, r, spec);
-      }
-    }
-  }
-}
+TEST_CASE_TEMPLATE("gather_and_sample: bulk-sized selections (pipelined, many chunks) equal the reference", C, MATSAMPLE_INDEX_CONFIGS) { kernel_cases::bulk_gather_and_sample_case<C>(test::cpu1, test::cpu2); }
 
-TEST_CASE_TEMPLATE("gather_and_sample: bulk-sized selections (pipelined, many chunks) equal the reference",
-                   C, MATSAMPLE_INDEX_CONFIGS) {
-  using I = typename C::I;
-  // Many 256-row chunks, so the prefetch pipeline's ring wraps and chunk
-  // edges are crossed; repeated and scattered vertices across 16 minibatches.
-  const auto g = ms::rmat<typename C::V, I, typename C::O>({.scale = 12, .edge_factor = 8, .seed = 5});
-  std::vector<I> vertices(40000);
-  std::mt19937_64 rng(11);
-  for (auto& v : vertices) v = static_cast<I>(rng() % static_cast<std::uint64_t>(g.rows()));
-  std::vector<i64> offsets;
-  for (i64 m = 0; m <= 16; ++m) offsets.push_back(m * 2500);
-  const ms::stacked_selection<I> q{sp(vertices), sp(offsets), 1, 40};
-  // The same graph with weights, zeros included, so weighted ITS is exercised.
-  using V = typename C::V;
-  const auto weighted = ref.apply(g.view(), [](I r, I c, V) { return static_cast<V>((r * 7 + c) % 5); });
-  for (const auto* graph : {&g, &weighted}) {
-    for (const auto& spec : sampling_specs()) {
-      CAPTURE(graph->has_values());
-      CAPTURE(spec.fanout);
-      CAPTURE(spec.replace);
-      CAPTURE(spec.weighted);
-      const auto expected = ref.sample_rows(ref.gather_rows(graph->view(), sp(vertices)).view(), q, spec, 3, 1);
-      CHECK(cpu1.gather_and_sample(graph->view(), q, spec, 3, 1) == expected);
-      CHECK(cpu2.gather_and_sample(graph->view(), q, spec, 3, 1) == expected);
-    }
-  }
-  // A bad vertex in a bulk-sized selection is still reported at its position.
-  vertices[31000] = static_cast<I>(g.rows());
-  CHECK_THROWS_WITH_AS(cpu2.gather_and_sample(g.view(), q, {5, false, false}, 3, 1),
-                       doctest::Contains("at position 31000"), ms::out_of_range_error);
-}
+TEST_CASE_TEMPLATE("sample_rows: fanout -1 and fanout above the degree keep P", C, MATSAMPLE_INDEX_CONFIGS) { kernel_cases::whole_row_case<C>(test::cpu1, test::cpu2); }
 
-TEST_CASE_TEMPLATE("sample_rows: fanout -1 and fanout above the degree keep P", C, MATSAMPLE_INDEX_CONFIGS) {
-  for (const auto& g : square_graphs<C>()) {
-    const auto sel = make_selection<typename C::I>(g.m.rows(), {8, 8}, 21, true, g.hub);
-    const auto p = ref.gather_rows(g.m.view(), sp(sel.vertices));
-    i64 max_degree = 0;
-    for (i64 r = 0; r < p.rows(); ++r) max_degree = std::max<i64>(max_degree, p.view().degree(static_cast<typename C::I>(r)));
-    for (const i64 fanout : {i64{-1}, max_degree, max_degree + 1}) {
-      for (const bool replace : {false, true}) {
-        for (const bool weighted : {false, true}) {
-          CAPTURE(g.name);
-          CAPTURE(fanout);
-          const ms::row_sampling spec{fanout, replace, weighted};
-          CHECK(ref.sample_rows(p.view(), sel.q(), spec, 5, 0) == p);
-          CHECK(cpu1.sample_rows(p.view(), sel.q(), spec, 5, 0) == p);
-          CHECK(cpu2.gather_and_sample(g.m.view(), sel.q(), spec, 5, 0) == p);
-        }
-      }
-    }
-  }
-}
+TEST_CASE_TEMPLATE("sample_rows: draws follow (seed, layer, epoch, global minibatch, row)", C, MATSAMPLE_INDEX_CONFIGS) { kernel_cases::draw_numbering_case<C>(test::cpu1, test::cpu2); }
 
-TEST_CASE_TEMPLATE("sample_rows: draws follow (seed, layer, epoch, global minibatch, row)", C, MATSAMPLE_INDEX_CONFIGS) {
-  const auto g = random_matrix<C>(2100, 2100, 4, 31, weights::positive, 7, 2000);
-  const auto sel = make_selection<typename C::I>(2100, {6, 0, 9, 4}, 32, true, 7);
-  const auto p = ref.gather_rows(g.view(), sp(sel.vertices));
-  for (const bool weighted : {false, true}) {
-    for (const bool replace : {false, true}) {
-      const ms::row_sampling spec{10, replace, weighted};
-      CAPTURE(weighted);
-      CAPTURE(replace);
-      const auto base = cpu2.sample_rows(p.view(), sel.q(1, 40), spec, 9, 1);
-      // Every input word of the stream matters (the hub row has C(2000, 10) outcomes).
-      CHECK(cpu2.sample_rows(p.view(), sel.q(1, 40), spec, 10, 1) != base);
-      CHECK(cpu2.sample_rows(p.view(), sel.q(1, 40), spec, 9, 2) != base);
-      CHECK(cpu2.sample_rows(p.view(), sel.q(2, 40), spec, 9, 1) != base);
-      CHECK(cpu2.sample_rows(p.view(), sel.q(1, 41), spec, 9, 1) != base);
-      CHECK(cpu2.sample_rows(p.view(), sel.q(1, 40), spec, 9, 1) == base);
-      // Sampling k minibatches at once gives what k separate calls give.
-      for (std::size_t m = 0; m + 1 < sel.offsets.size(); ++m) {
-        const auto b0 = sel.offsets[m], b1 = sel.offsets[m + 1];
-        std::vector<typename C::I> verts(sel.vertices.begin() + b0, sel.vertices.begin() + b1);
-        const std::vector<i64> off{0, b1 - b0};
-        const ms::stacked_selection<typename C::I> one{sp(verts), sp(off), 1, 40 + m};
-        const auto single_ref = ms::gather_and_sample(ref, g.view(), one, spec, 9, 1);
-        const auto single_cpu = cpu1.gather_and_sample(g.view(), one, spec, 9, 1);
-        CHECK(single_cpu == single_ref);
-        for (i64 r = 0; r < b1 - b0; ++r) CHECK(row_entries(single_ref, r) == row_entries(base, b0 + r));
-      }
-    }
-  }
-}
+TEST_CASE_TEMPLATE("compact_blocks: cpu equals reference; blocks relabel S", C, MATSAMPLE_INDEX_CONFIGS) { kernel_cases::compact_blocks_case<C>(test::cpu1, test::cpu2); }
 
-TEST_CASE_TEMPLATE("compact_blocks: cpu equals reference; blocks relabel S", C, MATSAMPLE_INDEX_CONFIGS) {
-  for (const auto& g : square_graphs<C>()) {
-    for (const bool deduplicate : {true, false}) {
-      // De-duplication needs distinct destinations per minibatch; paper mode takes any.
-      for (const auto& sel : selections_for(g, deduplicate)) {
-        for (const i64 fanout : {i64{-1}, i64{3}}) {
-          CAPTURE(g.name);
-          CAPTURE(deduplicate);
-          CAPTURE(fanout);
-          CAPTURE(sel.vertices.size());
-          const auto q = sel.q();
-          const auto s = ms::gather_and_sample(ref, g.m.view(), q, ms::row_sampling{fanout, false, false}, 4, 0);
-          const auto r = ref.compact_blocks(s.view(), q, deduplicate);
-          CHECK(cpu1.compact_blocks(s.view(), q, deduplicate) == r);
-          CHECK(cpu2.compact_blocks(s.view(), q, deduplicate) == r);
+TEST_CASE_TEMPLATE("spgemm: cpu equals reference and Eigen; rows sorted", C, MATSAMPLE_INDEX_CONFIGS) { kernel_cases::spgemm_case<C>(test::cpu1, test::cpu2, eigen_agrees); }
 
-          REQUIRE(r.size() == q.batches());
-          CHECK(r.num_edges() == static_cast<i64>(s.nnz()));
-          CHECK(r.values == s.values());
-          for (i64 m = 0; m < r.size(); ++m) {
-            const auto blk = r[m];
-            const auto b0 = sel.offsets[static_cast<std::size_t>(m)];
-            CHECK_NOTHROW(ms::validate(blk.adjacency));
-            REQUIRE(blk.num_dst() == sel.offsets[static_cast<std::size_t>(m) + 1] - b0);
-            CHECK(std::equal(blk.dst_nodes().begin(), blk.dst_nodes().end(), sel.vertices.begin() + b0));
-            std::vector<typename C::I> seen_cols;
-            for (i64 i = 0; i < blk.num_dst(); ++i) {
-              const auto local = row_entries(blk.adjacency, i);
-              const auto global = row_entries(s, b0 + i);
-              REQUIRE(local.size() == global.size());
-              for (std::size_t e = 0; e < local.size(); ++e) {
-                CHECK(blk.src_nodes[static_cast<std::size_t>(local[e].first)] == global[e].first);
-                CHECK(local[e].second == global[e].second);
-                seen_cols.push_back(global[e].first);
-              }
-            }
-            if (deduplicate) {
-              std::set<typename C::I> distinct(blk.src_nodes.begin(), blk.src_nodes.end());
-              CHECK(distinct.size() == blk.src_nodes.size());
-              // Sources after the destinations are exactly the new columns, first appearance first.
-              std::vector<typename C::I> expect(blk.dst_nodes().begin(), blk.dst_nodes().end());
-              for (const auto c : seen_cols) {
-                if (std::find(expect.begin(), expect.end(), c) == expect.end()) expect.push_back(c);
-              }
-              CHECK(std::equal(expect.begin(), expect.end(), blk.src_nodes.begin(), blk.src_nodes.end()));
-            } else {
-              CHECK(static_cast<i64>(blk.num_src()) == blk.num_dst() + static_cast<i64>(blk.num_edges()));
-              CHECK(std::equal(seen_cols.begin(), seen_cols.end(), blk.src_nodes.begin() + blk.num_dst()));
-            }
-          }
-        }
-      }
-    }
-  }
-}
+TEST_CASE_TEMPLATE("select_columns: cpu equals reference; entries keep their column", C, MATSAMPLE_INDEX_CONFIGS) { kernel_cases::select_columns_case<C>(test::cpu1, test::cpu2); }
 
-TEST_CASE_TEMPLATE("spgemm: cpu equals reference and Eigen; rows sorted", C, MATSAMPLE_INDEX_CONFIGS) {
-  struct product {
-    std::string name;
-    mat<C> a, b;
-  };
-  std::vector<product> cases;
-  cases.push_back({"0x0 * 0x0", mat<C>{}, mat<C>{}});
-  cases.push_back({"5x0 * 0x7", random_matrix<C>(5, 0, 2, 1, weights::positive), random_matrix<C>(0, 7, 2, 2, weights::positive)});
-  cases.push_back({"120x300 * 300x80", random_matrix<C>(120, 300, 6, 3, weights::positive),
-                   random_matrix<C>(300, 80, 5, 4, weights::positive)});
-  cases.push_back({"pattern 60x90 * pattern 90x45", random_matrix<C>(60, 90, 8, 5, weights::none),
-                   random_matrix<C>(90, 45, 8, 6, weights::none)});
-  // A hub row of A (dense accumulator) and sparse rows (hashed accumulator).
-  cases.push_back({"hub 300x2100 * 2100x150", random_matrix<C>(300, 2100, 3, 7, weights::positive, 11, 2000),
-                   random_matrix<C>(2100, 150, 2, 8, weights::positive)});
-  cases.push_back({"40x2100 * hub 2100x2100", random_matrix<C>(40, 2100, 4, 9, weights::positive),
-                   random_matrix<C>(2100, 2100, 2, 10, weights::positive, 3, 2000)});
-  {
-    ms::rmat_options ro;
-    ro.scale = 8;
-    ro.edge_factor = 4;
-    ro.seed = 17;
-    auto g = ms::rmat<typename C::V, typename C::I, typename C::O>(ro);
-    cases.push_back({"rmat * rmat", g, g});
-  }
-  const double tol = std::is_same_v<typename C::V, float> ? 1e-5 : 1e-12;
-  for (const auto& pc : cases) {
-    CAPTURE(pc.name);
-    const auto r = ref.spgemm(pc.a.view(), pc.b.view());
-    CHECK(cpu1.spgemm(pc.a.view(), pc.b.view()) == r);
-    CHECK(cpu2.spgemm(pc.a.view(), pc.b.view()) == r);
-    REQUIRE(r.rows() == pc.a.rows());
-    REQUIRE(r.cols() == pc.b.cols());
-    CHECK(r.values().size() == r.indices().size());  // products carry values even for patterns
-    CHECK_NOTHROW(ms::validate(r.view()));
-    const Eigen::SparseMatrix<double, Eigen::RowMajor> e = to_eigen(pc.a) * to_eigen(pc.b);
-    for (i64 row = 0; row < r.rows(); ++row) {
-      const auto got = row_entries(r, row);
-      for (std::size_t i = 1; i < got.size(); ++i) CHECK(got[i - 1].first < got[i].first);
-      std::vector<std::pair<i64, double>> want;
-      for (Eigen::SparseMatrix<double, Eigen::RowMajor>::InnerIterator it(e, static_cast<Eigen::Index>(row)); it; ++it) {
-        want.emplace_back(it.col(), it.value());  // values are positive: no cancellation, no pruning
-      }
-      std::sort(want.begin(), want.end());
-      REQUIRE(got.size() == want.size());
-      for (std::size_t i = 0; i < got.size(); ++i) {
-        CHECK(static_cast<i64>(got[i].first) == want[i].first);
-        CHECK(static_cast<double>(got[i].second) == doctest::Approx(want[i].second).epsilon(tol));
-      }
-    }
-  }
-}
-
-TEST_CASE_TEMPLATE("select_columns: cpu equals reference; entries keep their column", C, MATSAMPLE_INDEX_CONFIGS) {
-  using I = typename C::I;
-  std::vector<named<C>> ms_list;
-  ms_list.push_back({"0x0", mat<C>{}});
-  ms_list.push_back({"120x300 weighted", random_matrix<C>(120, 300, 8, 41, weights::with_zeros)});
-  ms_list.push_back({"90x2100 pattern hub", random_matrix<C>(90, 2100, 5, 42, weights::none, 4, 2000)});
-  for (const auto& g : ms_list) {
-    for (const std::uint64_t seed : {1u, 2u, 3u}) {
-      std::mt19937_64 gen(seed);
-      const i64 rows = g.m.rows(), cols = g.m.cols();
-      // k row blocks over [0, rows), some empty; per block an ascending column subset.
-      std::vector<i64> row_blocks{0};
-      while (row_blocks.back() < rows) row_blocks.push_back(std::min<i64>(rows, row_blocks.back() + static_cast<i64>(gen() % 40)));
-      if (rows == 0) row_blocks.push_back(0);  // one empty block over an empty matrix
-      std::vector<I> columns;
-      std::vector<i64> column_blocks{0};
-      for (std::size_t b = 0; b + 1 < row_blocks.size(); ++b) {
-        const auto keep_every = 1 + gen() % 4;
-        if (b % 3 != 2) {
-          for (i64 c = 0; c < cols; ++c) {
-            if (gen() % keep_every == 0) columns.push_back(static_cast<I>(c));
-          }
-        }
-        column_blocks.push_back(static_cast<i64>(columns.size()));
-      }
-      CAPTURE(g.name);
-      CAPTURE(seed);
-      const auto r = ref.select_columns(g.m.view(), sp(row_blocks), sp(columns), sp(column_blocks));
-      CHECK(cpu1.select_columns(g.m.view(), sp(row_blocks), sp(columns), sp(column_blocks)) == r);
-      CHECK(cpu2.select_columns(g.m.view(), sp(row_blocks), sp(columns), sp(column_blocks)) == r);
-      REQUIRE(r.rows() == rows);
-      CHECK(r.cols() == static_cast<i64>(columns.size()));
-      CHECK(r.has_values() == (g.m.has_values() && r.nnz() > 0));
-      for (std::size_t b = 0; b + 1 < row_blocks.size(); ++b) {
-        const std::set<I> listed(columns.begin() + column_blocks[b], columns.begin() + column_blocks[b + 1]);
-        for (i64 row = row_blocks[b]; row < row_blocks[b + 1]; ++row) {
-          std::vector<std::pair<I, typename C::V>> want;
-          for (const auto& [c, v] : row_entries(g.m, row)) {
-            if (listed.contains(c)) {
-              const auto j = std::lower_bound(columns.begin() + column_blocks[b], columns.begin() + column_blocks[b + 1], c) - columns.begin();
-              want.emplace_back(static_cast<I>(j), v);
-            }
-          }
-          CHECK(row_entries(r, row) == want);
-        }
-      }
-    }
-  }
-}
-
-TEST_CASE_TEMPLATE("apply, row_reduce, row_normalize: cpu equals reference", C, MATSAMPLE_INDEX_CONFIGS) {
-  using V = typename C::V;
-  using I = typename C::I;
-  for (const auto& g : square_graphs<C>()) {
-    CAPTURE(g.name);
-    const auto a = g.m.view();
-    const auto f = [](I r, I c, V v) { return static_cast<double>(v) * 3.0 + static_cast<double>(r) - 0.5 * static_cast<double>(c); };
-    const auto fr = ref.apply(a, f);
-    CHECK(cpu1.apply(a, f) == fr);
-    CHECK(cpu2.apply(a, f) == fr);
-    CHECK(fr.indptr() == g.m.indptr());
-    CHECK(fr.indices() == g.m.indices());
-    for (i64 r = 0; r < a.rows(); ++r) {
-      for (auto e = a.row_begin(static_cast<I>(r)); e < a.row_end(static_cast<I>(r)); ++e) {
-        CHECK(fr.values()[static_cast<std::size_t>(e)] == f(static_cast<I>(r), a.indices()[static_cast<std::size_t>(e)], a.value(e)));
-      }
-    }
-    const auto same_type = [](I, I, V v) { return static_cast<V>(v * V{2}); };
-    CHECK(cpu2.apply(a, same_type) == ref.apply(a, same_type));
-
-    const auto sum = [](double acc, V v) { return acc + static_cast<double>(v); };
-    const auto sums = ref.row_reduce(a, 0.0, sum);
-    CHECK(cpu1.row_reduce(a, 0.0, sum) == sums);
-    CHECK(cpu2.row_reduce(a, 0.0, sum) == sums);
-    REQUIRE(static_cast<i64>(sums.size()) == a.rows());
-    const auto count = [](i64 acc, V) { return acc + 1; };
-    const auto counts = cpu2.row_reduce(a, i64{0}, count);
-    CHECK(counts == ref.row_reduce(a, i64{0}, count));
-    for (i64 r = 0; r < a.rows(); ++r) CHECK(counts[static_cast<std::size_t>(r)] == static_cast<i64>(a.degree(static_cast<I>(r))));
-    const auto maxi = [](V acc, V v) { return std::max(acc, v); };
-    CHECK(cpu2.row_reduce(a, V{-1}, maxi) == ref.row_reduce(a, V{-1}, maxi));
-
-    const auto nr = ms::row_normalize(ref, a);
-    CHECK(ms::row_normalize(cpu1, a) == nr);
-    CHECK(ms::row_normalize(cpu2, a) == nr);
-    const auto nsums = ref.row_reduce(nr.view(), 0.0, sum);
-    for (i64 r = 0; r < a.rows(); ++r) {
-      const double s = sums[static_cast<std::size_t>(r)];
-      CHECK(nsums[static_cast<std::size_t>(r)] == doctest::Approx(s > 0 ? 1.0 : 0.0).epsilon(1e-5));
-    }
-  }
-}
+TEST_CASE_TEMPLATE("apply, row_reduce, row_normalize: cpu equals reference", C, MATSAMPLE_INDEX_CONFIGS) { kernel_cases::apply_reduce_case<C>(test::cpu1, test::cpu2); }
 
 // ---- kernel bodies of algebra/row_sampling.hpp, called directly ------------
 
@@ -739,129 +239,218 @@ TEST_CASE("kernels: its_pick, upper_bound and the sorted inserts") {
 
 // ---- relabel_columns (layer-wise sampling's positions -> vertex ids) --------
 
-TEST_CASE_TEMPLATE("relabel_columns: cpu equals reference; entries keep row, order and value", C, MATSAMPLE_INDEX_CONFIGS) {
-  using I = typename C::I;
-  std::vector<named<C>> ms_list = square_graphs<C>();
-  ms_list.push_back({"120x300 weighted", random_matrix<C>(120, 300, 8, 51, weights::with_zeros)});
-  ms_list.push_back({"90x2100 pattern hub", random_matrix<C>(90, 2100, 5, 52, weights::none, 4, 2000)});
-  ms_list.push_back({"7x0", random_matrix<C>(7, 0, 2, 53, weights::positive)});
-  for (const auto& g : ms_list) {
-    const i64 cols = g.m.cols();
-    std::mt19937_64 gen(static_cast<std::uint64_t>(cols) + 7);
-    // A permutation, an injective map into a wider range (as layer-wise
-    // sampling uses it), and a many-to-one map into a narrower one.
-    std::vector<std::pair<std::vector<I>, i64>> maps;
-    std::vector<I> perm(static_cast<std::size_t>(cols));
-    std::iota(perm.begin(), perm.end(), I{0});
-    std::shuffle(perm.begin(), perm.end(), gen);
-    maps.emplace_back(perm, cols);
-    std::vector<I> wide(static_cast<std::size_t>(cols));
-    for (i64 j = 0; j < cols; ++j) wide[static_cast<std::size_t>(j)] = static_cast<I>(3 * j + 2);
-    maps.emplace_back(wide, 3 * cols + 5);
-    std::vector<I> narrow(static_cast<std::size_t>(cols));
-    const i64 few = std::max<i64>(1, cols / 7);
-    for (auto& id : narrow) id = static_cast<I>(gen() % static_cast<std::uint64_t>(few));
-    maps.emplace_back(narrow, few);
-    for (const auto& [ids, new_cols] : maps) {
-      CAPTURE(g.name);
-      CAPTURE(new_cols);
-      const auto r = ref.relabel_columns(g.m.view(), sp(ids), new_cols);
-      CHECK(cpu1.relabel_columns(g.m.view(), sp(ids), new_cols) == r);
-      CHECK(cpu2.relabel_columns(g.m.view(), sp(ids), new_cols) == r);
-      // Independently of the reference: M·Π entry by entry.
-      REQUIRE(r.rows() == g.m.rows());
-      CHECK(r.cols() == new_cols);
-      CHECK(r.indptr() == g.m.indptr());
-      CHECK(r.values() == g.m.values());
-      REQUIRE(r.indices().size() == g.m.indices().size());
-      for (std::size_t e = 0; e < r.indices().size(); ++e) {
-        CHECK(r.indices()[e] == ids[static_cast<std::size_t>(g.m.indices()[e])]);
-      }
-      CHECK_NOTHROW(ms::validate(r.view()));
-    }
+TEST_CASE_TEMPLATE("relabel_columns: cpu equals reference; entries keep row, order and value", C, MATSAMPLE_INDEX_CONFIGS) { kernel_cases::relabel_columns_case<C>(test::cpu1, test::cpu2); }
+
+TEST_CASE_TEMPLATE("relabel_columns: bad maps and malformed input throw, identically on every backend", C, MATSAMPLE_INDEX_CONFIGS) { kernel_cases::relabel_errors_case<C>(test::cpu1, test::cpu2); }
+
+TEST_CASE_TEMPLATE("spgemm: long rows (radix-sorted) and fewer rows than threads (split by columns) equal the reference", C, MATSAMPLE_INDEX_CONFIGS) { kernel_cases::long_rows_spgemm_case<C>(test::cpu1, test::cpu2); }
+
+// ---- kernel bodies of algebra/row_kernels.hpp (the CUDA kernels' per-row
+// code), run serially with std algorithms standing in for CUB ---------------
+
+TEST_CASE("kernels::block_of, find_sorted, lower_bound_key, row_address") {
+  const std::vector<i64> off{0, 3, 3, 3, 7, 8};  // empty blocks 1 and 2
+  const std::vector<i64> want{0, 0, 0, 3, 3, 3, 3, 4};
+  for (i64 i = 0; i < 8; ++i) CHECK(ms::kernels::block_of(off.data(), 5, i) == want[static_cast<std::size_t>(i)]);
+  const std::vector<i32> list{2, 5, 9};
+  CHECK(ms::kernels::find_sorted(list.data(), 3, 5) == 1);
+  CHECK(ms::kernels::find_sorted(list.data(), 3, 4) == -1);
+  CHECK(ms::kernels::find_sorted(list.data(), 0, 2) == -1);
+  const std::vector<std::uint64_t> keys{1, 4, 4, 9};
+  CHECK(ms::kernels::lower_bound_key(keys.data(), 4, 4) == 1);
+  CHECK(ms::kernels::lower_bound_key(keys.data(), 4, 10) == 4);
+  const std::vector<i32> verts(8, 0);
+  const ms::stacked_selection<i32> q{sp(verts), sp(off), 3, 40};
+  for (i64 r = 0; r < 8; ++r) {
+    const auto a = q.address(r), b = ms::kernels::row_address(off.data(), 5, 3, 40, r);
+    CHECK(a.epoch == b.epoch);
+    CHECK(a.minibatch == b.minibatch);
+    CHECK(a.row == b.row);
   }
 }
 
-TEST_CASE_TEMPLATE("relabel_columns: bad maps and malformed input throw, identically on every backend", C,
+namespace {
+template <class V, class I, class O>
+ms::kernels::csr_arrays<V, I, O> arrays_of(const ms::csr_view<V, I, O>& m) {
+  return {m.rows(), m.cols(), static_cast<i64>(m.nnz()), m.indptr().data(), m.indices().data(),
+          m.has_values() ? m.values().data() : nullptr};
+}
+}  // namespace
+
+TEST_CASE_TEMPLATE("kernels::sample_row: the CUDA sampling body row by row equals the reference", C, MATSAMPLE_INDEX_CONFIGS) {
+  using V = typename C::V;
+  using I = typename C::I;
+  for (const auto& g : kernel_cases::square_graphs<C>()) {
+    const auto sel = kernel_cases::make_selection<I>(g.m.rows(), {5, 0, 17, 30}, 4, false, g.hub);
+    const auto q = sel.q(2, 9);
+    const auto a = arrays_of(g.m.view());
+    for (auto spec : kernel_cases::sampling_specs()) {
+      for (const i64 fanout : {spec.fanout, i64{-1}}) {
+        spec.fanout = fanout;
+        CAPTURE(g.name);
+        CAPTURE(spec.fanout);
+        const auto want = ms::gather_and_sample(test::ref, g.m.view(), q, spec, 77, 1);
+        std::vector<I> got_i;
+        std::vector<V> got_v;
+        std::vector<i64> pos;
+        std::vector<double> cdf;
+        for (i64 r = 0; r < q.rows(); ++r) {
+          const I v = sel.vertices[static_cast<std::size_t>(r)];
+          const i64 degree = g.m.view().degree(v);
+          pos.assign(static_cast<std::size_t>(degree) + 1, 0);
+          cdf.assign(static_cast<std::size_t>(degree) + 1, 0);
+          std::vector<I> oi(static_cast<std::size_t>(degree) + 1);
+          std::vector<V> ov(oi.size());
+          ms::philox_row_stream rng(77, 1, q.address(r));
+          const auto st = ms::kernels::sample_row(a, g.m.view().row_begin(v), degree, spec, rng, pos.data(), cdf.data(),
+                                                  oi.data(), a.values ? ov.data() : nullptr);
+          CHECK_FALSE(st.bad_weight);
+          CHECK_FALSE(st.bad_column);
+          got_i.insert(got_i.end(), oi.begin(), oi.begin() + st.kept);
+          if (a.values) got_v.insert(got_v.end(), ov.begin(), ov.begin() + st.kept);
+          CHECK(kernel_cases::row_entries(want, r).size() == static_cast<std::size_t>(st.kept));
+        }
+        CHECK(got_i == want.indices());
+        CHECK(got_v == want.values());
+      }
+    }
+  }
+  // A bad weight and a bad column are flagged, not thrown.
+  const std::vector<i32> indptr{0, 3};
+  const std::vector<i32> cols{0, 7, 1};
+  const std::vector<double> w{1, -1, 2};
+  const ms::kernels::csr_arrays<double, i32, i32> bad{1, 3, 3, indptr.data(), cols.data(), w.data()};
+  std::vector<i64> pos(4);
+  std::vector<double> cdf(4);
+  std::vector<i32> oi(4);
+  std::vector<double> ov(4);
+  ms::philox_row_stream rng(1, 0, {});
+  CHECK(ms::kernels::sample_row(bad, 0, 3, {2, false, true}, rng, pos.data(), cdf.data(), oi.data(), ov.data()).bad_weight);
+  CHECK(ms::kernels::sample_row(bad, 0, 3, {-1, false, false}, rng, pos.data(), cdf.data(), oi.data(), ov.data()).bad_column);
+  CHECK_FALSE(bad.row_sound(0));
+  CHECK_FALSE(bad.row_ok(1));
+}
+
+TEST_CASE_TEMPLATE("kernels::select_row and expand_products/sum_run: the CUDA bodies equal the reference", C,
                    MATSAMPLE_INDEX_CONFIGS) {
   using V = typename C::V;
   using I = typename C::I;
   using O = typename C::O;
-  const auto m = random_matrix<C>(40, 30, 4, 61, weights::positive);
-  std::vector<I> ids(30);
-  std::iota(ids.begin(), ids.end(), I{0});
-  const auto each = [&](auto&& call) {
-    call(ref);
-    call(cpu1);
-    call(cpu2);
-  };
-  each([&](const auto& b) {
-    // One new id per column of M.
-    const std::vector<I> short_ids(ids.begin(), ids.end() - 1);
-    CHECK_THROWS_WITH_AS(b.relabel_columns(m.view(), sp(short_ids), 30), doctest::Contains("29 new ids for 30 columns"),
-                         ms::argument_error);
-    // Ids inside [0, new_cols).
-    auto negative = ids;
-    negative[12] = static_cast<I>(-1);
-    CHECK_THROWS_WITH_AS(b.relabel_columns(m.view(), sp(negative), 30), doctest::Contains("column 12 maps to -1"),
-                         ms::out_of_range_error);
-    CHECK_THROWS_WITH_AS(b.relabel_columns(m.view(), sp(ids), 29), doctest::Contains("column 29 maps to 29"),
-                         ms::out_of_range_error);
-    // A column count beyond the index type.
-    if constexpr (sizeof(I) == 4) {
-      CHECK_THROWS_AS(b.relabel_columns(m.view(), sp(ids), i64{1} << 31), ms::index_overflow_error);
+  const auto m = kernel_cases::random_matrix<C>(120, 300, 8, 41, kernel_cases::weights::with_zeros);
+  const std::vector<i64> row_blocks{0, 50, 50, 120};
+  std::vector<I> columns;
+  for (i64 c = 0; c < 300; c += 3) columns.push_back(static_cast<I>(c));
+  for (i64 c = 1; c < 300; c += 2) columns.push_back(static_cast<I>(c));
+  const std::vector<i64> column_blocks{0, 100, 100, static_cast<i64>(columns.size())};
+  const auto want = test::ref.select_columns(m.view(), sp(row_blocks), sp(columns), sp(column_blocks));
+  const auto a = arrays_of(m.view());
+  std::vector<I> got_i(static_cast<std::size_t>(m.nnz()));
+  std::vector<V> got_v(got_i.size());
+  std::vector<O> indptr{0};
+  for (i64 r = 0; r < m.rows(); ++r) {
+    const i64 blk = ms::kernels::block_of(row_blocks.data(), 3, r);
+    const i64 n = ms::kernels::select_row(a, r, columns.data(), column_blocks[blk], column_blocks[blk + 1],
+                                          got_i.data() + indptr.back(), got_v.data() + indptr.back());
+    CHECK(n == ms::kernels::select_row<V, I, O>(a, r, columns.data(), column_blocks[blk], column_blocks[blk + 1], nullptr, nullptr));
+    indptr.push_back(static_cast<O>(indptr.back() + n));
+  }
+  got_i.resize(static_cast<std::size_t>(indptr.back()));
+  got_v.resize(got_i.size());
+  CHECK(indptr == want.indptr());
+  CHECK(got_i == want.indices());
+  CHECK(got_v == want.values());
+
+  // SpGEMM: expand in A's entry order, stable sort by key, sum each run.
+  const auto b = kernel_cases::random_matrix<C>(300, 80, 5, 4, kernel_cases::weights::positive);
+  const auto product = test::ref.spgemm(m.view(), b.view());
+  const auto ba = arrays_of(b.view());
+  std::vector<std::uint64_t> keys;
+  std::vector<V> products;
+  for (i64 r = 0; r < m.rows(); ++r) {
+    for (i64 e = m.indptr()[r]; e < m.indptr()[r + 1]; ++e) {
+      const i64 k = m.indices()[e];
+      const auto at = keys.size();
+      keys.resize(at + static_cast<std::size_t>(b.view().degree(static_cast<I>(k))));
+      products.resize(keys.size());
+      ms::kernels::expand_products(a, ba, r, e, keys.data() + at, products.data() + at);
     }
-    // A malformed M: a column outside its shape is reported, never used as an index.
-    const std::vector<O> indptr{0, 2, 3, 5};
-    const std::vector<I> bad_columns{0, 2, 1, 1, 50};
-    const std::vector<V> values{1, 2, 3, 4, 5};
-    const ms::csr_view<V, I, O> bad(3, 3, sp(indptr), sp(bad_columns), sp(values));
-    const std::vector<I> three{2, 0, 1};
-    CHECK_THROWS_WITH_AS(b.relabel_columns(bad, sp(three), 3), doctest::Contains("column 50 out of range [0, 3) in row 2"),
-                         ms::csr_error);
-    const std::vector<O> decreasing{0, 3, 2, 5};
-    const ms::csr_view<V, I, O> bad_offsets(3, 3, sp(decreasing), sp(bad_columns), sp(values));
-    CHECK_THROWS_AS(b.relabel_columns(bad_offsets, sp(three), 3), ms::csr_error);
-  });
-  // Empty input: a 0 x 0 matrix with no ids.
-  const mat<C> empty;
-  const std::vector<I> none;
-  CHECK(ref.relabel_columns(empty.view(), sp(none), 0) == cpu2.relabel_columns(empty.view(), sp(none), 0));
-  CHECK(cpu1.relabel_columns(empty.view(), sp(none), 4).cols() == 4);
+  }
+  std::vector<std::size_t> order(keys.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](auto x, auto y) { return keys[x] < keys[y]; });
+  std::vector<V> sorted;
+  std::vector<std::uint64_t> sorted_keys;
+  for (const auto i : order) {
+    sorted.push_back(products[i]);
+    sorted_keys.push_back(keys[i]);
+  }
+  std::vector<I> cols;
+  std::vector<V> vals;
+  for (std::size_t i = 0; i < sorted.size();) {
+    std::size_t j = i;
+    while (j < sorted.size() && sorted_keys[j] == sorted_keys[i]) ++j;
+    cols.push_back(static_cast<I>(sorted_keys[i] % 80));
+    vals.push_back(ms::kernels::sum_run(sorted.data(), static_cast<i64>(i), static_cast<i64>(j)));
+    i = j;
+  }
+  CHECK(cols == product.indices());
+  CHECK(vals == product.values());  // the same bits: the same summation order
+  // Row offsets from the unique keys, as the device kernel finds them.
+  std::vector<std::uint64_t> unique_keys(sorted_keys);
+  unique_keys.erase(std::unique(unique_keys.begin(), unique_keys.end()), unique_keys.end());
+  for (i64 r = 0; r <= m.rows(); ++r) {
+    CHECK(ms::kernels::lower_bound_key(unique_keys.data(), static_cast<i64>(unique_keys.size()), static_cast<std::uint64_t>(r) * 80) ==
+          static_cast<i64>(product.indptr()[static_cast<std::size_t>(r)]));
+  }
 }
 
-TEST_CASE_TEMPLATE("spgemm: long rows (radix-sorted) and fewer rows than threads (split by columns) equal the reference",
-                   C, MATSAMPLE_INDEX_CONFIGS) {
-  using V = typename C::V;
+TEST_CASE_TEMPLATE("kernels::item_vertex/item_key: sorted items number the source nodes as compact_blocks does", C,
+                   MATSAMPLE_INDEX_CONFIGS) {
   using I = typename C::I;
-  using O = typename C::O;
-  const auto pattern = ms::rmat<V, I, O>({.scale = 12, .edge_factor = 16, .seed = 13});
-  std::vector<V> w(static_cast<std::size_t>(pattern.nnz()));
-  for (std::size_t e = 0; e < w.size(); ++e) w[e] = static_cast<V>(0.5 + 0.013 * static_cast<double>((e * 40503u) % 977));
-  const ms::csr_matrix<V, I, O> a(pattern.rows(), pattern.cols(), {pattern.indptr().begin(), pattern.indptr().end()},
-                                  {pattern.indices().begin(), pattern.indices().end()}, w);
-  REQUIRE(a.nnz() >= (1 << 16));  // one row of all ones has enough products for the split path
-  // Q: one row selecting every vertex (FastGCN's column norms), then three
-  // rows of 1500 scattered vertices with weights (LADIES frontiers).
-  for (const std::int64_t k : {1, 3}) {
-    CAPTURE(k);
-    std::vector<O> indptr{0};
-    std::vector<I> indices;
-    std::vector<V> values;
-    for (std::int64_t m = 0; m < k; ++m) {
-      const std::int64_t count = k == 1 ? a.rows() : 1500;
-      for (std::int64_t i = 0; i < count; ++i) {
-        indices.push_back(static_cast<I>(k == 1 ? i : (i * 2654435761u + static_cast<std::uint64_t>(m) * 97) % a.rows()));
-        values.push_back(static_cast<V>(1.0 + 0.25 * static_cast<double>(i % 5)));
+  for (const auto& g : kernel_cases::square_graphs<C>()) {
+    for (const auto& sel : kernel_cases::selections_for(g, true)) {
+      CAPTURE(g.name);
+      const auto q = sel.q();
+      const auto s = ms::gather_and_sample(test::ref, g.m.view(), q, ms::row_sampling{3, false, false}, 4, 0);
+      const auto want = test::ref.compact_blocks(s.view(), q, true);
+      const i64 k = q.batches();
+      std::vector<i64> eoff, ioff;
+      for (i64 m = 0; m <= k; ++m) {
+        eoff.push_back(s.indptr()[static_cast<std::size_t>(sel.offsets[static_cast<std::size_t>(m)])]);
+        ioff.push_back(sel.offsets[static_cast<std::size_t>(m)] + eoff.back());
       }
-      indptr.push_back(static_cast<O>(indices.size()));
+      const i64 items = ioff.back();
+      const auto span = static_cast<std::uint64_t>(std::max<i64>(g.m.cols(), 1));
+      std::vector<std::uint64_t> keys(static_cast<std::size_t>(items));
+      std::vector<I> vertex(keys.size());
+      for (i64 i = 0; i < items; ++i) {
+        const i64 m = ms::kernels::block_of(ioff.data(), k, i);
+        vertex[i] = ms::kernels::item_vertex(sel.vertices.data(), s.indices().data(), sel.offsets.data(), eoff.data(), m, i);
+        keys[i] = ms::kernels::item_key(m, vertex[i], 0, span);
+      }
+      std::vector<i64> order(keys.size());
+      std::iota(order.begin(), order.end(), 0);
+      std::stable_sort(order.begin(), order.end(), [&](auto x, auto y) { return keys[x] < keys[y]; });
+      std::vector<i64> first(keys.size()), rep(keys.size());
+      i64 run = 0;
+      for (std::size_t t = 0; t < order.size(); ++t) {
+        const bool head = t == 0 || keys[order[t]] != keys[order[t - 1]];
+        if (head) run = static_cast<i64>(t);
+        first[order[t]] = head;
+        rep[order[t]] = order[run];
+      }
+      std::vector<i64> rank(keys.size() + 1, 0);
+      for (std::size_t i = 0; i < keys.size(); ++i) rank[i + 1] = rank[i] + first[i];
+      std::vector<I> src, local;
+      for (std::size_t i = 0; i < keys.size(); ++i) if (first[i]) src.push_back(vertex[i]);
+      for (i64 e = 0; e < static_cast<i64>(s.nnz()); ++e) {
+        const i64 m = ms::kernels::block_of(eoff.data(), k, e);
+        const i64 i = ioff[m] + (sel.offsets[m + 1] - sel.offsets[m]) + (e - eoff[m]);
+        local.push_back(static_cast<I>(rank[rep[i]] - rank[ioff[m]]));
+      }
+      CHECK(src == want.src_nodes);
+      CHECK(local == want.indices);
+      for (i64 m = 0; m <= k; ++m) CHECK(rank[ioff[m]] == want.node_offsets[m]);
     }
-    const ms::csr_view<V, I, O> q(static_cast<I>(k), a.rows(), indptr, indices, values);
-    const auto expected = test::ref.spgemm(q, a.view());
-    REQUIRE(expected.view().degree(0) >= 1024);  // the radix sort's range
-    CHECK(test::cpu1.spgemm(q, a.view()) == expected);
-    CHECK(test::cpu2.spgemm(q, a.view()) == expected);
-    CHECK(ms::cpu_backend(4).spgemm(q, a.view()) == expected);
-    CHECK(ms::cpu_backend(3).spgemm(q, a.view()) == expected);
   }
 }

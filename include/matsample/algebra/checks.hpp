@@ -98,8 +98,9 @@ inline void check_block_offsets(std::span<const std::int64_t> offsets, std::int6
 }
 
 /// Arguments of select_columns: k row blocks of M, k ascending column lists.
-template <class V, index_type I, index_type O>
-void check_column_blocks(const csr_view<V, I, O>& m, std::span<const std::int64_t> row_blocks,
+/// M is any matrix with rows() and cols() (a host or a device view).
+template <class M, index_type I>
+void check_column_blocks(const M& m, std::span<const std::int64_t> row_blocks,
                          std::span<const I> columns, std::span<const std::int64_t> column_blocks) {
   check_block_offsets(row_blocks, m.rows(), "select_columns rows");
   check_block_offsets(column_blocks, static_cast<std::int64_t>(columns.size()), "select_columns columns");
@@ -119,9 +120,10 @@ void check_column_blocks(const csr_view<V, I, O>& m, std::span<const std::int64_
   }
 }
 
-/// Arguments of relabel_columns: one new id in [0, new_cols) per column of M.
-template <class V, index_type I, index_type O>
-void check_relabelling(const csr_view<V, I, O>& m, std::span<const I> new_ids, std::int64_t new_cols) {
+/// Arguments of relabel_columns: one new id in [0, new_cols) per column of M
+/// (a host or a device view).
+template <class M, index_type I>
+void check_relabelling(const M& m, std::span<const I> new_ids, std::int64_t new_cols) {
   if (static_cast<std::int64_t>(new_ids.size()) != m.cols()) {
     throw argument_error(concat("relabel_columns: ", new_ids.size(), " new ids for ", m.cols(), " columns"));
   }

@@ -1,0 +1,281 @@
+#pragma once
+// The CUDA backend: the kernel contract on one GPU. Kernels take
+// device_csr_view operands and return device_csr_matrix results on the
+// backend's stream; the selections (stacked_selection, column lists) are the
+// samplers' small host arrays and are uploaded per call.
+//
+// Where the samplers hand a kernel host data, the result stays on the host:
+//  - a host operand (LADIES's Q, FastGCN's 1ᵀ, the probability rows) is
+//    copied to the device, the kernel runs there, and the result comes back
+//    as a csr_matrix (spgemm(host Q, device A) is the LADIES product);
+//  - apply and row_reduce take the samplers' host lambdas, which device code
+//    cannot call: they copy the matrix to the host, run the reference loop
+//    there and copy the result back. A callable that is device-callable (an
+//    extended __host__ __device__ lambda, or a type for which
+//    matsample::cuda::device_callable is specialised true) runs on the device;
+//  - compact_blocks returns the blocks as a host block_set (the samplers'
+//    result type), so each layer's frontier makes one device->host hop.
+// Every path produces the CPU backend's bits for the same seed.
+
+#include <cuda_runtime.h>
+#include <cusparse.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <type_traits>
+#include <vector>
+
+#include "matsample/algebra/contract.hpp"
+#include "matsample/algebra/row_sampling.hpp"
+#include "matsample/algebra/selection.hpp"
+#include "matsample/backend/cuda/error.cuh"
+#include "matsample/backend/cuda/kernels.cuh"
+#include "matsample/backend/cuda/memory.cuh"
+#include "matsample/backend/cuda/spgemm.cuh"
+#include "matsample/backend/reference/reference.hpp"
+#include "matsample/core/csr.hpp"
+#include "matsample/sampling/blocks.hpp"
+
+namespace matsample {
+
+namespace cuda {
+
+/// Whether F can be called in device code. True for extended
+/// __host__ __device__ lambdas (nvcc --extended-lambda); specialise it for a
+/// functor whose operator() is __host__ __device__.
+template <class F>
+struct device_callable
+#if defined(__CUDACC_EXTENDED_LAMBDA__)
+    : std::bool_constant<__nv_is_extended_host_device_lambda_closure_type(F)> {
+#else
+    : std::false_type {
+#endif
+};
+
+/// The device's count; 0 when there is none (or no driver).
+inline int device_count() {
+  int n = 0;
+  if (cudaGetDeviceCount(&n) != cudaSuccess) {
+    (void)cudaGetLastError();
+    return 0;
+  }
+  return n;
+}
+
+namespace detail {
+
+template <class V, index_type I, index_type O, class F, class R = std::invoke_result_t<F&, I, I, V>>
+device_csr_matrix<R, I, O> apply_on_device(const device_csr_view<V, I, O>& m, F f, cudaStream_t stream) {
+  check_all_rows(m, "apply", stream);
+  const auto a = m.arrays();
+  device_buffer<R> values(m.nnz(), stream, "applied values");
+  R* out = values.data();
+  for_each_index(m.rows(), stream, [=] __device__(std::int64_t r) {
+    for (std::int64_t e = a.indptr[r]; e < a.indptr[r + 1]; ++e) out[e] = f(static_cast<I>(r), a.indices[e], a.value(e));
+  });
+  return device_csr_matrix<R, I, O>(m.rows(), m.cols(), m.nnz(),
+                                    copy_of(m.indptr(), static_cast<std::int64_t>(m.rows()) + 1, stream, "row offsets"),
+                                    copy_of(m.indices(), m.nnz(), stream, "column indices"), std::move(values));
+}
+
+template <class V, index_type I, index_type O, class Acc, class F>
+std::vector<Acc> row_reduce_on_device(const device_csr_view<V, I, O>& m, Acc init, F f, cudaStream_t stream) {
+  check_all_rows(m, "row_reduce", stream);
+  const auto a = m.arrays();
+  device_buffer<Acc> sums(m.rows(), stream, "row sums");
+  Acc* out = sums.data();
+  for_each_index(m.rows(), stream, [=] __device__(std::int64_t r) {
+    Acc acc = init;  // left to right within the row, as on the host
+    for (std::int64_t e = a.indptr[r]; e < a.indptr[r + 1]; ++e) acc = f(acc, a.value(e));
+    out[r] = acc;
+  });
+  return download(sums.data(), m.rows(), stream);
+}
+
+/// The cuSPARSE handle of a backend and its copies.
+class sparse_handle {
+ public:
+  sparse_handle() { check(cusparseCreate(&handle_), "cusparseCreate"); }
+  sparse_handle(const sparse_handle&) = delete;
+  sparse_handle& operator=(const sparse_handle&) = delete;
+  ~sparse_handle() { (void)cusparseDestroy(handle_); }
+  [[nodiscard]] cusparseHandle_t get() const noexcept { return handle_; }
+
+ private:
+  cusparseHandle_t handle_ = nullptr;
+};
+
+}  // namespace detail
+}  // namespace cuda
+
+struct cuda_options {
+  /// Stream every kernel and copy of the backend runs on (the legacy default stream when null).
+  cudaStream_t stream = nullptr;
+  /// Bytes of scratch a SpGEMM chunk may use; the k stacked minibatches are
+  /// split into chunks of rows that fit. 0: half the free device memory.
+  std::size_t memory_budget = 0;
+  /// What spgemm() runs (see backend/cuda/spgemm.cuh).
+  cuda::spgemm_method spgemm = cuda::spgemm_method::deterministic;
+};
+
+class cuda_backend {
+ public:
+  using memory_space = device_memory;
+  static constexpr const char* name = "cuda";
+
+  explicit cuda_backend(cuda_options options = {}) : options_(options) {}
+  [[nodiscard]] cudaStream_t stream() const noexcept { return options_.stream; }
+  [[nodiscard]] const cuda_options& options() const noexcept { return options_; }
+
+  // ---- device operands: results on the device --------------------------------
+
+  template <class V, index_type I, index_type O>
+  device_csr_matrix<V, I, O> gather_rows(const device_csr_view<V, I, O>& a, std::span<const I> rows) const {
+    const stacked_selection<I> unsampled{rows, {}, 0, 0};  // whole rows: no draws
+    return cuda::detail::sample_selected_rows(a, true, unsampled, row_sampling{-1, false, false}, 0, 0, "row selection",
+                                              stream());
+  }
+
+  template <class V, index_type I, index_type O>
+  device_csr_matrix<V, I, O> sample_rows(const device_csr_view<V, I, O>& p, const stacked_selection<I>& q,
+                                         row_sampling spec, std::uint64_t seed, std::uint64_t layer) const {
+    if (p.rows() != q.rows()) {
+      throw argument_error(detail::concat("sample_rows: P has ", p.rows(), " rows but Q has ", q.rows()));
+    }
+    validate_batches(q);
+    return cuda::detail::sample_selected_rows(p, false, q, spec, seed, layer, "sample_rows", stream());
+  }
+
+  /// Fused Q·A and row sampling: reads only the sampled entries of A.
+  template <class V, index_type I, index_type O>
+  device_csr_matrix<V, I, O> gather_and_sample(const device_csr_view<V, I, O>& a, const stacked_selection<I>& q,
+                                               row_sampling spec, std::uint64_t seed, std::uint64_t layer) const {
+    validate_batches(q);
+    return cuda::detail::sample_selected_rows(a, true, q, spec, seed, layer, "row selection", stream());
+  }
+
+  template <class V, index_type I, index_type O>
+  device_csr_matrix<V, I, O> spgemm(const device_csr_view<V, I, O>& a, const device_csr_view<V, I, O>& b) const {
+    if (options_.spgemm == cuda::spgemm_method::cusparse) return spgemm_cusparse(a, b);
+    return cuda::detail::spgemm_deterministic(a, b, options_.memory_budget, stream());
+  }
+
+  /// The general product through cuSPARSE (32-bit indices), whatever options().spgemm says.
+  template <class V, index_type I, index_type O>
+  device_csr_matrix<V, I, O> spgemm_cusparse(const device_csr_view<V, I, O>& a, const device_csr_view<V, I, O>& b) const {
+    return cuda::detail::spgemm_cusparse(sparse_handle(), a, b, options_.memory_budget, stream());
+  }
+
+  template <class V, index_type I, index_type O>
+  device_csr_matrix<V, I, O> select_columns(const device_csr_view<V, I, O>& m, std::span<const std::int64_t> row_blocks,
+                                            std::span<const I> columns,
+                                            std::span<const std::int64_t> column_blocks) const {
+    return cuda::detail::select_columns(m, row_blocks, columns, column_blocks, stream());
+  }
+
+  template <class V, index_type I, index_type O>
+  device_csr_matrix<V, I, O> relabel_columns(const device_csr_view<V, I, O>& m, std::span<const I> new_ids,
+                                             std::int64_t new_cols) const {
+    return cuda::detail::relabel_columns(m, new_ids, new_cols, stream());
+  }
+
+  template <class V, index_type I, index_type O, class F>
+  auto apply(const device_csr_view<V, I, O>& m, F f) const {
+    if constexpr (cuda::device_callable<F>::value) {
+      return cuda::detail::apply_on_device(m, f, stream());
+    } else {  // a host callable: the documented host hop
+      const auto host = detail::download_trusted(m, stream());
+      return to_device(reference_backend{}.apply(host.view(), f).view(), stream());
+    }
+  }
+
+  template <class V, index_type I, index_type O, class Acc, class F>
+  std::vector<Acc> row_reduce(const device_csr_view<V, I, O>& m, Acc init, F f) const {
+    if constexpr (cuda::device_callable<F>::value) {
+      return cuda::detail::row_reduce_on_device(m, init, f, stream());
+    } else {
+      return reference_backend{}.row_reduce(detail::download_trusted(m, stream()).view(), init, f);
+    }
+  }
+
+  template <class V, index_type I, index_type O>
+  block_set<V, I, O> compact_blocks(const device_csr_view<V, I, O>& s, const stacked_selection<I>& q,
+                                    bool deduplicate) const {
+    return cuda::detail::compact_blocks(s, q, deduplicate, stream());
+  }
+
+  // ---- host operands: computed on the device, results on the host ------------
+
+  template <class V, index_type I, index_type O>
+  csr_matrix<V, I, O> gather_rows(const csr_view<V, I, O>& a, std::span<const I> rows) const {
+    return back(gather_rows(up(a).view(), rows));
+  }
+  template <class V, index_type I, index_type O>
+  csr_matrix<V, I, O> sample_rows(const csr_view<V, I, O>& p, const stacked_selection<I>& q, row_sampling spec,
+                                  std::uint64_t seed, std::uint64_t layer) const {
+    return back(sample_rows(up(p).view(), q, spec, seed, layer));
+  }
+  template <class V, index_type I, index_type O>
+  csr_matrix<V, I, O> gather_and_sample(const csr_view<V, I, O>& a, const stacked_selection<I>& q, row_sampling spec,
+                                        std::uint64_t seed, std::uint64_t layer) const {
+    return back(gather_and_sample(up(a).view(), q, spec, seed, layer));
+  }
+  template <class V, index_type I, index_type O>
+  csr_matrix<V, I, O> spgemm(const csr_view<V, I, O>& a, const csr_view<V, I, O>& b) const {
+    return back(spgemm(up(a).view(), up(b).view()));
+  }
+  /// A host Q times a device A (the LADIES product): the result on the host.
+  template <class V, index_type I, index_type O>
+  csr_matrix<V, I, O> spgemm(const csr_view<V, I, O>& a, const device_csr_view<V, I, O>& b) const {
+    return back(spgemm(up(a).view(), b));
+  }
+  template <class V, index_type I, index_type O>
+  csr_matrix<V, I, O> spgemm_cusparse(const csr_view<V, I, O>& a, const csr_view<V, I, O>& b) const {
+    return back(spgemm_cusparse(up(a).view(), up(b).view()));
+  }
+  template <class V, index_type I, index_type O>
+  csr_matrix<V, I, O> select_columns(const csr_view<V, I, O>& m, std::span<const std::int64_t> row_blocks,
+                                     std::span<const I> columns, std::span<const std::int64_t> column_blocks) const {
+    return back(select_columns(up(m).view(), row_blocks, columns, column_blocks));
+  }
+  template <class V, index_type I, index_type O>
+  csr_matrix<V, I, O> relabel_columns(const csr_view<V, I, O>& m, std::span<const I> new_ids, std::int64_t new_cols) const {
+    return back(relabel_columns(up(m).view(), new_ids, new_cols));
+  }
+  /// Host callables on host data run on the host, in row order.
+  template <class V, index_type I, index_type O, class F>
+  auto apply(const csr_view<V, I, O>& m, F f) const {
+    return reference_backend{}.apply(m, f);
+  }
+  template <class V, index_type I, index_type O, class Acc, class F>
+  std::vector<Acc> row_reduce(const csr_view<V, I, O>& m, Acc init, F f) const {
+    return reference_backend{}.row_reduce(m, init, f);
+  }
+  template <class V, index_type I, index_type O>
+  block_set<V, I, O> compact_blocks(const csr_view<V, I, O>& s, const stacked_selection<I>& q, bool deduplicate) const {
+    return compact_blocks(up(s).view(), q, deduplicate);
+  }
+
+ private:
+  template <class V, index_type I, index_type O>
+  device_csr_matrix<V, I, O> up(const csr_view<V, I, O>& m) const {
+    return to_device(m, stream());
+  }
+  template <class V, index_type I, index_type O>
+  csr_matrix<V, I, O> back(const device_csr_matrix<V, I, O>& m) const {
+    return detail::download_trusted(m.view(), stream());
+  }
+  cusparseHandle_t sparse_handle() const {
+    if (!handle_) handle_ = std::make_shared<cuda::detail::sparse_handle>();
+    return handle_->get();
+  }
+
+  cuda_options options_;
+  mutable std::shared_ptr<cuda::detail::sparse_handle> handle_;  ///< made on first use, shared by copies
+};
+
+static_assert(kernel_set<cuda_backend>);
+
+}  // namespace matsample

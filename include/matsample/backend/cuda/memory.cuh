@@ -1,0 +1,232 @@
+#pragma once
+// Device memory: a stream-ordered RAII buffer, and CSR containers and views
+// whose arrays live on the device. They are separate types from the host
+// csr_matrix / csr_view, so a host kernel can never be handed a device
+// pointer (or the reverse); data crosses only through to_device / to_host.
+
+#include <cuda_runtime.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <utility>
+#include <vector>
+
+#include "matsample/algebra/contract.hpp"
+#include "matsample/algebra/row_kernels.hpp"
+#include "matsample/backend/cuda/error.cuh"
+#include "matsample/core/csr.hpp"
+#include "matsample/core/index.hpp"
+
+namespace matsample {
+
+/// Memory space of data on the current CUDA device.
+struct device_memory {};
+
+namespace cuda {
+
+/// n elements of T on the device, allocated and freed in stream order.
+template <class T>
+class device_buffer {
+ public:
+  device_buffer() = default;
+  device_buffer(std::int64_t n, cudaStream_t stream, const char* what = "a device buffer") : size_(n), stream_(stream) {
+    if (n < 0) throw argument_error(detail::concat("device_buffer: negative size ", n, " for ", what));
+    if (n == 0) return;
+    const std::size_t bytes = static_cast<std::size_t>(n) * sizeof(T);
+    void* p = nullptr;
+    const cudaError_t code = cudaMallocAsync(&p, bytes, stream);
+    if (code == cudaErrorMemoryAllocation) throw_out_of_memory(code, bytes, what);
+    check(code, "cudaMallocAsync");
+    data_ = static_cast<T*>(p);
+  }
+  device_buffer(const device_buffer&) = delete;
+  device_buffer& operator=(const device_buffer&) = delete;
+  device_buffer(device_buffer&& o) noexcept { swap(o); }
+  device_buffer& operator=(device_buffer&& o) noexcept {
+    device_buffer(std::move(o)).swap(*this);
+    return *this;
+  }
+  ~device_buffer() {
+    if (data_ != nullptr) (void)cudaFreeAsync(data_, stream_);  // a destructor cannot throw; errors surface later
+  }
+  void swap(device_buffer& o) noexcept {
+    std::swap(data_, o.data_);
+    std::swap(size_, o.size_);
+    std::swap(stream_, o.stream_);
+  }
+
+  [[nodiscard]] T* data() noexcept { return data_; }
+  [[nodiscard]] const T* data() const noexcept { return data_; }
+  [[nodiscard]] std::int64_t size() const noexcept { return size_; }
+  [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
+  [[nodiscard]] cudaStream_t stream() const noexcept { return stream_; }
+
+ private:
+  T* data_ = nullptr;
+  std::int64_t size_ = 0;
+  cudaStream_t stream_ = nullptr;
+};
+
+/// Host -> device copy of n elements (asynchronous with respect to the host
+/// only when `src` is pinned; pageable sources are staged by the driver).
+template <class T>
+void upload(T* dst, const T* src, std::int64_t n, cudaStream_t stream) {
+  if (n > 0) check(cudaMemcpyAsync(dst, src, static_cast<std::size_t>(n) * sizeof(T), cudaMemcpyHostToDevice, stream), "cudaMemcpyAsync (host to device)");
+}
+template <class T>
+device_buffer<T> upload(std::span<const T> src, cudaStream_t stream, const char* what = "an uploaded array") {
+  device_buffer<T> out(static_cast<std::int64_t>(src.size()), stream, what);
+  upload(out.data(), src.data(), out.size(), stream);
+  return out;
+}
+/// Device -> host copy of n elements; returns after the stream reached it.
+template <class T>
+void download(T* dst, const T* src, std::int64_t n, cudaStream_t stream) {
+  if (n <= 0) return;
+  check(cudaMemcpyAsync(dst, src, static_cast<std::size_t>(n) * sizeof(T), cudaMemcpyDeviceToHost, stream), "cudaMemcpyAsync (device to host)");
+  check(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
+}
+template <class T>
+std::vector<T> download(const T* src, std::int64_t n, cudaStream_t stream) {
+  std::vector<T> out(static_cast<std::size_t>(n));
+  download(out.data(), src, n, stream);
+  return out;
+}
+/// One element (an offset or a count) back to the host.
+template <class T>
+T read_one(const T* src, cudaStream_t stream) {
+  T out{};
+  download(&out, src, 1, stream);
+  return out;
+}
+
+}  // namespace cuda
+
+/// A non-owning CSR view of device arrays: cheap to copy, passed by value
+/// into kernels. nnz is kept on the host side so that sizes never need a
+/// device round trip. values == nullptr means a pattern (every entry 1).
+template <class V, index_type I, index_type O>
+class device_csr_view {
+ public:
+  using value_type = V;
+  using index_type = I;
+  using offset_type = O;
+  using memory_space = device_memory;
+
+  device_csr_view() = default;
+  /// O(1) shape checks only: the arrays are on the device. Kernels check the
+  /// rows they touch, as on the host.
+  device_csr_view(I rows, I cols, O nnz, const O* indptr, const I* indices, const V* values = nullptr)
+      : rows_(rows), cols_(cols), nnz_(nnz), indptr_(indptr), indices_(indices), values_(nnz > 0 ? values : nullptr) {
+    if (rows < 0 || cols < 0) throw csr_error(detail::concat("csr: negative shape ", rows, " x ", cols));
+    if (nnz < 0) throw csr_error(detail::concat("csr: negative entry count ", nnz));
+    if (indptr == nullptr && rows > 0) throw csr_error("csr: device view without row offsets");
+    if (indices == nullptr && nnz > 0) throw csr_error("csr: device view without column indices");
+  }
+
+  [[nodiscard]] I rows() const noexcept { return rows_; }
+  [[nodiscard]] I cols() const noexcept { return cols_; }
+  [[nodiscard]] O nnz() const noexcept { return nnz_; }
+  [[nodiscard]] const O* indptr() const noexcept { return indptr_; }
+  [[nodiscard]] const I* indices() const noexcept { return indices_; }
+  [[nodiscard]] const V* values() const noexcept { return values_; }
+  [[nodiscard]] bool has_values() const noexcept { return values_ != nullptr; }
+  /// The raw arrays the kernel bodies of algebra/row_kernels.hpp take.
+  [[nodiscard]] kernels::csr_arrays<V, I, O> arrays() const noexcept {
+    return {rows_, cols_, static_cast<std::int64_t>(nnz_), indptr_, indices_, values_};
+  }
+
+ private:
+  I rows_ = 0;
+  I cols_ = 0;
+  O nnz_ = 0;
+  const O* indptr_ = nullptr;  ///< may be null only for a 0-row matrix
+  const I* indices_ = nullptr;
+  const V* values_ = nullptr;
+};
+
+template <class V, index_type I, index_type O>
+struct csr_view_for<device_memory, V, I, O> {
+  using type = device_csr_view<V, I, O>;
+};
+
+/// A CSR matrix that owns its device arrays (freed in stream order).
+template <class V, index_type I, index_type O>
+class device_csr_matrix {
+ public:
+  using value_type = V;
+  using index_type = I;
+  using offset_type = O;
+  using memory_space = device_memory;
+  using view_type = device_csr_view<V, I, O>;
+
+  device_csr_matrix() = default;
+  /// Takes buffers filled by a kernel (trusted: correct by construction).
+  device_csr_matrix(I rows, I cols, O nnz, cuda::device_buffer<O> indptr, cuda::device_buffer<I> indices,
+                    cuda::device_buffer<V> values)
+      : rows_(rows), cols_(cols), nnz_(nnz), indptr_(std::move(indptr)), indices_(std::move(indices)),
+        values_(std::move(values)) {}
+
+  [[nodiscard]] view_type view() const {
+    return view_type(rows_, cols_, nnz_, indptr_.data(), indices_.data(), values_.empty() ? nullptr : values_.data());
+  }
+  operator view_type() const { return view(); }  // NOLINT: usable wherever a view is
+
+  [[nodiscard]] I rows() const noexcept { return rows_; }
+  [[nodiscard]] I cols() const noexcept { return cols_; }
+  [[nodiscard]] O nnz() const noexcept { return nnz_; }
+  [[nodiscard]] bool has_values() const noexcept { return nnz_ > 0 && !values_.empty(); }
+  [[nodiscard]] cudaStream_t stream() const noexcept { return indptr_.stream(); }
+
+ private:
+  I rows_ = 0;
+  I cols_ = 0;
+  O nnz_ = 0;
+  cuda::device_buffer<O> indptr_;
+  cuda::device_buffer<I> indices_;
+  cuda::device_buffer<V> values_;
+};
+
+/// Copies a host matrix to the device on `stream`. The host view's shape
+/// was checked when it was made; its rows are checked by the kernels.
+template <class V, index_type I, index_type O>
+device_csr_matrix<V, I, O> to_device(const csr_view<V, I, O>& m, cudaStream_t stream = nullptr) {
+  cuda::device_buffer<O> indptr(static_cast<std::int64_t>(m.rows()) + 1, stream, "row offsets");
+  cuda::upload(indptr.data(), m.indptr().data(), indptr.size(), stream);
+  auto indices = cuda::upload(m.indices(), stream, "column indices");
+  cuda::device_buffer<V> values;
+  if (m.has_values()) values = cuda::upload(m.values(), stream, "values");
+  // The pageable source must stay valid until the copies have read it.
+  cuda::check(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
+  return {m.rows(), m.cols(), m.nnz(), std::move(indptr), std::move(indices), std::move(values)};
+}
+
+namespace detail {
+/// Device arrays copied back without validation (kernels' own output, or a
+/// matrix about to be diagnosed).
+template <class V, index_type I, index_type O>
+csr_matrix<V, I, O> download_trusted(const device_csr_view<V, I, O>& m, cudaStream_t stream) {
+  std::vector<O> indptr(static_cast<std::size_t>(m.rows()) + 1, O{0});
+  if (m.rows() > 0) cuda::download(indptr.data(), m.indptr(), static_cast<std::int64_t>(indptr.size()), stream);
+  auto indices = cuda::download(m.indices(), m.nnz(), stream);
+  std::vector<V> values;
+  if (m.has_values()) values = cuda::download(m.values(), m.nnz(), stream);
+  return {trusted, m.rows(), m.cols(), std::move(indptr), std::move(indices), std::move(values)};
+}
+}  // namespace detail
+
+/// Copies a device matrix to the host on `stream` (and waits for it); the
+/// result is validated like any csr_matrix built from outside arrays.
+template <class V, index_type I, index_type O>
+csr_matrix<V, I, O> to_host(const device_csr_view<V, I, O>& m, cudaStream_t stream = nullptr) {
+  auto out = detail::download_trusted(m, stream);
+  validate(out.view());
+  return out;
+}
+template <class V, index_type I, index_type O>
+csr_matrix<V, I, O> to_host(const device_csr_matrix<V, I, O>& m, cudaStream_t stream = nullptr) {
+  return to_host(m.view(), stream);
+}
+
+}  // namespace matsample

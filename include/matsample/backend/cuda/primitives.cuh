@@ -1,0 +1,135 @@
+#pragma once
+// The launch layer's building blocks: a grid-stride loop over an index range
+// (the kernel bodies of algebra/row_kernels.hpp run inside it), the first
+// failing index of a parallel check, and CUB's scan, radix sort and run-length
+// encoding with their temporary storage taken from the stream's pool.
+
+#include <cub/device/device_radix_sort.cuh>
+#include <cub/device/device_run_length_encode.cuh>
+#include <cub/device/device_scan.cuh>
+#include <cub/device/device_segmented_sort.cuh>
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+
+#include "matsample/backend/cuda/error.cuh"
+#include "matsample/backend/cuda/memory.cuh"
+
+namespace matsample::cuda {
+
+namespace detail {
+template <class F>
+__global__ void for_each_index_kernel(std::int64_t n, F f) {
+  const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * blockDim.x;
+  for (std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) f(i);
+}
+}  // namespace detail
+
+/// Calls f(i) for i in [0, n) on the device, one thread per index.
+template <class F>
+void for_each_index(std::int64_t n, cudaStream_t stream, F f) {
+  if (n <= 0) return;
+  constexpr int block = 256;
+  const std::int64_t grid = std::min<std::int64_t>((n + block - 1) / block, std::int64_t{1} << 20);
+  detail::for_each_index_kernel<<<static_cast<unsigned>(grid), block, 0, stream>>>(n, f);
+  check(cudaGetLastError(), "kernel launch");
+}
+
+/// The smallest index a parallel check reported (as detail::first_failure on the host).
+class device_first_failure {
+ public:
+  explicit device_first_failure(cudaStream_t stream) : stream_(stream), slot_(1, stream, "a failure flag") {
+    constexpr long long none = std::numeric_limits<long long>::max();
+    upload(slot_.data(), &none, 1, stream);
+  }
+  [[nodiscard]] long long* slot() noexcept { return slot_.data(); }
+  /// Waits for the stream; -1 when nothing failed.
+  [[nodiscard]] std::int64_t index() const {
+    const long long at = read_one(slot_.data(), stream_);
+    return at == std::numeric_limits<long long>::max() ? -1 : static_cast<std::int64_t>(at);
+  }
+
+ private:
+  cudaStream_t stream_;
+  device_buffer<long long> slot_;
+};
+
+__device__ inline void record_failure(long long* slot, std::int64_t index) { atomicMin(slot, static_cast<long long>(index)); }
+
+/// out[0..n] = exclusive prefix sums of in[0..n): out[n] is the total, returned.
+template <class T>
+T exclusive_sum(const T* in, T* out, std::int64_t n, cudaStream_t stream) {
+  if (n == 0) {
+    constexpr T zero{};
+    upload(out, &zero, 1, stream);
+    return zero;
+  }
+  std::size_t bytes = 0;
+  check(cub::DeviceScan::ExclusiveSum(nullptr, bytes, in, out, n, stream), "cub::DeviceScan::ExclusiveSum");
+  device_buffer<std::byte> temp(static_cast<std::int64_t>(bytes), stream, "scan workspace");
+  check(cub::DeviceScan::ExclusiveSum(temp.data(), bytes, in, out, n, stream), "cub::DeviceScan::ExclusiveSum");
+  // The total: last prefix plus last input.
+  T last_in{}, last_out{};
+  download(&last_in, in + (n - 1), 1, stream);
+  download(&last_out, out + (n - 1), 1, stream);
+  const T total = last_out + last_in;
+  upload(out + n, &total, 1, stream);
+  check(cudaStreamSynchronize(stream), "cudaStreamSynchronize");  // `total` lives on this frame
+  return total;
+}
+
+/// Stable LSD radix sort of (key, value) pairs on the key's low `bits` bits;
+/// the sorted pairs are left in keys.Current() / values.Current().
+template <class K, class T>
+void radix_sort_pairs(cub::DoubleBuffer<K>& keys, cub::DoubleBuffer<T>& values, std::int64_t n, int bits,
+                      cudaStream_t stream) {
+  if (n <= 1 || bits <= 0) return;
+  std::size_t bytes = 0;
+  check(cub::DeviceRadixSort::SortPairs(nullptr, bytes, keys, values, n, 0, bits, stream), "cub::DeviceRadixSort::SortPairs");
+  device_buffer<std::byte> temp(static_cast<std::int64_t>(bytes), stream, "radix sort workspace");
+  check(cub::DeviceRadixSort::SortPairs(temp.data(), bytes, keys, values, n, 0, bits, stream), "cub::DeviceRadixSort::SortPairs");
+}
+
+/// Runs of equal keys in sorted[0, n): unique keys, run lengths; returns the run count.
+template <class K>
+std::int64_t run_length_encode(const K* sorted, K* unique, std::int64_t* lengths, std::int64_t n, cudaStream_t stream) {
+  if (n == 0) return 0;
+  device_buffer<std::int64_t> runs(1, stream, "run count");
+  std::size_t bytes = 0;
+  check(cub::DeviceRunLengthEncode::Encode(nullptr, bytes, sorted, unique, lengths, runs.data(), n, stream),
+        "cub::DeviceRunLengthEncode::Encode");
+  device_buffer<std::byte> temp(static_cast<std::int64_t>(bytes), stream, "run-length workspace");
+  check(cub::DeviceRunLengthEncode::Encode(temp.data(), bytes, sorted, unique, lengths, runs.data(), n, stream),
+        "cub::DeviceRunLengthEncode::Encode");
+  return read_one(runs.data(), stream);
+}
+
+/// Sorts each CSR row's (column, value) pairs by column, stably.
+template <class I, class V, class O>
+void sort_rows(I* indices, V* values, std::int64_t nnz, std::int64_t rows, const O* indptr, cudaStream_t stream) {
+  if (nnz <= 1) return;
+  device_buffer<I> keys_out(nnz, stream, "sorted columns");
+  device_buffer<V> values_out(nnz, stream, "sorted values");
+  std::size_t bytes = 0;
+  check(cub::DeviceSegmentedSort::StableSortPairs(nullptr, bytes, indices, keys_out.data(), values, values_out.data(), nnz,
+                                                  rows, indptr, indptr + 1, stream),
+        "cub::DeviceSegmentedSort::StableSortPairs");
+  device_buffer<std::byte> temp(static_cast<std::int64_t>(bytes), stream, "segmented sort workspace");
+  check(cub::DeviceSegmentedSort::StableSortPairs(temp.data(), bytes, indices, keys_out.data(), values, values_out.data(),
+                                                  nnz, rows, indptr, indptr + 1, stream),
+        "cub::DeviceSegmentedSort::StableSortPairs");
+  check(cudaMemcpyAsync(indices, keys_out.data(), static_cast<std::size_t>(nnz) * sizeof(I), cudaMemcpyDeviceToDevice, stream), "cudaMemcpyAsync");
+  check(cudaMemcpyAsync(values, values_out.data(), static_cast<std::size_t>(nnz) * sizeof(V), cudaMemcpyDeviceToDevice, stream), "cudaMemcpyAsync");
+}
+
+/// Bits needed for keys in [0, bound).
+inline int key_bits(std::uint64_t bound) {
+  int bits = 0;
+  while (bits < 64 && (bound - 1) >> bits != 0 && bound > 1) ++bits;
+  return bits;
+}
+
+}  // namespace matsample::cuda
