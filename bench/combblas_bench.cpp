@@ -12,10 +12,13 @@
 // entries of matsample's.
 //
 // What is timed (setup is not: building the tiles, generating the graph):
-//   CombBLAS: Mult_AnXBn_Synch and Mult_AnXBn_DoubleBuff with PlusTimesSRing,
-//     SpParMat inputs to SpParMat output; P ends in 2D tiles: rank (i, j)
-//     holds Q's row block i restricted to A's column block j. The faster of
-//     the two is the CombBLAS column.
+//   CombBLAS Q·A: Mult_AnXBn_Synch and Mult_AnXBn_DoubleBuff with
+//     PlusTimesSRing, SpParMat inputs to SpParMat output; P ends in 2D tiles:
+//     rank (i, j) holds Q's row block i restricted to A's column block j. The
+//     faster of the two is the column.
+//   CombBLAS Aᵀ·Qᵀ: the same for Pᵀ (Aᵀ and Qᵀ built beforehand). CombBLAS
+//     stores columns, so this orientation gathers a column of Aᵀ per seed
+//     instead of walking all of A; the ratios use CombBLAS's faster column.
 //   matsample 2D: mpi::fetch_rows on the 2D tiles, row ids to tiles of P in
 //     the same layout as CombBLAS's output: like with like.
 //   matsample 2D + rows: mpi_backend::gather_rows on the tiles, what the
@@ -24,8 +27,8 @@
 //   matsample 1.5D: mpi_backend::gather_rows with c = sqrt(p) (the same
 //     sqrt(p) x sqrt(p) grid); each rank gets full rows of its own p-th of Q.
 // Each time is the slowest rank's for one call, then the median over reps
-// (after one warm-up call). All three products are checked against the
-// graph: the same nnz(P) and the same row sums, or the benchmark fails.
+// (after one warm-up call). Every product is checked against the graph: the
+// same nnz(P) and the same row sums, or the benchmark fails.
 #include <CombBLAS/CombBLAS.h>
 #include <matsample/mpi.hpp>
 
@@ -166,7 +169,9 @@ row_result measure(const ms::csr_matrix<V, I, O>& graph, std::span<const I> seed
     expected.nnz += a.degree(v);
     for (O e = a.row_begin(v); e < a.row_end(v); ++e) expected.row_sums[static_cast<std::size_t>(r)] += a.value(e);
   }
-  row_result out{nq, expected.nnz};
+  row_result out;
+  out.q_rows = nq;
+  out.nnz = expected.nnz;
 
   {  // CombBLAS: tile (i, j) of every operand built on rank (i, j)
     auto grid = std::make_shared<cb::CommGrid>(world, q, q);
