@@ -1,0 +1,225 @@
+"""Runs matsample and its peers on the same graphs and writes the results.
+
+Called by bench/compare/run (which builds the venv and the C++ targets);
+run it directly only with that venv's python:
+
+    compare.py --build BUILD_DIR --out OUT_DIR [--quick] [--shared-data DIR]
+
+Graphs are prepared once by `matsample_compare prepare` and cached under
+OUT_DIR/graphs. Every measurement is a separate process (so its peak memory
+is its own) with OMP_NUM_THREADS set to its thread count. Writes
+OUT_DIR/results.json and OUT_DIR/results.md and prints where they are.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+THREADS = [1, 2]
+PRODUCTS = ("rmat-21-32", ["--rmat", "21", "--edge-factor", "32"])  # ~2.1M vertices, ~120M directed edges
+GROWTH = [(f"rmat-{s}-16", ["--rmat", str(s), "--edge-factor", "16"]) for s in (16, 18, 20, 22, 23)]
+KS = [1, 2, 4, 8, 16, 32, 64]
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+class Runner:
+    def __init__(self, args):
+        self.build = args.build
+        self.out = args.out
+        self.quick = args.quick
+        self.batches = 16 if args.quick else 64
+        self.ladies_batches = 4 if args.quick else 8
+        self.runs = 3
+        self.driver = os.path.join(self.build, "bench", "matsample_compare")
+        self.graphs = os.path.join(self.out, "graphs")
+
+    def env(self, threads):
+        return dict(os.environ, OMP_NUM_THREADS=str(threads), DGLBACKEND="pytorch")
+
+    def prepare(self, name, source):
+        directory = os.path.join(self.graphs, name)
+        if not os.path.exists(os.path.join(directory, "graph.json")):
+            log(f"preparing {name} ...")
+            subprocess.run([self.driver, "prepare", *source, "--out", directory], check=True, stdout=sys.stderr)
+        with open(os.path.join(directory, "graph.json")) as meta:
+            return dict(json.load(meta), name=name, dir=directory)
+
+    def measure(self, command, threads, label):
+        log(f"  {label}, {threads} thread(s)")
+        done = subprocess.run(command, env=self.env(threads), capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    def matsample(self, graph, threads, k=1, sampler="nodewise"):
+        batches = self.ladies_batches if sampler == "ladies" else self.batches
+        command = [self.driver, "run", "--graph", graph["dir"], "--sampler", sampler, "--k", str(k), "--threads",
+                   str(threads), "--batches", str(max(batches, k)), "--runs", str(self.runs)]
+        return self.measure(command, threads, f"matsample {sampler} k={k} on {graph['name']}")
+
+    def peer(self, system, graph, threads):
+        command = [sys.executable, os.path.join(HERE, "peers.py"), "--system", system, "--graph", graph["dir"],
+                   "--threads", str(threads), "--batches", str(self.batches), "--runs", str(self.runs)]
+        return self.measure(command, threads, f"{system} on {graph['name']}")
+
+    def gather_rate(self, threads):
+        """The machine's random-gather rate from matsample_bench (R-MAT scale 21, 63.5M int32s)."""
+        log(f"  random gather, {threads} thread(s)")
+        bench = os.path.join(self.build, "bench", "matsample_bench")
+        done = subprocess.run([bench, "--benchmark_filter=^BM_RandomGather", "--benchmark_format=json"],
+                              env=self.env(threads), capture_output=True, text=True, check=True)
+        report = json.loads(done.stdout)["benchmarks"][0]
+        return {"system": "random gather", "threads": threads, "loads_per_second": report["loads_per_second"],
+                "cpu_utilization": report["cpu_utilization"]}
+
+
+def summarize(result, graph, label):
+    """Adds the medians over runs to a measurement."""
+    per_run = [(r["edges"] / r["seconds"], 1e3 * r["seconds"] / result["batches"], r["edges"] / result["batches"])
+               for r in result["runs"]]
+    return dict(result, label=label, graph=graph["name"], graph_vertices=graph["vertices"],
+                graph_edges=graph["directed_edges"],
+                edges_per_second=statistics.median(p[0] for p in per_run),
+                ms_per_minibatch=statistics.median(p[1] for p in per_run),
+                edges_per_minibatch=statistics.median(p[2] for p in per_run))
+
+
+def pyg_status():
+    try:
+        import torch_geometric  # noqa: F401
+        import torch_sparse  # noqa: F401
+        return None
+    except Exception as error:  # any import failure means PyG's sampler cannot run here
+        path = os.environ.get("MATSAMPLE_PYG_LOG", "")
+        reason = f"{type(error).__name__}: {error}"
+        if path and os.path.exists(path):
+            with open(path) as text:
+                reason += "\n" + text.read()[-2000:]
+        return reason
+
+
+def machine():
+    lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+    info = {line.split(":", 1)[0].strip(): line.split(":", 1)[1].strip() for line in lscpu.splitlines() if ":" in line}
+    with open("/proc/meminfo") as meminfo:
+        total_kb = int(meminfo.readline().split()[1])
+    return {"cpu": info.get("Model name", "?"), "cpus": info.get("CPU(s)", "?"),
+            "l2": info.get("L2 cache", "?"), "l3": info.get("L3 cache", "?"),
+            "memory_gib": round(total_kb / 2**20, 1), "kernel": platform.release(), "python": platform.python_version()}
+
+
+def fmt_rate(x):
+    return f"{x / 1e6:.1f} M" if x >= 1e6 else f"{x / 1e3:.0f} k"
+
+
+def markdown(doc):
+    lines = [f"Measured {doc['date']} on {doc['machine']['cpu']} ({doc['machine']['cpus']} CPUs, "
+             f"{doc['machine']['memory_gib']} GiB); {doc['workload']}.", "",
+             "| system | graph | threads | sampled edges/s | ms per minibatch | edges per minibatch | "
+             "matsample k=1 ÷ this | peak RSS (MB) |",
+             "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for row in doc["rows"]:
+        lines.append(f"| {row['label']} | {row['graph']} | {row['threads']} | {fmt_rate(row['edges_per_second'])} | "
+                     f"{row['ms_per_minibatch']:.2f} | {row['edges_per_minibatch'] / 1e3:.0f} k | "
+                     f"{row['ratio']:.2f} | {row['peak_rss_mb']:.0f} |")
+    lines += ["", "| random gather | threads | loads/s | cpu utilization |", "|---|---:|---:|---:|"]
+    for g in doc["gather"]:
+        lines.append(f"| R-MAT scale 21 column array (63.5M int32) | {g['threads']} | "
+                     f"{fmt_rate(g['loads_per_second'])} | {g['cpu_utilization']:.2f} |")
+    lines += ["", "Graphs:", ""]
+    for g in doc["graphs"]:
+        lines.append(f"- {g['name']}: {g['origin']}; {g['vertices']:,} vertices, {g['directed_edges']:,} directed "
+                     f"edges (CSR {g['csr_bytes'] / 1e6:.0f} MB)")
+    lines += ["", "Growth (matsample node-wise k=1 and DGL, 2 threads):", "",
+              "| system | graph | directed edges | ms per minibatch | peak RSS (MB) | CSR (MB) |",
+              "|---|---|---:|---:|---:|---:|"]
+    for row in doc["growth"]:
+        lines.append(f"| {row['label']} | {row['graph']} | {row['graph_edges']:,} | {row['ms_per_minibatch']:.2f} | "
+                     f"{row['peak_rss_mb']:.0f} | {row['csr_mb']:.0f} |")
+    lines += ["", "Minibatches per call (matsample node-wise, products-like graph, 2 threads):", "",
+              "| k | ms per minibatch | sampled edges/s | peak RSS (MB) |", "|---:|---:|---:|---:|"]
+    for row in doc["by_k"]:
+        lines.append(f"| {row['k']} | {row['ms_per_minibatch']:.2f} | {fmt_rate(row['edges_per_second'])} | "
+                     f"{row['peak_rss_mb']:.0f} |")
+    if doc["pyg"]:
+        lines += ["", "PyTorch Geometric was not measured: " + doc["pyg"].splitlines()[0]]
+    return "\n".join(lines) + "\n"
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--build", required=True, help="CMake build directory holding bench/matsample_compare")
+    parser.add_argument("--out", required=True, help="where graphs and results go")
+    parser.add_argument("--shared-data", default=os.path.join(HERE, "..", "..", "..", "shared", "data"))
+    parser.add_argument("--quick", action="store_true", help="16 batches per run, growth graphs up to R-MAT scale 20")
+    args = parser.parse_args()
+    runner = Runner(args)
+    os.makedirs(runner.graphs, exist_ok=True)
+
+    pyg = pyg_status()
+    peers = ["dgl"] + (["pyg"] if pyg is None else [])
+    graphs = []
+    twitter = os.path.join(args.shared_data, "ego-twitter")
+    if os.path.isdir(twitter):
+        graphs.append(runner.prepare("ego-twitter", ["--ogb", twitter]))
+    else:
+        log(f"{twitter} not found: ego-Twitter is left out")
+    graphs.append(runner.prepare(*PRODUCTS))
+    growth_graphs = [runner.prepare(*g) for g in (GROWTH[:3] if args.quick else GROWTH)]
+
+    gather = [runner.gather_rate(t) for t in THREADS]
+    rows = []
+    for graph in graphs:
+        for threads in THREADS:
+            group = [summarize(runner.matsample(graph, threads, 1), graph, "matsample node-wise, k=1"),
+                     summarize(runner.matsample(graph, threads, 64), graph, "matsample node-wise, k=64"),
+                     summarize(runner.matsample(graph, threads, 1, "ladies"), graph,
+                               "matsample LADIES (512 per layer), k=1")]
+            for system in peers:
+                label = "DGL NeighborSampler" if system == "dgl" else "PyG NeighborLoader"
+                group.append(summarize(runner.peer(system, graph, threads), graph, label))
+            base = group[0]["edges_per_second"]
+            for row in group:
+                row["ratio"] = base / row["edges_per_second"]
+            rows += group
+    for row in rows:
+        rate = next(g["loads_per_second"] for g in gather if g["threads"] == row["threads"])
+        row["gather_ratio"] = row["edges_per_second"] / rate
+
+    growth = []
+    for graph in growth_graphs:
+        growth.append(summarize(runner.matsample(graph, 2, 1), graph, "matsample node-wise, k=1"))
+        growth.append(summarize(runner.peer("dgl", graph, 2), graph, "DGL NeighborSampler"))
+    products = next(g for g in graphs if g["name"] == PRODUCTS[0])
+    by_k = [summarize(runner.matsample(products, 2, k), products, f"matsample node-wise, k={k}") for k in KS]
+
+    versions = {}
+    for row in rows + growth:
+        versions.update(row.get("versions", {}))
+    doc = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+           "machine": machine(), "versions": versions, "quick": args.quick,
+           "workload": (f"fanouts 15,10,5 from the seeds outwards, batch 1024, {runner.batches} minibatches of "
+                        f"shuffled non-isolated seeds per run (LADIES: {runner.ladies_batches}), median of "
+                        f"{runner.runs} runs, sampling calls timed alone"),
+           "pyg": pyg, "graphs": graphs + growth_graphs, "rows": rows, "gather": gather, "growth": growth,
+           "by_k": by_k}
+    for g in doc["graphs"]:
+        g.pop("dir", None)
+    with open(os.path.join(args.out, "results.json"), "w") as out:
+        json.dump(doc, out, indent=1)
+    with open(os.path.join(args.out, "results.md"), "w") as out:
+        out.write(markdown(doc))
+    print(f"results: {os.path.join(args.out, 'results.md')} and {os.path.join(args.out, 'results.json')}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,271 @@
+// matsample's side of bench/compare: prepares the graphs that every system
+// samples, and times matsample's samplers on them.
+//
+//   matsample_compare prepare --rmat SCALE --edge-factor F --out DIR
+//   matsample_compare prepare --ogb DATASET_DIR --out DIR
+//       Writes DIR/indptr.npy (int64), DIR/indices.npy (int32): the symmetric,
+//       de-duplicated CSR without self loops; DIR/seeds.npy (int32, runs x
+//       batches*batch): row r is run r's seeds, shuffled non-isolated vertices
+//       cut into whole batches (copies of the shuffle are chained on small
+//       graphs, so no batch repeats a seed); DIR/graph.json: sizes and origin.
+//   matsample_compare run --graph DIR --sampler nodewise|ladies --k K
+//                         --threads T --batches B --runs R
+//       Loads the npy files, samples the B batches of each run's seeds k at a
+//       time (one untimed warm-up call first) and prints one JSON object:
+//       per-run seconds and sampled edges, the CSR's bytes, and the process's
+//       resident memory after loading and at its peak (VmHWM).
+//
+// Only the sampling calls are timed. Node-wise: fanouts 15,10,5 from the
+// seeds outwards, uniform, without replacement, de-duplicated blocks (DGL's
+// MFGs). LADIES: 512 columns per layer, 3 layers, keep_frontier.
+#include <matsample/io.hpp>
+#include <matsample/matsample.hpp>
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+using V = float;
+using I = std::int32_t;
+using O = std::int64_t;
+using graph_type = matsample::csr_matrix<V, I, O>;
+using clock_type = std::chrono::steady_clock;
+namespace fs = std::filesystem;
+
+constexpr std::int64_t batch_size = 1024;
+constexpr std::int64_t seed_runs = 5;       // rows of seeds.npy: the most runs a measurement may take
+constexpr std::int64_t seed_batches = 64;   // batches per row: the most a run may sample
+constexpr std::uint64_t sampling_seed = 1;
+const std::vector<std::int64_t> fanouts{15, 10, 5};
+const std::vector<std::int64_t> ladies_sizes{512, 512, 512};
+
+// ---- .npy files (format version 1.0, little-endian, C order) ---------------
+
+template <class T>
+constexpr const char* npy_descr() {
+  if constexpr (std::is_same_v<T, std::int32_t>) return "<i4";
+  else return "<i8";
+}
+
+template <class T>
+void write_npy(const fs::path& path, const std::vector<T>& data, std::vector<std::int64_t> shape) {
+  std::string dims;
+  for (const auto d : shape) dims += std::to_string(d) + ",";
+  if (shape.size() > 1) dims.pop_back();  // (n,) for one dimension, (a,b) for two
+  std::string header = std::string("{'descr': '") + npy_descr<T>() + "', 'fortran_order': False, 'shape': (" + dims +
+                       "), }";
+  header.append(63 - (10 + header.size()) % 64, ' ');  // data starts at a multiple of 64 bytes
+  header += '\n';
+  std::ofstream out(path, std::ios::binary);
+  const auto length = static_cast<std::uint16_t>(header.size());
+  out.write("\x93NUMPY\x01\x00", 8);
+  out.put(static_cast<char>(length & 0xff));
+  out.put(static_cast<char>(length >> 8));
+  out << header;
+  out.write(reinterpret_cast<const char*>(data.data()), static_cast<std::streamsize>(data.size() * sizeof(T)));
+  if (!out) throw matsample::error("cannot write " + path.string());
+}
+
+/// Reads a one- or two-dimensional array of T; `shape` receives its dimensions.
+template <class T>
+std::vector<T> read_npy(const fs::path& path, std::vector<std::int64_t>& shape) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw matsample::error("cannot open " + path.string() + " (run `prepare` first)");
+  char magic[10];
+  in.read(magic, 10);
+  if (!in || std::memcmp(magic, "\x93NUMPY\x01\x00", 8) != 0) {
+    throw matsample::format_error(path.string() + ": not a version 1.0 .npy file");
+  }
+  const auto length = static_cast<std::size_t>(static_cast<unsigned char>(magic[8]) |
+                                               (static_cast<unsigned char>(magic[9]) << 8));
+  std::string header(length, '\0');
+  in.read(header.data(), static_cast<std::streamsize>(length));
+  if (header.find(std::string("'descr': '") + npy_descr<T>() + "'") == std::string::npos ||
+      header.find("'fortran_order': False") == std::string::npos) {
+    throw matsample::format_error(path.string() + ": expected C-ordered " + npy_descr<T>() + ", header " + header);
+  }
+  const auto open = header.find("'shape': (");
+  const auto close = header.find(')', open);
+  if (open == std::string::npos || close == std::string::npos) {
+    throw matsample::format_error(path.string() + ": no shape in header " + header);
+  }
+  shape.clear();
+  std::stringstream dims(header.substr(open + 10, close - open - 10));
+  std::int64_t count = 1;
+  for (std::string d; std::getline(dims, d, ',');) {
+    if (d.find_first_not_of(' ') == std::string::npos) continue;
+    shape.push_back(std::stoll(d));
+    count *= shape.back();
+  }
+  std::vector<T> data(static_cast<std::size_t>(count));
+  in.read(reinterpret_cast<char*>(data.data()), static_cast<std::streamsize>(data.size() * sizeof(T)));
+  if (!in) throw matsample::format_error(path.string() + ": truncated data");
+  return data;
+}
+
+// ---- process memory ---------------------------------------------------------
+
+/// A field of /proc/self/status in MB (Linux), or -1 where unknown.
+double status_mb(const char* field) {
+  std::ifstream status("/proc/self/status");
+  const std::string key = std::string(field) + ":";
+  for (std::string line; std::getline(status, line);) {
+    if (line.rfind(key, 0) == 0) return std::stod(line.substr(key.size())) / 1e3;
+  }
+  return -1;
+}
+
+// ---- prepare ----------------------------------------------------------------
+
+/// Rows of independently shuffled non-isolated vertices, whole batches only.
+std::vector<I> training_seeds(const graph_type& g) {
+  std::vector<I> connected;
+  for (I v = 0; v < g.rows(); ++v) {
+    if (g.indptr()[v + 1] > g.indptr()[v]) connected.push_back(v);
+  }
+  const std::int64_t whole = static_cast<std::int64_t>(connected.size()) / batch_size * batch_size;
+  if (whole == 0) throw matsample::argument_error("graph has fewer than 1024 non-isolated vertices");
+  const std::int64_t per_run = seed_batches * batch_size;
+  std::vector<I> seeds;
+  seeds.reserve(static_cast<std::size_t>(seed_runs * per_run));
+  std::uint64_t shuffle = 0;
+  for (std::int64_t r = 0; r < seed_runs; ++r) {
+    for (std::int64_t filled = 0; filled < per_run; filled += whole) {
+      const matsample::epoch_batches<I> order(connected, batch_size, sampling_seed, shuffle++);
+      const auto take = std::min(whole, per_run - filled);
+      seeds.insert(seeds.end(), order.order().begin(), order.order().begin() + take);
+    }
+  }
+  return seeds;
+}
+
+int prepare(const std::map<std::string, std::string>& args) {
+  const fs::path out = args.at("--out");
+  fs::create_directories(out);
+  const auto t0 = clock_type::now();
+  graph_type g;
+  std::string origin;
+  if (args.contains("--rmat")) {
+    const int scale = std::stoi(args.at("--rmat"));
+    const double factor = args.contains("--edge-factor") ? std::stod(args.at("--edge-factor")) : 16.0;
+    g = matsample::rmat<V, I, O>({.scale = scale, .edge_factor = factor});
+    origin = "R-MAT scale " + std::to_string(scale) + ", edge factor " + args.at("--edge-factor") +
+             " (Graph500 a,b,c = 0.57,0.19,0.19; symmetrized, de-duplicated, no self loops)";
+  } else if (args.contains("--ogb")) {
+    auto data = matsample::read_ogb<V, I, O>(args.at("--ogb"), {.add_inverse_edges = true, .drop_self_loops = true,
+                                                               .merge_duplicates = true, .read_features = false});
+    g = std::move(data.graph);
+    origin = "OGB raw layout " + fs::path(args.at("--ogb")).filename().string() +
+             " (inverse edges added, de-duplicated, no self loops)";
+  } else {
+    throw matsample::argument_error("prepare needs --rmat SCALE or --ogb DIR");
+  }
+  const double build_s = std::chrono::duration<double>(clock_type::now() - t0).count();
+  write_npy(out / "indptr.npy", std::vector<O>(g.indptr().begin(), g.indptr().end()), {g.rows() + 1});
+  write_npy(out / "indices.npy", std::vector<I>(g.indices().begin(), g.indices().end()), {g.nnz()});
+  write_npy(out / "seeds.npy", training_seeds(g), {seed_runs, seed_batches * batch_size});
+  std::ofstream meta(out / "graph.json");
+  meta << "{\"origin\": \"" << origin << "\", \"vertices\": " << g.rows() << ", \"directed_edges\": " << g.nnz()
+       << ", \"csr_bytes\": " << (g.rows() + 1) * 8 + g.nnz() * 4 << ", \"build_seconds\": " << build_s << "}\n";
+  std::printf("%s: %lld vertices, %lld directed edges, built in %.1f s\n", out.c_str(),
+              static_cast<long long>(g.rows()), static_cast<long long>(g.nnz()), build_s);
+  return 0;
+}
+
+// ---- run --------------------------------------------------------------------
+
+int run(const std::map<std::string, std::string>& args) {
+  const fs::path dir = args.at("--graph");
+  const std::string sampler = args.contains("--sampler") ? args.at("--sampler") : "nodewise";
+  const std::int64_t k = args.contains("--k") ? std::stoll(args.at("--k")) : 1;
+  const int threads = args.contains("--threads") ? std::stoi(args.at("--threads")) : omp_get_max_threads();
+  const std::int64_t batches = args.contains("--batches") ? std::stoll(args.at("--batches")) : seed_batches;
+  const std::int64_t runs = args.contains("--runs") ? std::stoll(args.at("--runs")) : 3;
+  if (sampler != "nodewise" && sampler != "ladies") throw matsample::argument_error("--sampler: nodewise or ladies");
+  if (k < 1 || batches < k || batches > seed_batches || batches % k != 0) {
+    throw matsample::argument_error("--batches must be a multiple of --k in [k, 64]");
+  }
+  if (runs < 1 || runs > seed_runs || threads < 1) throw matsample::argument_error("--runs in [1, 5], --threads >= 1");
+  omp_set_num_threads(threads);
+
+  std::vector<std::int64_t> shape;
+  auto indptr = read_npy<O>(dir / "indptr.npy", shape);
+  auto indices = read_npy<I>(dir / "indices.npy", shape);
+  const auto seeds = read_npy<I>(dir / "seeds.npy", shape);
+  if (shape.size() != 2 || shape[0] < runs || shape[1] < batches * batch_size) {
+    throw matsample::format_error((dir / "seeds.npy").string() + ": too few seeds for the requested runs");
+  }
+  const auto n = matsample::checked_cast<I>(static_cast<std::int64_t>(indptr.size()) - 1, "vertex count");
+  const graph_type g(n, n, std::move(indptr), std::move(indices));
+  const double csr_mb = static_cast<double>(g.indptr().size() * sizeof(O) + g.indices().size() * sizeof(I)) / 1e6;
+  const double loaded_mb = status_mb("VmRSS");
+
+  const matsample::cpu_backend cpu(threads);
+  const matsample::nodewise_options nodewise{.fanouts = fanouts, .seed = sampling_seed};
+  const matsample::layerwise_options layerwise{.sample_sizes = ladies_sizes, .keep_frontier = true,
+                                               .seed = sampling_seed};
+  std::optional<matsample::ladies_sampler<matsample::cpu_backend, V, I, O>> ladies;
+  if (sampler == "ladies") ladies.emplace(cpu, g.view());
+  const auto sample = [&](const matsample::batch_list<I>& list) {
+    return sampler == "ladies" ? (*ladies)(list, layerwise) : matsample::sample_nodewise(cpu, g.view(), list, nodewise);
+  };
+  const auto row = [&](std::int64_t r) {
+    return std::span<const I>(seeds).subspan(static_cast<std::size_t>(r * shape[1]),
+                                             static_cast<std::size_t>(batches * batch_size));
+  };
+  // Warm-up: the allocator settles (glibc moves its mmap threshold after the
+  // first large frees), as it has in a training loop.
+  (void)sample(matsample::batch_list<I>::uniform(row(0).first(static_cast<std::size_t>(k * batch_size)), batch_size,
+                                                 1000));
+
+  std::printf("{\"system\": \"matsample\", \"sampler\": \"%s\", \"k\": %lld, \"threads\": %d, \"batches\": %lld, "
+              "\"batch_size\": %lld, \"csr_mb\": %.1f, \"rss_loaded_mb\": %.1f, \"runs\": [",
+              sampler.c_str(), static_cast<long long>(k), threads, static_cast<long long>(batches),
+              static_cast<long long>(batch_size), csr_mb, loaded_mb);
+  for (std::int64_t r = 0; r < runs; ++r) {
+    const auto all = matsample::batch_list<I>::uniform(row(r), batch_size, static_cast<std::uint64_t>(r));
+    std::int64_t edges = 0;
+    double seconds = 0;
+    for (std::int64_t first = 0; first < batches; first += k) {
+      const auto list = all.slice(first, first + k);
+      const auto t0 = clock_type::now();
+      const auto result = sample(list);
+      seconds += std::chrono::duration<double>(clock_type::now() - t0).count();
+      edges += result.num_edges();
+    }
+    std::printf("%s{\"seconds\": %.6f, \"edges\": %lld}", r > 0 ? ", " : "", seconds, static_cast<long long>(edges));
+  }
+  std::printf("], \"peak_rss_mb\": %.1f}\n", status_mb("VmHWM"));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2 || (std::string(argv[1]) != "prepare" && std::string(argv[1]) != "run") || argc % 2 != 0) {
+    std::fprintf(stderr, "usage: %s prepare|run --option value ... (see the comment at the top of the source)\n",
+                 argv[0]);
+    return 2;
+  }
+  std::map<std::string, std::string> args;
+  for (int i = 2; i + 1 < argc; i += 2) args[argv[i]] = argv[i + 1];
+  try {
+    return std::string(argv[1]) == "prepare" ? prepare(args) : run(args);
+  } catch (const std::out_of_range&) {
+    std::fprintf(stderr, "matsample_compare: a required option is missing (--out for prepare, --graph for run)\n");
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "matsample_compare: %s\n", e.what());
+  }
+  return 1;
+}

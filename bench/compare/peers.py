@@ -1,0 +1,143 @@
+"""Times the peers' CPU neighbour samplers on a graph prepared by
+`matsample_compare prepare`, and prints one JSON object in the same shape as
+`matsample_compare run`.
+
+    peers.py --system dgl|pyg --graph DIR --threads T --batches B --runs R
+
+Run r samples the first B batches of 1024 seeds in row r of DIR/seeds.npy,
+one minibatch per call (as a data loader does), with fanouts 15,10,5 from the
+seeds outwards. Only the sampling calls are timed; one untimed call comes
+first. Threads: the caller sets OMP_NUM_THREADS; torch is told the same.
+
+DGL: dgl.dataloading.NeighborSampler([5, 10, 15]).sample_blocks(g, seeds),
+what DGL's DataLoader calls (DGL lists fanouts from the input layer, so the
+seeds' hop, 15, is last). Sampled edges are the edges of the returned blocks:
+per layer, every destination node (de-duplicated, the previous layer's
+sources) keeps min(degree, fanout) in-edges.
+
+PyG: NeighborLoader(num_neighbors=[15, 10, 5], batch_size=1024) over the CSR
+given as a torch_sparse SparseTensor (no conversion at load time). Sampled
+edges are the edges of each returned subgraph (PyG expands each vertex once,
+at the hop where it first appears, so it samples fewer edges than a block
+sampler on the same seeds).
+"""
+
+import argparse
+import json
+import os
+import resource
+import sys
+import time
+
+import numpy as np
+
+BATCH = 1024
+FANOUTS = [15, 10, 5]  # seeds' hop first
+
+
+def rss_mb(field):
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1e3
+    return -1.0
+
+
+def load(directory):
+    indptr = np.load(os.path.join(directory, "indptr.npy"))
+    indices = np.load(os.path.join(directory, "indices.npy"))
+    seeds = np.load(os.path.join(directory, "seeds.npy"))
+    return indptr, indices, seeds
+
+
+def dgl_sampler(indptr, indices):
+    import dgl
+    import torch
+
+    # The CSR is symmetric, so it is also the CSC that in-edge sampling reads;
+    # int64 ids, DGL's default (and its faster path here, see the docs).
+    g = dgl.graph(("csc", (torch.from_numpy(indptr), torch.from_numpy(indices.astype(np.int64)),
+                           torch.empty(0, dtype=torch.int64))), num_nodes=len(indptr) - 1)
+    g = g.formats("csc")
+    sampler = dgl.dataloading.NeighborSampler(list(reversed(FANOUTS)))
+
+    def run(seeds):
+        """Samples `seeds` batch by batch; returns (seconds, sampled edges)."""
+        edges, seconds = 0, 0.0
+        for batch in torch.from_numpy(seeds.astype(np.int64)).split(BATCH):
+            t0 = time.perf_counter()
+            _, _, blocks = sampler.sample_blocks(g, batch)
+            seconds += time.perf_counter() - t0
+            edges += sum(block.num_edges() for block in blocks)
+        return seconds, edges
+
+    return run, {"dgl": dgl.__version__, "torch": torch.__version__}
+
+
+def pyg_sampler(indptr, indices):
+    import torch
+    import torch_geometric
+    import torch_sparse
+    from torch_geometric.data import Data
+    from torch_geometric.loader import NeighborLoader
+
+    n = len(indptr) - 1
+    adj_t = torch_sparse.SparseTensor(rowptr=torch.from_numpy(indptr), col=torch.from_numpy(indices.astype(np.int64)),
+                                      sparse_sizes=(n, n), is_sorted=True, trust_data=True)
+    data = Data(adj_t=adj_t, num_nodes=n)
+
+    def run(seeds):
+        """Iterates a loader over `seeds` (built untimed); returns (seconds, sampled edges)."""
+        loader = NeighborLoader(data, num_neighbors=FANOUTS, batch_size=BATCH,
+                                input_nodes=torch.from_numpy(seeds.astype(np.int64)), shuffle=False)
+        edges, seconds = 0, 0.0
+        iterator = iter(loader)
+        while True:
+            t0 = time.perf_counter()
+            batch = next(iterator, None)
+            seconds += time.perf_counter() - t0
+            if batch is None:
+                return seconds, edges
+            edges += batch.adj_t.nnz()
+
+    versions = {"torch_geometric": torch_geometric.__version__, "torch_sparse": torch_sparse.__version__,
+                "torch": torch.__version__}
+    return sample, versions
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--system", choices=["dgl", "pyg"], required=True)
+    parser.add_argument("--graph", required=True)
+    parser.add_argument("--threads", type=int, required=True)
+    parser.add_argument("--batches", type=int, default=64)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+
+    import torch
+
+    torch.set_num_threads(args.threads)
+    __import__("dgl" if args.system == "dgl" else "torch_geometric")
+    baseline = rss_mb("VmRSS")  # interpreter and libraries, before the graph
+    indptr, indices, seeds = load(args.graph)
+    if seeds.shape[0] < args.runs or seeds.shape[1] < args.batches * BATCH:
+        sys.exit(f"{args.graph}/seeds.npy holds {seeds.shape}: too few for {args.runs} runs of {args.batches} batches")
+    run, versions = (dgl_sampler if args.system == "dgl" else pyg_sampler)(indptr, indices)
+    csr_mb = (indptr.nbytes + indices.nbytes) / 1e6
+    del indices  # the systems hold their own copies
+    loaded = rss_mb("VmRSS")
+
+    run(seeds[0, :BATCH])  # warm-up
+    runs = []
+    for r in range(args.runs):
+        seconds, edges = run(seeds[r, :args.batches * BATCH])
+        runs.append({"seconds": seconds, "edges": int(edges)})
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+    print(json.dumps({"system": args.system, "sampler": "nodewise", "k": 1, "threads": args.threads,
+                      "batches": args.batches, "batch_size": BATCH, "csr_mb": round(csr_mb, 1),
+                      "rss_baseline_mb": round(baseline, 1), "rss_loaded_mb": round(loaded, 1), "runs": runs, "peak_rss_mb": round(peak, 1),
+                      "versions": versions}))
+
+
+if __name__ == "__main__":
+    main()
