@@ -72,14 +72,17 @@ class Runner:
         return self.measure(command, threads, f"{system} on {graph['name']}")
 
     def gather_rate(self, threads):
-        """The machine's random-gather rate from matsample_bench (R-MAT scale 21, 63.5M int32s)."""
-        log(f"  random gather, {threads} thread(s)")
+        """The machine's random-gather rate and matsample's time per step (sampling, compaction, per
+        layer, k=1), from matsample_bench on its own graph (R-MAT scale 21, edge factor 16)."""
+        log(f"  random gather and node-wise steps, {threads} thread(s)")
         bench = os.path.join(self.build, "bench", "matsample_bench")
-        done = subprocess.run([bench, "--benchmark_filter=^BM_RandomGather", "--benchmark_format=json"],
-                              env=self.env(threads), capture_output=True, text=True, check=True)
-        report = json.loads(done.stdout)["benchmarks"][0]
-        return {"system": "random gather", "threads": threads, "loads_per_second": report["loads_per_second"],
-                "cpu_utilization": report["cpu_utilization"]}
+        done = subprocess.run([bench, "--benchmark_filter=^BM_RandomGather|^BM_NodewiseSteps/1/",
+                               "--benchmark_format=json"], env=self.env(threads), capture_output=True, text=True,
+                              check=True)
+        gather, steps = json.loads(done.stdout)["benchmarks"]
+        return {"system": "random gather", "threads": threads, "loads_per_second": gather["loads_per_second"],
+                "cpu_utilization": gather["cpu_utilization"],
+                "nodewise_steps_ms": {key: value for key, value in steps.items() if key.endswith("_ms")}}
 
 
 def summarize(result, graph, label):
@@ -135,6 +138,16 @@ def markdown(doc):
     for g in doc["gather"]:
         lines.append(f"| R-MAT scale 21 column array (63.5M int32) | {g['threads']} | "
                      f"{fmt_rate(g['loads_per_second'])} | {g['cpu_utilization']:.2f} |")
+    lines += ["", "Where a minibatch's time goes (ms per minibatch, k=1):", "",
+              "| system | graph | threads | steps |", "|---|---|---:|---|"]
+    for g in doc["gather"]:
+        steps = ", ".join(f"{k[:-3]} {v:.2f}" for k, v in g["nodewise_steps_ms"].items())
+        lines.append(f"| matsample (matsample_bench BM_NodewiseSteps) | R-MAT scale 21, edge factor 16 | "
+                     f"{g['threads']} | {steps} |")
+    for row in doc["rows"]:
+        if row.get("steps_ms"):
+            steps = ", ".join(f"{k[:-3]} {v:.2f}" for k, v in row["steps_ms"].items())
+            lines.append(f"| {row['label']} | {row['graph']} | {row['threads']} | {steps} |")
     lines += ["", "Graphs:", ""]
     for g in doc["graphs"]:
         lines.append(f"- {g['name']}: {g['origin']}; {g['vertices']:,} vertices, {g['directed_edges']:,} directed "

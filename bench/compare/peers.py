@@ -71,6 +71,23 @@ def dgl_sampler(indptr, indices):
             edges += sum(block.num_edges() for block in blocks)
         return seconds, edges
 
+    def steps(seeds):
+        """sample_blocks spelled out (NeighborSampler's loop) to time its two steps; ms per minibatch."""
+        sample_s, block_s = 0.0, 0.0
+        batches = torch.from_numpy(seeds.astype(np.int64)).split(BATCH)
+        for batch in batches:
+            frontier_nodes = batch
+            for fanout in reversed(sampler.fanouts):
+                t0 = time.perf_counter()
+                frontier = g.sample_neighbors(frontier_nodes, fanout)
+                t1 = time.perf_counter()
+                block = dgl.to_block(frontier, frontier_nodes)
+                block_s += time.perf_counter() - t1
+                sample_s += t1 - t0
+                frontier_nodes = block.srcdata[dgl.NID]
+        return {"sample_neighbors_ms": 1e3 * sample_s / len(batches), "to_block_ms": 1e3 * block_s / len(batches)}
+
+    run.steps = steps
     return run, {"dgl": dgl.__version__, "torch": torch.__version__}
 
 
@@ -133,10 +150,11 @@ def main():
         seconds, edges = run(seeds[r, :args.batches * BATCH])
         runs.append({"seconds": seconds, "edges": int(edges)})
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+    steps = run.steps(seeds[0, :args.batches * BATCH]) if hasattr(run, "steps") else {}
     print(json.dumps({"system": args.system, "sampler": "nodewise", "k": 1, "threads": args.threads,
                       "batches": args.batches, "batch_size": BATCH, "csr_mb": round(csr_mb, 1),
                       "rss_baseline_mb": round(baseline, 1), "rss_loaded_mb": round(loaded, 1), "runs": runs, "peak_rss_mb": round(peak, 1),
-                      "versions": versions}))
+                      "versions": versions, "steps_ms": steps}))
 
 
 if __name__ == "__main__":
