@@ -25,7 +25,6 @@ sampler on the same seeds).
 import argparse
 import json
 import os
-import resource
 import sys
 import time
 
@@ -41,6 +40,17 @@ def rss_mb(field):
             if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1e3
     return -1.0
+
+
+def reset_peak():
+    """Resets VmHWM to the current resident set (Linux >= 4.0), so that the peak read later is the
+    sampling phase's, not loading's (which holds the int32 and int64 copies of the ids at once)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as clear:
+            clear.write("5")
+        return True
+    except OSError:
+        return False
 
 
 def load(directory):
@@ -143,18 +153,21 @@ def main():
     csr_mb = (indptr.nbytes + indices.nbytes) / 1e6
     del indices  # the systems hold their own copies
     loaded = rss_mb("VmRSS")
+    load_peak = rss_mb("VmHWM")
+    peak_reset = reset_peak()
 
     run(seeds[0, :BATCH])  # warm-up
     runs = []
     for r in range(args.runs):
         seconds, edges = run(seeds[r, :args.batches * BATCH])
         runs.append({"seconds": seconds, "edges": int(edges)})
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+    peak = rss_mb("VmHWM")
     steps = run.steps(seeds[0, :args.batches * BATCH]) if hasattr(run, "steps") else {}
     print(json.dumps({"system": args.system, "sampler": "nodewise", "k": 1, "threads": args.threads,
                       "batches": args.batches, "batch_size": BATCH, "csr_mb": round(csr_mb, 1),
-                      "rss_baseline_mb": round(baseline, 1), "rss_loaded_mb": round(loaded, 1), "runs": runs, "peak_rss_mb": round(peak, 1),
-                      "versions": versions, "steps_ms": steps}))
+                      "rss_baseline_mb": round(baseline, 1), "rss_loaded_mb": round(loaded, 1),
+                      "load_peak_rss_mb": round(load_peak, 1), "peak_reset": peak_reset, "runs": runs,
+                      "peak_rss_mb": round(peak, 1), "versions": versions, "steps_ms": steps}))
 
 
 if __name__ == "__main__":
