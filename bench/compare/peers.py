@@ -129,7 +129,7 @@ def pyg_sampler(indptr, indices):
 
     versions = {"torch_geometric": torch_geometric.__version__, "torch_sparse": torch_sparse.__version__,
                 "torch": torch.__version__}
-    return sample, versions
+    return run, versions
 
 
 def main():
