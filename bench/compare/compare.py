@@ -96,6 +96,16 @@ def summarize(result, graph, label):
                 edges_per_minibatch=statistics.median(p[2] for p in per_run))
 
 
+def check_blocks(group):
+    """DGL's blocks and matsample's are the same sampler on the same seeds: their edges per minibatch
+    agree to well within 1% (the draws differ). A larger gap is a wrong sample, not a speed."""
+    reference = group[0]["edges_per_minibatch"]
+    for row in group:
+        if row["label"].startswith("DGL") and abs(row["edges_per_minibatch"] / reference - 1) > 0.02:
+            raise RuntimeError(f"{row['label']} on {row['graph']} ({row['threads']} threads) sampled "
+                               f"{row['edges_per_minibatch']:.0f} edges per minibatch, matsample {reference:.0f}")
+
+
 def pyg_status():
     try:
         import torch_geometric  # noqa: F401
@@ -209,6 +219,7 @@ def main():
                         raise
                     pyg = f"its run failed: {error}"  # recorded in the results, PyG left out from here on
                     peers.remove(system)
+            check_blocks(group)
             base = group[0]["edges_per_second"]
             for row in group:
                 row["ratio"] = base / row["edges_per_second"]
@@ -221,6 +232,7 @@ def main():
     for graph in growth_graphs:
         growth.append(summarize(runner.matsample(graph, 2, 1), graph, "matsample node-wise, k=1"))
         growth.append(summarize(runner.peer("dgl", graph, 2), graph, "DGL NeighborSampler"))
+        check_blocks(growth[-2:])
     products = next(g for g in graphs if g["name"] == PRODUCTS[0])
     by_k = [summarize(runner.matsample(products, 2, k), products, f"matsample node-wise, k={k}") for k in KS]
 
