@@ -144,9 +144,8 @@ block_set<V, I, O> layerwise_layer(const B& backend, const View& a, const column
   const auto frontier_rows = backend.gather_rows(a, frontier.vertices);
   const auto selected = backend.select_columns(as_view(frontier_rows), frontier.batch_offsets,
                                                std::span<const I>(c.columns), std::span<const std::int64_t>(c.offsets));
-  const auto debiased = backend.apply(as_view(selected), [&c](I, I col, V v) {
-    return static_cast<V>(static_cast<double>(v) * c.inverse_inclusion[col]);
-  });
+  const auto debiased = backend.apply(
+      as_view(selected), detail::scale_by_column<V, I>{c.inverse_inclusion.data(), static_cast<std::int64_t>(c.inverse_inclusion.size())});
   const auto normalized = row_normalize(backend, as_view(debiased));
   const auto global = backend.relabel_columns(as_view(normalized), std::span<const I>(c.columns), a.cols());
   return backend.compact_blocks(as_view(global), frontier, true);
@@ -194,7 +193,7 @@ struct borrowed_distribution {
 template <kernel_set B, class View>
 void require_finite_rows(const B& backend, const View& m, const char* what) {
   using V = typename View::value_type;
-  const std::vector<double> sums = backend.row_reduce(m, 0.0, [](double acc, V v) { return acc + static_cast<double>(v); });
+  const std::vector<double> sums = backend.row_reduce(m, 0.0, sum_as_double<V>{});
   for (std::size_t r = 0; r < sums.size(); ++r) {
     if (!kernels::usable_weight(sums[r])) {
       throw argument_error(concat(what, " (row ", r, ") is ", sums[r],
@@ -208,7 +207,7 @@ template <kernel_set B, graph_operand View>
 auto squared_entries(const B& backend, const View& a) {
   using V = typename View::value_type;
   using I = typename View::index_type;
-  return backend.apply(a, [](I, I, V v) { return static_cast<V>(static_cast<double>(v) * static_cast<double>(v)); });
+  return backend.apply(a, square_value<V, I>{});
 }
 
 }  // namespace detail
@@ -228,10 +227,17 @@ class ladies_sampler {
 
   [[nodiscard]] bulk_sample<V, I, O> operator()(const batch_list<I>& batches, const layerwise_options& options) const {
     return detail::sample_layerwise(*backend_, a_, batches, options, [&](std::size_t, const stacked_selection<I>& f) {
-      // Q_l: row m holds minibatch m's frontier, so P = Q_l·(A∘A).
+      // Q_l: row m holds minibatch m's frontier, so P = Q_l·(A∘A). Its rows
+      // are sorted: A's rows are then read in increasing order, and every
+      // importance sums its terms in vertex order on any backend and layout
+      // (2D SUMMA adds them block by block).
       std::vector<O> indptr(f.batch_offsets.size());
       for (std::size_t m = 0; m < indptr.size(); ++m) indptr[m] = checked_cast<O>(f.batch_offsets[m], "frontier size");
-      const csr_view<V, I, O> q(checked_cast<I>(f.batches(), "minibatches"), a_.rows(), indptr, f.vertices);
+      std::vector<I> frontier(f.vertices.begin(), f.vertices.end());
+      for (std::int64_t m = 0; m < f.batches(); ++m) {
+        std::sort(frontier.begin() + f.batch_offsets[m], frontier.begin() + f.batch_offsets[m + 1]);
+      }
+      const csr_view<V, I, O> q(checked_cast<I>(f.batches(), "minibatches"), a_.rows(), indptr, frontier);
       // The view is taken here, not stored: a copied sampler reads its own A∘A.
       const View squared = squared_storage_ ? View(as_view(*squared_storage_)) : a_;
       const auto importance = backend_->spgemm(q, squared);
