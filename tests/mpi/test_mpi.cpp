@@ -103,10 +103,22 @@ TEST_CASE("process grid: shapes that do not fit are rejected with a clear messag
   const int p = world_size();
   CHECK(message_of<ms::argument_error>([&] { (void)mpi::process_grid::two_d(MPI_COMM_WORLD, p + 1, 1); })
             .find("does not match the " + std::to_string(p) + " ranks") != std::string::npos);
-  CHECK(message_of<ms::argument_error>([&] { (void)mpi::process_grid::two_d(MPI_COMM_WORLD, 0, p); }) != "");
+  CHECK(message_of<ms::argument_error>([&] { (void)mpi::process_grid::two_d(MPI_COMM_WORLD, 0, p); })
+            .find("0 x " + std::to_string(p) + " does not match the " + std::to_string(p) + " ranks") != std::string::npos);
   CHECK(message_of<ms::argument_error>([&] { (void)mpi::process_grid::one_and_half_d(MPI_COMM_WORLD, p + 1); })
-            .find("does not divide") != std::string::npos);
-  CHECK(message_of<ms::argument_error>([&] { (void)mpi::process_grid::one_and_half_d(MPI_COMM_WORLD, 0); }) != "");
+            .find("replication factor " + std::to_string(p + 1) + " does not divide " + std::to_string(p) + " ranks") !=
+        std::string::npos);
+  CHECK(message_of<ms::argument_error>([&] { (void)mpi::process_grid::one_and_half_d(MPI_COMM_WORLD, 0); })
+            .find("replication factor 0 does not divide") != std::string::npos);
+  // SUMMA needs a square grid: p x 1 is square only for one rank.
+  const auto tall = mpi::process_grid::two_d(MPI_COMM_WORLD, p, 1);
+  const auto summa = [&] { (void)mpi::mpi_backend(tall, 1, mpi::two_d_product::summa); };
+  if (p == 1) {
+    CHECK(message_of<ms::argument_error>(summa).empty());
+  } else {
+    CHECK(message_of<ms::argument_error>(summa).find("SUMMA needs a square grid, not " + std::to_string(p) + " x 1") !=
+          std::string::npos);
+  }
 }
 
 TEST_CASE_TEMPLATE("feature fetch: rows arrive in request order, and the bytes moved match the model", I, std::int32_t,
@@ -160,7 +172,25 @@ TEST_CASE("block partition: owners and bounds agree for every vertex") {
   }
 }
 
-TEST_CASE("replicated graph: each rank samples its balanced share, and the shares are the single-process sample") {
+/// Per-minibatch equality of two bulk samples: part holds `count` minibatches
+/// and part[m] == whole[offset + m], seeds and blocks alike.
+template <class Bulk>
+bool same_minibatches(const Bulk& whole, const Bulk& part, std::int64_t offset, std::int64_t count) {
+  bool ok = whole.layers.size() == part.layers.size() && part.size() == count && offset + count <= whole.size();
+  for (std::int64_t m = 0; ok && m < part.size(); ++m) {
+    ok = std::ranges::equal(whole[offset + m].seeds(), part[m].seeds());
+    for (std::size_t l = 0; l < whole.layers.size(); ++l) {
+      const auto a = whole[offset + m].block(l), b = part[m].block(l);
+      ok = ok && std::ranges::equal(a.src_nodes, b.src_nodes) && std::ranges::equal(a.adjacency.indptr(), b.adjacency.indptr()) &&
+           std::ranges::equal(a.adjacency.indices(), b.adjacency.indices()) &&
+           std::ranges::equal(a.adjacency.values(), b.adjacency.values());
+    }
+  }
+  return ok;
+}
+
+TEST_CASE("replicated graph: each rank samples its balanced share through the distributed backend, moving no bytes, "
+          "and the shares are the single-process sample") {
   const int p = world_size(), me = world_rank();
   const auto graph = ms::rmat<float, std::int32_t, std::int64_t>({.scale = 11, .edge_factor = 8, .seed = 5});
   std::vector<std::int32_t> train;
@@ -176,42 +206,21 @@ TEST_CASE("replicated graph: each rank samples its balanced share, and the share
   const ms::nodewise_options nodewise{.fanouts = {6, 4}, .seed = 11};
   const ms::layerwise_options layerwise{.sample_sizes = {32, 32}, .seed = 11};
   const auto whole_nodewise = ms::sample_nodewise(cpu, graph.view(), all, nodewise);
-  const auto part_nodewise = ms::sample_nodewise(cpu, graph.view(), mine, nodewise);
-  const ms::ladies_sampler ladies(cpu, graph.view());
-  const auto whole_ladies = ladies(all, layerwise), part_ladies = ladies(mine, layerwise);
-  const auto same = [&](const auto& whole, const auto& part) {
-    bool ok = part.size() == cuts[me + 1] - cuts[me];
-    for (std::int64_t m = 0; ok && m < part.size(); ++m) {
-      for (std::size_t l = 0; l < whole.layers.size(); ++l) {
-        const auto a = whole[cuts[me] + m].block(l), b = part[m].block(l);
-        ok = ok && std::ranges::equal(a.src_nodes, b.src_nodes) && std::ranges::equal(a.adjacency.indptr(), b.adjacency.indptr()) &&
-             std::ranges::equal(a.adjacency.indices(), b.adjacency.indices()) &&
-             std::ranges::equal(a.adjacency.values(), b.adjacency.values());
-      }
-    }
-    return ok;
-  };
-  CHECK(same(whole_nodewise, part_nodewise));
-  CHECK(same(whole_ladies, part_ladies));
+  const auto whole_ladies = ms::ladies_sampler(cpu, graph.view())(all, layerwise);
+  // c = p: every rank holds all of A.
+  const auto grid = mpi::process_grid::one_and_half_d(MPI_COMM_WORLD, p);
+  const auto a = mpi::distributed_csr<float, std::int32_t, std::int64_t>::from_replicated(grid, graph.view());
+  const mpi::mpi_backend backend(grid);
+  const auto part_nodewise = ms::sample_nodewise(backend, a.view(), mine, nodewise);
+  const auto part_ladies = ms::ladies_sampler(backend, a.view())(mine, layerwise);
+  CHECK(same_minibatches(whole_nodewise, part_nodewise, cuts[me], cuts[me + 1] - cuts[me]));
+  CHECK(same_minibatches(whole_ladies, part_ladies, cuts[me], cuts[me + 1] - cuts[me]));
+  CHECK(backend.moved().bytes_sent == 0);
+  CHECK(backend.moved().bytes_received == 0);
   // Every minibatch is sampled by exactly one rank.
   std::int64_t count = part_nodewise.size(), total = 0;
   MPI_Allreduce(&count, &total, 1, MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD);
   CHECK(total == all.size());
-}
-
-/// Per-minibatch equality of two bulk samples: whole[offset + m] == part[m].
-template <class Bulk>
-bool same_minibatches(const Bulk& whole, const Bulk& part, std::int64_t offset) {
-  bool ok = whole.layers.size() == part.layers.size();
-  for (std::int64_t m = 0; ok && m < part.size(); ++m) {
-    for (std::size_t l = 0; l < whole.layers.size(); ++l) {
-      const auto a = whole[offset + m].block(l), b = part[m].block(l);
-      ok = ok && std::ranges::equal(a.src_nodes, b.src_nodes) && std::ranges::equal(a.adjacency.indptr(), b.adjacency.indptr()) &&
-           std::ranges::equal(a.adjacency.indices(), b.adjacency.indices()) &&
-           std::ranges::equal(a.adjacency.values(), b.adjacency.values());
-    }
-  }
-  return ok;
 }
 
 TEST_CASE_TEMPLATE("distributed graph (1.5D, every replication factor): node-wise, LADIES and FastGCN minibatches are "
@@ -246,11 +255,12 @@ TEST_CASE_TEMPLATE("distributed graph (1.5D, every replication factor): node-wis
       const auto grid = mpi::process_grid::one_and_half_d(MPI_COMM_WORLD, c);
       const auto a = mpi::distributed_csr<V, I, O>::from_replicated(grid, graph->view());
       const mpi::mpi_backend distributed_backend(grid);
-      CHECK(same_minibatches(whole_nodewise, ms::sample_nodewise(distributed_backend, a.view(), mine, nodewise), cuts[me]));
+      const auto count = cuts[me + 1] - cuts[me];
+      CHECK(same_minibatches(whole_nodewise, ms::sample_nodewise(distributed_backend, a.view(), mine, nodewise), cuts[me], count));
       const ms::ladies_sampler ladies(distributed_backend, a.view());
-      CHECK(same_minibatches(whole_ladies, ladies(mine, layerwise), cuts[me]));
+      CHECK(same_minibatches(whole_ladies, ladies(mine, layerwise), cuts[me], count));
       const ms::fastgcn_sampler fastgcn(distributed_backend, a.view());
-      CHECK(same_minibatches(whole_fastgcn, fastgcn(mine, layerwise), cuts[me]));
+      CHECK(same_minibatches(whole_fastgcn, fastgcn(mine, layerwise), cuts[me], count));
     }
   }
 }
@@ -279,20 +289,25 @@ TEST_CASE_TEMPLATE("distributed graph (2D tiles, every grid shape): the ranks of
     const auto whole_fastgcn = ms::sample_fastgcn(cpu, graph->view(), all, layerwise);
     for (int pr = 1; pr <= p; ++pr) {
       if (p % pr != 0) continue;
-      CAPTURE(pr);
-      CAPTURE(graph == &weighted);
       const auto grid = mpi::process_grid::two_d(MPI_COMM_WORLD, pr, p / pr);
       const auto a = mpi::distributed_csr<V, I, O>::from_replicated(grid, graph->view());
-      const mpi::mpi_backend backend(grid);
       CHECK(a.view().tiled() == (p / pr > 1));
       // Grid row i samples share i; its pc ranks pass the same batches.
-      const auto cuts = mpi::balanced_cuts(mpi::estimated_work(graph->view(), all), pr);
-      const auto mine = all.slice(cuts[grid.my_row()], cuts[grid.my_row() + 1]);
-      CHECK(same_minibatches(whole_nodewise, ms::sample_nodewise(backend, a.view(), mine, nodewise), cuts[grid.my_row()]));
-      const ms::ladies_sampler ladies(backend, a.view());
-      CHECK(same_minibatches(whole_ladies, ladies(mine, layerwise), cuts[grid.my_row()]));
-      const ms::fastgcn_sampler fastgcn(backend, a.view());
-      CHECK(same_minibatches(whole_fastgcn, fastgcn(mine, layerwise), cuts[grid.my_row()]));
+      const auto cuts = mpi::balanced_cuts(mpi::estimated_work(a.view(), all), pr);
+      const auto first = cuts[grid.my_row()], count = cuts[grid.my_row() + 1] - first;
+      const auto mine = all.slice(first, first + count);
+      for (const auto product : {mpi::two_d_product::row_fetch, mpi::two_d_product::summa}) {
+        if (product == mpi::two_d_product::summa && pr != p / pr) continue;  // SUMMA: square grids
+        CAPTURE(pr);
+        CAPTURE(graph == &weighted);
+        CAPTURE(product == mpi::two_d_product::summa);
+        const mpi::mpi_backend backend(grid, 0, product);
+        CHECK(same_minibatches(whole_nodewise, ms::sample_nodewise(backend, a.view(), mine, nodewise), first, count));
+        const ms::ladies_sampler ladies(backend, a.view());
+        CHECK(same_minibatches(whole_ladies, ladies(mine, layerwise), first, count));
+        const ms::fastgcn_sampler fastgcn(backend, a.view());
+        CHECK(same_minibatches(whole_fastgcn, fastgcn(mine, layerwise), first, count));
+      }
     }
   }
 }
@@ -308,57 +323,184 @@ TEST_CASE("2D tiles need sorted rows; every rank learns of an unsorted one") {
   CHECK(what.find("row 0 is not sorted by column") != std::string::npos);
 }
 
-TEST_CASE("distributed graph: the bytes a row fetch moves match the model") {
-  const int p = world_size(), me = world_rank();
+TEST_CASE("distributed graph: the bytes a row fetch moves match the model, for every layout, with and without values") {
   using V = float;
   using I = std::int32_t;
-  const auto graph = ms::rmat<V, I, std::int64_t>({.scale = 10, .edge_factor = 8, .seed = 4});
-  const auto grid = mpi::process_grid::one_and_half_d(MPI_COMM_WORLD, 1);
-  const auto a = mpi::distributed_csr<V, I, std::int64_t>::from_replicated(grid, graph.view());
+  using O = std::int64_t;
+  const auto pattern = ms::rmat<V, I, O>({.scale = 10, .edge_factor = 8, .seed = 4});
+  std::vector<V> weights(static_cast<std::size_t>(pattern.nnz()), 0.5F);
+  const ms::csr_matrix<V, I, O> weighted(pattern.rows(), pattern.cols(), {pattern.indptr().begin(), pattern.indptr().end()},
+                                         {pattern.indices().begin(), pattern.indices().end()}, weights);
   // Rank r asks for 200 scattered rows (with repeats).
   const auto ids_of = [&](int r) {
     std::vector<I> out;
-    for (int i = 0; i < 200; ++i) out.push_back(static_cast<I>((i * 7919 + r * 31) % graph.rows()));
+    for (int i = 0; i < 200; ++i) out.push_back(static_cast<I>((i * 7919 + r * 31) % pattern.rows()));
     return out;
   };
-  const auto ids = ids_of(me);
-  mpi::volume moved;
-  const auto rows = mpi::fetch_rows(a.view(), std::span<const I>(ids), &moved);
-  CHECK(rows == ms::cpu_backend().gather_rows(graph.view(), std::span<const I>(ids)));
-  // Model: each distinct remote id goes out (4 bytes); its degree (8 bytes)
-  // and columns (4 bytes each) come back; each of the three exchanges also
-  // sends one 8-byte count to every other rank.
-  const mpi::block_partition blocks{graph.rows(), p};
-  const auto remote_traffic = [&](int asker, int owner_filter, std::int64_t& n_ids, std::int64_t& n_entries) {
-    auto distinct = ids_of(asker);
-    std::sort(distinct.begin(), distinct.end());
-    distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
-    for (const I v : distinct) {
-      const int owner = blocks.owner(v);
-      if (owner == asker || (owner_filter >= 0 && owner != owner_filter)) continue;
-      ++n_ids;
-      n_entries += graph.view().degree(v);
-    }
-  };
-  std::int64_t my_ids = 0, my_entries = 0, asked_ids = 0, asked_entries = 0;
-  remote_traffic(me, -1, my_ids, my_entries);
-  for (int r = 0; r < p; ++r) {
-    if (r != me) remote_traffic(r, me, asked_ids, asked_entries);
+  for (const auto* graph : {&pattern, &weighted}) {
+    for_each_layout([&](const mpi::process_grid& grid, const std::string& layout) {
+      CAPTURE(layout);
+      CAPTURE(graph == &weighted);
+      const auto a = mpi::distributed_csr<V, I, O>::from_replicated(grid, graph->view());
+      const auto ids = ids_of(grid.rank());
+      mpi::volume moved;
+      const auto rows = mpi::fetch_rows(a.view(), std::span<const I>(ids), &moved);
+      // A row's piece on the owner: the row itself, or in 2D its entries in my column block.
+      const auto columns = a.view().column_blocks();
+      const auto lo = columns.begin(a.view().tiled() ? grid.my_col() : 0), hi = columns.end(a.view().tiled() ? grid.my_col() : 0);
+      const auto piece = [&](I v) {
+        std::int64_t n = 0;
+        for (auto e = graph->view().row_begin(v); e < graph->view().row_end(v); ++e) {
+          n += graph->view().indices()[e] >= lo && graph->view().indices()[e] < hi;
+        }
+        return n;
+      };
+      bool same = rows.rows() == static_cast<I>(ids.size());
+      for (std::size_t r = 0; same && r < ids.size(); ++r) same = rows.view().degree(static_cast<I>(r)) == piece(ids[r]);
+      CHECK(same);
+      // Model: requests go to the owner block's rank in my grid column. Each
+      // distinct remote id goes out (4 bytes); its degree (8 bytes), columns
+      // (4 bytes each) and values (4 bytes each, when A has them) come back;
+      // each exchange also sends one 8-byte count to every other rank of the column.
+      const auto blocks = a.view().blocks();
+      const auto traffic = [&](int asker_row, int owner_row, std::int64_t& n_ids, std::int64_t& n_entries) {
+        auto distinct = ids_of(asker_row * grid.cols() + grid.my_col());
+        std::sort(distinct.begin(), distinct.end());
+        distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+        for (const I v : distinct) {
+          const int owner = blocks.owner(v);
+          if (owner == asker_row || (owner_row >= 0 && owner != owner_row)) continue;
+          ++n_ids;
+          n_entries += piece(v);
+        }
+      };
+      std::int64_t my_ids = 0, my_entries = 0, asked_ids = 0, asked_entries = 0;
+      traffic(grid.my_row(), -1, my_ids, my_entries);
+      for (int b = 0; b < grid.rows(); ++b) {
+        if (b != grid.my_row()) traffic(b, grid.my_row(), asked_ids, asked_entries);
+      }
+      const std::int64_t entry_bytes = graph == &weighted ? 8 : 4, exchanges = graph == &weighted ? 4 : 3;
+      const std::int64_t counts = exchanges * 8 * (grid.rows() - 1);
+      CHECK(moved.bytes_sent == my_ids * 4 + asked_ids * 8 + asked_entries * entry_bytes + counts);
+      CHECK(moved.bytes_received == asked_ids * 4 + my_ids * 8 + my_entries * entry_bytes + counts);
+      std::int64_t total_sent = 0, total_received = 0;
+      MPI_Allreduce(&moved.bytes_sent, &total_sent, 1, MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD);
+      MPI_Allreduce(&moved.bytes_received, &total_received, 1, MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD);
+      CHECK(total_sent == total_received);  // every byte sent is received somewhere
+      if (grid.rows() == 1) CHECK(moved.bytes_sent == 0);  // one block (c = p, or 1 x p tiles): nothing moves
+    });
   }
-  const std::int64_t counts = 3 * 8 * (p - 1);
-  CHECK(moved.bytes_sent == my_ids * 4 + asked_ids * 8 + asked_entries * 4 + counts);
-  CHECK(moved.bytes_received == asked_ids * 4 + my_ids * 8 + my_entries * 4 + counts);
-  std::int64_t total_sent = 0, total_received = 0;
-  MPI_Allreduce(&moved.bytes_sent, &total_sent, 1, MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD);
-  MPI_Allreduce(&moved.bytes_received, &total_received, 1, MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD);
-  CHECK(total_sent == total_received);  // every byte sent is received somewhere
-  // Replicated graph (c = p): nothing moves.
-  const auto replicated_grid = mpi::process_grid::one_and_half_d(MPI_COMM_WORLD, p);
-  const auto replicated = mpi::distributed_csr<V, I, std::int64_t>::from_replicated(replicated_grid, graph.view());
-  mpi::volume none;
-  (void)mpi::fetch_rows(replicated.view(), std::span<const I>(ids), &none);
-  CHECK(none.bytes_sent == 0);
-  CHECK(none.bytes_received == 0);
+}
+
+TEST_CASE("2D: assembled row pieces equal the CPU's rows, and the all-gather moves the modelled bytes") {
+  using V = float;
+  using I = std::int32_t;
+  using O = std::int64_t;
+  const int p = world_size();
+  const auto graph = ms::rmat<V, I, O>({.scale = 10, .edge_factor = 8, .seed = 14});
+  std::vector<I> ids;
+  for (int i = 0; i < 150; ++i) ids.push_back(static_cast<I>((i * 104729) % graph.rows()));
+  for (int pr = 1; pr < p; ++pr) {
+    if (p % pr != 0) continue;
+    CAPTURE(pr);
+    const auto grid = mpi::process_grid::two_d(MPI_COMM_WORLD, pr, p / pr);
+    const auto a = mpi::distributed_csr<V, I, O>::from_replicated(grid, graph.view());
+    const mpi::mpi_backend backend(grid);
+    const auto rows = backend.gather_rows(a.view(), std::span<const I>(ids));
+    CHECK(rows == ms::cpu_backend().gather_rows(graph.view(), std::span<const I>(ids)));
+    // The fetch's pieces, then the all-gather: my piece (lengths, then columns) to
+    // every other rank of my row; the other pieces of my row's ranks back.
+    mpi::volume fetched;
+    const auto piece = mpi::fetch_rows(a.view(), std::span<const I>(ids), &fetched);
+    const auto gathered = backend.moved().bytes_sent - fetched.bytes_sent;
+    const std::int64_t pc = grid.cols();
+    const std::int64_t mine = static_cast<std::int64_t>(ids.size()) * 8 + piece.nnz() * 4;
+    CHECK(gathered == (pc - 1) * (mine + 2 * 8));
+    const auto received = backend.moved().bytes_received - fetched.bytes_received;
+    const std::int64_t others = (pc - 1) * static_cast<std::int64_t>(ids.size()) * 8 + (rows.nnz() - piece.nnz()) * 4;
+    CHECK(received == others + 2 * 8 * (pc - 1));
+  }
+}
+
+TEST_CASE_TEMPLATE("2D SUMMA: tiles of C = B·A are the CPU product's, with the broadcast volume of the model", T,
+                   std::pair<float, std::int32_t>, std::pair<double, std::int64_t>) {
+  using V = typename T::first_type;
+  using I = typename T::second_type;
+  using O = std::int64_t;
+  const int p = world_size();
+  int q = 1;
+  while ((q + 1) * (q + 1) <= p) ++q;
+  if (q * q != p || p == 1) return;  // a square grid of more than one rank: 4 or 9
+  const auto pattern = ms::rmat<V, I, O>({.scale = 9, .edge_factor = 8, .seed = 12});
+  std::vector<V> weights(static_cast<std::size_t>(pattern.nnz()));
+  for (std::size_t e = 0; e < weights.size(); ++e) weights[e] = static_cast<V>(0.1 + static_cast<double>((e * 2654435761u) % 997) / 7.0);
+  const ms::csr_matrix<V, I, O> a_whole(pattern.rows(), pattern.cols(), {pattern.indptr().begin(), pattern.indptr().end()},
+                                        {pattern.indices().begin(), pattern.indices().end()}, weights);
+  const auto grid = mpi::process_grid::two_d(MPI_COMM_WORLD, q, q);
+  const auto a = mpi::distributed_csr<V, I, O>::from_replicated(grid, a_whole.view());
+  // B: 40 rows per grid row with sorted, weighted entries; the same B on every rank of a grid row.
+  const auto b_rows = [&](int row) {
+    std::vector<O> indptr{0};
+    std::vector<I> indices;
+    std::vector<V> values;
+    for (int r = 0; r < 40; ++r) {
+      std::vector<I> cols;
+      for (int j = 0; j < 1 + (r * 7 + row) % 30; ++j) cols.push_back(static_cast<I>((r * 131 + j * 977 + row * 17) % a_whole.rows()));
+      std::sort(cols.begin(), cols.end());
+      cols.erase(std::unique(cols.begin(), cols.end()), cols.end());
+      for (const I c : cols) {
+        indices.push_back(c);
+        values.push_back(static_cast<V>(0.3 + 0.01 * static_cast<double>(c % 89)));
+      }
+      indptr.push_back(static_cast<O>(indices.size()));
+    }
+    return ms::csr_matrix<V, I, O>(40, a_whole.rows(), std::move(indptr), std::move(indices), std::move(values));
+  };
+  const auto restrict_columns = [](const ms::csr_view<V, I, O>& m, std::int64_t lo, std::int64_t hi) {
+    std::vector<O> indptr{0};
+    std::vector<I> indices;
+    std::vector<V> values;
+    for (I r = 0; r < m.rows(); ++r) {
+      for (auto e = m.row_begin(r); e < m.row_end(r); ++e) {
+        if (m.indices()[e] < lo || m.indices()[e] >= hi) continue;
+        indices.push_back(m.indices()[e]);
+        values.push_back(m.value(e));
+      }
+      indptr.push_back(static_cast<O>(indices.size()));
+    }
+    return ms::csr_matrix<V, I, O>(m.rows(), m.cols(), std::move(indptr), std::move(indices), std::move(values));
+  };
+  const auto k_blocks = a.view().blocks();
+  const auto b = b_rows(grid.my_row());
+  const auto b_tile = restrict_columns(b.view(), k_blocks.begin(grid.my_col()), k_blocks.end(grid.my_col()));
+  mpi::volume moved;
+  const auto c_tile = mpi::summa_multiply(b_tile.view(), a.view(), false, &moved);
+  const auto columns = a.view().column_blocks();
+  const auto want = restrict_columns(ms::cpu_backend().spgemm(b.view(), a_whole.view()).view(),
+                                     columns.begin(grid.my_col()), columns.end(grid.my_col()));
+  CHECK(std::ranges::equal(c_tile.indptr(), want.indptr()));
+  CHECK(std::ranges::equal(c_tile.indices(), want.indices()));
+  CHECK(std::ranges::equal(c_tile.values(), want.values()));  // the same bits
+  // Model: I receive every other tile of my grid row's B and of my grid column's
+  // A; I send my tiles to the q - 1 others of my row (B) and of my column (A).
+  const auto bytes = [](const ms::csr_view<V, I, O>& t) {
+    return 32 + (t.rows() + 1) * static_cast<std::int64_t>(sizeof(O)) + t.nnz() * static_cast<std::int64_t>(sizeof(I) + sizeof(V));
+  };
+  std::int64_t expect_received = 0;
+  for (int s = 0; s < q; ++s) {
+    if (s != grid.my_col()) expect_received += bytes(restrict_columns(b.view(), k_blocks.begin(s), k_blocks.end(s)).view());
+    if (s != grid.my_row()) {
+      std::vector<I> block;
+      for (auto v = k_blocks.begin(s); v < k_blocks.end(s); ++v) block.push_back(static_cast<I>(v));
+      const auto block_rows = ms::cpu_backend().gather_rows(a_whole.view(), std::span<const I>(block));
+      expect_received += bytes(restrict_columns(block_rows.view(), columns.begin(grid.my_col()), columns.end(grid.my_col())).view());
+    }
+  }
+  CHECK(moved.bytes_received == expect_received);
+  CHECK(moved.bytes_sent == (q - 1) * (bytes(b_tile.view()) + bytes(a.view().local())));
+  // A B that leaves its tile is refused on every rank.
+  const auto what = message_of<ms::error>([&] { (void)mpi::summa_multiply(b.view(), a.view(), false, nullptr); });
+  CHECK(what.find("lies outside this rank's tile") != std::string::npos);
 }
 
 TEST_CASE_TEMPLATE("FastGCN's column norms on a distributed graph travel block to block (O(N) bytes), with the CPU's "
@@ -445,6 +587,89 @@ TEST_CASE("bad input on one rank: every rank throws, none waits in a collective"
   int sum = 0, one = 1;
   MPI_Allreduce(&one, &sum, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
   CHECK(sum == p);
+}
+
+TEST_CASE("exchanges cut large buffers into messages of at most max_message_bytes, with the same result") {
+  using I = std::int32_t;
+  const auto graph = ms::rmat<float, I, std::int64_t>({.scale = 9, .edge_factor = 8, .seed = 3});
+  const ms::epoch_batches<I> epoch([&] {
+    std::vector<I> v(static_cast<std::size_t>(graph.rows()));
+    std::iota(v.begin(), v.end(), I{0});
+    return v;
+  }(), 16, 2, 0);
+  const auto batches = epoch.bulk(0, 6);
+  const ms::nodewise_options options{.fanouts = {4, 3}, .weighted = false, .seed = 8};
+  const auto want = ms::sample_nodewise(ms::cpu_backend(), graph.view(), batches, options);
+  const auto saved = mpi::transport::max_message_bytes;
+  for (const std::int64_t limit : {std::int64_t{1}, std::int64_t{7}, std::int64_t{4096}}) {
+    CAPTURE(limit);
+    mpi::transport::max_message_bytes = limit;  // every rank alike
+    for_each_layout([&](const mpi::process_grid& grid, const std::string& layout) {
+      CAPTURE(layout);
+      const auto a = mpi::distributed_csr<float, I, std::int64_t>::from_replicated(grid, graph.view());
+      // Every grid row samples the same minibatches here: legal on every layout.
+      CHECK(ms::sample_nodewise(mpi::mpi_backend(grid), a.view(), batches, options) == want);
+    });
+  }
+  mpi::transport::max_message_bytes = saved;
+}
+
+TEST_CASE("collective errors: a bad call on one rank throws on every rank, none waits") {
+  const int p = world_size(), me = world_rank();
+  using I = std::int32_t;
+  using O = std::int64_t;
+  for (int culprit = 0; culprit < p; ++culprit) {
+    CAPTURE(culprit);
+    // exchange: offsets that do not describe the buffer.
+    std::vector<I> data(static_cast<std::size_t>(p), I{1});
+    std::vector<std::int64_t> offsets(static_cast<std::size_t>(p) + 1);
+    std::iota(offsets.begin(), offsets.end(), std::int64_t{0});
+    if (me == culprit) offsets.back() = p + 3;
+    std::vector<std::int64_t> got;
+    const auto what = message_of<ms::error>([&] { (void)mpi::exchange<I>(MPI_COMM_WORLD, data, offsets, got); });
+    CHECK(what.find(me == culprit ? "do not describe a send buffer" : "rank " + std::to_string(culprit) + ": exchange") !=
+          std::string::npos);
+
+    // A block with a corrupt row (an unchecked snapshot would give one) on one rank.
+    const I n = 18;  // a ring: row v holds v + 1; every rank's block has rows
+    std::vector<O> ring_indptr(static_cast<std::size_t>(n) + 1);
+    std::vector<I> ring_columns(static_cast<std::size_t>(n));
+    for (I v = 0; v < n; ++v) {
+      ring_indptr[v + 1] = v + 1;
+      ring_columns[v] = static_cast<I>((v + 1) % n);
+    }
+    const ms::csr_matrix<float, I, O> good(n, n, ring_indptr, ring_columns);
+    std::vector<I> bad_columns = ring_columns;
+    if (me == culprit) bad_columns[static_cast<std::size_t>(mpi::block_partition{n, p}.begin(me))] = 99;  // a row of my block
+    const ms::csr_view<float, I, O> maybe_bad(n, n, good.indptr(), bad_columns);
+    const auto grid = mpi::process_grid::one_and_half_d(MPI_COMM_WORLD, 1);
+    const auto corrupt = message_of<ms::error>([&] { (void)mpi::distributed_csr<float, I, O>::from_replicated(grid, maybe_bad); });
+    CHECK(corrupt.find(me == culprit ? "column 99" : "rank " + std::to_string(culprit) + ":") != std::string::npos);
+
+    // estimated_work with different minibatch counts.
+    const auto dist = mpi::distributed_csr<float, I, O>::from_replicated(grid, good.view());
+    const std::vector<I> seeds{0, 1, 2, 3};
+    const auto batches = ms::batch_list<I>::uniform(seeds, me == culprit ? 1 : 2);  // 4 or 2 minibatches
+    if (p > 1) {
+      CHECK(message_of<ms::argument_error>([&] { (void)mpi::estimated_work(dist.view(), batches); })
+                .find("every rank must pass the same ones") != std::string::npos);
+    }
+  }
+  // 2D: the ranks of one grid row disagree on the rows they gather.
+  for (int pr = 1; pr < p; ++pr) {
+    if (p % pr != 0) continue;
+    CAPTURE(pr);
+    const auto grid = mpi::process_grid::two_d(MPI_COMM_WORLD, pr, p / pr);
+    const auto graph = ms::rmat<float, I, O>({.scale = 6, .edge_factor = 4, .seed = 1});
+    const auto a = mpi::distributed_csr<float, I, O>::from_replicated(grid, graph.view());
+    std::vector<I> ids{1, 2, 3};
+    if (grid.my_row() == pr - 1 && grid.my_col() == 0) ids.push_back(4);
+    CHECK(message_of<ms::argument_error>([&] { (void)mpi::mpi_backend(grid).gather_rows(a.view(), std::span<const I>(ids)); })
+              .find("the ranks of grid row " + std::to_string(pr - 1) + " must sample the same minibatches") != std::string::npos);
+  }
+  int sum = 0, one = 1;
+  MPI_Allreduce(&one, &sum, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+  CHECK(sum == p);  // the world is still usable
 }
 
 #if MATSAMPLE_TEST_WITH_IO
@@ -558,6 +783,44 @@ TEST_CASE_TEMPLATE("partitioned OGB load: every layout gets exactly the blocks, 
   }
 }
 
+TEST_CASE_TEMPLATE("partitioned OGB load with a permutation: the blocks, features, labels and split of the relabelled "
+                   "whole graph", I, std::int32_t, std::int64_t) {
+  using O = std::int64_t;
+  const ogb_fixture fixture("ogb-relabel", false);
+  const auto whole = ms::read_ogb<float, I, O>(fixture.dir);
+  const std::int64_t n = whole.graph.rows();
+  const auto perm = ms::random_permutation<I>(n, 77);
+  const auto relabelled = ms::relabel_vertices(whole.graph.view(), std::span<const I>(perm));
+  std::vector<float> features(whole.features.size());
+  for (std::int64_t v = 0; v < n; ++v) {
+    std::copy_n(whole.features.begin() + v * whole.feature_dim, whole.feature_dim, features.begin() + perm[v] * whole.feature_dim);
+  }
+  for_each_layout([&](const mpi::process_grid& grid, const std::string& layout) {
+    CAPTURE(layout);
+    const auto part = mpi::read_ogb_partitioned<float, I, O>(grid, fixture.dir, {}, nullptr, std::span<const I>(perm));
+    const auto expected = mpi::distributed_csr<float, I, O>::from_replicated(grid, relabelled.view());
+    CHECK(std::ranges::equal(part.graph.view().local().indptr(), expected.view().local().indptr()));
+    CHECK(std::ranges::equal(part.graph.view().local().indices(), expected.view().local().indices()));
+    CHECK(part.features.rows == mpi::feature_block::from_replicated(grid, features, whole.feature_dim).rows);
+    bool labels = part.labels.size() == whole.labels.size();
+    for (std::int64_t v = 0; labels && v < n; ++v) labels = part.labels[perm[v]] == whole.labels[v];
+    CHECK(labels);
+    bool splits = part.splits.size() == whole.splits.size();
+    for (const auto& [name, ids] : whole.splits) {
+      const auto& got = part.splits.at(name);
+      splits = splits && got.size() == ids.size();
+      for (std::size_t i = 0; splits && i < ids.size(); ++i) splits = got[i] == perm[ids[i]];
+    }
+    CHECK(splits);
+  });
+  const auto grid = mpi::process_grid::one_and_half_d(MPI_COMM_WORLD, 1);
+  std::vector<I> not_a_permutation(perm);
+  not_a_permutation[0] = not_a_permutation[1];
+  CHECK(message_of<ms::argument_error>([&] {
+          (void)mpi::read_ogb_partitioned<float, I, O>(grid, fixture.dir, {}, nullptr, std::span<const I>(not_a_permutation));
+        }).find("not a permutation") != std::string::npos);
+}
+
 TEST_CASE("partitioned OGB load: a malformed line in one rank's part stops every rank with the file and line") {
   // 300 vertices: the appended line is the last one, in the last rank's part.
   const ogb_fixture fixture("ogb-bad", false, "12,oops\n");
@@ -608,6 +871,17 @@ TEST_CASE_TEMPLATE("feature blocks on a grid: replicated c times, fetched from t
   });
 }
 #endif
+
+TEST_CASE("balanced cuts: split by work, not by count") {
+  // One heavy minibatch first: a split by count (5 + 5) would give the first
+  // part 10x the second's work; by work, the heavy one stands alone.
+  const std::vector<double> skewed{100, 11, 11, 11, 11, 11, 11, 11, 11, 11};
+  CHECK(mpi::balanced_cuts(skewed, 2) == std::vector<std::int64_t>{0, 1, 10});
+  // Uniform work splits evenly by count.
+  const std::vector<double> flat(12, 3.0);
+  CHECK(mpi::balanced_cuts(flat, 4) == std::vector<std::int64_t>{0, 3, 6, 9, 12});
+  CHECK(mpi::balanced_cuts(flat, 5) == std::vector<std::int64_t>{0, 2, 5, 7, 10, 12});
+}
 
 TEST_CASE("balanced cuts: contiguous, covering, and within one minibatch of the even split") {
   const std::vector<double> work{5, 1, 1, 1, 8, 1, 1, 1, 1};

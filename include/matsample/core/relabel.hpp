@@ -38,6 +38,26 @@ std::vector<I> random_permutation(std::int64_t n, std::uint64_t seed) {
   return perm;
 }
 
+namespace detail {
+
+/// The inverse of `perm`; argument_error unless it is a permutation of [0, n).
+template <index_type I>
+std::vector<I> inverse_permutation(std::span<const I> perm, std::int64_t n, const char* what) {
+  if (static_cast<std::int64_t>(perm.size()) != n) {
+    throw argument_error(concat(what, ": ", perm.size(), " labels for ", n, " vertices"));
+  }
+  std::vector<I> inverse(static_cast<std::size_t>(n), I{-1});
+  for (std::int64_t i = 0; i < n; ++i) {
+    if (perm[i] < 0 || perm[i] >= n || inverse[perm[i]] != -1) {
+      throw argument_error(concat(what, ": label ", perm[i], " of vertex ", i, " is out of range or repeated: not a permutation"));
+    }
+    inverse[perm[i]] = static_cast<I>(i);
+  }
+  return inverse;
+}
+
+}  // namespace detail
+
 /// Π A Πᵀ: vertex i becomes perm[i], so B(perm[i], perm[j]) = A(i, j). Rows
 /// come out sorted by column (ties by value). Throws argument_error unless
 /// `perm` is a permutation of A's vertices.
@@ -47,17 +67,7 @@ csr_matrix<V, I, O> relabel_vertices(const csr_view<V, I, O>& a, std::span<const
     throw argument_error(detail::concat("relabel_vertices: the matrix must be square, got ", a.rows(), " x ", a.cols()));
   }
   const std::int64_t n = a.rows();
-  if (static_cast<std::int64_t>(perm.size()) != n) {
-    throw argument_error(detail::concat("relabel_vertices: ", perm.size(), " labels for ", n, " vertices"));
-  }
-  std::vector<I> inverse(static_cast<std::size_t>(n), I{-1});
-  for (std::int64_t i = 0; i < n; ++i) {
-    if (perm[i] < 0 || perm[i] >= n || inverse[perm[i]] != -1) {
-      throw argument_error(detail::concat("relabel_vertices: label ", perm[i], " of vertex ", i,
-                                          " is out of range or repeated: not a permutation"));
-    }
-    inverse[perm[i]] = static_cast<I>(i);
-  }
+  const auto inverse = detail::inverse_permutation(perm, n, "relabel_vertices");
   validate(a);
   std::vector<std::int64_t> degree(static_cast<std::size_t>(n)), start(static_cast<std::size_t>(n) + 1);
   for (std::int64_t r = 0; r < n; ++r) degree[r] = a.degree(inverse[r]);

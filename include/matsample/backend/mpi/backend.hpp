@@ -16,21 +16,40 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <type_traits>
 #include <utility>
 
 #include "matsample/algebra/contract.hpp"
 #include "matsample/backend/cpu/cpu.hpp"
 #include "matsample/backend/mpi/distributed_csr.hpp"
+#include "matsample/backend/mpi/summa.hpp"
 
 namespace matsample::mpi {
+
+/// How products with A in 2D tiles move A (1.5D row blocks always fetch rows).
+enum class two_d_product {
+  /// Ask each tile owner of my grid column only for the rows Q references
+  /// (sparsity-aware), then join the row pieces along the grid row.
+  row_fetch,
+  /// Sparse SUMMA (summa.hpp): every stage broadcasts whole tiles of Q along
+  /// grid rows and of A down grid columns. Needs a square grid.
+  summa,
+};
 
 class mpi_backend : public cpu_backend {
  public:
   using memory_space = host_memory;
   static constexpr const char* name = "mpi";
 
-  /// Kernels are collective over `grid`'s ranks, which must outlive the backend.
-  explicit mpi_backend(const process_grid& grid, int threads = 0) : cpu_backend(threads), grid_(&grid) {}
+  /// Kernels are collective over `grid`'s ranks, which must outlive the
+  /// backend. two_d_product::summa on a grid that is not square throws
+  /// argument_error (on every rank: they share the grid's shape).
+  explicit mpi_backend(const process_grid& grid, int threads = 0, two_d_product product = two_d_product::row_fetch)
+      : cpu_backend(threads), grid_(&grid), product_(product) {
+    if (product == two_d_product::summa && grid.rows() != grid.cols()) {
+      throw argument_error(detail::concat("mpi_backend: SUMMA needs a square grid, not ", grid.rows(), " x ", grid.cols()));
+    }
+  }
 
   // Kernels on a rank's own matrices run locally, but an error on one rank is
   // agreed on by all (collective_check), so no rank waits for a failed one in
@@ -59,6 +78,21 @@ class mpi_backend : public cpu_backend {
   /// P = Q·A for one-hot Q: the selected rows, fetched from their owners.
   template <class V, index_type I, index_type O>
   csr_matrix<V, I, O> gather_rows(const distributed_csr_view<V, I, O>& a, std::span<const I> rows) const {
+    if (summa_on(a)) {
+      collective_check(a.grid().world(), [&] { check_selection(rows, a.rows()); });
+      // My tile of the one-hot Q: the rows whose id lies in A's row block my_col().
+      const auto k = a.blocks();
+      const std::int64_t lo = k.begin(a.grid().my_col()), hi = k.end(a.grid().my_col());
+      std::vector<O> indptr(rows.size() + 1, 0);
+      std::vector<I> ids;
+      for (std::size_t r = 0; r < rows.size(); ++r) {
+        if (rows[r] >= lo && rows[r] < hi) ids.push_back(rows[r]);
+        indptr[r + 1] = static_cast<O>(ids.size());
+      }
+      const csr_view<V, I, O> tile(checked_cast<I>(rows.size(), "rows of the selection"), a.rows(), indptr, ids);
+      auto piece = summa_multiply(tile, a, true, &moved_);
+      return assemble_rows(a.grid(), piece.view(), &moved_);
+    }
     auto fetched = fetch_rows(a, rows, &moved_);
     return a.tiled() ? assemble_rows(a.grid(), fetched.view(), &moved_) : fetched;
   }
@@ -73,6 +107,25 @@ class mpi_backend : public cpu_backend {
       }
       for (I r = 0; r < q.rows(); ++r) detail::diagnose_row(q, r, "spgemm left operand", r);
     });
+    if (summa_on(a)) {
+      // My tile of Q: each row's entries in A's row block my_col(), in order.
+      const auto k = a.blocks();
+      const std::int64_t lo = k.begin(a.grid().my_col()), hi = k.end(a.grid().my_col());
+      std::vector<O> indptr(static_cast<std::size_t>(q.rows()) + 1, 0);
+      std::vector<I> ids;
+      std::vector<V> vals;
+      for (I r = 0; r < q.rows(); ++r) {
+        for (O e = q.row_begin(r); e < q.row_end(r); ++e) {
+          if (q.indices()[e] < lo || q.indices()[e] >= hi) continue;
+          ids.push_back(q.indices()[e]);
+          if (q.has_values()) vals.push_back(q.values()[e]);
+        }
+        indptr[r + 1] = checked_cast<O>(static_cast<std::int64_t>(ids.size()), "entries of Q's tile");
+      }
+      const csr_view<V, I, O> tile(q.rows(), q.cols(), indptr, ids, vals);
+      auto piece = summa_multiply(tile, a, false, &moved_);
+      return assemble_rows(a.grid(), piece.view(), &moved_);
+    }
     if (same_full_q_everywhere(q, a)) return reduce_along_blocks(q, a);
     std::vector<I> needed(q.indices().begin(), q.indices().end());
     std::sort(needed.begin(), needed.end());
@@ -86,7 +139,7 @@ class mpi_backend : public cpu_backend {
     const csr_view<V, I, O> compact_q(q.rows(), static_cast<I>(needed.size()), q.indptr(), renumbered, q.values());
     // On tiles this is column block j of the product; each column still sums
     // its products in Q's order, so the assembled rows are the CPU's bits.
-    auto product = cpu_backend::spgemm(compact_q, rows.view());
+    auto product = agreed([&] { return cpu_backend::spgemm(compact_q, rows.view()); });
     return a.tiled() ? assemble_rows(a.grid(), product.view(), &moved_) : product;
   }
 
@@ -94,12 +147,13 @@ class mpi_backend : public cpu_backend {
   template <class V, index_type I, index_type O, class F>
   auto apply(const distributed_csr_view<V, I, O>& a, F f) const {
     const I first = static_cast<I>(a.first_row());
-    auto local = cpu_backend::apply(a.local(), [&](I r, I c, V v) { return f(static_cast<I>(r + first), c, v); });
+    auto local = agreed([&] { return cpu_backend::apply(a.local(), [&](I r, I c, V v) { return f(static_cast<I>(r + first), c, v); }); });
     using R = typename decltype(local)::value_type;
     return distributed_csr<R, I, O>(a.grid(), a.rows(), a.cols(), std::move(local), true);  // apply always yields values
   }
 
   [[nodiscard]] const process_grid& grid() const noexcept { return *grid_; }
+  [[nodiscard]] two_d_product product() const noexcept { return product_; }
 
   /// Bytes this backend's exchanges moved since construction (or reset).
   [[nodiscard]] const volume& moved() const noexcept { return moved_; }
@@ -112,23 +166,31 @@ class mpi_backend : public cpu_backend {
   template <class V, index_type I, index_type O>
   bool same_full_q_everywhere(const csr_view<V, I, O>& q, const distributed_csr_view<V, I, O>& a) const {
     const MPI_Comm world = a.grid().world();
+    // Full: row r lists columns 0, 1, ..., N-1 in order (then a column's offset is its id).
     bool full = q.rows() > 0 && a.rows() > 0;
-    for (I r = 0; full && r < q.rows(); ++r) full = q.degree(r) == a.rows();  // rows are sorted and unique (checked)
+    for (I r = 0; full && r < q.rows(); ++r) {
+      full = q.degree(r) == a.rows();
+      for (O e = q.row_begin(r); full && e < q.row_end(r); ++e) full = q.indices()[e] == e - q.row_begin(r);
+    }
     // Shape agreed by a min and a max in one reduction: {x, -x} under MAX.
     std::int64_t shape[6] = {full, -std::int64_t{full}, q.rows(), -std::int64_t{q.rows()}, q.has_values(), -std::int64_t{q.has_values()}};
     check(MPI_Allreduce(MPI_IN_PLACE, shape, 6, MPI_INT64_T, MPI_MAX, world), "MPI_Allreduce");
     if (shape[0] != 1 || shape[1] != -1 || shape[2] != -shape[3] || shape[4] != -shape[5]) return false;
     if (!q.has_values()) return true;  // a full pattern is determined by its shape
-    std::vector<V> low(q.values().begin(), q.values().end()), high = low;
-    check(MPI_Allreduce(MPI_IN_PLACE, low.data(), count_of(q.nnz(), "spgemm"), datatype<V>(), MPI_MIN, world), "MPI_Allreduce");
-    check(MPI_Allreduce(MPI_IN_PLACE, high.data(), count_of(q.nnz(), "spgemm"), datatype<V>(), MPI_MAX, world), "MPI_Allreduce");
-    const std::int64_t reduced = 2 * q.nnz() * static_cast<std::int64_t>(sizeof(V));
-    moved_.bytes_sent += reduced;
-    moved_.bytes_received += reduced;
-    // NaN compares unequal to itself, so a Q holding NaN takes the fetch path.
-    int same = std::equal(low.begin(), low.end(), high.begin()) ? 1 : 0;
-    check(MPI_Allreduce(MPI_IN_PLACE, &same, 1, MPI_INT, MPI_MIN, world), "MPI_Allreduce");
-    return same == 1;
+    if constexpr (!std::is_same_v<V, float> && !std::is_same_v<V, double>) {
+      return false;  // values MPI cannot compare by min and max: fetch rows instead
+    } else {
+      std::vector<V> low(q.values().begin(), q.values().end()), high = low;
+      all_reduce(world, std::span<V>(low), MPI_MIN);
+      all_reduce(world, std::span<V>(high), MPI_MAX);
+      const std::int64_t reduced = 2 * q.nnz() * static_cast<std::int64_t>(sizeof(V));
+      moved_.bytes_sent += reduced;
+      moved_.bytes_received += reduced;
+      // NaN compares unequal to itself, so a Q holding NaN takes the fetch path.
+      int same = std::equal(low.begin(), low.end(), high.begin()) ? 1 : 0;
+      check(MPI_Allreduce(MPI_IN_PLACE, &same, 1, MPI_INT, MPI_MIN, world), "MPI_Allreduce");
+      return same == 1;
+    }
   }
 
   /// C = Q·A for the Q of same_full_q_everywhere: the partial sums of each
@@ -154,13 +216,12 @@ class mpi_backend : public cpu_backend {
       moved_.messages += sent ? 2 * peers : 0;
     };
     const auto transfer = [&](int peer, bool send) {
-      const int n = count_of(cells, "reduce_along_blocks");
       if (send) {
-        check(MPI_Send(sum.data(), n, datatype<V>(), peer, 0, column), "MPI_Send");
-        check(MPI_Send(touched.data(), n, MPI_UINT8_T, peer, 1, column), "MPI_Send");
+        send_to(column, std::span<const V>(sum), peer);
+        send_to(column, std::span<const std::uint8_t>(touched), peer);
       } else {
-        check(MPI_Recv(sum.data(), n, datatype<V>(), peer, 0, column, MPI_STATUS_IGNORE), "MPI_Recv");
-        check(MPI_Recv(touched.data(), n, MPI_UINT8_T, peer, 1, column, MPI_STATUS_IGNORE), "MPI_Recv");
+        receive_from(column, std::span<V>(sum), peer);
+        receive_from(column, std::span<std::uint8_t>(touched), peer);
       }
       count(1, send);
     };
@@ -183,9 +244,8 @@ class mpi_backend : public cpu_backend {
       }
     }
     if (block + 1 < blocks) transfer(block + 1, true);
-    const int n = count_of(cells, "reduce_along_blocks");
-    check(MPI_Bcast(sum.data(), n, datatype<V>(), blocks - 1, column), "MPI_Bcast");
-    check(MPI_Bcast(touched.data(), n, MPI_UINT8_T, blocks - 1, column), "MPI_Bcast");
+    broadcast(column, std::span<V>(sum), blocks - 1);
+    broadcast(column, std::span<std::uint8_t>(touched), blocks - 1);
     count(block == blocks - 1 ? blocks - 1 : 0, true);
     count(block == blocks - 1 ? 0 : 1, false);
     std::vector<O> indptr{0};
@@ -203,14 +263,18 @@ class mpi_backend : public cpu_backend {
     return a.tiled() ? assemble_rows(grid, piece.view(), &moved_) : piece;
   }
 
+  template <class V, index_type I, index_type O>
+  bool summa_on(const distributed_csr_view<V, I, O>& a) const noexcept {
+    return product_ == two_d_product::summa && a.tiled();
+  }
+
   template <class F>
   auto agreed(F&& f) const {
-    std::optional<decltype(f())> out;
-    collective_check(grid_->world(), [&] { out.emplace(f()); });
-    return std::move(*out);
+    return ::matsample::mpi::agreed(grid_->world(), std::forward<F>(f));
   }
 
   const process_grid* grid_;
+  two_d_product product_;
   mutable volume moved_;
 };
 

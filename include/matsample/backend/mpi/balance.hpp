@@ -33,10 +33,17 @@ std::vector<double> estimated_work(const csr_view<V, I, O>& a, const batch_list<
 /// degree: each rank adds the degrees of the seeds in its own rows (the part
 /// in its tile, in 2D), and one sum over ranks holding disjoint parts of A
 /// completes every estimate. Degrees are integers, so the sum is exact in any
-/// order and the result equals the whole graph's. Collective.
+/// order and the result equals the whole graph's. Collective; every rank
+/// passes the same batches (a different count is refused on every rank).
 template <class V, index_type I, index_type O>
 std::vector<double> estimated_work(const distributed_csr_view<V, I, O>& a, const batch_list<I>& batches) {
   validate_seeds(a, batches);
+  std::int64_t count[2] = {batches.size(), -batches.size()};
+  check(MPI_Allreduce(MPI_IN_PLACE, count, 2, MPI_INT64_T, MPI_MAX, a.grid().world()), "MPI_Allreduce");
+  if (count[0] != -count[1]) {
+    throw argument_error(detail::concat("estimated_work: the ranks pass between ", -count[1], " and ", count[0],
+                                        " minibatches; every rank must pass the same ones"));
+  }
   const auto& local = a.local();
   const std::int64_t first = a.first_row(), end = first + local.rows();
   std::vector<double> work(static_cast<std::size_t>(batches.size()), 0.0);
@@ -47,8 +54,7 @@ std::vector<double> estimated_work(const distributed_csr_view<V, I, O>& a, const
   }
   // 1.5D: the column communicator holds one replica of every block; 2D: every tile counts.
   const MPI_Comm holders = a.tiled() ? a.grid().world() : a.grid().col_comm();
-  check(MPI_Allreduce(MPI_IN_PLACE, work.data(), count_of(batches.size(), "estimated_work"), MPI_DOUBLE, MPI_SUM, holders),
-        "MPI_Allreduce");
+  all_reduce(holders, std::span<double>(work), MPI_SUM);
   for (std::int64_t m = 0; m < batches.size(); ++m) work[m] += static_cast<double>(batches.batch(m).size());
   return work;
 }

@@ -23,6 +23,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <span>
 #include <vector>
 
@@ -82,17 +83,14 @@ class distributed_csr {
     const block_partition column_blocks{a.cols(), tiled ? grid.cols() : 1};
     const auto lo = column_blocks.begin(tiled ? grid.my_col() : 0), hi = column_blocks.end(tiled ? grid.my_col() : 0);
     const auto b = blocks.begin(grid.my_row()), e = blocks.end(grid.my_row());
-    std::int64_t unsorted_row = -1;
-    for (auto r = b; r < e; ++r) {
-      detail::check_row(a, static_cast<I>(r), "distributed_csr", r);
-      for (O f = a.row_begin(static_cast<I>(r)) + 1; tiled && unsorted_row < 0 && f < a.row_end(static_cast<I>(r)); ++f) {
-        if (a.indices()[f] < a.indices()[f - 1]) unsorted_row = r;
-      }
-    }
     collective_check(grid.world(), [&] {
-      if (unsorted_row >= 0) {
-        throw argument_error(detail::concat("distributed_csr: row ", unsorted_row,
-                                            " is not sorted by column; 2D tiles need sorted rows"));
+      for (auto r = b; r < e; ++r) {
+        ::matsample::detail::diagnose_row(a, r, "distributed_csr", r);  // extent and columns of my rows
+        for (O f = a.row_begin(static_cast<I>(r)) + 1; tiled && f < a.row_end(static_cast<I>(r)); ++f) {
+          if (a.indices()[f] < a.indices()[f - 1]) {
+            throw argument_error(detail::concat("distributed_csr: row ", r, " is not sorted by column; 2D tiles need sorted rows"));
+          }
+        }
       }
     });
     std::vector<O> indptr{0};
@@ -149,6 +147,17 @@ void validate_seeds(const distributed_csr_view<V, I, O>& a, const batch_list<I>&
   collective_check(a.grid().world(), [&] { matsample::validate_seeds<distributed_csr_view<V, I, O>, I>(a, batches); });
 }
 
+/// out_of_range_error unless every id names one of `rows` rows.
+template <index_type I>
+void check_selection(std::span<const I> ids, std::int64_t rows) {
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i] < 0 || ids[i] >= rows) {
+      throw out_of_range_error(detail::concat("row selection: row ", ids[i], " at position ", i,
+                                              " is outside the matrix's [0, ", rows, ")"));
+    }
+  }
+}
+
 /// Rows `ids` of A (any order, repeats allowed) as a local matrix whose row r
 /// is A's row ids[r], exactly as a local gather_rows would return it.
 /// Collective over the grid: every rank calls it, with its own ids.
@@ -156,14 +165,7 @@ template <class V, index_type I, index_type O>
 csr_matrix<V, I, O> fetch_rows(const distributed_csr_view<V, I, O>& a, std::span<const I> ids, volume* moved) {
   const auto& grid = a.grid();
   const auto blocks = a.blocks();
-  collective_check(grid.world(), [&] {
-    for (std::size_t i = 0; i < ids.size(); ++i) {
-      if (ids[i] < 0 || ids[i] >= a.rows()) {
-        throw out_of_range_error(detail::concat("row selection: row ", ids[i], " at position ", i,
-                                                " is outside the matrix's [0, ", a.rows(), ")"));
-      }
-    }
-  });
+  collective_check(grid.world(), [&] { check_selection(ids, a.rows()); });
   // Distinct rows, bucketed by owner block (ascending ids are already in block order).
   std::vector<I> wanted(ids.begin(), ids.end());
   std::sort(wanted.begin(), wanted.end());
@@ -251,52 +253,32 @@ csr_matrix<V, I, O> fetch_rows(const distributed_csr_view<V, I, O>& a, std::span
 /// 2D: the full rows of a matrix whose column-block-j piece this rank holds,
 /// for the same row list on every rank of the grid row. Pieces are gathered
 /// along the row communicator and concatenated in column-block order, which
-/// keeps each row sorted. Collective over the grid row.
+/// keeps each row sorted. Collective over the whole grid: a grid row whose
+/// ranks disagree on the rows is reported to every rank.
 template <class V, index_type I, index_type O>
 csr_matrix<V, I, O> assemble_rows(const process_grid& grid, const csr_view<V, I, O>& piece, volume* moved) {
   const MPI_Comm comm = grid.row_comm();
   const int pc = grid.cols();
   const auto rows = static_cast<std::size_t>(piece.rows());
-  std::int64_t extent[2] = {piece.rows(), -static_cast<std::int64_t>(piece.rows())};
-  check(MPI_Allreduce(MPI_IN_PLACE, extent, 2, MPI_INT64_T, MPI_MAX, comm), "MPI_Allreduce");
-  if (extent[0] != -extent[1]) {
-    throw argument_error(detail::concat("2D sampling: the ranks of a grid row must sample the same minibatches (",
-                                        piece.rows(), " rows here, ", extent[0], " elsewhere)"));
+  // Per grid row, the most and (negated) the fewest rows of its ranks, in one reduction over the world.
+  std::vector<std::int64_t> extent(2 * static_cast<std::size_t>(grid.rows()), std::numeric_limits<std::int64_t>::min());
+  extent[2 * grid.my_row()] = piece.rows();
+  extent[2 * grid.my_row() + 1] = -static_cast<std::int64_t>(piece.rows());
+  all_reduce(grid.world(), std::span<std::int64_t>(extent), MPI_MAX);
+  for (int i = 0; i < grid.rows(); ++i) {
+    if (extent[2 * i] != -extent[2 * i + 1]) {
+      throw argument_error(detail::concat("2D sampling: the ranks of grid row ", i, " must sample the same minibatches (",
+                                          -extent[2 * i + 1], " to ", extent[2 * i], " rows)"));
+    }
   }
   // Per-row lengths of every piece, then the entries; all pieces have the same rows.
   std::vector<std::int64_t> lengths(rows);
   for (std::size_t r = 0; r < rows; ++r) lengths[r] = piece.degree(static_cast<I>(r));
-  const auto gather = [&]<class T>(std::span<const T> mine) {
-    const std::int64_t n = static_cast<std::int64_t>(mine.size());
-    std::vector<std::int64_t> counts(static_cast<std::size_t>(pc));
-    check(MPI_Allgather(&n, 1, MPI_INT64_T, counts.data(), 1, MPI_INT64_T, comm), "MPI_Allgather");
-    std::vector<int> c(static_cast<std::size_t>(pc)), d(static_cast<std::size_t>(pc));
-    std::int64_t total = 0;
-    const MPI_Datatype type = datatype<T>();
-    const std::int64_t scale = type == MPI_BYTE ? static_cast<std::int64_t>(sizeof(T)) : 1;
-    for (int j = 0; j < pc; ++j) {
-      c[j] = count_of(counts[j] * scale, "assemble_rows");
-      d[j] = count_of(total * scale, "assemble_rows");
-      total += counts[j];
-    }
-    std::vector<T> all(static_cast<std::size_t>(total));
-    check(MPI_Allgatherv(mine.data(), count_of(n * scale, "assemble_rows"), type, all.data(), c.data(), d.data(), type, comm),
-          "MPI_Allgatherv");
-    if (moved != nullptr) {
-      moved->bytes_sent += (pc - 1) * (n * static_cast<std::int64_t>(sizeof(T)) + 8);
-      moved->bytes_received += (total - n) * static_cast<std::int64_t>(sizeof(T)) + 8 * (pc - 1);
-      moved->messages += 2 * (pc - 1);
-    }
-    return std::pair{std::move(all), std::move(counts)};
-  };
-  const auto [all_lengths, length_counts] = gather(std::span<const std::int64_t>(lengths));
-  const auto [all_indices, index_counts] = gather(piece.indices());
+  std::vector<std::int64_t> length_offsets, piece_start;
+  const auto all_lengths = all_gather(comm, std::span<const std::int64_t>(lengths), length_offsets, moved);
+  const auto all_indices = all_gather(comm, piece.indices(), piece_start, moved);
   std::vector<V> all_values;
-  if (piece.has_values()) all_values = gather(piece.values()).first;
-  (void)length_counts;
-  // Start of piece j's entries within the gathered arrays, and of row r within piece j.
-  std::vector<std::int64_t> piece_start(static_cast<std::size_t>(pc) + 1, 0);
-  for (int j = 0; j < pc; ++j) piece_start[j + 1] = piece_start[j] + index_counts[j];
+  if (piece.has_values()) all_values = all_gather(comm, piece.values(), piece_start, moved);
   std::vector<O> indptr(rows + 1, 0);
   for (std::size_t r = 0; r < rows; ++r) {
     std::int64_t len = 0;

@@ -7,8 +7,6 @@
 
 #include <mpi.h>
 
-#include <utility>
-
 #include "matsample/backend/mpi/communicator.hpp"
 
 namespace matsample::mpi {
@@ -28,19 +26,10 @@ class process_grid {
     return {world, p / c, c, c};
   }
 
-  process_grid(process_grid&& o) noexcept { *this = std::move(o); }
-  process_grid& operator=(process_grid&& o) noexcept {
-    std::swap(world_, o.world_);
-    std::swap(row_comm_, o.row_comm_);
-    std::swap(col_comm_, o.col_comm_);
-    std::swap(rows_, o.rows_);
-    std::swap(cols_, o.cols_);
-    std::swap(replication_, o.replication_);
-    std::swap(rank_, o.rank_);
-    return *this;
-  }
-  process_grid(const process_grid&) = delete;
-  process_grid& operator=(const process_grid&) = delete;
+  // Not movable: distributed matrices and backends refer to their grid, so
+  // it stays where it was made (factories return it by guaranteed elision).
+  process_grid(process_grid&&) = delete;
+  process_grid& operator=(process_grid&&) = delete;
   ~process_grid() {
     if (row_comm_ != MPI_COMM_NULL) MPI_Comm_free(&row_comm_);
     if (col_comm_ != MPI_COMM_NULL) MPI_Comm_free(&col_comm_);
@@ -62,7 +51,6 @@ class process_grid {
   [[nodiscard]] int replication() const noexcept { return replication_; }
 
  private:
-  process_grid() = default;
   process_grid(MPI_Comm world, int pr, int pc, int replication) : world_(world), rows_(pr), cols_(pc), replication_(replication) {
     int p = 0;
     check(MPI_Comm_size(world, &p), "MPI_Comm_size");
@@ -71,7 +59,10 @@ class process_grid {
       throw argument_error(detail::concat("process grid: ", pr, " x ", pc, " does not match the ", p, " ranks"));
     }
     check(MPI_Comm_split(world, my_row(), my_col(), &row_comm_), "MPI_Comm_split(row)");
-    check(MPI_Comm_split(world, my_col(), my_row(), &col_comm_), "MPI_Comm_split(column)");
+    if (const int code = MPI_Comm_split(world, my_col(), my_row(), &col_comm_); code != MPI_SUCCESS) {
+      MPI_Comm_free(&row_comm_);  // the destructor does not run for a constructor that throws
+      check(code, "MPI_Comm_split(column)");
+    }
   }
 
   MPI_Comm world_ = MPI_COMM_NULL, row_comm_ = MPI_COMM_NULL, col_comm_ = MPI_COMM_NULL;

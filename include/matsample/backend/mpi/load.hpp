@@ -15,6 +15,11 @@
 //             (a feature_block, replicated grid.cols() times).
 //   labels, splits   O(N) integers, read whole on every rank.
 //
+// With a permutation, vertex v is loaded as permutation[v] (Π A Πᵀ, as
+// relabel_vertices does to a whole graph): entries, feature rows, labels and
+// split ids are renumbered as they are parsed, so the relabelled graph is
+// never held whole either.
+//
 // A gzip-compressed file cannot be entered in the middle: every rank inflates
 // it whole, then parses only its part. Errors on any rank (a malformed line,
 // a wrong count) are agreed on, so every rank throws and none waits.
@@ -26,6 +31,7 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -33,6 +39,7 @@
 #include "matsample/backend/mpi/distributed_csr.hpp"
 #include "matsample/backend/mpi/features.hpp"
 #include "matsample/backend/mpi/grid.hpp"
+#include "matsample/core/relabel.hpp"
 #include "matsample/io/ogb.hpp"
 
 namespace matsample::mpi {
@@ -68,10 +75,11 @@ struct entry_owners {
 /// This rank's block of A from the edge lines of its part of the file.
 template <class V, index_type I, index_type O>
 csr_matrix<V, I, O> load_edge_block(const process_grid& grid, const std::filesystem::path& raw, std::int64_t n,
-                                    const ogb_options& options, volume* moved) {
+                                    const ogb_options& options, std::span<const I> permutation, volume* moved) {
   const bool tiled = distributed_csr_view<V, I, O>::is_tiled(grid);
   const entry_owners owners{{n, grid.rows()}, {n, tiled ? grid.cols() : 1}, grid.cols(), tiled};
   const auto mirrored = [&](I r, I c) { return options.add_inverse_edges && r != c; };
+  const auto label = [&](I v) { return permutation.empty() ? v : permutation[v]; };
   const auto p = static_cast<std::size_t>(grid.size());
   // Pass 1 counts what goes to each rank, pass 2 places it: no edge array
   // is held beyond the send buffer itself.
@@ -88,8 +96,8 @@ csr_matrix<V, I, O> load_edge_block(const process_grid& grid, const std::filesys
       owners.for_each(r, c, [&](int to) { std::atomic_ref<std::int64_t>(counts[to]).fetch_add(2, std::memory_order_relaxed); });
     };
     my_lines = io::parse_coo_lines<V, I>(edges->file, mine, {false, false, n, n, "edge"}, [&](I r, I c, V) {
-      count(r, c);
-      if (mirrored(r, c)) count(c, r);
+      count(label(r), label(c));
+      if (mirrored(r, c)) count(label(c), label(r));
     }).entries;
     for (std::size_t to = 0; to < p; ++to) send_offsets[to + 1] = send_offsets[to] + counts[to];
   });
@@ -106,8 +114,8 @@ csr_matrix<V, I, O> load_edge_block(const process_grid& grid, const std::filesys
       });
     };
     io::parse_coo_lines<V, I>(edges->file, mine, {false, false, n, n, "edge"}, [&](I r, I c, V) {
-      put(r, c);
-      if (mirrored(r, c)) put(c, r);
+      put(label(r), label(c));
+      if (mirrored(r, c)) put(label(c), label(r));
     });
   }
   edges.reset();  // the text (inflated, for gzip) is no longer needed
@@ -128,8 +136,9 @@ csr_matrix<V, I, O> load_edge_block(const process_grid& grid, const std::filesys
 }
 
 /// This rank's feature_block from the rows of its part of the file.
-inline feature_block load_feature_block(const process_grid& grid, const std::filesystem::path& path, std::int64_t n,
-                                        volume* moved) {
+template <index_type I>
+feature_block load_feature_block(const process_grid& grid, const std::filesystem::path& path, std::int64_t n,
+                                 std::span<const I> permutation, volume* moved) {
   feature_block block{{n, grid.rows()}, 0, {}};
   std::vector<float> parsed;
   std::optional<io::text_file> file;
@@ -152,28 +161,41 @@ inline feature_block load_feature_block(const process_grid& grid, const std::fil
     if (-dims[0] != dims[1]) throw format_error(::matsample::detail::concat(path.string(), ": ranks read different feature dimensions"));
   });
   file.reset();
-  // My rows are consecutive vertices: each vertex block's run goes, whole,
-  // to every rank of the grid row that holds the block.
+  // Row i of my part is vertex first_row + i, loaded as u = label(it); it
+  // goes, with u, to every rank of the grid row that holds u's block.
+  const auto label = [&](std::int64_t v) { return permutation.empty() ? v : static_cast<std::int64_t>(permutation[v]); };
   const auto p = static_cast<std::size_t>(grid.size());
-  std::vector<std::int64_t> runs(p, 0);  // values for each rank
-  for (int b = 0; b < grid.rows(); ++b) {
-    const auto lo = std::max(first_row, block.vertices.begin(b)), hi = std::min(first_row + rows, block.vertices.end(b));
-    for (int j = 0; j < grid.cols(); ++j) runs[static_cast<std::size_t>(b * grid.cols() + j)] = std::max<std::int64_t>(hi - lo, 0) * block.dim;
+  std::vector<std::int64_t> id_offsets(p + 1, 0);
+  for (std::int64_t i = 0; i < rows; ++i) {
+    const int b = block.vertices.owner(label(first_row + i));
+    for (int j = 0; j < grid.cols(); ++j) ++id_offsets[static_cast<std::size_t>(b * grid.cols() + j) + 1];
   }
-  std::vector<std::int64_t> send_offsets(p + 1, 0);
-  for (std::size_t to = 0; to < p; ++to) send_offsets[to + 1] = send_offsets[to] + runs[to];
-  std::vector<float> send(static_cast<std::size_t>(send_offsets.back()));
-  for (int b = 0; b < grid.rows(); ++b) {
-    const auto lo = std::max(first_row, block.vertices.begin(b)), hi = std::min(first_row + rows, block.vertices.end(b));
-    if (hi <= lo) continue;
-    for (int j = 0; j < grid.cols(); ++j) {
-      std::copy(parsed.begin() + (lo - first_row) * block.dim, parsed.begin() + (hi - first_row) * block.dim,
-                send.begin() + send_offsets[static_cast<std::size_t>(b * grid.cols() + j)]);
+  for (std::size_t to = 0; to < p; ++to) id_offsets[to + 1] += id_offsets[to];
+  std::vector<std::int64_t> ids(static_cast<std::size_t>(id_offsets.back())), row_offsets(p + 1);
+  std::vector<float> send(ids.size() * static_cast<std::size_t>(block.dim));
+  {
+    std::vector<std::int64_t> cursor(id_offsets.begin(), id_offsets.end() - 1);
+    for (std::int64_t i = 0; i < rows; ++i) {
+      const auto u = label(first_row + i);
+      const int b = block.vertices.owner(u);
+      for (int j = 0; j < grid.cols(); ++j) {
+        const auto at = cursor[static_cast<std::size_t>(b * grid.cols() + j)]++;
+        ids[at] = u;
+        std::copy_n(parsed.begin() + i * block.dim, block.dim, send.begin() + at * block.dim);
+      }
     }
   }
   std::vector<float>().swap(parsed);
-  std::vector<std::int64_t> got_offsets;
-  block.rows = exchange<float>(grid.world(), send, send_offsets, got_offsets, moved);
+  for (std::size_t to = 0; to <= p; ++to) row_offsets[to] = id_offsets[to] * block.dim;
+  std::vector<std::int64_t> got_id_offsets, got_row_offsets;
+  const auto got_ids = exchange<std::int64_t>(grid.world(), ids, id_offsets, got_id_offsets, moved);
+  const auto got_rows = exchange<float>(grid.world(), send, row_offsets, got_row_offsets, moved);
+  const auto first = block.vertices.begin(grid.my_row());
+  block.rows.resize(static_cast<std::size_t>((block.vertices.end(grid.my_row()) - first) * block.dim));
+  for (std::size_t i = 0; i < got_ids.size(); ++i) {
+    std::copy_n(got_rows.begin() + static_cast<std::ptrdiff_t>(i) * block.dim, block.dim,
+                block.rows.begin() + (got_ids[i] - first) * block.dim);
+  }
   return block;
 }
 
@@ -182,10 +204,15 @@ inline feature_block load_feature_block(const process_grid& grid, const std::fil
 /// Reads an OGB raw-layout directory in parts: every rank of `grid` ends
 /// with its block (1.5D) or tile (2D) of A, its feature_block, and the
 /// labels and split. The same options as read_ogb; collective over
-/// grid.world(). `moved` counts the bytes the redistribution sent.
+/// grid.world(). `moved` counts the bytes the redistribution sent. A
+/// non-empty `permutation` (the same on every rank, e.g. random_permutation
+/// or metis_permutation) loads vertex v as permutation[v]: the result is the
+/// load of relabel_vertices(A, permutation) with features, labels and split
+/// renumbered alike.
 template <class V, index_type I, index_type O>
 distributed_dataset<V, I, O> read_ogb_partitioned(const process_grid& grid, const std::filesystem::path& dir,
-                                                  const ogb_options& options = {}, volume* moved = nullptr) {
+                                                  const ogb_options& options = {}, volume* moved = nullptr,
+                                                  std::span<const I> permutation = {}) {
   std::filesystem::path raw;
   std::int64_t n = 0;
   std::optional<std::filesystem::path> feat;
@@ -196,6 +223,17 @@ distributed_dataset<V, I, O> read_ogb_partitioned(const process_grid& grid, cons
     n = io::ogb_vertex_count<I>(raw);
     if (options.read_features) feat = io::find_csv(raw, "node-feat");
     io::read_ogb_labels_and_splits(dir, n, options, labels, splits);
+    if (!permutation.empty()) {
+      (void)::matsample::detail::inverse_permutation(permutation, n, "read_ogb_partitioned");
+      if (!labels.empty()) {
+        std::vector<std::int32_t> relabelled(labels.size());
+        for (std::int64_t v = 0; v < n; ++v) relabelled[permutation[v]] = labels[v];
+        labels.swap(relabelled);
+      }
+      for (auto& [name, ids] : splits) {
+        for (auto& v : ids) v = permutation[v];
+      }
+    }
   });
   // What happens next depends on n and on whether there are features: all
   // ranks must have seen the same directory.
@@ -206,10 +244,10 @@ distributed_dataset<V, I, O> read_ogb_partitioned(const process_grid& grid, cons
       throw format_error(::matsample::detail::concat(dir.string(), ": the ranks see different datasets"));
     }
   });
-  auto local = detail::load_edge_block<V, I, O>(grid, raw, n, options, moved);
+  auto local = detail::load_edge_block<V, I, O>(grid, raw, n, options, permutation, moved);
   distributed_csr<V, I, O> graph(grid, n, n, std::move(local), false);
   feature_block features{{n, grid.rows()}, 0, {}};
-  if (feat) features = detail::load_feature_block(grid, *feat, n, moved);
+  if (feat) features = detail::load_feature_block<I>(grid, *feat, n, permutation, moved);
   return {std::move(graph), std::move(features), std::move(labels), std::move(splits)};
 }
 
