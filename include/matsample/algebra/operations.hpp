@@ -7,8 +7,53 @@
 #include <vector>
 
 #include "matsample/algebra/contract.hpp"
+#include "matsample/core/config.hpp"
 
 namespace matsample {
+
+namespace detail {
+
+// The samplers' value maps as functors whose calls are MATSAMPLE_HD, so a
+// device backend runs them where the matrix lives instead of copying it to
+// the host. A map that reads a table of doubles (one per row or column)
+// holds a host pointer to it; such a backend copies the table next to the
+// matrix and calls with_table() with the copy.
+
+/// acc + v in double (row sums behind every normalisation).
+template <class V>
+struct sum_as_double {
+  MATSAMPLE_HD double operator()(double acc, V v) const { return acc + static_cast<double>(v); }
+};
+
+/// v², rounded to V (A∘A).
+template <class V, class I>
+struct square_value {
+  MATSAMPLE_HD V operator()(I, I, V v) const { return static_cast<V>(static_cast<double>(v) * static_cast<double>(v)); }
+};
+
+/// v / sums[row], or 0 where the row sums to 0 (row_normalize).
+template <class V, class I>
+struct divide_by_row_sum {
+  static constexpr bool per_row = true;  ///< the table has one entry per row
+  const double* table = nullptr;
+  std::int64_t size = 0;
+  MATSAMPLE_HD V operator()(I r, I, V v) const {
+    return table[r] > 0 ? static_cast<V>(static_cast<double>(v) / table[r]) : V{0};
+  }
+  [[nodiscard]] divide_by_row_sum with_table(const double* t) const { return {t, size}; }
+};
+
+/// v · factors[column] (LADIES's and FastGCN's debiasing).
+template <class V, class I>
+struct scale_by_column {
+  static constexpr bool per_row = false;  ///< the table has one entry per column
+  const double* table = nullptr;
+  std::int64_t size = 0;
+  MATSAMPLE_HD V operator()(I, I c, V v) const { return static_cast<V>(static_cast<double>(v) * table[c]); }
+  [[nodiscard]] scale_by_column with_table(const double* t) const { return {t, size}; }
+};
+
+}  // namespace detail
 
 template <class M>
 decltype(auto) as_view(const M& m) {
@@ -33,10 +78,8 @@ template <kernel_set B, class View>
 auto row_normalize(const B& backend, const View& m) {
   using I = typename View::index_type;
   using V = typename View::value_type;
-  const std::vector<double> sums = backend.row_reduce(m, 0.0, [](double acc, V v) { return acc + static_cast<double>(v); });
-  return backend.apply(m, [&sums](I r, I, V v) {
-    return sums[r] > 0 ? static_cast<V>(static_cast<double>(v) / sums[r]) : V{0};
-  });
+  const std::vector<double> sums = backend.row_reduce(m, 0.0, detail::sum_as_double<V>{});
+  return backend.apply(m, detail::divide_by_row_sum<V, I>{sums.data(), static_cast<std::int64_t>(sums.size())});
 }
 
 }  // namespace matsample
