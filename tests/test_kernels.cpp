@@ -391,6 +391,10 @@ TEST_CASE_TEMPLATE("kernels::select_row and expand_products/sum_run: the CUDA bo
     while (j < sorted.size() && sorted_keys[j] == sorted_keys[i]) ++j;
     cols.push_back(static_cast<I>(sorted_keys[i] % 80));
     vals.push_back(ms::kernels::sum_run(sorted.data(), static_cast<i64>(i), static_cast<i64>(j)));
+    // In two passes, the second continuing the first (the CUDA product's long rows).
+    const auto mid = static_cast<i64>(i + (j - i) / 2);
+    CHECK(ms::kernels::sum_run(sorted.data(), mid, static_cast<i64>(j), ms::kernels::sum_run(sorted.data(), static_cast<i64>(i), mid)) ==
+          vals.back());
     i = j;
   }
   CHECK(cols == product.indices());

@@ -148,6 +148,15 @@ MATSAMPLE_HD std::int64_t select_row(const csr_arrays<V, I, O>& m, std::int64_t 
   return n;
 }
 
+/// One product of the SpGEMM expansion: entry e of A (in row r) times entry
+/// f of B's row k = column of e, as (row·cols_b + column, product).
+template <class V, class I, class O>
+MATSAMPLE_HD void expand_product(const csr_arrays<V, I, O>& a, const csr_arrays<V, I, O>& b, std::int64_t r,
+                                 std::int64_t e, std::int64_t f, std::uint64_t& key, V& product) {
+  key = static_cast<std::uint64_t>(r) * static_cast<std::uint64_t>(b.cols) + static_cast<std::uint64_t>(b.indices[f]);
+  product = a.value(e) * b.value(f);
+}
+
 /// SpGEMM expansion for entry e = (r, k) of A: writes the products
 /// A(r,k)·B(k,j) of B's row k, in B's order, as (row·cols_b + j, product)
 /// pairs. With the pairs of all entries laid out in A's entry order, a stable
@@ -158,19 +167,18 @@ template <class V, class I, class O>
 MATSAMPLE_HD void expand_products(const csr_arrays<V, I, O>& a, const csr_arrays<V, I, O>& b, std::int64_t r,
                                   std::int64_t e, std::uint64_t* keys, V* products) {
   const std::int64_t k = a.indices[e];
-  const V av = a.value(e);
-  std::int64_t out = 0;
-  for (std::int64_t f = b.indptr[k]; f < b.indptr[k + 1]; ++f, ++out) {
-    keys[out] = static_cast<std::uint64_t>(r) * static_cast<std::uint64_t>(b.cols) + static_cast<std::uint64_t>(b.indices[f]);
-    products[out] = av * b.value(f);
+  for (std::int64_t f = b.indptr[k]; f < b.indptr[k + 1]; ++f) {
+    expand_product(a, b, r, e, f, keys[f - b.indptr[k]], products[f - b.indptr[k]]);
   }
 }
 
-/// Sum of one run of equal keys, left to right from zero (as every CPU
-/// accumulator sums, so a -0.0 product gives +0.0 there too).
+/// Sum of one run of equal keys, left to right from `start` (zero, as every
+/// CPU accumulator sums, so a -0.0 product gives +0.0 there too). A run cut
+/// into consecutive pieces sums to the same bits when each piece starts from
+/// the sum of the pieces before it.
 template <class V>
-MATSAMPLE_HD V sum_run(const V* products, std::int64_t first, std::int64_t last) {
-  V sum{0};
+MATSAMPLE_HD V sum_run(const V* products, std::int64_t first, std::int64_t last, V start = V{0}) {
+  V sum = start;
   for (std::int64_t i = first; i < last; ++i) sum += products[i];
   return sum;
 }
