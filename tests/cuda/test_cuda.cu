@@ -1,15 +1,19 @@
 // The CUDA backend against the reference and the CPU backend: the shared
 // kernel test bodies of tests/kernel_cases.hpp for every index width, the
 // samplers on a device graph (the same minibatches as the CPU for the same
-// seed), the device-only paths (device views, device-callable apply,
-// cuSPARSE) and the error paths. Without a GPU it prints
+// seed), the device-only paths (device views, device-callable apply and the
+// samplers' value maps, cuSPARSE with every fallback forced through
+// spgemm_tuning, the deterministic product in passes, weighted sampling in
+// CDF chunks) and the error paths. Without a GPU it prints
 // "SKIPPED: no CUDA device" and exits 77, which ctest reports as skipped.
 
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <string>
 #include <vector>
 
 #include "kernel_cases.hpp"
@@ -134,6 +138,166 @@ TEST_CASE("cuda spgemm_cusparse: the general product, every fallback path, rows 
   for (std::size_t e = 0; e < want.values().size(); ++e) CHECK(got.values()[e] == doctest::Approx(want.values()[e]).epsilon(1e-12));
   const auto wide = ms::rmat<double, i64, i64>({.scale = 6, .edge_factor = 4, .seed = 1});
   CHECK_THROWS_AS(gpu.spgemm_cusparse(wide.view(), wide.view()), ms::argument_error);
+}
+
+namespace {
+
+using step = ms::cuda::spgemm_step;
+using outcome = step::outcome;
+
+/// spgemm_cusparse with `tuning` (and `budget`) against the deterministic
+/// product, which has the CPU's bits: a pattern product exactly, a weighted
+/// one up to the last bits of each sum.
+template <class M>
+void check_cusparse(const M& a, const ms::cuda::spgemm_tuning& tuning, std::size_t budget = 0) {
+  const ms::cuda_backend with{ms::cuda_options{.memory_budget = budget, .spgemm_tuning = tuning}};
+  const auto got = with.spgemm_cusparse(a.view(), a.view());
+  const auto want = gpu.spgemm(a.view(), a.view());
+  REQUIRE(got.indptr() == want.indptr());
+  CHECK(got.indices() == want.indices());
+  if (!a.has_values()) {
+    CHECK(got.values() == want.values());
+  } else {
+    for (std::size_t e = 0; e < want.values().size(); ++e) CHECK(got.values()[e] == doctest::Approx(want.values()[e]).epsilon(1e-12));
+  }
+}
+
+std::int64_t count(const std::vector<step>& trace, outcome o, int algorithm = -1) {
+  return std::count_if(trace.begin(), trace.end(),
+                       [&](const step& s) { return s.result == o && (algorithm < 0 || s.algorithm == algorithm); });
+}
+
+}  // namespace
+
+TEST_CASE("cuda spgemm_cusparse: ALG2 first, ALG3 first, the int32 skip, halved chunks, traced") {
+  using C = test::d_i32_o32;
+  const auto pattern = ms::rmat<double, i32, i32>({.scale = 9, .edge_factor = 8, .seed = 9});
+  const auto weighted = weighted_rmat<C>(9);
+  for (const auto* g : {&pattern, &weighted}) {
+    CAPTURE(g->has_values());
+    std::vector<step> trace;
+    ms::cuda::spgemm_tuning t;
+    t.trace = &trace;
+    check_cusparse(*g, t);  // ALG1 by default, one chunk
+    CHECK(trace.size() == 1);
+    CHECK(count(trace, outcome::done, CUSPARSE_SPGEMM_ALG1) == 1);
+
+    trace.clear();
+    t.first_algorithm = CUSPARSE_SPGEMM_ALG2;  // estimateMemory sizes ALG2's buffer
+    check_cusparse(*g, t);
+    CHECK(trace.size() == 1);
+    CHECK(count(trace, outcome::done, CUSPARSE_SPGEMM_ALG2) == 1);
+
+    trace.clear();
+    t.first_algorithm = CUSPARSE_SPGEMM_ALG3;
+    t.alg3_fractions = {0.5f, 0.05f};
+    check_cusparse(*g, t);
+    REQUIRE(trace.size() == 1);
+    CHECK(count(trace, outcome::done, CUSPARSE_SPGEMM_ALG3) == 1);
+    CHECK(trace[0].fraction == 0.5f);
+
+    trace.clear();
+    t = ms::cuda::spgemm_tuning{};
+    t.trace = &trace;
+    t.int32_product_limit = 1;  // as if past int32: ALG1 and ALG2 are skipped
+    check_cusparse(*g, t);
+    REQUIRE(trace.size() == 3);
+    CHECK(count(trace, outcome::skipped_int32, CUSPARSE_SPGEMM_ALG1) == 1);
+    CHECK(count(trace, outcome::skipped_int32, CUSPARSE_SPGEMM_ALG2) == 1);
+    CHECK(count(trace, outcome::done, CUSPARSE_SPGEMM_ALG3) == 1);
+  }
+  // Buffers over the budget: no algorithm fits, so chunks are halved down to
+  // single rows, which are tried whatever they ask.
+  const auto small = weighted_rmat<C>(6);
+  std::vector<step> trace;
+  ms::cuda::spgemm_tuning t;
+  t.trace = &trace;
+  t.cusparse_buffer_budget = 1;
+  check_cusparse(small, t);
+  CHECK(count(trace, outcome::split) > 0);
+  CHECK(count(trace, outcome::over_budget) > 0);
+  for (const auto& s : trace) {
+    if (s.result == outcome::done) CHECK(s.rows == 1);
+  }
+  // strict_budget: a single row over the budget is out of memory, with the bytes it asked for.
+  t.strict_budget = true;
+  const ms::cuda_backend strict{ms::cuda_options{.spgemm_tuning = t}};
+  try {
+    (void)strict.spgemm_cusparse(small.view(), small.view());
+    FAIL("a product over a one-byte budget succeeded");
+  } catch (const ms::cuda_out_of_memory& e) {
+    CHECK(e.bytes() > 1);
+    CHECK(std::string(e.what()).find("fits no cuSPARSE algorithm") != std::string::npos);
+  }
+  ms::cuda::spgemm_tuning bad;
+  bad.alg3_fractions = {0.0f};
+  CHECK_THROWS_AS((ms::cuda_backend{ms::cuda_options{.spgemm_tuning = bad}}.spgemm_cusparse(small.view(), small.view())),
+                  ms::argument_error);
+  bad = {};
+  bad.max_pass_products = 0;
+  CHECK_THROWS_AS((ms::cuda_backend{ms::cuda_options{.spgemm_tuning = bad}}.spgemm(small.view(), small.view())),
+                  ms::argument_error);
+}
+
+TEST_CASE_TEMPLATE("cuda spgemm: rows past one pass are summed in passes with the same bits", C, MATSAMPLE_INDEX_CONFIGS) {
+  using V = typename C::V;
+  using I = typename C::I;
+  using O = typename C::O;
+  const auto g = weighted_rmat<C>(9);
+  const auto d = ms::to_device(g.view());
+  // FastGCN's product 1ᵀ·A: one row whose products are every entry of A.
+  std::vector<I> every_row(static_cast<std::size_t>(g.rows()));
+  for (I r = 0; r < g.rows(); ++r) every_row[r] = r;
+  const std::vector<O> one_row{0, static_cast<O>(g.rows())};
+  const ms::csr_view<V, I, O> ones(1, g.rows(), one_row, every_row);
+  const auto want_norms = test::ref.spgemm(ones, g.view());
+  const auto want_square = test::ref.spgemm(g.view(), g.view());
+  for (const std::int64_t pass : {std::int64_t{7}, std::int64_t{1000}, std::int64_t{100000}}) {
+    CAPTURE(pass);
+    std::vector<step> trace;
+    ms::cuda::spgemm_tuning t;
+    t.max_pass_products = pass;
+    t.trace = &trace;
+    const ms::cuda_backend with{ms::cuda_options{.spgemm_tuning = t}};
+    CHECK(with.spgemm(ones, d.view()) == want_norms);
+    const bool split = std::any_of(trace.begin(), trace.end(), [](const step& s) { return s.passes > 1; });
+    CHECK(split == (pass < static_cast<std::int64_t>(g.nnz())));
+    if (pass >= 1000) CHECK(ms::to_host(with.spgemm(d.view(), d.view())) == want_square);
+  }
+}
+
+TEST_CASE_TEMPLATE("cuda samplers' value maps run on the device and read their tables there", C, MATSAMPLE_INDEX_CONFIGS) {
+  using V = typename C::V;
+  using I = typename C::I;
+  const auto g = weighted_rmat<C>(9);
+  const auto d = ms::to_device(g.view());
+  std::vector<double> factors(static_cast<std::size_t>(g.cols()));
+  for (std::size_t j = 0; j < factors.size(); ++j) factors[j] = 1.0 / static_cast<double>(j + 3);
+  const ms::detail::scale_by_column<V, I> scale{factors.data(), static_cast<std::int64_t>(factors.size())};
+  static_assert(ms::cuda::device_callable<ms::detail::scale_by_column<V, I>>::value && ms::cuda::table_map<ms::detail::scale_by_column<V, I>>);
+  CHECK(ms::to_host(gpu.apply(d.view(), scale)) == test::ref.apply(g.view(), scale));
+  CHECK(ms::to_host(gpu.apply(d.view(), ms::detail::square_value<V, I>{})) == test::ref.apply(g.view(), ms::detail::square_value<V, I>{}));
+  const auto sums = gpu.row_reduce(d.view(), 0.0, ms::detail::sum_as_double<V>{});
+  CHECK(sums == test::ref.row_reduce(g.view(), 0.0, ms::detail::sum_as_double<V>{}));
+  CHECK(ms::to_host(ms::row_normalize(gpu, d.view())) == ms::row_normalize(test::ref, g.view()));
+  const ms::detail::scale_by_column<V, I> short_table{factors.data(), 3};
+  CHECK_THROWS_WITH_AS(gpu.apply(d.view(), short_table), doctest::Contains("a table of 3 values"), ms::argument_error);
+}
+
+TEST_CASE_TEMPLATE("cuda weighted sampling in CDF chunks that fit the budget equals the CPU", C, MATSAMPLE_INDEX_CONFIGS) {
+  using I = typename C::I;
+  const auto g = weighted_rmat<C>(11);
+  const auto d = ms::to_device(g.view());
+  const auto sel = kernel_cases::make_selection<I>(g.rows(), {300, 200, 1, 300}, 21, true);
+  for (const std::size_t budget : {std::size_t{1}, std::size_t{8} << 10, std::size_t{0}}) {
+    CAPTURE(budget);
+    const ms::cuda_backend with{ms::cuda_options{.memory_budget = budget}};
+    for (const bool replace : {false, true}) {
+      const ms::row_sampling spec{10, replace, true};
+      CHECK(ms::to_host(with.gather_and_sample(d.view(), sel.q(0, 4), spec, 5, 1)) ==
+            ms::gather_and_sample(test::cpu2, g.view(), sel.q(0, 4), spec, 5, 1));
+    }
+  }
 }
 
 TEST_CASE("cuda errors: bad input as on the CPU, out of memory with the bytes asked for") {

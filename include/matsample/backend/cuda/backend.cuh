@@ -8,11 +8,15 @@
 //  - a host operand (LADIES's Q, FastGCN's 1ᵀ, the probability rows) is
 //    copied to the device, the kernel runs there, and the result comes back
 //    as a csr_matrix (spgemm(host Q, device A) is the LADIES product);
-//  - apply and row_reduce take the samplers' host lambdas, which device code
-//    cannot call: they copy the matrix to the host, run the reference loop
-//    there and copy the result back. A callable that is device-callable (an
-//    extended __host__ __device__ lambda, or a type for which
-//    matsample::cuda::device_callable is specialised true) runs on the device;
+//  - apply and row_reduce run a device-callable map on the device: the
+//    samplers' maps (algebra/operations.hpp: sum_as_double, square_value,
+//    divide_by_row_sum, scale_by_column), an extended __host__ __device__
+//    lambda, or a type for which matsample::cuda::device_callable is
+//    specialised true. A map that reads a host table (a row's sum, a column's
+//    factor) has the table copied to the device first, so only the table
+//    moves, never the matrix. Any other callable (a host lambda) makes the
+//    documented host hop: the matrix is copied to the host, the reference
+//    loop runs there and the result is copied back;
 //  - compact_blocks returns the blocks as a host block_set (the samplers'
 //    result type), so each layer's frontier makes one device->host hop.
 // Every path produces the CPU backend's bits for the same seed.
@@ -20,6 +24,7 @@
 #include <cuda_runtime.h>
 #include <cusparse.h>
 
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -28,6 +33,7 @@
 #include <vector>
 
 #include "matsample/algebra/contract.hpp"
+#include "matsample/algebra/operations.hpp"
 #include "matsample/algebra/row_sampling.hpp"
 #include "matsample/algebra/selection.hpp"
 #include "matsample/backend/cuda/error.cuh"
@@ -53,6 +59,23 @@ struct device_callable
     : std::false_type {
 #endif
 };
+template <class V>
+struct device_callable<matsample::detail::sum_as_double<V>> : std::true_type {};
+template <class V, class I>
+struct device_callable<matsample::detail::square_value<V, I>> : std::true_type {};
+template <class V, class I>
+struct device_callable<matsample::detail::divide_by_row_sum<V, I>> : std::true_type {};
+template <class V, class I>
+struct device_callable<matsample::detail::scale_by_column<V, I>> : std::true_type {};
+
+/// A map that reads a host table through `table` (see algebra/operations.hpp).
+template <class F>
+concept table_map = requires(const F& f) {
+  { f.table } -> std::convertible_to<const double*>;
+  { f.size } -> std::convertible_to<std::int64_t>;
+  { f.with_table(static_cast<const double*>(nullptr)) } -> std::same_as<F>;
+  { F::per_row } -> std::convertible_to<bool>;
+};
 
 /// The device's count; 0 when there is none (or no driver).
 inline int device_count() {
@@ -66,9 +89,21 @@ inline int device_count() {
 
 namespace detail {
 
+/// A table map's table copied to the device (the copy is freed in stream
+/// order after the kernels that read it); the table must cover m's rows or columns.
+template <class F, class M>
+device_buffer<double> table_on_device(const F& f, const M& m, const char* what, cudaStream_t stream) {
+  const std::int64_t need = F::per_row ? static_cast<std::int64_t>(m.rows()) : static_cast<std::int64_t>(m.cols());
+  if (f.size < need || (f.size > 0 && f.table == nullptr)) {
+    throw argument_error(concat(what, ": a table of ", f.size, " values for a matrix of ", need,
+                                F::per_row ? " rows" : " columns"));
+  }
+  return upload(std::span<const double>(f.table, static_cast<std::size_t>(f.size)), stream, "a value table");
+}
+
+/// apply_on_device's kernel, once f's data is on the device.
 template <class V, index_type I, index_type O, class F, class R = std::invoke_result_t<F&, I, I, V>>
-device_csr_matrix<R, I, O> apply_on_device(const device_csr_view<V, I, O>& m, F f, cudaStream_t stream) {
-  check_all_rows(m, "apply", stream);
+device_csr_matrix<R, I, O> apply_kernel(const device_csr_view<V, I, O>& m, F f, cudaStream_t stream) {
   const auto a = m.arrays();
   device_buffer<R> values(m.nnz(), stream, "applied values");
   R* out = values.data();
@@ -78,6 +113,17 @@ device_csr_matrix<R, I, O> apply_on_device(const device_csr_view<V, I, O>& m, F 
   return device_csr_matrix<R, I, O>(m.rows(), m.cols(), m.nnz(),
                                     copy_of(m.indptr(), static_cast<std::int64_t>(m.rows()) + 1, stream, "row offsets"),
                                     copy_of(m.indices(), m.nnz(), stream, "column indices"), std::move(values));
+}
+
+template <class V, index_type I, index_type O, class F, class R = std::invoke_result_t<F&, I, I, V>>
+device_csr_matrix<R, I, O> apply_on_device(const device_csr_view<V, I, O>& m, F f, cudaStream_t stream) {
+  check_all_rows(m, "apply", stream);
+  if constexpr (table_map<F>) {
+    const auto table = table_on_device(f, m, "apply", stream);
+    return apply_kernel(m, f.with_table(table.data()), stream);
+  } else {
+    return apply_kernel(m, f, stream);
+  }
 }
 
 template <class V, index_type I, index_type O, class Acc, class F>
@@ -113,11 +159,15 @@ class sparse_handle {
 struct cuda_options {
   /// Stream every kernel and copy of the backend runs on (the legacy default stream when null).
   cudaStream_t stream = nullptr;
-  /// Bytes of scratch a SpGEMM chunk may use; the k stacked minibatches are
-  /// split into chunks of rows that fit. 0: half the free device memory.
+  /// Bytes of scratch a SpGEMM chunk, its cuSPARSE buffers, and the CDFs of
+  /// weighted row sampling may use; the k stacked minibatches are split into
+  /// chunks of rows that fit (a row that alone exceeds it is its own chunk).
+  /// 0: half the free device memory.
   std::size_t memory_budget = 0;
   /// What spgemm() runs (see backend/cuda/spgemm.cuh).
   cuda::spgemm_method spgemm = cuda::spgemm_method::deterministic;
+  /// Pass sizes, the cuSPARSE fallback order and a trace (tests force every path with it).
+  cuda::spgemm_tuning spgemm_tuning{};
 };
 
 class cuda_backend {
@@ -135,7 +185,7 @@ class cuda_backend {
   device_csr_matrix<V, I, O> gather_rows(const device_csr_view<V, I, O>& a, std::span<const I> rows) const {
     const stacked_selection<I> unsampled{rows, {}, 0, 0};  // whole rows: no draws
     return cuda::detail::sample_selected_rows(a, true, unsampled, row_sampling{-1, false, false}, 0, 0, "row selection",
-                                              stream());
+                                              options_.memory_budget, stream());
   }
 
   template <class V, index_type I, index_type O>
@@ -145,7 +195,8 @@ class cuda_backend {
       throw argument_error(detail::concat("sample_rows: P has ", p.rows(), " rows but Q has ", q.rows()));
     }
     validate_batches(q);
-    return cuda::detail::sample_selected_rows(p, false, q, spec, seed, layer, "sample_rows", stream());
+    return cuda::detail::sample_selected_rows(p, false, q, spec, seed, layer, "sample_rows", options_.memory_budget,
+                                              stream());
   }
 
   /// Fused Q·A and row sampling: reads only the sampled entries of A.
@@ -153,19 +204,20 @@ class cuda_backend {
   device_csr_matrix<V, I, O> gather_and_sample(const device_csr_view<V, I, O>& a, const stacked_selection<I>& q,
                                                row_sampling spec, std::uint64_t seed, std::uint64_t layer) const {
     validate_batches(q);
-    return cuda::detail::sample_selected_rows(a, true, q, spec, seed, layer, "row selection", stream());
+    return cuda::detail::sample_selected_rows(a, true, q, spec, seed, layer, "row selection", options_.memory_budget,
+                                              stream());
   }
 
   template <class V, index_type I, index_type O>
   device_csr_matrix<V, I, O> spgemm(const device_csr_view<V, I, O>& a, const device_csr_view<V, I, O>& b) const {
     if (options_.spgemm == cuda::spgemm_method::cusparse) return spgemm_cusparse(a, b);
-    return cuda::detail::spgemm_deterministic(a, b, options_.memory_budget, stream());
+    return cuda::detail::spgemm_deterministic(a, b, options_.memory_budget, options_.spgemm_tuning, stream());
   }
 
   /// The general product through cuSPARSE (32-bit indices), whatever options().spgemm says.
   template <class V, index_type I, index_type O>
   device_csr_matrix<V, I, O> spgemm_cusparse(const device_csr_view<V, I, O>& a, const device_csr_view<V, I, O>& b) const {
-    return cuda::detail::spgemm_cusparse(sparse_handle(), a, b, options_.memory_budget, stream());
+    return cuda::detail::spgemm_cusparse(sparse_handle(), a, b, options_.memory_budget, options_.spgemm_tuning, stream());
   }
 
   template <class V, index_type I, index_type O>

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <limits>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "matsample/algebra/checks.hpp"
@@ -61,10 +62,13 @@ device_buffer<O> narrow_offsets(const std::int64_t* offsets, std::int64_t n, cud
 /// Samples row source(r) of m for every stacked row r of q (the CPU backend's
 /// sample_selected_rows): extents, a scan of the bounds, one thread per row
 /// drawing with row_sampling.hpp's bodies, and a pack of rows that kept fewer.
+/// Weighted rows need a CDF of their degree's length: the rows are drawn in
+/// chunks whose CDFs fit `budget` bytes (0: half the free device memory).
 template <class V, index_type I, index_type O>
 device_csr_matrix<V, I, O> sample_selected_rows(const device_csr_view<V, I, O>& m, bool gathered,
                                                 const stacked_selection<I>& q, row_sampling spec, std::uint64_t seed,
-                                                std::uint64_t layer, const char* what, cudaStream_t stream) {
+                                                std::uint64_t layer, const char* what, std::size_t budget,
+                                                cudaStream_t stream) {
   const std::int64_t rows = q.rows();
   const auto arr = m.arrays();
   const bool weighted = spec.weighted && m.has_values();
@@ -101,20 +105,30 @@ device_csr_matrix<V, I, O> sample_selected_rows(const device_csr_view<V, I, O>& 
   const std::int64_t capacity = exclusive_sum(bound.data(), offset.data(), rows, stream);
   (void)checked_cast<O>(capacity, "entries of the sampled rows");
   device_buffer<std::int64_t> cdf_offset;
-  std::int64_t cdf_total = 0;
+  std::vector<std::pair<std::int64_t, std::int64_t>> draws{{0, rows}};  // row chunks of pass 2
+  std::int64_t cdf_room = 0;
   if (weighted) {
     cdf_offset = device_buffer<std::int64_t>(rows + 1, stream, "CDF offsets");
-    cdf_total = exclusive_sum(degree.data(), cdf_offset.data(), rows, stream);
+    const std::int64_t cdf_total = exclusive_sum(degree.data(), cdf_offset.data(), rows, stream);
+    const auto cap = std::max<std::int64_t>(1, static_cast<std::int64_t>(scratch_budget(budget) / sizeof(double)));
+    cdf_room = cdf_total;
+    if (cdf_total > cap) {
+      const auto prefix = download(cdf_offset.data(), rows + 1, stream);
+      draws = chunk_ranges(prefix, cap);
+      cdf_room = 0;
+      for (const auto& [r0, r1] : draws) cdf_room = std::max(cdf_room, prefix[r1] - prefix[r0]);
+    }
   }
   device_buffer<I> indices(capacity, stream, "sampled columns");
   device_buffer<V> values(m.has_values() ? capacity : 0, stream, "sampled values");
   device_buffer<std::int64_t> positions(sampling ? capacity : 0, stream, "sampled positions");
-  device_buffer<double> cdf(cdf_total, stream, "row CDFs");
+  device_buffer<double> cdf(cdf_room, stream, "row CDFs");
   device_buffer<std::int64_t> kept(rows + 1, stream, "kept entries");
   device_buffer<std::int64_t> batch_offsets;
   if (sampling && q.batches() > 0) batch_offsets = upload(q.batch_offsets, stream, "minibatch offsets");
 
-  // Pass 2: draw and copy, one thread per row.
+  // Pass 2: draw and copy, one thread per row, chunk by chunk (the chunks
+  // reuse one CDF buffer: they run in stream order).
   {
     device_first_failure bad(stream);
     long long* slot = bad.slot();
@@ -128,19 +142,23 @@ device_csr_matrix<V, I, O> sample_selected_rows(const device_csr_view<V, I, O>& 
     I* out_i = indices.data();
     V* out_v = values.empty() ? nullptr : values.data();
     std::int64_t* kept_ = kept.data();
-    for_each_index(rows, stream, [=] __device__(std::int64_t r) {
-      if (n_[r] == 0) {
-        kept_[r] = 0;
-        return;
-      }
-      const draw_address at = k > 0 ? kernels::row_address(boff, k, epoch, first_batch, r) : draw_address{};
-      philox_row_stream rng(seed, layer, at);
-      const auto st = kernels::sample_row(arr, b_[r], d_[r], spec, rng, pos == nullptr ? nullptr : pos + off[r],
-                                          coff == nullptr ? nullptr : cdf_ + coff[r], out_i + off[r],
-                                          out_v == nullptr ? nullptr : out_v + off[r]);
-      if (st.bad_weight || st.bad_column) record_failure(slot, r);
-      kept_[r] = st.kept;
-    });
+    for (const auto& [r0, r1] : draws) {
+      const std::int64_t first = r0;
+      for_each_index(r1 - r0, stream, [=] __device__(std::int64_t i) {
+        const std::int64_t r = first + i;
+        if (n_[r] == 0) {
+          kept_[r] = 0;
+          return;
+        }
+        const draw_address at = k > 0 ? kernels::row_address(boff, k, epoch, first_batch, r) : draw_address{};
+        philox_row_stream rng(seed, layer, at);
+        const auto st = kernels::sample_row(arr, b_[r], d_[r], spec, rng, pos == nullptr ? nullptr : pos + off[r],
+                                            coff == nullptr ? nullptr : cdf_ + (coff[r] - coff[first]), out_i + off[r],
+                                            out_v == nullptr ? nullptr : out_v + off[r]);
+        if (st.bad_weight || st.bad_column) record_failure(slot, r);
+        kept_[r] = st.kept;
+      });
+    }
     if (const auto r = bad.index(); r >= 0) {  // the same order as the CPU: weights, then columns
       const auto host = matsample::detail::download_trusted(m, stream);
       if (weighted && matsample::detail::row_has_bad_weight(host.view(), source_of(r))) matsample::detail::throw_bad_weight(r);

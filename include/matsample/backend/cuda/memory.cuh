@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -66,6 +67,39 @@ class device_buffer {
   T* data_ = nullptr;
   std::int64_t size_ = 0;
   cudaStream_t stream_ = nullptr;
+};
+
+/// n elements of T on the device, not owned: the device counterpart of
+/// std::span, so an overload can tell device data from host data by type
+/// (the NCCL collectives take device spans, the MPI ones std::span).
+template <class T>
+class device_span {
+ public:
+  using element_type = T;
+  using memory_space = device_memory;
+
+  device_span() = default;
+  device_span(T* data, std::int64_t size) : data_(data), size_(size) {
+    if (size < 0) throw argument_error(matsample::detail::concat("device_span: negative size ", size));
+    if (size > 0 && data == nullptr) throw argument_error("device_span: null pointer with a nonzero size");
+  }
+  template <class U>
+    requires std::is_convertible_v<U (*)[], T (*)[]>
+  device_span(device_buffer<U>& b) : data_(b.data()), size_(b.size()) {}  // NOLINT: a buffer is usable as its span
+  template <class U>
+    requires std::is_convertible_v<const U (*)[], T (*)[]>
+  device_span(const device_buffer<U>& b) : data_(b.data()), size_(b.size()) {}  // NOLINT
+  template <class U>
+    requires std::is_convertible_v<U (*)[], T (*)[]>
+  device_span(const device_span<U>& o) : data_(o.data()), size_(o.size()) {}  // NOLINT: T to const T
+
+  [[nodiscard]] T* data() const noexcept { return data_; }
+  [[nodiscard]] std::int64_t size() const noexcept { return size_; }
+  [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
+
+ private:
+  T* data_ = nullptr;
+  std::int64_t size_ = 0;
 };
 
 /// Host -> device copy of n elements (asynchronous with respect to the host
