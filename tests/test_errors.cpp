@@ -1,7 +1,9 @@
 // Bad input throws the matching subtype of matsample::error, with a message
 // that names the problem, identically on the reference backend and on the
 // OpenMP backend with 1 and 2 threads; narrowing overflow throws before the
-// oversized output is allocated.
+// oversized output is allocated. tests/cuda/test_cuda_errors.cu compiles this
+// file again with MATSAMPLE_ERRORS_EXTRA_BACKEND naming the CUDA backend:
+// every case then also runs there, with the CPU backend's type and message.
 
 #include <doctest/doctest.h>
 
@@ -30,7 +32,9 @@ std::atomic<std::size_t> largest_request{0};
 }  // namespace
 
 // Out of line, so that GCC does not pair the inlined free() with the
-// allocating operator new (-Wmismatched-new-delete).
+// allocating operator new (-Wmismatched-new-delete). Host code only: nvcc
+// (tests/cuda/test_cuda_errors.cu) would compile a replacement for device code too.
+#if !defined(__CUDA_ARCH__)
 [[gnu::noinline]] void* operator new(std::size_t n) {
   std::size_t seen = largest_request.load(std::memory_order_relaxed);
   while (n > seen && !largest_request.compare_exchange_weak(seen, n, std::memory_order_relaxed)) {
@@ -40,6 +44,7 @@ std::atomic<std::size_t> largest_request{0};
 }
 [[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
 [[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#endif
 
 
 namespace {
@@ -93,6 +98,12 @@ void expect_on_all_backends(const std::string& type, std::initializer_list<std::
     CHECK(contains(r.what, part));
     CHECK(contains(c1.what, part));
   }
+#ifdef MATSAMPLE_ERRORS_EXTRA_BACKEND
+  const outcome x = run([&] { call(MATSAMPLE_ERRORS_EXTRA_BACKEND); });
+  CAPTURE(x.what);
+  CHECK(x.type == type);
+  CHECK(x.what == c1.what);
+#endif
 }
 
 /// The reference backend and the CPU backend (1 and 2 threads) agree on
@@ -106,6 +117,11 @@ void expect_same_outcome(Call call) {
   CAPTURE(c1.what);
   CHECK(r.type == c1.type);
   CHECK(c1.type == c2.type);
+#ifdef MATSAMPLE_ERRORS_EXTRA_BACKEND
+  const outcome x = run([&] { call(MATSAMPLE_ERRORS_EXTRA_BACKEND); });
+  CAPTURE(x.what);
+  CHECK(x.type == c1.type);
+#endif
 }
 
 using view_t = ms::csr_view<double, i32, i64>;
