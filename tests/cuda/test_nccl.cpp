@@ -1,39 +1,24 @@
-// NCCL collectives on device buffers, run under mpirun with 2 ranks (one GPU
-// each, or both on one GPU): all-reduce, broadcast and the all-to-all-v
-// exchange move the right data and count their bytes. Exits 77 (skipped)
-// with "SKIPPED: no CUDA device" where there is no GPU.
+// NCCL collectives on device buffers, run under mpirun (ctest: 1 and 2
+// ranks, one GPU each): all-reduce, broadcast and the all-to-all-v exchange
+// move the right data and count their bytes. Exits 77 (skipped) with
+// "SKIPPED: ..." where a node has no GPU or fewer GPUs than ranks.
 
 #include <mpi.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <numeric>
+#include <string>
 #include <vector>
 
+#include "gpu_ranks.hpp"
 #include "matsample/backend/nccl/communicator.cuh"
 
 namespace ms = matsample;
 
-#define EXPECT(cond)                                                                 \
-  do {                                                                               \
-    if (!(cond)) {                                                                   \
-      std::fprintf(stderr, "rank %d: %s:%d: %s failed\n", rank, __FILE__, __LINE__, #cond); \
-      MPI_Abort(MPI_COMM_WORLD, 1);                                                  \
-    }                                                                                \
-  } while (false)
-
 int main(int argc, char** argv) {
-  MPI_Init(&argc, &argv);
-  int rank = 0, size = 1, devices = 0;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
-  if (cudaGetDeviceCount(&devices) != cudaSuccess || devices == 0) {
-    if (rank == 0) std::printf("SKIPPED: no CUDA device; the NCCL collectives did not run\n");
-    MPI_Finalize();
-    return 77;
-  }
-  try {
-    ms::cuda::check(cudaSetDevice(rank % devices), "cudaSetDevice");
+  return gpu_ranks::run(argc, argv, "nccl collectives", [] {
+    const int rank = gpu_ranks::rank, size = gpu_ranks::size;
     ms::nccl::communicator comm(MPI_COMM_WORLD);
     std::vector<double> mine(1000, rank + 1.0);
     auto buf = ms::cuda::upload(std::span<const double>(mine), nullptr);
@@ -67,11 +52,5 @@ int main(int argc, char** argv) {
       threw = true;
     }
     EXPECT(threw);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "rank %d: %s\n", rank, e.what());
-    MPI_Abort(MPI_COMM_WORLD, 1);
-  }
-  if (rank == 0) std::printf("nccl collectives: all checks passed on %d ranks\n", size);
-  MPI_Finalize();
-  return 0;
+  });
 }

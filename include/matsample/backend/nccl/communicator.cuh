@@ -50,10 +50,19 @@ std::size_t count_of(std::int64_t n) {
   return static_cast<std::size_t>(n) * (datatype<T>() == ncclUint8 ? sizeof(T) : 1);
 }
 
+/// Bytes of an all-reduce of `bytes` per rank over p ranks, as a ring moves
+/// them: 2(p-1)/p of the buffer sent and received by every rank.
+inline void count_all_reduce(mpi::volume& v, int p, std::int64_t bytes) {
+  const std::int64_t moved = 2 * (p - 1) * bytes / p;
+  v.bytes_sent += moved;
+  v.bytes_received += moved;
+  v.messages += 2 * (p - 1);
+}
+
 class communicator {
  public:
   /// Collective over `comm`: every rank of it must call this.
-  explicit communicator(MPI_Comm comm, cudaStream_t stream = nullptr) : stream_(stream) {
+  explicit communicator(MPI_Comm comm, cudaStream_t stream = nullptr) : mpi_comm_(comm), stream_(stream) {
     mpi::check(MPI_Comm_rank(comm, &rank_), "MPI_Comm_rank");
     mpi::check(MPI_Comm_size(comm, &size_), "MPI_Comm_size");
     ncclUniqueId id{};
@@ -68,19 +77,19 @@ class communicator {
   [[nodiscard]] int rank() const noexcept { return rank_; }
   [[nodiscard]] int size() const noexcept { return size_; }
   [[nodiscard]] cudaStream_t stream() const noexcept { return stream_; }
+  /// The MPI communicator it was made from (not owned: it must outlive this one).
+  [[nodiscard]] MPI_Comm mpi_comm() const noexcept { return mpi_comm_; }
   /// Bytes and messages this rank moved so far (the ring algorithms' model).
   [[nodiscard]] const mpi::volume& moved() const noexcept { return moved_; }
 
   /// recv = op over the ranks of send (n elements each; in place when equal).
+  /// `also`, when given, counts the bytes too.
   template <class T>
-  void all_reduce(const T* send, T* recv, std::int64_t n, ncclRedOp_t op = ncclSum) {
+  void all_reduce(const T* send, T* recv, std::int64_t n, ncclRedOp_t op = ncclSum, mpi::volume* also = nullptr) {
     check(ncclAllReduce(send, recv, count_of<T>(n), datatype<T>(), op, comm_, stream_), "ncclAllReduce");
     sync();
-    // A ring all-reduce sends and receives 2(p-1)/p of the buffer per rank.
-    const std::int64_t bytes = 2 * (size_ - 1) * n * static_cast<std::int64_t>(sizeof(T)) / size_;
-    moved_.bytes_sent += bytes;
-    moved_.bytes_received += bytes;
-    moved_.messages += 2 * (size_ - 1);
+    count_all_reduce(moved_, size_, n * static_cast<std::int64_t>(sizeof(T)));
+    if (also != nullptr) count_all_reduce(*also, size_, n * static_cast<std::int64_t>(sizeof(T)));
   }
 
   /// root's n elements to every rank.
@@ -97,15 +106,17 @@ class communicator {
 
   /// All-to-all-v: block r of `send` (device, send_offsets[r]..[r+1]) goes to
   /// rank r; returns what the ranks sent here, in rank order, on the device,
-  /// with its offsets in recv_offsets. Counts travel first, as in mpi::exchange.
+  /// with its offsets in recv_offsets. Counts travel first, as in mpi::exchange:
+  /// offsets that do not describe blocks make this rank send count -1 to all,
+  /// so every rank throws instead of waiting. `also`, when given, counts the bytes too.
   template <class T>
   cuda::device_buffer<T> exchange(const T* send, std::span<const std::int64_t> send_offsets,
-                                  std::vector<std::int64_t>& recv_offsets) {
-    if (send_offsets.size() != static_cast<std::size_t>(size_) + 1) {
-      throw argument_error(detail::concat("exchange: ", send_offsets.size(), " offsets for ", size_, " ranks"));
-    }
-    std::vector<std::int64_t> send_counts(static_cast<std::size_t>(size_));
-    for (int r = 0; r < size_; ++r) send_counts[r] = send_offsets[r + 1] - send_offsets[r];
+                                  std::vector<std::int64_t>& recv_offsets, mpi::volume* also = nullptr) {
+    const auto peers = static_cast<std::size_t>(size_);
+    bool valid = send_offsets.size() == peers + 1 && send_offsets[0] == 0;
+    for (std::size_t r = 0; valid && r < peers; ++r) valid = send_offsets[r] <= send_offsets[r + 1];
+    std::vector<std::int64_t> send_counts(peers, -1);
+    for (std::size_t r = 0; valid && r < peers; ++r) send_counts[r] = send_offsets[r + 1] - send_offsets[r];
     auto counts_out = cuda::upload(std::span<const std::int64_t>(send_counts), stream_, "exchange counts");
     cuda::device_buffer<std::int64_t> counts_in(size_, stream_, "exchange counts");
     grouped([&] {
@@ -115,6 +126,13 @@ class communicator {
       }
     });
     const auto recv_counts = cuda::download(counts_in.data(), size_, stream_);
+    if (!valid) {
+      throw argument_error(detail::concat("exchange: ", send_offsets.size(), " send offsets for ", size_,
+                                          " ranks do not describe blocks (first 0, ascending)"));
+    }
+    for (int r = 0; r < size_; ++r) {
+      if (recv_counts[r] < 0) throw error(detail::concat("rank ", r, ": exchange: its send offsets were invalid"));
+    }
     recv_offsets.assign(static_cast<std::size_t>(size_) + 1, 0);
     for (int r = 0; r < size_; ++r) recv_offsets[r + 1] = recv_offsets[r] + recv_counts[r];
     cuda::device_buffer<T> recv(recv_offsets.back(), stream_, "exchanged data");
@@ -130,11 +148,14 @@ class communicator {
       }
     });
     sync();
-    for (int r = 0; r < size_; ++r) {  // what crosses the network, counts included (as mpi::exchange)
-      if (r == rank_) continue;
-      moved_.bytes_sent += send_counts[r] * static_cast<std::int64_t>(sizeof(T)) + 8;
-      moved_.bytes_received += recv_counts[r] * static_cast<std::int64_t>(sizeof(T)) + 8;
-      moved_.messages += (send_counts[r] > 0) + 1;
+    for (mpi::volume* v : {&moved_, also}) {  // what crosses the network, counts included (as mpi::exchange)
+      if (v == nullptr) continue;
+      for (int r = 0; r < size_; ++r) {
+        if (r == rank_) continue;
+        v->bytes_sent += send_counts[r] * static_cast<std::int64_t>(sizeof(T)) + 8;
+        v->bytes_received += recv_counts[r] * static_cast<std::int64_t>(sizeof(T)) + 8;
+        v->messages += (send_counts[r] > 0) + 1;
+      }
     }
     return recv;
   }
@@ -153,6 +174,7 @@ class communicator {
   }
   void sync() { cuda::check(cudaStreamSynchronize(stream_), "cudaStreamSynchronize"); }
 
+  MPI_Comm mpi_comm_ = MPI_COMM_NULL;
   int rank_ = 0, size_ = 1;
   cudaStream_t stream_ = nullptr;
   ncclComm_t comm_ = nullptr;
