@@ -19,8 +19,12 @@
 //   CombBLAS Aᵀ·Qᵀ: the same for Pᵀ (Aᵀ and Qᵀ built beforehand). CombBLAS
 //     stores columns, so this orientation gathers a column of Aᵀ per seed
 //     instead of walking all of A; the ratios use CombBLAS's faster column.
+//   matsample SUMMA: mpi::summa_multiply on the same tiles, the same
+//     algorithm as CombBLAS's Synch (stage s broadcasts Q(i,s) along grid
+//     rows and A(s,j) down grid columns); tiles of P in CombBLAS's layout.
 //   matsample 2D: mpi::fetch_rows on the 2D tiles, row ids to tiles of P in
-//     the same layout as CombBLAS's output: like with like.
+//     the same layout as CombBLAS's output: like with like, but asking tile
+//     owners only for the rows Q references.
 //   matsample 2D + rows: mpi_backend::gather_rows on the tiles, what the
 //     samplers call: the tiles above and then the full rows of P on every
 //     rank of the grid row (an all-gather along it), which CombBLAS does not do.
@@ -150,7 +154,7 @@ struct timing {
 struct row_result {
   std::int64_t q_rows = 0, nnz = 0;
   timing combblas, combblas_transposed;
-  double tiles_ms = 0, rows_ms = 0, one_and_half_ms = 0;
+  double summa_ms = 0, tiles_ms = 0, rows_ms = 0, one_and_half_ms = 0;
 };
 
 row_result measure(const ms::csr_matrix<V, I, O>& graph, std::span<const I> seeds, int q, int reps) {
@@ -240,6 +244,20 @@ row_result measure(const ms::csr_matrix<V, I, O>& graph, std::span<const I> seed
     const auto s0 = q_rows.begin(grid.my_row()), s1 = q_rows.end(grid.my_row());
     const auto ids = seeds.subspan(static_cast<std::size_t>(s0), static_cast<std::size_t>(s1 - s0));
     ms::csr_matrix<V, I, O> product;
+    // My tile of the one-hot Q: the seeds in A's row block my_col().
+    const auto k_blocks = a2d.view().blocks();
+    std::vector<O> q_indptr{0};
+    std::vector<I> q_columns;
+    for (const I v : ids) {
+      if (v >= k_blocks.begin(grid.my_col()) && v < k_blocks.end(grid.my_col())) q_columns.push_back(v);
+      q_indptr.push_back(static_cast<O>(q_columns.size()));
+    }
+    const ms::csr_view<V, I, O> q_piece(static_cast<I>(ids.size()), a.rows(), q_indptr, q_columns);
+    out.summa_ms = median_ms(world, reps, [&] { product = mpi::summa_multiply(q_piece, a2d.view(), true, nullptr); });
+    product_summary summa(nq);
+    summa.add(product, s0);
+    summa.agree(world);
+    expected.expect_same(summa, "matsample summa_multiply (2D tiles)");
     out.tiles_ms = median_ms(world, reps, [&] { product = mpi::fetch_rows(a2d.view(), ids, nullptr); });
     product_summary got(nq);
     got.add(product, s0);
@@ -300,19 +318,19 @@ int main(int argc, char** argv) {
     if (rank == 0) {
       std::printf("R-MAT scale %d: %d vertices, %lld nonzeros; Q = k minibatches of 1024 seeds; median of %d reps, slowest rank\n\n",
                   scale, graph.rows(), static_cast<long long>(graph.nnz()), reps);
-      std::printf("| ranks | grid | k | rows of Q | nnz(P) | CombBLAS Q·A ms | CombBLAS Aᵀ·Qᵀ ms | matsample 2D ms | ratio | "
-                  "matsample 2D + rows ms | ratio | matsample 1.5D ms | ratio |\n"
-                  "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+      std::printf("| ranks | grid | k | rows of Q | nnz(P) | CombBLAS Q·A ms | CombBLAS Aᵀ·Qᵀ ms | matsample SUMMA ms | ratio | "
+                  "matsample 2D ms | ratio | matsample 2D + rows ms | ratio | matsample 1.5D ms | ratio |\n"
+                  "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     }
     for (const auto k : ks) {
       const auto batches = epoch.bulk(0, k);
       const auto t = measure(graph, batches.seeds, q, reps);
       const double combblas = std::min(t.combblas.ms, t.combblas_transposed.ms);  // CombBLAS's best
       if (rank == 0) {
-        std::printf("| %d | %d x %d | %lld | %lld | %lld | %.2f (%s) | %.2f (%s) | %.2f | %.1f | %.2f | %.1f | %.2f | %.1f |\n", p, q,
-                    q, static_cast<long long>(k), static_cast<long long>(t.q_rows), static_cast<long long>(t.nnz),
-                    t.combblas.ms, t.combblas.how, t.combblas_transposed.ms, t.combblas_transposed.how, t.tiles_ms,
-                    combblas / t.tiles_ms, t.rows_ms, combblas / t.rows_ms, t.one_and_half_ms, combblas / t.one_and_half_ms);
+        std::printf("| %d | %d x %d | %lld | %lld | %lld | %.2f (%s) | %.2f (%s) | %.2f | %.1f | %.2f | %.1f | %.2f | %.1f | %.2f | %.1f |\n",
+                    p, q, q, static_cast<long long>(k), static_cast<long long>(t.q_rows), static_cast<long long>(t.nnz),
+                    t.combblas.ms, t.combblas.how, t.combblas_transposed.ms, t.combblas_transposed.how, t.summa_ms,
+                    combblas / t.summa_ms, t.tiles_ms, combblas / t.tiles_ms, t.rows_ms, combblas / t.rows_ms, t.one_and_half_ms, combblas / t.one_and_half_ms);
         std::fflush(stdout);
       }
     }

@@ -6,13 +6,15 @@
 // R-MAT graph (default scale 18, edge factor 16), node-wise 15,10,5 with
 // batch 1024, k minibatches per rank and call. Every layout that fits the
 // rank count runs: 1.5D with each replication c dividing p, and every 2D
-// shape. Time is the slowest rank's; sampled edges and bytes are summed over
-// ranks (bytes: what crossed between ranks, counts included).
+// shape, and sparse SUMMA on a square grid. Time is the slowest rank's;
+// sampled edges and bytes are summed over ranks (bytes: what crossed between
+// ranks, counts included).
 #include <matsample/mpi.hpp>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -29,9 +31,9 @@ struct totals {
 };
 
 totals measure(const mpi::process_grid& grid, const ms::csr_matrix<float, I, O>& graph, const std::vector<I>& train,
-               std::int64_t k, int iterations) {
+               std::int64_t k, int iterations, mpi::two_d_product product = mpi::two_d_product::row_fetch) {
   const auto a = mpi::distributed_csr<float, I, O>::from_replicated(grid, graph.view());
-  const mpi::mpi_backend backend(grid, 1);
+  const mpi::mpi_backend backend(grid, 1, product);
   const ms::nodewise_options options{.fanouts = {15, 10, 5}, .seed = 1};
   // Sampling groups: ranks (1.5D) or grid rows (2D, whose ranks share minibatches).
   const bool tiled = a.view().tiled();
@@ -57,20 +59,32 @@ totals measure(const mpi::process_grid& grid, const ms::csr_matrix<float, I, O>&
     if (!tiled || grid.my_col() == 0) edges += sample.num_edges();
   }
   totals mine{seconds, edges, backend.moved().bytes_sent}, out;
-  MPI_Reduce(&mine.seconds, &out.seconds, 1, MPI_DOUBLE, MPI_MAX, 0, grid.world());
-  MPI_Reduce(&mine.edges, &out.edges, 1, MPI_INT64_T, MPI_SUM, 0, grid.world());
-  MPI_Reduce(&mine.bytes, &out.bytes, 1, MPI_INT64_T, MPI_SUM, 0, grid.world());
+  mpi::check(MPI_Reduce(&mine.seconds, &out.seconds, 1, MPI_DOUBLE, MPI_MAX, 0, grid.world()), "MPI_Reduce");
+  mpi::check(MPI_Reduce(&mine.edges, &out.edges, 1, MPI_INT64_T, MPI_SUM, 0, grid.world()), "MPI_Reduce");
+  mpi::check(MPI_Reduce(&mine.bytes, &out.bytes, 1, MPI_INT64_T, MPI_SUM, 0, grid.world()), "MPI_Reduce");
   return out;
+}
+
+/// argv[i] as an integer in [lo, hi], or `fallback` when absent; argument_error otherwise.
+std::int64_t argument(int argc, char** argv, int i, std::int64_t fallback, std::int64_t lo, std::int64_t hi, const char* what) {
+  if (argc <= i) return fallback;
+  char* end = nullptr;
+  const long long v = std::strtoll(argv[i], &end, 10);
+  if (end == argv[i] || *end != '\0' || v < lo || v > hi) {
+    throw ms::argument_error(std::string("matsample_mpi_bench: ") + what + " must be an integer in [" + std::to_string(lo) +
+                             ", " + std::to_string(hi) + "], got '" + argv[i] + "'");
+  }
+  return v;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   MPI_Init(&argc, &argv);
-  const int scale = argc > 1 ? std::atoi(argv[1]) : 18;
-  const std::int64_t k = argc > 2 ? std::atoll(argv[2]) : 8;
-  const int iterations = argc > 3 ? std::atoi(argv[3]) : 5;
   mpi::abort_on_error(MPI_COMM_WORLD, [&] {
+    const int scale = static_cast<int>(argument(argc, argv, 1, 18, 1, 30, "scale"));
+    const std::int64_t k = argument(argc, argv, 2, 8, 1, 1 << 20, "k");
+    const int iterations = static_cast<int>(argument(argc, argv, 3, 5, 1, 1 << 20, "iterations"));
     int rank = 0, p = 1;
     MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     MPI_Comm_size(MPI_COMM_WORLD, &p);
@@ -99,6 +113,10 @@ int main(int argc, char** argv) {
       if (p % pr != 0) continue;
       const auto grid = mpi::process_grid::two_d(MPI_COMM_WORLD, pr, p / pr);
       report("2D, " + std::to_string(pr) + " x " + std::to_string(p / pr), measure(grid, graph, train, k, iterations));
+      if (pr * pr == p) {
+        report("2D SUMMA, " + std::to_string(pr) + " x " + std::to_string(pr),
+               measure(grid, graph, train, k, iterations, mpi::two_d_product::summa));
+      }
     }
     return 0;
   });

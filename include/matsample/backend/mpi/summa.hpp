@@ -174,7 +174,7 @@ csr_matrix<V, I, O> summa_multiply(const csr_view<V, I, O>& b_tile, const distri
   const int q = grid.rows();
   const auto k_blocks = a.blocks();  // A's row blocks, which are also B's column blocks
   collective_check(grid.world(), [&] {
-    if (!a.tiled() || grid.rows() != grid.cols()) {
+    if (!(a.tiled() || grid.size() == 1) || grid.rows() != grid.cols()) {  // one rank: one tile, one stage
       throw argument_error(::matsample::detail::concat("SUMMA: needs 2D tiles on a square grid, not ", grid.rows(), " x ",
                                                        grid.cols(), a.tiled() ? "" : " row blocks"));
     }
