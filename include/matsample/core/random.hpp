@@ -45,6 +45,21 @@ class philox_row_stream {
     return out_.v[draw & 3];
   }
 
+  /// The bits of draws [0, n) into out[0, n): the same values as bits(i),
+  /// but the Philox blocks are computed in one loop with no dependence
+  /// between them, so their multiply chains overlap in the pipeline.
+  MATSAMPLE_HD void fill(std::int64_t n, std::uint64_t* out) const {
+    r123::Philox4x64::ctr_type ctr = ctr_;
+    for (std::int64_t block = 0; 4 * block < n; ++block) {
+      ctr.v[3] = static_cast<std::uint64_t>(block);
+      const auto r = r123::Philox4x64()(ctr, key_);
+      for (std::int64_t i = 0; i < 4 && 4 * block + i < n; ++i) out[4 * block + i] = r.v[i];
+    }
+  }
+
+  /// floor(u * n) for the 64 random bits u of a draw, as below() computes it.
+  MATSAMPLE_HD static std::uint64_t scale(std::uint64_t bits, std::uint64_t n) { return mulhi(bits, n); }
+
   /// Uniform double in [0, 1) with 53 random bits.
   MATSAMPLE_HD double uniform(std::uint64_t draw) { return static_cast<double>(bits(draw) >> 11) * 0x1.0p-53; }
 
