@@ -5,6 +5,10 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <string>
 #include <cstdint>
 #include <limits>
 #include <numeric>
@@ -344,6 +348,100 @@ TEST_CASE("philox_row_stream: a pure function of its address") {
                                    first(7, 1, at, 9),            // draw in another block
                                    first(7, ms::shuffle_stream, at, 5)};
   CHECK(variants.size() == 9);
+}
+
+TEST_CASE("philox_row_stream::fill gives the bits of draws 0 .. n-1, and scale is below's arithmetic") {
+  for (std::int64_t n = 0; n <= 13; ++n) {
+    ms::philox_row_stream a(3, 2, {1, 9, 27}), b(3, 2, {1, 9, 27});
+    std::vector<std::uint64_t> bits(static_cast<std::size_t>(n) + 1, 0xdeadbeef);
+    a.fill(n, bits.data());
+    bool same = bits[static_cast<std::size_t>(n)] == 0xdeadbeef;  // nothing past n is written
+    for (std::int64_t i = 0; i < n; ++i) {
+      same = same && bits[i] == b.bits(static_cast<std::uint64_t>(i));
+      same = same && ms::philox_row_stream::scale(bits[i], 1000 + i) == b.below(static_cast<std::uint64_t>(i), 1000 + i);
+    }
+    CHECK(same);
+  }
+}
+
+TEST_CASE("uniform positions: the bitset, rank-sort and insertion paths all give Floyd's sample, ascending") {
+  // The oracle: Floyd's algorithm on a std::set with the same draw numbering.
+  const auto floyd = [](std::int64_t degree, std::int64_t count, bool replace, ms::philox_row_stream rng) {
+    std::vector<std::int64_t> out;
+    if (replace) {
+      for (std::int64_t i = 0; i < count; ++i) out.push_back(static_cast<std::int64_t>(rng.below(i, degree)));
+    } else {
+      std::set<std::int64_t> taken;
+      for (std::int64_t i = 0; i < count; ++i) {
+        const std::int64_t j = degree - count + i;
+        const auto t = static_cast<std::int64_t>(rng.below(i, j + 1));
+        taken.insert(taken.count(t) != 0 ? j : t);
+      }
+      out.assign(taken.begin(), taken.end());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  };
+  std::int64_t rows = 0;
+  bool all_same = true;
+  for (const std::int64_t fanout : {1, 2, 5, 15, 31, 32, 33, 70}) {
+    for (const std::int64_t degree : {fanout + 1, fanout + 2, 63L, 64L, 65L, 200L, 511L, 512L, 513L, 4000L}) {
+      if (degree <= fanout) continue;
+      for (const bool replace : {false, true}) {
+        for (std::uint64_t row = 0; row < 20; ++row) {
+          const ms::philox_row_stream rng(5, 1, {0, 3, row});
+          auto copy = rng;
+          std::vector<std::int64_t> got(static_cast<std::size_t>(fanout));
+          const auto n = ms::kernels::sample_uniform_positions(degree, fanout, replace, copy, got.data());
+          all_same = all_same && n == fanout && got == floyd(degree, fanout, replace, rng);
+          ++rows;
+        }
+      }
+    }
+  }
+  CHECK(rows > 1000);
+  CHECK(all_same);
+}
+
+TEST_CASE("huge pages: resize_huge and shrink_huge keep contents; advice never fails; large arrays get 2 MiB pages "
+          "where the system allows it") {
+  std::vector<std::int32_t> small{1, 2, 3};
+  ms::detail::resize_huge(small, 5);
+  CHECK(small == std::vector<std::int32_t>{1, 2, 3, 0, 0});
+  std::vector<std::int64_t> big;
+  ms::detail::resize_huge(big, std::size_t{3} << 20);  // 24 MiB
+  std::iota(big.begin(), big.end(), std::int64_t{0});
+  big.resize(big.size() - 1000);
+  ms::detail::shrink_huge(big);
+  CHECK(big.capacity() == big.size());
+  CHECK(big[12345] == 12345);
+  CHECK(big.back() == static_cast<std::int64_t>(big.size()) - 1);
+  ms::advise_huge_pages(std::span<const std::int32_t>(small));                   // below the threshold: nothing
+  ms::advise_huge_pages(std::span<const std::int64_t>(big).subspan(3, 1 << 22));  // unaligned: the whole pages inside
+  const ms::csr_matrix<float, std::int32_t, std::int64_t> m(2, 2, {0, 1, 2}, {1, 0});
+  ms::advise_huge_pages(m.view());
+#if defined(__linux__)
+  // With transparent huge pages in "always" or "madvise" mode, the advised
+  // array faulted in after resize_huge is backed by huge pages.
+  std::ifstream mode("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string setting((std::istreambuf_iterator<char>(mode)), {});
+  if (setting.find("[never]") == std::string::npos && !setting.empty()) {
+    const auto start = reinterpret_cast<std::uintptr_t>(big.data()), end = start + big.size() * sizeof(std::int64_t);
+    std::ifstream smaps("/proc/self/smaps");
+    std::string line;
+    std::int64_t huge_kb = 0;
+    bool overlaps = false;  // advice splits the allocation's mapping: add up every piece of it
+    while (std::getline(smaps, line)) {
+      unsigned long lo = 0, hi = 0;
+      char permissions[5] = {};
+      if (std::sscanf(line.c_str(), "%lx-%lx %4s", &lo, &hi, permissions) == 3) overlaps = lo < end && start < hi;  // a mapping's header
+      long kb = 0;
+      if (overlaps && std::sscanf(line.c_str(), "AnonHugePages: %ld kB", &kb) == 1) huge_kb += kb;
+    }
+    CAPTURE(setting);
+    CHECK(huge_kb > 0);  // at least one 2 MiB page (a fragmented machine may give fewer than all)
+  }
+#endif
 }
 
 TEST_CASE("philox_row_stream: uniform in [0, 1), below(n) in [0, n)") {

@@ -6,6 +6,7 @@
 #include "matsample/core/error.hpp"
 #include "matsample/core/index.hpp"
 #include "matsample/core/csr.hpp"
+#include "matsample/core/memory.hpp"
 #include "matsample/core/build.hpp"
 #include "matsample/core/relabel.hpp"
 #include "matsample/core/random.hpp"

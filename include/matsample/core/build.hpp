@@ -15,6 +15,7 @@
 #include "matsample/core/csr.hpp"
 #include "matsample/core/error.hpp"
 #include "matsample/core/index.hpp"
+#include "matsample/core/memory.hpp"
 #include "matsample/core/parallel.hpp"
 
 namespace matsample {
@@ -88,8 +89,8 @@ class csr_assembly {
     offset_.resize(count_.size() + 1);
     const std::int64_t nnz = exclusive_scan<std::int64_t>(count_, offset_);
     (void)checked_cast<O>(nnz, "entries of the built matrix");
-    indices_.resize(static_cast<std::size_t>(nnz));
-    values_.resize(weighted_ ? static_cast<std::size_t>(nnz) : 0);
+    resize_huge(indices_, static_cast<std::size_t>(nnz));  // the graph: read at random while sampling
+    resize_huge(values_, weighted_ ? static_cast<std::size_t>(nnz) : 0);
     std::copy(offset_.begin(), offset_.end() - 1, count_.begin());  // the counts become cursors
   }
 
@@ -119,11 +120,12 @@ class csr_assembly {
         if (weighted_) std::copy_n(values_.begin() + offset_[r], kept_in_row[r], values_.begin() + packed[r]);
       }
       indices_.resize(static_cast<std::size_t>(total));
-      indices_.shrink_to_fit();
+      shrink_huge(indices_);
       values_.resize(weighted_ ? static_cast<std::size_t>(total) : 0);
-      values_.shrink_to_fit();
+      shrink_huge(values_);
     }
-    std::vector<O> indptr(packed.size());
+    std::vector<O> indptr;
+    resize_huge(indptr, packed.size());
     for (std::size_t r = 0; r < packed.size(); ++r) indptr[r] = static_cast<O>(packed[r]);
     return {trusted, rows_, cols_, std::move(indptr), std::move(indices_), std::move(values_)};
   }

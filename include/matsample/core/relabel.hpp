@@ -15,6 +15,7 @@
 #include "matsample/core/csr.hpp"
 #include "matsample/core/error.hpp"
 #include "matsample/core/index.hpp"
+#include "matsample/core/memory.hpp"
 #include "matsample/core/parallel.hpp"
 #include "matsample/core/random.hpp"
 
@@ -72,8 +73,10 @@ csr_matrix<V, I, O> relabel_vertices(const csr_view<V, I, O>& a, std::span<const
   std::vector<std::int64_t> degree(static_cast<std::size_t>(n)), start(static_cast<std::size_t>(n) + 1);
   for (std::int64_t r = 0; r < n; ++r) degree[r] = a.degree(inverse[r]);
   detail::exclusive_scan<std::int64_t>(degree, start);
-  std::vector<I> indices(static_cast<std::size_t>(a.nnz()));
-  std::vector<V> values(a.has_values() ? indices.size() : 0);
+  std::vector<I> indices;
+  std::vector<V> values;
+  detail::resize_huge(indices, static_cast<std::size_t>(a.nnz()));
+  detail::resize_huge(values, a.has_values() ? indices.size() : 0);
 #pragma omp parallel
   {
     std::vector<std::pair<I, V>> row;

@@ -23,6 +23,7 @@
 #include "matsample/algebra/selection.hpp"
 #include "matsample/core/csr.hpp"
 #include "matsample/core/index.hpp"
+#include "matsample/core/memory.hpp"
 #include "matsample/core/parallel.hpp"
 #include "matsample/sampling/blocks.hpp"
 
@@ -36,18 +37,21 @@ namespace detail {
 template <index_type K, class Val>
 class scratch_hash_map {
  public:
-  /// Makes room for `n` keys (load factor <= 1/2) and empties the map.
+  /// Makes room for `n` keys (load factor <= 1/2) and empties the map. The
+  /// table is the first slots of storage that only grows, so a map kept
+  /// across calls allocates (and faults in) its memory once, and a small
+  /// call still probes a small, cache-resident table.
   void reset(std::int64_t n) {
     const auto want = std::bit_ceil(static_cast<std::uint64_t>(std::max<std::int64_t>(2 * n, 16)));
+    for (const auto at : used_) slots_[at].key = empty;  // every slot is empty again
+    used_.clear();
     if (want > slots_.size()) {
-      slots_.assign(want, slot_type{empty, Val{}});
-      used_.clear();
-    } else {
-      for (const auto at : used_) slots_[at].key = empty;
-      used_.clear();
+      std::vector<slot_type>().swap(slots_);
+      resize_huge(slots_, want);
+      std::fill(slots_.begin(), slots_.end(), slot_type{empty, Val{}});
     }
-    mask_ = slots_.size() - 1;
-    shift_ = 64 - std::countr_zero(slots_.size());
+    mask_ = want - 1;
+    shift_ = 64 - std::countr_zero(want);
   }
   /// Starts loading the slot where `key` would be probed first.
   void prefetch(K key) const noexcept { __builtin_prefetch(slots_.data() + home(key), 1, 1); }
@@ -393,11 +397,25 @@ csr_matrix<V, I, O> cpu_backend::sample_selected_rows(const csr_view<V, I, O>& m
   const std::int64_t ring_rows = prefetch_distance + 1;
   const std::int64_t ring_width = std::max<std::int64_t>(spec.fanout, 1);
   constexpr std::int64_t chunk = 256;
+  // Small fanouts draw a chunk's random bits before its rows are staged: the
+  // Philox blocks of different rows do not depend on each other, so a loop
+  // of nothing else keeps several of their multiply chains in flight.
+  const bool batched = pipelined && spec.fanout <= kernels::small_sample;
+  const std::int64_t bits_width = batched ? spec.fanout : 0;
 #pragma omp parallel num_threads(threads_)
   {
     std::vector<std::int64_t> positions;
     std::vector<double> cdf;
     std::vector<std::int64_t> ring(static_cast<std::size_t>(pipelined ? ring_rows * ring_width : 0));
+    std::vector<std::uint64_t> bits(static_cast<std::size_t>(chunk * bits_width));
+    std::int64_t bits_row0 = 0;  // the chunk whose bits are in `bits`
+    const auto draw_chunk = [&](std::int64_t c0, std::int64_t c1) {
+      bits_row0 = c0;
+      for (std::int64_t r = c0; r < c1; ++r) {
+        if (bound[r] == degree_of[r]) continue;
+        philox_row_stream(seed, layer, q.address(r)).fill(bound[r], bits.data() + (r - c0) * bits_width);
+      }
+    };
     // Draws row r's positions into its ring slot and prefetches their entries.
     const auto stage = [&](std::int64_t r) {
       const std::int64_t count = bound[r];
@@ -406,8 +424,13 @@ csr_matrix<V, I, O> cpu_backend::sample_selected_rows(const csr_view<V, I, O>& m
         return;
       }
       std::int64_t* slot = ring.data() + (r % ring_rows) * ring_width;
-      philox_row_stream rng(seed, layer, q.address(r));
-      kernels::sample_uniform_positions(degree_of[r], spec.fanout, spec.replace, rng, slot);
+      if (batched) {
+        kernels::sample_small_uniform_positions(degree_of[r], count, spec.replace,
+                                                bits.data() + (r - bits_row0) * bits_width, slot);
+      } else {
+        philox_row_stream rng(seed, layer, q.address(r));
+        kernels::sample_uniform_positions(degree_of[r], spec.fanout, spec.replace, rng, slot);
+      }
       for (std::int64_t j = 0; j < count; ++j) prefetch(m.indices().data() + begin[r] + slot[j]);
     };
     const auto emit = [&](std::int64_t r, const std::int64_t* pos, std::int64_t count) {
@@ -424,6 +447,7 @@ csr_matrix<V, I, O> cpu_backend::sample_selected_rows(const csr_view<V, I, O>& m
     for (std::int64_t c0 = 0; c0 < rows; c0 += chunk) {
       const std::int64_t c1 = std::min(rows, c0 + chunk);
       if (pipelined) {
+        if (batched) draw_chunk(c0, c1);
         for (std::int64_t r = c0; r < std::min(c1, c0 + prefetch_distance); ++r) stage(r);
         for (std::int64_t r = c0; r < c1; ++r) {
           if (r + prefetch_distance < c1) stage(r + prefetch_distance);
@@ -664,7 +688,9 @@ block_set<V, I, O> cpu_backend::compact_blocks(const csr_view<V, I, O>& s, const
 
 #pragma omp parallel num_threads(threads_)
   {
-    detail::scratch_hash_map<I, I> local;
+    // Kept by each thread across calls (OpenMP reuses its threads): no
+    // allocation or page faults per call once the largest block has been seen.
+    static thread_local detail::scratch_hash_map<I, I> local;
 #pragma omp for schedule(dynamic, 1)
     for (std::int64_t m = 0; m < k; ++m) {
       const std::int64_t r0 = q.batch_offsets[m], r1 = q.batch_offsets[m + 1];
