@@ -23,7 +23,6 @@
 #include "matsample/algebra/selection.hpp"
 #include "matsample/core/csr.hpp"
 #include "matsample/core/index.hpp"
-#include "matsample/core/memory.hpp"
 #include "matsample/core/parallel.hpp"
 #include "matsample/sampling/blocks.hpp"
 
@@ -37,21 +36,18 @@ namespace detail {
 template <index_type K, class Val>
 class scratch_hash_map {
  public:
-  /// Makes room for `n` keys (load factor <= 1/2) and empties the map. The
-  /// table is the first slots of storage that only grows, so a map kept
-  /// across calls allocates (and faults in) its memory once, and a small
-  /// call still probes a small, cache-resident table.
+  /// Makes room for `n` keys (load factor <= 1/2) and empties the map.
   void reset(std::int64_t n) {
     const auto want = std::bit_ceil(static_cast<std::uint64_t>(std::max<std::int64_t>(2 * n, 16)));
-    for (const auto at : used_) slots_[at].key = empty;  // every slot is empty again
-    used_.clear();
     if (want > slots_.size()) {
-      std::vector<slot_type>().swap(slots_);
-      resize_huge(slots_, want);
-      std::fill(slots_.begin(), slots_.end(), slot_type{empty, Val{}});
+      slots_.assign(want, slot_type{empty, Val{}});
+      used_.clear();
+    } else {
+      for (const auto at : used_) slots_[at].key = empty;
+      used_.clear();
     }
-    mask_ = want - 1;
-    shift_ = 64 - std::countr_zero(want);
+    mask_ = slots_.size() - 1;
+    shift_ = 64 - std::countr_zero(slots_.size());
   }
   /// Starts loading the slot where `key` would be probed first.
   void prefetch(K key) const noexcept { __builtin_prefetch(slots_.data() + home(key), 1, 1); }
@@ -688,9 +684,7 @@ block_set<V, I, O> cpu_backend::compact_blocks(const csr_view<V, I, O>& s, const
 
 #pragma omp parallel num_threads(threads_)
   {
-    // Kept by each thread across calls (OpenMP reuses its threads): no
-    // allocation or page faults per call once the largest block has been seen.
-    static thread_local detail::scratch_hash_map<I, I> local;
+    detail::scratch_hash_map<I, I> local;
 #pragma omp for schedule(dynamic, 1)
     for (std::int64_t m = 0; m < k; ++m) {
       const std::int64_t r0 = q.batch_offsets[m], r1 = q.batch_offsets[m + 1];
