@@ -1,7 +1,8 @@
 #pragma once
 // Umbrella header of the distributed part (target matsample::mpi): the
 // process grid, counted exchanges, feature fetch, load balance, the
-// row-block distributed graph and the backend that samples from it.
+// distributed graph (1.5D row blocks or 2D tiles), sparse SUMMA, and the
+// backend that samples from them.
 
 #include "matsample/matsample.hpp"
 #include "matsample/backend/mpi/communicator.hpp"
@@ -9,4 +10,5 @@
 #include "matsample/backend/mpi/features.hpp"
 #include "matsample/backend/mpi/balance.hpp"
 #include "matsample/backend/mpi/distributed_csr.hpp"
+#include "matsample/backend/mpi/summa.hpp"
 #include "matsample/backend/mpi/backend.hpp"
