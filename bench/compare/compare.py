@@ -12,6 +12,7 @@ OUT_DIR/results.json and OUT_DIR/results.md and prints where they are.
 """
 
 import argparse
+import contextlib
 import datetime
 import json
 import os
@@ -27,8 +28,38 @@ GROWTH = [(f"rmat-{s}-16", ["--rmat", str(s), "--edge-factor", "16"]) for s in (
 KS = [1, 2, 4, 8, 16, 32, 64]
 
 
+THP = "/sys/kernel/mm/transparent_hugepage/enabled"
+
+
 def log(message):
     print(message, file=sys.stderr, flush=True)
+
+
+def thp_mode():
+    """The system's transparent-huge-page mode ("always", "madvise" or "never"), or None."""
+    try:
+        with open(THP) as f:
+            return f.read().split("[")[1].split("]")[0]
+    except (OSError, IndexError):
+        return None
+
+
+@contextlib.contextmanager
+def thp_always():
+    """Transparent huge pages for every process while inside (root only), restored after: the peers
+    allocate their graph with plain malloc, so this is how they get 2 MiB pages. Yields whether it
+    could be set."""
+    before = thp_mode()
+    if before is None or not os.access(THP, os.W_OK):
+        yield False
+        return
+    try:
+        with open(THP, "w") as f:
+            f.write("always")
+        yield True
+    finally:
+        with open(THP, "w") as f:
+            f.write(before)
 
 
 class Runner:
@@ -38,7 +69,7 @@ class Runner:
         self.quick = args.quick
         self.batches = 16 if args.quick else 64
         self.ladies_batches = 4 if args.quick else 8
-        self.runs = 3
+        self.runs = 5
         self.driver = os.path.join(self.build, "bench", "matsample_compare")
         self.graphs = os.path.join(self.out, "graphs")
 
@@ -60,11 +91,13 @@ class Runner:
             raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
         return json.loads(done.stdout.strip().splitlines()[-1])
 
-    def matsample(self, graph, threads, k=1, sampler="nodewise"):
+    def matsample(self, graph, threads, k=1, sampler="nodewise", huge_pages=True):
         batches = self.ladies_batches if sampler == "ladies" else self.batches
         command = [self.driver, "run", "--graph", graph["dir"], "--sampler", sampler, "--k", str(k), "--threads",
-                   str(threads), "--batches", str(max(batches, k)), "--runs", str(self.runs)]
-        return self.measure(command, threads, f"matsample {sampler} k={k} on {graph['name']}")
+                   str(threads), "--batches", str(max(batches, k)), "--runs", str(self.runs),
+                   "--huge-pages", "1" if huge_pages else "0"]
+        pages = "" if huge_pages else ", 4 KiB pages"
+        return self.measure(command, threads, f"matsample {sampler} k={k}{pages} on {graph['name']}")
 
     def peer(self, system, graph, threads):
         command = [sys.executable, os.path.join(HERE, "peers.py"), "--system", system, "--graph", graph["dir"],
@@ -136,14 +169,15 @@ def fmt_rate(x):
 
 def markdown(doc):
     lines = [f"Measured {doc['date']} on {doc['machine']['cpu']} ({doc['machine']['cpus']} CPUs, "
-             f"{doc['machine']['memory_gib']} GiB); {doc['workload']}.", "",
+             f"{doc['machine']['memory_gib']} GiB, transparent huge pages: {doc['machine'].get('thp')}); "
+             f"{doc['workload']}.", "",
              "| system | graph | threads | sampled edges/s | ms per minibatch | edges per minibatch | "
-             "matsample k=1 ÷ this | peak RSS (MB) |",
-             "|---|---|---:|---:|---:|---:|---:|---:|"]
+             "matsample k=1 ÷ this | peak RSS (MB) | in 2 MiB pages (MB) |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for row in doc["rows"]:
         lines.append(f"| {row['label']} | {row['graph']} | {row['threads']} | {fmt_rate(row['edges_per_second'])} | "
                      f"{row['ms_per_minibatch']:.2f} | {row['edges_per_minibatch'] / 1e3:.0f} k | "
-                     f"{row['ratio']:.2f} | {row['peak_rss_mb']:.0f} |")
+                     f"{row['ratio']:.2f} | {row['peak_rss_mb']:.0f} | {row.get('anon_huge_mb', -1):.0f} |")
     lines += ["", "| random gather | threads | loads/s | cpu utilization |", "|---|---:|---:|---:|"]
     for g in doc["gather"]:
         lines.append(f"| R-MAT scale 21 column array (63.5M int32) | {g['threads']} | "
@@ -210,6 +244,9 @@ def main():
                      summarize(runner.matsample(graph, threads, 64), graph, "matsample node-wise, k=64"),
                      summarize(runner.matsample(graph, threads, 1, "ladies"), graph,
                                "matsample LADIES (512 per layer), k=1")]
+            if graph["name"] == PRODUCTS[0]:  # what huge pages give matsample, and DGL given them too
+                group.append(summarize(runner.matsample(graph, threads, 1, huge_pages=False), graph,
+                                       "matsample node-wise, k=1, 4 KiB pages"))
             for system in list(peers):
                 label = "DGL NeighborSampler" if system == "dgl" else "PyG NeighborLoader"
                 try:
@@ -219,6 +256,11 @@ def main():
                         raise
                     pyg = f"its run failed: {error}"  # recorded in the results, PyG left out from here on
                     peers.remove(system)
+            if graph["name"] == PRODUCTS[0]:
+                with thp_always() as forced:
+                    if forced:
+                        group.append(summarize(runner.peer("dgl", graph, threads), graph,
+                                               "DGL NeighborSampler, THP always"))
             check_blocks(group)
             base = group[0]["edges_per_second"]
             for row in group:
@@ -240,7 +282,7 @@ def main():
     for row in rows + growth:
         versions.update(row.get("versions", {}))
     doc = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-           "machine": machine(), "versions": versions, "quick": args.quick,
+           "machine": dict(machine(), thp=thp_mode()), "versions": versions, "quick": args.quick,
            "workload": (f"fanouts 15,10,5 from the seeds outwards, batch 1024, {runner.batches} minibatches of "
                         f"shuffled non-isolated seeds per run (LADIES: {runner.ladies_batches}), median of "
                         f"{runner.runs} runs, sampling calls timed alone"),

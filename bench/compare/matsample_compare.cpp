@@ -9,12 +9,15 @@
 //       cut into whole batches (copies of the shuffle are chained on small
 //       graphs, so no batch repeats a seed); DIR/graph.json: sizes and origin.
 //   matsample_compare run --graph DIR --sampler nodewise|ladies --k K
-//                         --threads T --batches B --runs R
-//       Loads the npy files, samples the B batches of each run's seeds k at a
+//                         --threads T --batches B --runs R [--huge-pages 0|1]
+//       Loads the npy files (the graph's arrays advised onto 2 MiB pages, as
+//       matsample's readers allocate them, unless --huge-pages 0), samples
+//       the B batches of each run's seeds k at a
 //       time (one untimed warm-up call first) and prints one JSON object:
 //       per-run seconds and sampled edges, the CSR's bytes, and the process's
-//       resident memory after loading, its peak while loading, and its peak
-//       while sampling (VmHWM, reset after loading).
+//       resident memory after loading, its peak while loading, its peak
+//       while sampling (VmHWM, reset after loading), and its memory in 2 MiB
+//       pages.
 //
 // Only the sampling calls are timed. Node-wise: fanouts 15,10,5 from the
 // seeds outwards, uniform, without replacement, de-duplicated blocks (DGL's
@@ -127,6 +130,17 @@ double status_mb(const char* field) {
   return -1;
 }
 
+/// Anonymous memory in 2 MiB pages (/proc/self/smaps_rollup), in MB; -1 if unknown.
+double anon_huge_mb() {
+  std::ifstream rollup("/proc/self/smaps_rollup");
+  std::string key;
+  double kb = 0;
+  while (rollup >> key) {
+    if (key == "AnonHugePages:" && rollup >> kb) return kb / 1e3;
+  }
+  return -1;
+}
+
 /// Resets the peak (VmHWM) to the current resident set, so that the peak
 /// read later is that of the sampling phase, not of loading (Linux >= 4.0).
 bool reset_peak() { return static_cast<bool>(std::ofstream("/proc/self/clear_refs") << "5"); }
@@ -213,6 +227,10 @@ int run(const std::map<std::string, std::string>& args) {
   }
   const auto n = matsample::checked_cast<I>(static_cast<std::int64_t>(indptr.size()) - 1, "vertex count");
   const graph_type g(n, n, std::move(indptr), std::move(indices));
+  // The .npy arrays were read into ordinary pages; ask for 2 MiB ones, as
+  // matsample's own readers and generators allocate the graph (untimed).
+  const bool huge_pages = !args.contains("--huge-pages") || args.at("--huge-pages") != "0";
+  if (huge_pages) matsample::advise_huge_pages(g.view());
   const double csr_mb = static_cast<double>(g.indptr().size() * sizeof(O) + g.indices().size() * sizeof(I)) / 1e6;
   const double loaded_mb = status_mb("VmRSS");
   const double load_peak_mb = status_mb("VmHWM");
@@ -238,9 +256,10 @@ int run(const std::map<std::string, std::string>& args) {
 
   std::printf("{\"system\": \"matsample\", \"sampler\": \"%s\", \"k\": %lld, \"threads\": %d, \"batches\": %lld, "
               "\"batch_size\": %lld, \"csr_mb\": %.1f, \"rss_loaded_mb\": %.1f, \"load_peak_rss_mb\": %.1f, "
-              "\"peak_reset\": %s, \"runs\": [",
+              "\"peak_reset\": %s, \"huge_pages\": %s, \"anon_huge_mb\": %.1f, \"runs\": [",
               sampler.c_str(), static_cast<long long>(k), threads, static_cast<long long>(batches),
-              static_cast<long long>(batch_size), csr_mb, loaded_mb, load_peak_mb, peak_reset ? "true" : "false");
+              static_cast<long long>(batch_size), csr_mb, loaded_mb, load_peak_mb, peak_reset ? "true" : "false",
+              huge_pages ? "true" : "false", anon_huge_mb());
   for (std::int64_t r = 0; r < runs; ++r) {
     const auto all = matsample::batch_list<I>::uniform(row(r), batch_size, static_cast<std::uint64_t>(r));
     std::int64_t edges = 0;

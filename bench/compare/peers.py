@@ -42,6 +42,18 @@ def rss_mb(field):
     return -1.0
 
 
+def anon_huge_mb():
+    """Anonymous memory in 2 MiB pages (transparent huge pages), in MB; -1 if unknown."""
+    try:
+        with open("/proc/self/smaps_rollup") as rollup:
+            for line in rollup:
+                if line.startswith("AnonHugePages:"):
+                    return int(line.split()[1]) / 1e3
+    except OSError:
+        pass
+    return -1.0
+
+
 def reset_peak():
     """Resets VmHWM to the current resident set (Linux >= 4.0), so that the peak read later is the
     sampling phase's, not loading's (which holds the int32 and int64 copies of the ids at once)."""
@@ -168,7 +180,8 @@ def main():
                       "batches": args.batches, "batch_size": BATCH, "csr_mb": round(csr_mb, 1),
                       "rss_baseline_mb": round(baseline, 1), "rss_loaded_mb": round(loaded, 1),
                       "load_peak_rss_mb": round(load_peak, 1), "peak_reset": peak_reset, "runs": runs,
-                      "peak_rss_mb": round(peak, 1), "versions": versions, "steps_ms": steps}))
+                      "peak_rss_mb": round(peak, 1), "anon_huge_mb": round(anon_huge_mb(), 1), "versions": versions,
+                      "steps_ms": steps}))
 
 
 if __name__ == "__main__":
