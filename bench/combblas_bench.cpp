@@ -245,15 +245,10 @@ row_result measure(const ms::csr_matrix<V, I, O>& graph, std::span<const I> seed
     const auto ids = seeds.subspan(static_cast<std::size_t>(s0), static_cast<std::size_t>(s1 - s0));
     ms::csr_matrix<V, I, O> product;
     // My tile of the one-hot Q: the seeds in A's row block my_col().
-    const auto k_blocks = a2d.view().blocks();
-    std::vector<O> q_indptr{0};
-    std::vector<I> q_columns;
-    for (const I v : ids) {
-      if (v >= k_blocks.begin(grid.my_col()) && v < k_blocks.end(grid.my_col())) q_columns.push_back(v);
-      q_indptr.push_back(static_cast<O>(q_columns.size()));
-    }
-    const ms::csr_view<V, I, O> q_piece(static_cast<I>(ids.size()), a.rows(), q_indptr, q_columns);
-    out.summa_ms = median_ms(world, reps, [&] { product = mpi::summa_multiply(q_piece, a2d.view(), true, nullptr); });
+    std::vector<O> one_each(ids.size() + 1);
+    for (std::size_t r = 0; r <= ids.size(); ++r) one_each[r] = static_cast<O>(r);
+    const auto q_piece = mpi::my_tile_of(ms::csr_view<V, I, O>(static_cast<I>(ids.size()), a.rows(), one_each, ids), a2d.view());
+    out.summa_ms = median_ms(world, reps, [&] { product = mpi::summa_multiply(q_piece.view(), a2d.view(), true, nullptr); });
     product_summary summa(nq);
     summa.add(product, s0);
     summa.agree(world);

@@ -473,6 +473,7 @@ TEST_CASE_TEMPLATE("2D SUMMA: tiles of C = B·A are the CPU product's, with the 
   const auto k_blocks = a.view().blocks();
   const auto b = b_rows(grid.my_row());
   const auto b_tile = restrict_columns(b.view(), k_blocks.begin(grid.my_col()), k_blocks.end(grid.my_col()));
+  CHECK(mpi::my_tile_of(b.view(), a.view()) == b_tile);
   mpi::volume moved;
   const auto c_tile = mpi::summa_multiply(b_tile.view(), a.view(), false, &moved);
   const auto columns = a.view().column_blocks();

@@ -80,17 +80,10 @@ class mpi_backend : public cpu_backend {
   csr_matrix<V, I, O> gather_rows(const distributed_csr_view<V, I, O>& a, std::span<const I> rows) const {
     if (summa_on(a)) {
       collective_check(a.grid().world(), [&] { check_selection(rows, a.rows()); });
-      // My tile of the one-hot Q: the rows whose id lies in A's row block my_col().
-      const auto k = a.blocks();
-      const std::int64_t lo = k.begin(a.grid().my_col()), hi = k.end(a.grid().my_col());
-      std::vector<O> indptr(rows.size() + 1, 0);
-      std::vector<I> ids;
-      for (std::size_t r = 0; r < rows.size(); ++r) {
-        if (rows[r] >= lo && rows[r] < hi) ids.push_back(rows[r]);
-        indptr[r + 1] = static_cast<O>(ids.size());
-      }
-      const csr_view<V, I, O> tile(checked_cast<I>(rows.size(), "rows of the selection"), a.rows(), indptr, ids);
-      auto piece = summa_multiply(tile, a, true, &moved_);
+      std::vector<O> one_each(rows.size() + 1);  // the one-hot Q: row r holds rows[r]
+      for (std::size_t r = 0; r <= rows.size(); ++r) one_each[r] = static_cast<O>(r);
+      const csr_view<V, I, O> q(checked_cast<I>(rows.size(), "rows of the selection"), a.rows(), one_each, rows);
+      auto piece = summa_multiply(my_tile_of(q, a).view(), a, true, &moved_);
       return assemble_rows(a.grid(), piece.view(), &moved_);
     }
     auto fetched = fetch_rows(a, rows, &moved_);
@@ -108,22 +101,7 @@ class mpi_backend : public cpu_backend {
       for (I r = 0; r < q.rows(); ++r) detail::diagnose_row(q, r, "spgemm left operand", r);
     });
     if (summa_on(a)) {
-      // My tile of Q: each row's entries in A's row block my_col(), in order.
-      const auto k = a.blocks();
-      const std::int64_t lo = k.begin(a.grid().my_col()), hi = k.end(a.grid().my_col());
-      std::vector<O> indptr(static_cast<std::size_t>(q.rows()) + 1, 0);
-      std::vector<I> ids;
-      std::vector<V> vals;
-      for (I r = 0; r < q.rows(); ++r) {
-        for (O e = q.row_begin(r); e < q.row_end(r); ++e) {
-          if (q.indices()[e] < lo || q.indices()[e] >= hi) continue;
-          ids.push_back(q.indices()[e]);
-          if (q.has_values()) vals.push_back(q.values()[e]);
-        }
-        indptr[r + 1] = checked_cast<O>(static_cast<std::int64_t>(ids.size()), "entries of Q's tile");
-      }
-      const csr_view<V, I, O> tile(q.rows(), q.cols(), indptr, ids, vals);
-      auto piece = summa_multiply(tile, a, false, &moved_);
+      auto piece = summa_multiply(my_tile_of(q, a).view(), a, false, &moved_);
       return assemble_rows(a.grid(), piece.view(), &moved_);
     }
     if (same_full_q_everywhere(q, a)) return reduce_along_blocks(q, a);

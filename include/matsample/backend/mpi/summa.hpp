@@ -158,6 +158,26 @@ csr_matrix<V, I, O> add_stage_product(const csr_view<V, I, O>& c, const csr_view
 
 namespace matsample::mpi {
 
+/// My tile of B for summa_multiply, from my grid row's whole B: each row's
+/// entries whose columns lie in A's row block my_col(), in order.
+template <class V, index_type I, index_type O>
+csr_matrix<V, I, O> my_tile_of(const csr_view<V, I, O>& b, const distributed_csr_view<V, I, O>& a) {
+  const auto k = a.blocks();
+  const std::int64_t lo = k.begin(a.grid().my_col()), hi = k.end(a.grid().my_col());
+  std::vector<O> indptr(static_cast<std::size_t>(b.rows()) + 1, 0);
+  std::vector<I> indices;
+  std::vector<V> values;
+  for (I r = 0; r < b.rows(); ++r) {
+    for (O e = b.row_begin(r); e < b.row_end(r); ++e) {
+      if (b.indices()[e] < lo || b.indices()[e] >= hi) continue;
+      indices.push_back(b.indices()[e]);
+      if (b.has_values()) values.push_back(b.values()[e]);
+    }
+    indptr[r + 1] = checked_cast<O>(static_cast<std::int64_t>(indices.size()), "entries of the SUMMA tile");
+  }
+  return {::matsample::detail::trusted, b.rows(), b.cols(), std::move(indptr), std::move(indices), std::move(values)};
+}
+
 /// My tile of C = B·A by sparse SUMMA. `b_tile` is my tile of B: the rows of
 /// my grid row's B (the same count on every rank of the row), restricted to
 /// the columns in A's row block my_col(), with global column ids; `a` holds
