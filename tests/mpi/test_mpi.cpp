@@ -615,6 +615,22 @@ TEST_CASE("exchanges cut large buffers into messages of at most max_message_byte
   mpi::transport::max_message_bytes = saved;
 }
 
+TEST_CASE_TEMPLATE("gradient all-reduce: every rank holds the sum, and the bytes are the ring model's", T, float, double) {
+  const int p = world_size(), me = world_rank();
+  // Small integers, so the sum is exact whatever order MPI adds in.
+  std::vector<T> gradients(1001);
+  for (std::size_t i = 0; i < gradients.size(); ++i) gradients[i] = static_cast<T>((me + 1) * static_cast<int>(i % 97)) - 40;
+  mpi::volume moved;
+  mpi::all_reduce_gradients(MPI_COMM_WORLD, std::span<T>(gradients), &moved);
+  for (std::size_t i = 0; i < gradients.size(); ++i) {
+    REQUIRE(gradients[i] == static_cast<T>(static_cast<int>(i % 97) * p * (p + 1) / 2 - 40 * p));
+  }
+  const std::int64_t bytes = 1001 * static_cast<std::int64_t>(sizeof(T));
+  CHECK(moved.bytes_sent == 2 * (p - 1) * bytes / p);
+  CHECK(moved.bytes_received == moved.bytes_sent);
+  CHECK(moved.messages == 2 * (p - 1));
+}
+
 TEST_CASE("collective errors: a bad call on one rank throws on every rank, none waits") {
   const int p = world_size(), me = world_rank();
   using I = std::int32_t;

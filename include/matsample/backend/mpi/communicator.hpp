@@ -225,10 +225,21 @@ void receive_from(MPI_Comm comm, std::span<T> data, int peer) {
   }
 }
 
+/// Adds to `v` what an all-reduce of `bytes` per rank over p ranks moves as
+/// a ring does it (reduce-scatter, then all-gather): 2(p-1)/p of the buffer
+/// sent and received by every rank, in 2(p-1) messages. MPI and NCCL
+/// all-reduces are counted by this one model.
+inline void count_all_reduce(volume& v, int p, std::int64_t bytes) {
+  const std::int64_t moved = 2 * (p - 1) * bytes / p;
+  v.bytes_sent += moved;
+  v.bytes_received += moved;
+  v.messages += 2 * (p - 1);
+}
+
 /// In-place all-reduce of arithmetic values with `op`, in pieces that fit
-/// MPI's int count.
+/// MPI's int count; adds the ring model's bytes to `moved` when given.
 template <class T>
-void all_reduce(MPI_Comm comm, std::span<T> data, MPI_Op op) {
+void all_reduce(MPI_Comm comm, std::span<T> data, MPI_Op op, volume* moved = nullptr) {
   static_assert(std::is_same_v<T, std::int32_t> || std::is_same_v<T, std::int64_t> || std::is_same_v<T, std::uint64_t> ||
                     std::is_same_v<T, float> || std::is_same_v<T, double>,
                 "all_reduce: one of the types datatype() names");
@@ -238,6 +249,20 @@ void all_reduce(MPI_Comm comm, std::span<T> data, MPI_Op op) {
     check(MPI_Allreduce(MPI_IN_PLACE, data.data() + at, static_cast<int>(std::min(piece, n - at)), datatype<T>(), op, comm),
           "MPI_Allreduce");
   }
+  if (moved != nullptr) {
+    int size = 1;
+    check(MPI_Comm_size(comm, &size), "MPI_Comm_size");
+    count_all_reduce(*moved, size, n * static_cast<std::int64_t>(sizeof(T)));
+  }
+}
+
+/// Sums data-parallel gradients over the ranks of `comm` in place (host
+/// buffers, MPI). The device form, over NCCL, is in backend/nccl/features.cuh
+/// and counts the same bytes.
+template <class T>
+void all_reduce_gradients(MPI_Comm comm, std::span<T> gradients, volume* moved = nullptr) {
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "all_reduce_gradients: float or double");
+  all_reduce(comm, gradients, MPI_SUM, moved);
 }
 
 /// Runs a local check on every rank and agrees on the outcome before any

@@ -50,15 +50,6 @@ std::size_t count_of(std::int64_t n) {
   return static_cast<std::size_t>(n) * (datatype<T>() == ncclUint8 ? sizeof(T) : 1);
 }
 
-/// Bytes of an all-reduce of `bytes` per rank over p ranks, as a ring moves
-/// them: 2(p-1)/p of the buffer sent and received by every rank.
-inline void count_all_reduce(mpi::volume& v, int p, std::int64_t bytes) {
-  const std::int64_t moved = 2 * (p - 1) * bytes / p;
-  v.bytes_sent += moved;
-  v.bytes_received += moved;
-  v.messages += 2 * (p - 1);
-}
-
 class communicator {
  public:
   /// Collective over `comm`: every rank of it must call this.
@@ -88,8 +79,8 @@ class communicator {
   void all_reduce(const T* send, T* recv, std::int64_t n, ncclRedOp_t op = ncclSum, mpi::volume* also = nullptr) {
     check(ncclAllReduce(send, recv, count_of<T>(n), datatype<T>(), op, comm_, stream_), "ncclAllReduce");
     sync();
-    count_all_reduce(moved_, size_, n * static_cast<std::int64_t>(sizeof(T)));
-    if (also != nullptr) count_all_reduce(*also, size_, n * static_cast<std::int64_t>(sizeof(T)));
+    mpi::count_all_reduce(moved_, size_, n * static_cast<std::int64_t>(sizeof(T)));
+    if (also != nullptr) mpi::count_all_reduce(*also, size_, n * static_cast<std::int64_t>(sizeof(T)));
   }
 
   /// root's n elements to every rank.

@@ -10,7 +10,7 @@
 //       device blocks: here, over NCCL; the rows come back in a device buffer
 //   mpi::fetch_features(grid, mpi::feature_block, std::span ids)            host, MPI
 //   mpi::fetch_features(grid, nccl::device_feature_block, device_span ids)  device, NCCL
-//   mpi::all_reduce_gradients(MPI_Comm, std::span<T>)                      host, MPI
+//   mpi::all_reduce_gradients(MPI_Comm, std::span<T>)                      host, MPI: backend/mpi/communicator.hpp
 //   mpi::all_reduce_gradients(nccl::communicator&, cuda::device_span<T>)   device, NCCL
 //
 // The device fetch is the MPI one's algorithm step for step: the ids are
@@ -203,27 +203,8 @@ cuda::device_buffer<float> fetch_features(const process_grid& grid, const nccl::
                         needed, moved);
 }
 
-/// Sums `gradients` over the ranks of `comm` in place (host buffers, MPI), in
-/// pieces that fit MPI's int count; counts the bytes as a ring all-reduce
-/// moves them (nccl::count_all_reduce), like the device form.
-template <class T>
-void all_reduce_gradients(MPI_Comm comm, std::span<T> gradients, volume* moved = nullptr) {
-  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "all_reduce_gradients: float or double");
-  constexpr std::int64_t piece = std::int64_t{1} << 28;
-  const auto n = static_cast<std::int64_t>(gradients.size());
-  for (std::int64_t at = 0; at < n; at += piece) {
-    check(MPI_Allreduce(MPI_IN_PLACE, gradients.data() + at, static_cast<int>(std::min(piece, n - at)), datatype<T>(),
-                        MPI_SUM, comm),
-          "MPI_Allreduce");
-  }
-  if (moved != nullptr) {
-    int size = 1;
-    check(MPI_Comm_size(comm, &size), "MPI_Comm_size");
-    nccl::count_all_reduce(*moved, size, n * static_cast<std::int64_t>(sizeof(T)));
-  }
-}
-
-/// Sums `gradients` over the ranks of `comm` in place (device buffers, NCCL).
+/// Sums `gradients` over the ranks of `comm` in place (device buffers, NCCL);
+/// the host form is in backend/mpi/communicator.hpp.
 template <class T>
 void all_reduce_gradients(nccl::communicator& comm, cuda::device_span<T> gradients, volume* moved = nullptr) {
   static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "all_reduce_gradients: float or double");
