@@ -382,7 +382,8 @@ csr_matrix<V, I, O> cpu_backend::sample_selected_rows(const csr_view<V, I, O>& m
   (void)checked_cast<O>(capacity, "entries of the sampled rows");
   std::vector<I> indices(static_cast<std::size_t>(capacity));
   std::vector<V> values(m.has_values() ? static_cast<std::size_t>(capacity) : 0);
-  std::vector<std::int64_t> kept(bound);
+  // Only weighted rows can keep fewer entries than their bound.
+  std::vector<std::int64_t> kept(weighted ? bound : std::vector<std::int64_t>{});
 
   // Pass 2: draw and copy. Uniform draws need nothing from memory, so each
   // row's positions are drawn prefetch_distance rows ahead into a ring and
@@ -482,7 +483,7 @@ csr_matrix<V, I, O> cpu_backend::sample_selected_rows(const csr_view<V, I, O>& m
   }
 
   // Weighted rows that ran out of positive weight leave gaps: close them.
-  if (kept != bound) {
+  if (weighted && kept != bound) {
     std::vector<std::int64_t> packed(static_cast<std::size_t>(rows) + 1);
     const std::int64_t total = detail::exclusive_scan<std::int64_t>(kept, packed);
     std::vector<I> packed_indices(static_cast<std::size_t>(total));
@@ -496,9 +497,14 @@ csr_matrix<V, I, O> cpu_backend::sample_selected_rows(const csr_view<V, I, O>& m
     indices.swap(packed_indices);
     values.swap(packed_values);
   }
-  std::vector<O> indptr(static_cast<std::size_t>(rows) + 1);
+  std::vector<O> indptr;
+  if constexpr (std::is_same_v<O, std::int64_t>) {
+    indptr = std::move(offset);  // already the offsets, in their final type
+  } else {
+    indptr.resize(static_cast<std::size_t>(rows) + 1);
 #pragma omp parallel for schedule(static) num_threads(threads_)
-  for (std::int64_t r = 0; r <= rows; ++r) indptr[r] = static_cast<O>(offset[r]);
+    for (std::int64_t r = 0; r <= rows; ++r) indptr[r] = static_cast<O>(offset[r]);
+  }
   return {detail::trusted, checked_cast<I>(rows, "rows of the sampled matrix"), m.cols(), std::move(indptr),
           std::move(indices), std::move(values)};
 }
