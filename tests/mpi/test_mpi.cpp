@@ -474,6 +474,14 @@ TEST_CASE_TEMPLATE("2D SUMMA: tiles of C = B·A are the CPU product's, with the 
   const auto b = b_rows(grid.my_row());
   const auto b_tile = restrict_columns(b.view(), k_blocks.begin(grid.my_col()), k_blocks.end(grid.my_col()));
   CHECK(mpi::my_tile_of(b.view(), a.view()) == b_tile);
+  {  // A B of the wrong width, or with a column out of range, is refused (a local call: no rank waits)
+    const std::vector<O> indptr{0, 1};
+    const std::vector<I> first{I{0}}, outside{static_cast<I>(a_whole.rows())};
+    const ms::csr_view<V, I, O> narrow(1, a_whole.rows() - 1, indptr, first);
+    const ms::csr_view<V, I, O> bad_column(1, a_whole.rows(), indptr, outside);
+    CHECK_THROWS_WITH_AS(mpi::my_tile_of(narrow, a.view()), doctest::Contains("columns for A's"), ms::argument_error);
+    CHECK_THROWS_WITH_AS(mpi::my_tile_of(bad_column, a.view()), doctest::Contains("out of range"), ms::csr_error);
+  }
   mpi::volume moved;
   const auto c_tile = mpi::summa_multiply(b_tile.view(), a.view(), false, &moved);
   const auto columns = a.view().column_blocks();

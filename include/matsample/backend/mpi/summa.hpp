@@ -159,9 +159,15 @@ csr_matrix<V, I, O> add_stage_product(const csr_view<V, I, O>& c, const csr_view
 namespace matsample::mpi {
 
 /// My tile of B for summa_multiply, from my grid row's whole B: each row's
-/// entries whose columns lie in A's row block my_col(), in order.
+/// entries whose columns lie in A's row block my_col(), in order. Local (no
+/// communication); argument_error unless B has A's row count as columns,
+/// csr_error for a row of B that is not a valid CSR row.
 template <class V, index_type I, index_type O>
 csr_matrix<V, I, O> my_tile_of(const csr_view<V, I, O>& b, const distributed_csr_view<V, I, O>& a) {
+  if (b.cols() != a.rows()) {
+    throw argument_error(::matsample::detail::concat("SUMMA tile: B has ", b.cols(), " columns for A's ", a.rows(), " rows"));
+  }
+  for (I r = 0; r < b.rows(); ++r) ::matsample::detail::diagnose_row(b, r, "SUMMA left operand", r);
   const auto k = a.blocks();
   const std::int64_t lo = k.begin(a.grid().my_col()), hi = k.end(a.grid().my_col());
   std::vector<O> indptr(static_cast<std::size_t>(b.rows()) + 1, 0);
