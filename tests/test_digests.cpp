@@ -1,0 +1,127 @@
+// Recorded digests of every sampler's output on fixed graphs and seeds. A
+// refactor must keep samples bit for bit: if one of these changes, the
+// change alters samples, and the commit must say so (and re-record them).
+//
+// Each digest is FNV-1a (64 bit) over every array of every layer of the bulk
+// sample, in a fixed order, so any change in any id, offset or value shows.
+
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <cstring>
+#include <numeric>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "matsample/matsample.hpp"
+#include "support.hpp"
+
+namespace {
+
+struct fnv1a {
+  std::uint64_t state = 0xcbf29ce484222325ULL;
+  void bytes(const void* data, std::size_t n) {
+    const auto* p = static_cast<const unsigned char*>(data);
+    for (std::size_t i = 0; i < n; ++i) {
+      state ^= p[i];
+      state *= 0x100000001b3ULL;
+    }
+  }
+  template <class T>
+  void array(const std::vector<T>& v) {
+    const std::uint64_t n = v.size();
+    bytes(&n, sizeof n);
+    bytes(v.data(), v.size() * sizeof(T));
+  }
+};
+
+template <class V, class I, class O>
+std::uint64_t digest(const ms::bulk_sample<V, I, O>& bulk) {
+  fnv1a h;
+  for (const auto& layer : bulk.layers) {
+    h.array(layer.row_offsets);
+    h.array(layer.indptr);
+    h.array(layer.edge_offsets);
+    h.array(layer.indices);
+    h.array(layer.values);
+    h.array(layer.src_nodes);
+    h.array(layer.node_offsets);
+  }
+  return h.state;
+}
+
+/// R-MAT scale 10 with weights in (0, 1], so weighted rules and layer-wise
+/// debiasing both have something to do.
+template <class I, class O>
+ms::csr_matrix<double, I, O> weighted_rmat() {
+  const auto g = ms::rmat<double, I, O>({.scale = 10, .edge_factor = 8, .seed = 5});
+  return test::ref.apply(g.view(), [](I r, I c, double) {
+    return static_cast<double>((static_cast<std::int64_t>(r) * 31 + static_cast<std::int64_t>(c) * 17) % 13 + 1) / 13.0;
+  });
+}
+
+/// Epoch 3, batches 2..5 of 64 shuffled training vertices each.
+template <class I>
+ms::epoch_batches<I> fixed_epoch(std::int64_t n) {
+  std::vector<I> train(static_cast<std::size_t>(n / 2));
+  std::iota(train.begin(), train.end(), I{0});
+  return ms::epoch_batches<I>(std::span<const I>(train), 64, 11, 3);
+}
+
+struct recorded {
+  const char* name;
+  std::uint64_t i32;  ///< int32 ids, int64 offsets
+  std::uint64_t i64;  ///< int64 ids, int64 offsets
+};
+
+template <class I>
+std::uint64_t sample_digest(const std::string& name) {
+  using O = std::int64_t;
+  const auto g = weighted_rmat<I, O>();
+  const auto epoch = fixed_epoch<I>(g.rows());
+  const auto b = epoch.bulk(2, 4);
+  const auto nodewise = [&](ms::nodewise_options o) { return digest(ms::sample_nodewise(test::cpu2, g.view(), b, o)); };
+  if (name == "nodewise uniform") return nodewise({.fanouts = {10, 5}, .seed = 7});
+  if (name == "nodewise uniform replace") return nodewise({.fanouts = {10, 5}, .replace = true, .seed = 7});
+  if (name == "nodewise weighted") return nodewise({.fanouts = {10, 5}, .weighted = true, .seed = 7});
+  if (name == "nodewise weighted replace") return nodewise({.fanouts = {10, 5}, .replace = true, .weighted = true, .seed = 7});
+  if (name == "nodewise paper mode") return nodewise({.fanouts = {4, 3}, .deduplicate = false, .seed = 7});
+  if (name == "nodewise full") return nodewise({.fanouts = {-1, 40}, .seed = 9});
+  const ms::layerwise_options lw{.sample_sizes = {64, 48}, .seed = 13};
+  if (name == "ladies") return digest(ms::ladies_sampler(test::cpu2, g.view())(b, lw));
+  if (name == "fastgcn") return digest(ms::fastgcn_sampler(test::cpu2, g.view())(b, lw));
+  const ms::layerwise_options no_frontier{.sample_sizes = {64, 48}, .keep_frontier = false, .seed = 13};
+  if (name == "ladies without frontier") return digest(ms::ladies_sampler(test::cpu2, g.view())(b, no_frontier));
+  FAIL("unknown sampler case " << name);
+  return 0;
+}
+
+// Recorded on commit d891534 (before the sampler redesign).
+const recorded table[] = {
+    {"nodewise uniform", 7905174122643918851ULL, 17394867744643633155ULL},
+    {"nodewise uniform replace", 15235647581529685695ULL, 13613588521146141743ULL},
+    {"nodewise weighted", 7491390345849502181ULL, 5552252403060116869ULL},
+    {"nodewise weighted replace", 482275139707832523ULL, 18156165122590663451ULL},
+    {"nodewise paper mode", 7132894946261098422ULL, 5054876006223003958ULL},
+    {"nodewise full", 4223066461034088978ULL, 2878790260660279634ULL},
+    {"ladies", 13535381882692210299ULL, 17485662572740696987ULL},
+    {"fastgcn", 15379448312244907500ULL, 4249668895056129580ULL},
+    {"ladies without frontier", 12895904808015051141ULL, 10011720086387932517ULL},
+};
+
+}  // namespace
+
+TEST_CASE("every sampler's output matches its recorded digest") {
+  for (const auto& r : table) {
+    const std::string name = r.name;
+    CAPTURE(name);
+    const std::uint64_t got32 = sample_digest<std::int32_t>(r.name);
+    const std::uint64_t got64 = sample_digest<std::int64_t>(r.name);
+    // Printed so that a deliberate change of samples can be re-recorded.
+    const std::string line = "{\"" + name + "\", " + std::to_string(got32) + "ULL, " + std::to_string(got64) + "ULL},";
+    MESSAGE(line);
+    CHECK(got32 == r.i32);
+    CHECK(got64 == r.i64);
+  }
+}
