@@ -1,9 +1,7 @@
 #pragma once
 // Build-wide switches shared by every layer of matsample.
 
-#define MATSAMPLE_VERSION_MAJOR 0
-#define MATSAMPLE_VERSION_MINOR 1
-#define MATSAMPLE_VERSION_PATCH 0
+#include "matsample/version.hpp"
 
 // Kernel bodies are written once and run on the host (reference and CPU
 // backends, unit tests) and inside CUDA kernels, so they carry both qualifiers
