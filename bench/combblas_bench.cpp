@@ -65,8 +65,8 @@ std::int64_t parse_int(std::string_view text, std::int64_t lo, std::int64_t hi, 
   std::int64_t x = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), x);
   if (ec != std::errc{} || end != text.data() + text.size() || x < lo || x > hi) {
-    throw ms::argument_error(ms::detail::concat("combblas_bench: ", what, " '", text, "' is not a whole number in [", lo,
-                                                ", ", hi, "]"));
+    throw ms::argument_error(
+        ms::detail::concat("combblas_bench: ", what, " '", text, "' is not a whole number in [", lo, ", ", hi, "]"));
   }
   return x;
 }
@@ -116,9 +116,10 @@ struct product_summary {
   }
   void agree(MPI_Comm comm) {
     mpi::check(MPI_Allreduce(MPI_IN_PLACE, &nnz, 1, MPI_INT64_T, MPI_SUM, comm), "MPI_Allreduce");
-    mpi::check(MPI_Allreduce(MPI_IN_PLACE, row_sums.data(), mpi::count_of(static_cast<std::int64_t>(row_sums.size()), "row sums"),
-                             MPI_DOUBLE, MPI_SUM, comm),
-               "MPI_Allreduce");
+    mpi::check(
+        MPI_Allreduce(MPI_IN_PLACE, row_sums.data(),
+                      mpi::count_of(static_cast<std::int64_t>(row_sums.size()), "row sums"), MPI_DOUBLE, MPI_SUM, comm),
+        "MPI_Allreduce");
   }
   /// Throws unless `got` (agreed) is this (the expected product).
   void expect_same(const product_summary& got, const std::string& who) const {
@@ -137,12 +138,14 @@ struct product_summary {
 /// A CombBLAS tile from entries (row, column) local to the tile, in any
 /// order: counting sort by column (rows stay ascending within a column when
 /// they come in row order), as SpDCCols's tuple constructor wants them.
-cb_tile* make_tile(std::int64_t rows, std::int64_t cols, const std::vector<std::tuple<cb_index, cb_index, V>>& entries) {
+cb_tile* make_tile(std::int64_t rows, std::int64_t cols,
+                   const std::vector<std::tuple<cb_index, cb_index, V>>& entries) {
   std::vector<std::int64_t> start(static_cast<std::size_t>(cols) + 1, 0);
   for (const auto& e : entries) ++start[static_cast<std::size_t>(std::get<1>(e)) + 1];
   for (std::size_t c = 0; c + 1 < start.size(); ++c) start[c + 1] += start[c];
   std::vector<std::tuple<cb_index, cb_index, V>> by_column(entries.size());
-  for (const auto& e : entries) by_column[static_cast<std::size_t>(start[static_cast<std::size_t>(std::get<1>(e))]++)] = e;
+  for (const auto& e : entries)
+    by_column[static_cast<std::size_t>(start[static_cast<std::size_t>(std::get<1>(e))]++)] = e;
   return new cb_tile(rows, cols, static_cast<cb_index>(by_column.size()), by_column.data(), false);
 }
 
@@ -186,13 +189,16 @@ row_result measure(const ms::csr_matrix<V, I, O>& graph, std::span<const I> seed
     // A's tile (i, j), or with transpose Aᵀ's: the entries of A's tile (j, i), swapped.
     const auto a_tile = [&](bool transpose) {
       entries.clear();
-      const auto r0 = transpose ? vj0 : vi0, r1 = transpose ? vj1 : vi1, c0 = transpose ? vi0 : vj0, c1 = transpose ? vi1 : vj1;
+      const auto r0 = transpose ? vj0 : vi0, r1 = transpose ? vj1 : vi1, c0 = transpose ? vi0 : vj0,
+                 c1 = transpose ? vi1 : vj1;
       for (auto r = r0; r < r1; ++r) {
         for (O e = a.row_begin(static_cast<I>(r)); e < a.row_end(static_cast<I>(r)); ++e) {
           const std::int64_t c = a.indices()[e];
           if (c < c0 || c >= c1) continue;
-          if (transpose) entries.emplace_back(c - c0, r - r0, a.value(e));
-          else entries.emplace_back(r - r0, c - c0, a.value(e));
+          if (transpose)
+            entries.emplace_back(c - c0, r - r0, a.value(e));
+          else
+            entries.emplace_back(r - r0, c - c0, a.value(e));
         }
       }
       return transpose ? make_tile(c1 - c0, r1 - r0, entries) : make_tile(r1 - r0, c1 - c0, entries);
@@ -200,12 +206,15 @@ row_result measure(const ms::csr_matrix<V, I, O>& graph, std::span<const I> seed
     // Q's tile (i, j), or Qᵀ's.
     const auto q_tile = [&](bool transpose) {
       entries.clear();
-      const auto s0 = transpose ? sj0 : si0, s1 = transpose ? sj1 : si1, c0 = transpose ? vi0 : vj0, c1 = transpose ? vi1 : vj1;
+      const auto s0 = transpose ? sj0 : si0, s1 = transpose ? sj1 : si1, c0 = transpose ? vi0 : vj0,
+                 c1 = transpose ? vi1 : vj1;
       for (auto r = s0; r < s1; ++r) {
         const std::int64_t c = seeds[static_cast<std::size_t>(r)];
         if (c < c0 || c >= c1) continue;
-        if (transpose) entries.emplace_back(c - c0, r - s0, V{1});
-        else entries.emplace_back(r - s0, c - c0, V{1});
+        if (transpose)
+          entries.emplace_back(c - c0, r - s0, V{1});
+        else
+          entries.emplace_back(r - s0, c - c0, V{1});
       }
       return transpose ? make_tile(c1 - c0, s1 - s0, entries) : make_tile(s1 - s0, c1 - c0, entries);
     };
@@ -247,8 +256,10 @@ row_result measure(const ms::csr_matrix<V, I, O>& graph, std::span<const I> seed
     // My tile of the one-hot Q: the seeds in A's row block my_col().
     std::vector<O> one_each(ids.size() + 1);
     for (std::size_t r = 0; r <= ids.size(); ++r) one_each[r] = static_cast<O>(r);
-    const auto q_piece = mpi::my_tile_of(ms::csr_view<V, I, O>(static_cast<I>(ids.size()), a.rows(), one_each, ids), a2d.view());
-    out.summa_ms = median_ms(world, reps, [&] { product = mpi::summa_multiply(q_piece.view(), a2d.view(), true, nullptr); });
+    const auto q_piece =
+        mpi::my_tile_of(ms::csr_view<V, I, O>(static_cast<I>(ids.size()), a.rows(), one_each, ids), a2d.view());
+    out.summa_ms =
+        median_ms(world, reps, [&] { product = mpi::summa_multiply(q_piece.view(), a2d.view(), true, nullptr); });
     product_summary summa(nq);
     summa.add(product, s0);
     summa.agree(world);
@@ -311,21 +322,28 @@ int main(int argc, char** argv) {
     }
     const ms::epoch_batches<I> epoch(train, 1024, 1, 0);
     if (rank == 0) {
-      std::printf("R-MAT scale %d: %d vertices, %lld nonzeros; Q = k minibatches of 1024 seeds; median of %d reps, slowest rank\n\n",
-                  scale, graph.rows(), static_cast<long long>(graph.nnz()), reps);
-      std::printf("| ranks | grid | k | rows of Q | nnz(P) | CombBLAS Q·A ms | CombBLAS Aᵀ·Qᵀ ms | matsample SUMMA ms | ratio | "
-                  "matsample 2D ms | ratio | matsample 2D + rows ms | ratio | matsample 1.5D ms | ratio |\n"
-                  "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+      std::printf(
+          "R-MAT scale %d: %d vertices, %lld nonzeros; Q = k minibatches of 1024 seeds; median of %d reps, slowest "
+          "rank\n\n",
+          scale, graph.rows(), static_cast<long long>(graph.nnz()), reps);
+      std::printf(
+          "| ranks | grid | k | rows of Q | nnz(P) | CombBLAS Q·A ms | CombBLAS Aᵀ·Qᵀ ms | matsample SUMMA ms | ratio "
+          "| "
+          "matsample 2D ms | ratio | matsample 2D + rows ms | ratio | matsample 1.5D ms | ratio |\n"
+          "|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     }
     for (const auto k : ks) {
       const auto batches = epoch.bulk(0, k);
       const auto t = measure(graph, batches.seeds, q, reps);
       const double combblas = std::min(t.combblas.ms, t.combblas_transposed.ms);  // CombBLAS's best
       if (rank == 0) {
-        std::printf("| %d | %d x %d | %lld | %lld | %lld | %.2f (%s) | %.2f (%s) | %.2f | %.1f | %.2f | %.1f | %.2f | %.1f | %.2f | %.1f |\n",
-                    p, q, q, static_cast<long long>(k), static_cast<long long>(t.q_rows), static_cast<long long>(t.nnz),
-                    t.combblas.ms, t.combblas.how, t.combblas_transposed.ms, t.combblas_transposed.how, t.summa_ms,
-                    combblas / t.summa_ms, t.tiles_ms, combblas / t.tiles_ms, t.rows_ms, combblas / t.rows_ms, t.one_and_half_ms, combblas / t.one_and_half_ms);
+        std::printf(
+            "| %d | %d x %d | %lld | %lld | %lld | %.2f (%s) | %.2f (%s) | %.2f | %.1f | %.2f | %.1f | %.2f | %.1f | "
+            "%.2f | %.1f |\n",
+            p, q, q, static_cast<long long>(k), static_cast<long long>(t.q_rows), static_cast<long long>(t.nnz),
+            t.combblas.ms, t.combblas.how, t.combblas_transposed.ms, t.combblas_transposed.how, t.summa_ms,
+            combblas / t.summa_ms, t.tiles_ms, combblas / t.tiles_ms, t.rows_ms, combblas / t.rows_ms,
+            t.one_and_half_ms, combblas / t.one_and_half_ms);
         std::fflush(stdout);
       }
     }

@@ -72,7 +72,8 @@ std::vector<T> load_npy(const std::string& path, std::vector<std::int64_t>& shap
   if (!in.read(head, 10) || std::memcmp(head, "\x93NUMPY\x01\x00", 8) != 0) {
     throw ms::format_error(path + ": not a version 1.0 .npy file");
   }
-  std::string dict(static_cast<std::size_t>(static_cast<unsigned char>(head[8]) | (static_cast<unsigned char>(head[9]) << 8)), ' ');
+  std::string dict(
+      static_cast<std::size_t>(static_cast<unsigned char>(head[8]) | (static_cast<unsigned char>(head[9]) << 8)), ' ');
   in.read(dict.data(), static_cast<std::streamsize>(dict.size()));
   const std::string descr = sizeof(T) == 4 ? "'<i4'" : "'<i8'";
   if (dict.find(descr) == std::string::npos || dict.find("False") == std::string::npos) {
@@ -116,15 +117,16 @@ fixture& graph() {
       auto seeds = load_npy<I>(std::string(dir) + "/seeds.npy", shape);
       seeds.resize(static_cast<std::size_t>(shape.size() == 2 ? shape[1] : static_cast<std::int64_t>(seeds.size())));
       out->order = std::move(seeds);
-      std::fprintf(stderr, "graph: %s, %d vertices, %lld nonzeros\n", dir, out->host.rows(), static_cast<long long>(out->host.nnz()));
+      std::fprintf(stderr, "graph: %s, %d vertices, %lld nonzeros\n", dir, out->host.rows(),
+                   static_cast<long long>(out->host.nnz()));
     } else {
       out->host = ms::rmat<V, I, O>({.scale = bench_scale(), .edge_factor = 16, .seed = 1});
       for (I v = 0; v < out->host.rows(); ++v) {
         if (out->host.indptr()[v + 1] > out->host.indptr()[v]) out->order.push_back(v);
       }
       std::shuffle(out->order.begin(), out->order.end(), std::mt19937_64(7));
-      std::fprintf(stderr, "graph: R-MAT scale %d, edge factor 16, %d vertices, %lld nonzeros\n", bench_scale(), out->host.rows(),
-                  static_cast<long long>(out->host.nnz()));
+      std::fprintf(stderr, "graph: R-MAT scale %d, edge factor 16, %d vertices, %lld nonzeros\n", bench_scale(),
+                   out->host.rows(), static_cast<long long>(out->host.nnz()));
     }
     out->device = ms::to_device(out->host.view());
     return out;
@@ -140,7 +142,8 @@ const ms::device_csr_matrix<V, I, std::int32_t>& graph32() {
     for (std::size_t r = 0; r < indptr.size(); ++r) {
       indptr[r] = ms::checked_cast<std::int32_t>(g.host.indptr()[r], "row offset of the int32 copy of A");
     }
-    const ms::csr_view<V, I, std::int32_t> narrow(g.host.rows(), g.host.cols(), indptr, g.host.indices(), g.host.values());
+    const ms::csr_view<V, I, std::int32_t> narrow(g.host.rows(), g.host.cols(), indptr, g.host.indices(),
+                                                  g.host.values());
     g.device32 = ms::to_device(narrow);
   }
   return *g.device32;
@@ -193,9 +196,7 @@ void guarded(benchmark::State& state, F&& body) {
     body();
   } catch (const ms::error& e) {
     state.SkipWithError((std::string("matsample::error: ") + e.what()).c_str());
-  } catch (const std::exception& e) {
-    state.SkipWithError((std::string("exception: ") + e.what()).c_str());
-  }
+  } catch (const std::exception& e) { state.SkipWithError((std::string("exception: ") + e.what()).c_str()); }
 }
 
 void report(benchmark::State& state, double entries, double seconds, std::int64_t k) {
@@ -287,7 +288,8 @@ void BM_CudaNodewise(benchmark::State& state) {
     ms::nodewise_options o;
     o.fanouts = {15, 10, 5};
     o.seed = 1;
-    sampler_body(state, batch_size, [&](const ms::batch_list<I>& b) { return ms::sample_nodewise(g.gpu, g.device.view(), b, o); });
+    sampler_body(state, batch_size,
+                 [&](const ms::batch_list<I>& b) { return ms::sample_nodewise(g.gpu, g.device.view(), b, o); });
   });
 }
 

@@ -45,7 +45,8 @@ constexpr std::int64_t frontier_size = 512;
 constexpr std::uint64_t seed = 1;
 
 void check(GrB_Info info, const char* call) {
-  if (info != GrB_SUCCESS) throw std::runtime_error(std::string(call) + " failed with GrB_Info " + std::to_string(info));
+  if (info != GrB_SUCCESS)
+    throw std::runtime_error(std::string(call) + " failed with GrB_Info " + std::to_string(info));
 }
 
 int bench_scale() {
@@ -102,7 +103,8 @@ struct workload {
 workload& data() {
   static workload w = [] {
     check(GrB_init(GrB_NONBLOCKING), "GrB_init");
-    check(GxB_Global_Option_set_INT32(static_cast<GxB_Option_Field>(GxB_NTHREADS), omp_get_max_threads()), "GxB_Global_Option_set_INT32(GxB_NTHREADS)");
+    check(GxB_Global_Option_set_INT32(static_cast<GxB_Option_Field>(GxB_NTHREADS), omp_get_max_threads()),
+          "GxB_Global_Option_set_INT32(GxB_NTHREADS)");
     workload out;
     out.graph = matsample::rmat<V, I, O>({.scale = bench_scale(), .edge_factor = 16});
     out.graph_gb = to_graphblas(out.graph.rows(), out.graph.cols(), out.graph.indptr(), out.graph.indices());
@@ -128,13 +130,15 @@ void require_same(const graph_type& ours, GrB_Matrix theirs) {
   }
   std::vector<GrB_Index> rows(nvals), cols(nvals);
   std::vector<float> vals(nvals);
-  check(GrB_Matrix_extractTuples_FP32(rows.data(), cols.data(), vals.data(), &nvals, theirs), "GrB_Matrix_extractTuples");
+  check(GrB_Matrix_extractTuples_FP32(rows.data(), cols.data(), vals.data(), &nvals, theirs),
+        "GrB_Matrix_extractTuples");
   for (GrB_Index e = 0; e < nvals; ++e) {
     const auto r = static_cast<I>(rows[e]);
     const auto row = ours.view();
     const auto first = row.indices().begin() + row.row_begin(r), last = row.indices().begin() + row.row_end(r);
     const auto it = std::lower_bound(first, last, static_cast<I>(cols[e]));
-    if (it == last || *it != static_cast<I>(cols[e]) || row.values()[static_cast<std::size_t>(it - row.indices().begin())] != vals[e]) {
+    if (it == last || *it != static_cast<I>(cols[e]) ||
+        row.values()[static_cast<std::size_t>(it - row.indices().begin())] != vals[e]) {
       throw std::runtime_error("GraphBLAS and matsample products differ at an entry");
     }
   }

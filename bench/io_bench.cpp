@@ -49,8 +49,10 @@ std::uintmax_t text_bytes(const fs::path& path) {
 }
 
 void report(benchmark::State& state, std::uintmax_t bytes, std::int64_t edges) {
-  state.counters["MB_per_second"] = benchmark::Counter(static_cast<double>(bytes) / 1e6, benchmark::Counter::kIsIterationInvariantRate);
-  state.counters["edges_per_second"] = benchmark::Counter(static_cast<double>(edges), benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["MB_per_second"] =
+      benchmark::Counter(static_cast<double>(bytes) / 1e6, benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["edges_per_second"] =
+      benchmark::Counter(static_cast<double>(edges), benchmark::Counter::kIsIterationInvariantRate);
   state.counters["threads"] = omp_get_max_threads();
 }
 

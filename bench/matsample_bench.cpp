@@ -3,6 +3,7 @@
 //   BM_GatherRows/k      Q·A for one-hot Q (1024·k random rows)
 //   BM_SpGEMM/k          k x N selection (512 nonzeros per row) times A, as in LADIES
 //   BM_Nodewise/k        sample_nodewise, fanouts 15,10,5, batch 1024
+//   BM_Labor/k           labor_sampler (LABOR-0), the same fanouts and seeds
 //   BM_NodewiseSteps/k   the same matrix program, timed per kernel and layer
 //   BM_Ladies/k          ladies_sampler, sample size 512 per layer, 3 layers, batch 512
 //   BM_FastGCN/k         fastgcn_sampler, the same sizes
@@ -240,8 +241,8 @@ double random_gather_rate() {
     for (std::uint64_t run = 0; run < 3; ++run) {
       stopwatch time;
       time.start();
-      const auto r = random_gather(g.indices().data(), static_cast<std::uint64_t>(g.nnz()), bench_threads(), 0, 0.5,
-                                   run + 1);
+      const auto r =
+          random_gather(g.indices().data(), static_cast<std::uint64_t>(g.nnz()), bench_threads(), 0, 0.5, run + 1);
       time.stop();
       benchmark::DoNotOptimize(r.sink);
       if (static_cast<double>(r.loads) / r.seconds > best) {
@@ -356,31 +357,64 @@ void set_sampling_counters(benchmark::State& state, const stopwatch& time, std::
   state.counters["gather_ratio"] = rate / random_gather_rate();
 }
 
-void BM_Nodewise(benchmark::State& state) {
+/// Times `sample(batches)` for k batches of the node-wise stream per call.
+/// Besides edges it counts, per minibatch, the distinct vertices each layer
+/// samples (lN_vertices, l0 = the seeds' hop) and the input vertices: the
+/// figures by which LABOR differs from node-wise sampling.
+template <class Sample>
+void run_rowwise(benchmark::State& state, const Sample& sample) {
   auto& w = data();
   (void)random_gather_rate();
   const std::int64_t k = state.range(0);
-  const matsample::cpu_backend cpu(bench_threads());
-  const matsample::nodewise_options options{.fanouts = fanouts, .seed = seed};
   // One untimed call first: the allocator settles (glibc moves its mmap
   // threshold after the first large frees), so every benchmark measures the
   // steady state a training loop sees, whatever runs before it.
-  (void)matsample::sample_nodewise(cpu, w.graph.view(), w.take(k), options);
+  (void)sample(w.take(k));
   stopwatch time;
   std::int64_t edges = 0;
+  std::vector<std::int64_t> vertices(fanouts.size(), 0);
   for (auto _ : state) {
     state.PauseTiming();
     const auto batches = w.take(k);
     state.ResumeTiming();
     time.start();
     {
-      const auto sample = matsample::sample_nodewise(cpu, w.graph.view(), batches, options);
-      benchmark::DoNotOptimize(sample.layers.data());
-      edges += sample.num_edges();
+      const auto out = sample(batches);
+      benchmark::DoNotOptimize(out.layers.data());
+      edges += out.num_edges();
+      time.stop();
+      // Blocks are input layer first: layer L-1-l is hop l.
+      for (std::size_t l = 0; l < vertices.size(); ++l) {
+        const auto& layer = out.layers[out.layers.size() - 1 - l];
+        vertices[l] += static_cast<std::int64_t>(layer.src_nodes.size()) - (layer.row_offsets.back());
+      }
+      time.start();
     }
     time.stop();
   }
   set_sampling_counters(state, time, edges);
+  const double minibatches = static_cast<double>(k * state.iterations());
+  std::int64_t inputs = static_cast<std::int64_t>(batch_size) * k * state.iterations();
+  for (std::size_t l = 0; l < vertices.size(); ++l) {
+    state.counters["l" + std::to_string(l) + "_new_vertices"] = static_cast<double>(vertices[l]) / minibatches;
+    inputs += vertices[l];
+  }
+  state.counters["input_nodes_per_minibatch"] = static_cast<double>(inputs) / minibatches;
+}
+
+void BM_Nodewise(benchmark::State& state) {
+  const matsample::cpu_backend cpu(bench_threads());
+  const matsample::nodewise_sampler sampler(cpu, data().graph.view());
+  const matsample::nodewise_options options{.fanouts = fanouts, .seed = seed};
+  run_rowwise(state, [&](const matsample::batch_list<I>& b) { return sampler(b, options); });
+}
+
+/// LABOR-0 (Poisson, uniform) at the node-wise fanouts: the same seeds.
+void BM_Labor(benchmark::State& state) {
+  const matsample::cpu_backend cpu(bench_threads());
+  const matsample::labor_sampler sampler(cpu, data().graph.view());
+  const matsample::labor_options options{.fanouts = fanouts, .seed = seed};
+  run_rowwise(state, [&](const matsample::batch_list<I>& b) { return sampler(b, options); });
 }
 
 /// sample_nodewise's loop spelled out (see sampling/nodewise.hpp), with each
@@ -396,7 +430,8 @@ void BM_NodewiseSteps(benchmark::State& state) {
   const std::size_t layers = fanouts.size();
   std::vector<double> sample_s(layers, 0.0), compact_s(layers, 0.0);
   std::vector<std::int64_t> layer_edges(layers, 0);
-  (void)matsample::sample_nodewise(cpu, w.graph.view(), w.take(k), {.fanouts = fanouts, .seed = seed});  // warm-up, as above
+  (void)matsample::sample_nodewise(cpu, w.graph.view(), w.take(k),
+                                   {.fanouts = fanouts, .seed = seed});  // warm-up, as above
   stopwatch time;
   std::int64_t edges = 0;
   for (auto _ : state) {
@@ -504,6 +539,7 @@ BENCHMARK(BM_RandomGather)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_GatherRows)->Apply(ks);
 BENCHMARK(BM_SpGEMM)->Apply(ks);
 BENCHMARK(BM_Nodewise)->Apply(ks);
+BENCHMARK(BM_Labor)->Apply(ks);
 BENCHMARK(BM_NodewiseSteps)->Apply(ks);
 BENCHMARK(BM_Ladies)->Apply(ks);
 BENCHMARK(BM_FastGCN)->Apply(ks);

@@ -44,7 +44,8 @@ totals measure(const mpi::process_grid& grid, const ms::csr_matrix<float, I, O>&
   std::int64_t edges = 0;
   backend.reset_volume();
   for (int it = -1; it < iterations; ++it) {  // iteration -1 warms up and is not counted
-    const std::int64_t first = ((it + 1) * static_cast<std::int64_t>(groups) + group) * k % std::max<std::int64_t>(epoch.size() - k, 1);
+    const std::int64_t first =
+        ((it + 1) * static_cast<std::int64_t>(groups) + group) * k % std::max<std::int64_t>(epoch.size() - k, 1);
     const auto batches = epoch.bulk(first, k);
     MPI_Barrier(grid.world());
     const auto t0 = std::chrono::steady_clock::now();
@@ -66,13 +67,14 @@ totals measure(const mpi::process_grid& grid, const ms::csr_matrix<float, I, O>&
 }
 
 /// argv[i] as an integer in [lo, hi], or `fallback` when absent; argument_error otherwise.
-std::int64_t argument(int argc, char** argv, int i, std::int64_t fallback, std::int64_t lo, std::int64_t hi, const char* what) {
+std::int64_t argument(int argc, char** argv, int i, std::int64_t fallback, std::int64_t lo, std::int64_t hi,
+                      const char* what) {
   if (argc <= i) return fallback;
   char* end = nullptr;
   const long long v = std::strtoll(argv[i], &end, 10);
   if (end == argv[i] || *end != '\0' || v < lo || v > hi) {
-    throw ms::argument_error(std::string("matsample_mpi_bench: ") + what + " must be an integer in [" + std::to_string(lo) +
-                             ", " + std::to_string(hi) + "], got '" + argv[i] + "'");
+    throw ms::argument_error(std::string("matsample_mpi_bench: ") + what + " must be an integer in [" +
+                             std::to_string(lo) + ", " + std::to_string(hi) + "], got '" + argv[i] + "'");
   }
   return v;
 }
@@ -94,8 +96,9 @@ int main(int argc, char** argv) {
       if (graph.view().degree(v) > 0) train.push_back(v);
     }
     if (rank == 0) {
-      std::printf("R-MAT scale %d: %d vertices, %lld nonzeros; node-wise 15,10,5, batch 1024, k = %lld per call, %d calls\n\n",
-                  scale, graph.rows(), static_cast<long long>(graph.nnz()), static_cast<long long>(k), iterations);
+      std::printf(
+          "R-MAT scale %d: %d vertices, %lld nonzeros; node-wise 15,10,5, batch 1024, k = %lld per call, %d calls\n\n",
+          scale, graph.rows(), static_cast<long long>(graph.nnz()), static_cast<long long>(k), iterations);
       std::printf("| ranks | layout | sampled edges/s | bytes moved per sampled edge |\n|---:|---|---:|---:|\n");
     }
     const auto report = [&](const std::string& layout, const totals& t) {
@@ -107,7 +110,8 @@ int main(int argc, char** argv) {
     for (int c = 1; c <= p; ++c) {
       if (p % c != 0) continue;
       const auto grid = mpi::process_grid::one_and_half_d(MPI_COMM_WORLD, c);
-      report("1.5D, c = " + std::to_string(c) + (c == p ? " (replicated)" : ""), measure(grid, graph, train, k, iterations));
+      report("1.5D, c = " + std::to_string(c) + (c == p ? " (replicated)" : ""),
+             measure(grid, graph, train, k, iterations));
     }
     for (int pr = 1; pr < p; ++pr) {
       if (p % pr != 0) continue;

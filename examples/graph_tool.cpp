@@ -44,9 +44,10 @@ graph_data load(const std::filesystem::path& input, const input_options& o) {
   const std::string format = detect(input, o.format);
   graph_data data;
   if (format == "ogb") {
-    return matsample::read_ogb<float, std::int64_t, std::int64_t>(
-        input, {.add_inverse_edges = true, .drop_self_loops = o.drop_self_loops, .merge_duplicates = o.merge_duplicates,
-                .split = o.split});
+    return matsample::read_ogb<float, std::int64_t, std::int64_t>(input, {.add_inverse_edges = true,
+                                                                          .drop_self_loops = o.drop_self_loops,
+                                                                          .merge_duplicates = o.merge_duplicates,
+                                                                          .split = o.split});
   }
   if (format == "mtx") {
     data.graph = matsample::read_matrix_market<float, std::int64_t, std::int64_t>(input, build);
@@ -100,7 +101,8 @@ void print_stats(const graph_data& data) {
   std::printf("self loops        %lld\n", static_cast<long long>(self_loops));
   std::printf("isolated vertices %lld\n", static_cast<long long>(isolated));
   std::printf("edge weights      %s\n", g.has_values() ? "yes" : "no");
-  if (data.feature_dim > 0) std::printf("features          %lld per vertex\n", static_cast<long long>(data.feature_dim));
+  if (data.feature_dim > 0)
+    std::printf("features          %lld per vertex\n", static_cast<long long>(data.feature_dim));
   if (!data.labels.empty()) std::printf("classes           %d\n", data.view().num_classes());
   for (const auto& [name, ids] : data.splits) std::printf("split %-11s %zu vertices\n", name.c_str(), ids.size());
 }
@@ -138,7 +140,8 @@ int main(int argc, char** argv) {
     print_stats(data);
     if (!output.empty()) {
       matsample::write_snapshot(output, data.view());
-      std::printf("wrote %s (%.1f MB)\n", output.c_str(), static_cast<double>(std::filesystem::file_size(output)) / 1e6);
+      std::printf("wrote %s (%.1f MB)\n", output.c_str(),
+                  static_cast<double>(std::filesystem::file_size(output)) / 1e6);
     }
   } catch (const matsample::error& e) {
     std::fprintf(stderr, "graph_tool: %s\n", e.what());

@@ -44,7 +44,8 @@ int main() {
   // frontier kept (without it, only the sampled columns carry edges).
   for (const bool keep : {false, true}) {
     std::printf("\nsample_ladies, sample size 2, keep_frontier = %s\n", keep ? "true" : "false");
-    const auto sample = ms::sample_ladies(cpu, a.view(), batches, {.sample_sizes = {2}, .keep_frontier = keep, .seed = 7});
+    const auto sample =
+        ms::sample_ladies(cpu, a.view(), batches, {.sample_sizes = {2}, .keep_frontier = keep, .seed = 7});
     for (std::int64_t m = 0; m < sample.size(); ++m) {
       const auto block = sample[m].block(0);
       std::printf("minibatch %lld: source nodes", static_cast<long long>(m));
@@ -54,7 +55,8 @@ int main() {
         std::printf("  row %d (vertex %d):", r, block.dst_nodes()[r]);
         const auto& adj = block.adjacency;
         for (auto e = adj.row_begin(r); e < adj.row_end(r); ++e) {
-          std::printf("  -> %d (vertex %d) weight %.4g", adj.indices()[e], block.src_nodes[adj.indices()[e]], adj.value(e));
+          std::printf("  -> %d (vertex %d) weight %.4g", adj.indices()[e], block.src_nodes[adj.indices()[e]],
+                      adj.value(e));
         }
         std::printf("\n");
       }

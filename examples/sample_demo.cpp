@@ -23,7 +23,9 @@ int main(int argc, char** argv) {
   app.add_option("--scale", scale, "log2 of the vertex count")->check(CLI::Range(4, 30))->capture_default_str();
   app.add_option("--edge-factor", edge_factor, "generated edges per vertex")->capture_default_str();
   app.add_option("--batch", batch_size, "seeds per minibatch")->check(CLI::PositiveNumber)->capture_default_str();
-  app.add_option("--bulk", bulk, "minibatches per sampling call (k)")->check(CLI::PositiveNumber)->capture_default_str();
+  app.add_option("--bulk", bulk, "minibatches per sampling call (k)")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
   app.add_option("--batches", batches, "minibatches to sample")->check(CLI::PositiveNumber)->capture_default_str();
   app.add_option("--fanouts", fanouts, "neighbours per layer, -1 for all")->delimiter(',')->capture_default_str();
   app.add_option("--threads", threads, "OpenMP threads (0: all cores)")->capture_default_str();
@@ -33,7 +35,8 @@ int main(int argc, char** argv) {
 
   using clock = std::chrono::steady_clock;
   const auto t0 = clock::now();
-  const auto graph = rmat<float, std::int32_t, std::int64_t>({.scale = scale, .edge_factor = edge_factor, .seed = seed});
+  const auto graph =
+      rmat<float, std::int32_t, std::int64_t>({.scale = scale, .edge_factor = edge_factor, .seed = seed});
   const double build_s = std::chrono::duration<double>(clock::now() - t0).count();
   std::printf("graph: R-MAT scale %d, %d vertices, %lld directed edges (built in %.2f s)\n", scale, graph.rows(),
               static_cast<long long>(graph.nnz()), build_s);
@@ -52,15 +55,18 @@ int main(int argc, char** argv) {
     edges += sample.num_edges();
     const auto done = std::min(first + bulk, epoch.size());
     if (tty) {
-      std::printf("\rsampled %lld / %lld minibatches", static_cast<long long>(done), static_cast<long long>(epoch.size()));
+      std::printf("\rsampled %lld / %lld minibatches", static_cast<long long>(done),
+                  static_cast<long long>(epoch.size()));
       std::fflush(stdout);
     } else {
-      std::printf("sampled %lld / %lld minibatches\n", static_cast<long long>(done), static_cast<long long>(epoch.size()));
+      std::printf("sampled %lld / %lld minibatches\n", static_cast<long long>(done),
+                  static_cast<long long>(epoch.size()));
     }
   }
   const double seconds = std::chrono::duration<double>(clock::now() - t1).count();
-  std::printf("%s%lld minibatches of %lld seeds, k = %lld, %d threads: %.3f s, %.2f ms per minibatch, %.1f M sampled edges/s\n",
-              tty ? "\n" : "", static_cast<long long>(epoch.size()), static_cast<long long>(batch_size),
-              static_cast<long long>(bulk), cpu.threads(), seconds, 1e3 * seconds / static_cast<double>(epoch.size()),
-              static_cast<double>(edges) / seconds / 1e6);
+  std::printf(
+      "%s%lld minibatches of %lld seeds, k = %lld, %d threads: %.3f s, %.2f ms per minibatch, %.1f M sampled edges/s\n",
+      tty ? "\n" : "", static_cast<long long>(epoch.size()), static_cast<long long>(batch_size),
+      static_cast<long long>(bulk), cpu.threads(), seconds, 1e3 * seconds / static_cast<double>(epoch.size()),
+      static_cast<double>(edges) / seconds / 1e6);
 }

@@ -108,9 +108,7 @@ template <class V, class I, class O>
 void check_built(const ms::csr_matrix<V, I, O>& m, const ms::build_options& build) {
   try {
     ms::validate(m.view());
-  } catch (const ms::error&) {
-    finding("a reader returned an invalid CSR");
-  }
+  } catch (const ms::error&) { finding("a reader returned an invalid CSR"); }
   FUZZ_ASSERT(!build.symmetrize || m.rows() == m.cols());
   double sum = 0;  // touch every value (sanitizers see out-of-bounds reads)
   for (I r = 0; r < m.rows(); ++r) {

@@ -24,9 +24,7 @@ void run(const fuzz::fs::path& path, const matsample::edge_list_options& options
   std::optional<ms::csr_matrix<V, I, O>> m;
   try {
     m = ms::read_edge_list<V, I, O>(path, options);
-  } catch (const ms::error&) {
-    return;
-  }
+  } catch (const ms::error&) { return; }
   fuzz::check_built(*m, options.build);
   FUZZ_ASSERT(m->rows() == m->cols());
   FUZZ_ASSERT(m->nnz() > 0 || options.build.drop_self_loops);

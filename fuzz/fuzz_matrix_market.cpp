@@ -37,9 +37,7 @@ void run(const fuzz::fs::path& path, matsample::build_options build, std::string
   std::optional<ms::csr_matrix<V, I, O>> m;
   try {
     m = ms::read_matrix_market<V, I, O>(path, build);
-  } catch (const ms::error&) {
-    return;
-  }
+  } catch (const ms::error&) { return; }
   std::string banner(text.substr(0, text.find('\n')));
   for (auto& ch : banner) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
   build.symmetrize = build.symmetrize || banner.find(" symmetric") != std::string::npos;

@@ -24,8 +24,8 @@
 
 namespace {
 
-constexpr std::array<const char*, 8> files{"raw/num-node-list.csv", "raw/edge.csv",        "raw/num-edge-list.csv",
-                                           "raw/node-feat.csv",     "raw/node-label.csv",  "split/s/train.csv",
+constexpr std::array<const char*, 8> files{"raw/num-node-list.csv", "raw/edge.csv",       "raw/num-edge-list.csv",
+                                           "raw/node-feat.csv",     "raw/node-label.csv", "split/s/train.csv",
                                            "split/s/valid.csv",     "split/s/test.csv"};
 
 template <class V, class I, class O>
@@ -34,9 +34,7 @@ void run(const fuzz::fs::path& dir, const matsample::ogb_options& options, std::
   std::optional<ms::graph_data<V, I, O>> d;
   try {
     d = ms::read_ogb<V, I, O>(dir, options);
-  } catch (const ms::error&) {
-    return;
-  }
+  } catch (const ms::error&) { return; }
   fuzz::check_built(d->graph, {options.add_inverse_edges, options.drop_self_loops, options.merge_duplicates});
   FUZZ_ASSERT(d->graph.rows() == n && d->graph.cols() == n);
   FUZZ_ASSERT(!d->graph.has_values());

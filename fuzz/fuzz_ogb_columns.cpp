@@ -30,7 +30,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         break;
       }
       case 1: {
-        const auto labels = ms::io::read_column<std::int32_t>(path, std::numeric_limits<std::int32_t>::max(), true, "label");
+        const auto labels =
+            ms::io::read_column<std::int32_t>(path, std::numeric_limits<std::int32_t>::max(), true, "label");
         for (const auto l : labels) FUZZ_ASSERT(l >= -1);
         break;
       }
@@ -51,7 +52,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         break;
       }
     }
-  } catch (const ms::error&) {
-  }
+  } catch (const ms::error&) {}
   return 0;
 }

@@ -66,9 +66,7 @@ void run(const fuzz::fs::path& path, matsample::snapshot_options options, std::s
   std::optional<ms::snapshot<V, I, O>> snap;
   try {
     snap.emplace(path, options);
-  } catch (const ms::error&) {
-    return;
-  }
+  } catch (const ms::error&) { return; }
   const auto& v = snap->view();
   const auto& g = v.graph;
   within_file(g.indptr(), file_bytes);
@@ -82,12 +80,11 @@ void run(const fuzz::fs::path& path, matsample::snapshot_options options, std::s
   FUZZ_ASSERT(v.labels.empty() || static_cast<std::int64_t>(v.labels.size()) == g.rows());
   try {
     ms::validate(g);
-  } catch (const ms::error&) {
-    fuzz::finding("a loaded snapshot (validate_graph on) is not a valid CSR");
-  }
+  } catch (const ms::error&) { fuzz::finding("a loaded snapshot (validate_graph on) is not a valid CSR"); }
   double sum = 0;
   for (I r = 0; r < g.rows(); ++r) {
-    for (O e = g.row_begin(r); e < g.row_end(r); ++e) sum += static_cast<double>(g.value(e)) + static_cast<double>(g.indices()[e]);
+    for (O e = g.row_begin(r); e < g.row_end(r); ++e)
+      sum += static_cast<double>(g.value(e)) + static_cast<double>(g.indices()[e]);
   }
   for (const float x : v.features) sum += x;
   for (const auto l : v.labels) sum += l;
@@ -144,10 +141,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   options.verify_checksums = (flags & 32) == 0;
   options.validate_graph = true;
   switch ((flags >> 3) & 3) {
-    case 0: run<float, std::int32_t, std::int64_t>(path, options, file.size()); break;
-    case 1: run<double, std::int64_t, std::int64_t>(path, options, file.size()); break;
-    case 2: run<float, std::int32_t, std::int32_t>(path, options, file.size()); break;
-    default: run<double, std::int64_t, std::int32_t>(path, options, file.size()); break;
+    case 0:
+      run<float, std::int32_t, std::int64_t>(path, options, file.size());
+      break;
+    case 1:
+      run<double, std::int64_t, std::int64_t>(path, options, file.size());
+      break;
+    case 2:
+      run<float, std::int32_t, std::int32_t>(path, options, file.size());
+      break;
+    default:
+      run<double, std::int64_t, std::int32_t>(path, options, file.size());
+      break;
   }
   return 0;
 }

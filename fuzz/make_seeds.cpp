@@ -83,10 +83,15 @@ int main(int argc, char** argv) {
 
   const auto graph = ms::rmat<float, i32, i64>({.scale = 4, .edge_factor = 2, .seed = 1});
   const auto weighted = with_values(graph);
-  const auto directed = ms::rmat<float, i32, i64>({.scale = 4, .edge_factor = 2, .symmetrize = false,
-                                                   .drop_self_loops = false, .seed = 2});
-  auto data = ms::csbm<float, i32, i64>({.num_vertices = 24, .num_classes = 3, .average_degree = 3, .feature_dim = 3,
-                                         .train_fraction = 0.25, .valid_fraction = 0.25, .seed = 1});
+  const auto directed = ms::rmat<float, i32, i64>(
+      {.scale = 4, .edge_factor = 2, .symmetrize = false, .drop_self_loops = false, .seed = 2});
+  auto data = ms::csbm<float, i32, i64>({.num_vertices = 24,
+                                         .num_classes = 3,
+                                         .average_degree = 3,
+                                         .feature_dim = 3,
+                                         .train_fraction = 0.25,
+                                         .valid_fraction = 0.25,
+                                         .seed = 1});
   data.labels[0] = -1;
 
   // ---- edge lists: flags = one_based | weighted << 1 | gz << 2 | build << 3 | bounded << 6 | types << 7
@@ -111,10 +116,11 @@ int main(int argc, char** argv) {
   save("matrix_market", "real", byte(8), raw_file(tmp / "r.mtx"));
   save("matrix_market", "symmetric-integer", byte(2),
        "%%MatrixMarket matrix coordinate integer symmetric\r\n% comment\n\n3 3 4\n1 1 5\n2 1 -2\n3 2 7\n3 3 1\n");
-  save("matrix_market", "rectangular", byte(0), "%%MatrixMarket matrix coordinate pattern general\n2 4 3\n1 4\n2 1\n2 3\n");
+  save("matrix_market", "rectangular", byte(0),
+       "%%MatrixMarket matrix coordinate pattern general\n2 4 3\n1 4\n2 1\n2 3\n");
 
   // ---- OGB directories: option byte, presence byte, NUL-separated files
-  const char* files[] = {"raw/num-node-list.csv.gz", "raw/edge.csv.gz",      "raw/num-edge-list.csv.gz",
+  const char* files[] = {"raw/num-node-list.csv.gz", "raw/edge.csv.gz",       "raw/num-edge-list.csv.gz",
                          "raw/node-feat.csv.gz",     "raw/node-label.csv.gz", "split/s/train.csv.gz",
                          "split/s/valid.csv.gz",     "split/s/test.csv.gz"};
   const auto ogb_seed = [&](const fs::path& dir, unsigned flags, const std::string& name) {
@@ -164,8 +170,8 @@ int main(int argc, char** argv) {
   auto weighted_data = data;
   weighted_data.graph = with_values(data.graph);
   snapshot_seed(weighted_data.view(), "csbm-weighted");
-  const auto wide = ms::csbm<double, i64, i64>({.num_vertices = 16, .num_classes = 2, .average_degree = 2,
-                                                .feature_dim = 2, .seed = 4});
+  const auto wide = ms::csbm<double, i64, i64>(
+      {.num_vertices = 16, .num_classes = 2, .average_degree = 2, .feature_dim = 2, .seed = 4});
   snapshot_seed(wide.view(), "csbm-wide");
   ms::graph_data<float, i32, i32> narrow;
   narrow.graph = ms::rmat<float, i32, i32>({.scale = 3, .edge_factor = 2, .seed = 3});

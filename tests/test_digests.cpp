@@ -93,6 +93,13 @@ std::uint64_t sample_digest(const std::string& name) {
   if (name == "fastgcn") return digest(ms::fastgcn_sampler(test::cpu2, g.view())(b, lw));
   const ms::layerwise_options no_frontier{.sample_sizes = {64, 48}, .keep_frontier = false, .seed = 13};
   if (name == "ladies without frontier") return digest(ms::ladies_sampler(test::cpu2, g.view())(b, no_frontier));
+  const auto labor = [&](ms::labor_options o) { return digest(ms::labor_sampler(test::cpu2, g.view())(b, o)); };
+  if (name == "labor") return labor({.fanouts = {10, 5}, .seed = 7});
+  if (name == "labor weighted fixed count") return labor({.fanouts = {10, 5}, .weighted = true, .fixed_count = true, .seed = 7});
+  if (name == "labor dependent layers and batches") {
+    return labor({.fanouts = {10, 5}, .layer_dependency = true, .batch_dependency = 3, .seed = 7});
+  }
+  if (name == "labor-2") return labor({.fanouts = {10, 5}, .importance_iterations = 2, .seed = 7});
   FAIL("unknown sampler case " << name);
   return 0;
 }
@@ -108,6 +115,11 @@ const recorded table[] = {
     {"ladies", 13535381882692210299ULL, 17485662572740696987ULL},
     {"fastgcn", 15379448312244907500ULL, 4249668895056129580ULL},
     {"ladies without frontier", 12895904808015051141ULL, 10011720086387932517ULL},
+    // LABOR, recorded when it was added.
+    {"labor", 2744795949526416481ULL, 9307052577473768017ULL},
+    {"labor weighted fixed count", 5935950399496771270ULL, 10300448562315024086ULL},
+    {"labor dependent layers and batches", 8577427408924277510ULL, 18364789000178848486ULL},
+    {"labor-2", 13340417575728402784ULL, 1456770486873351952ULL},
 };
 
 }  // namespace

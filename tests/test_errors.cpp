@@ -311,6 +311,10 @@ TEST_CASE("sample_nodewise: a vertex listed twice in one minibatch") {
   const auto one_batch = ms::batch_list<i32>::uniform(sp(seeds), 5);
   expect_on_all_backends("argument_error", {"minibatch 0", "vertex 4", "twice"},
                          [&](const auto& b) { (void)ms::sample_nodewise(b, a.view(), one_batch, fanouts({2})); });
+  // The minibatch is named by its number in the epoch, not its place in the call.
+  expect_on_all_backends("argument_error", {"minibatch 7 lists vertex 4 twice"}, [&](const auto& b) {
+    (void)ms::sample_nodewise(b, a.view(), ms::batch_list<i32>::uniform(sp(seeds), 5, 0, 7), fanouts({2}));
+  });
   auto later = ms::batch_list<i32>::uniform(sp(seeds), 2);  // {0, 4}, {1, 4}, {5}: no repeat within a batch
   expect_on_all_backends("no error", {}, [&](const auto& b) { (void)ms::sample_nodewise(b, a.view(), later, fanouts({2, 2})); });
   const std::vector<i32> seeds2{0, 4, 1, 1};
@@ -337,21 +341,34 @@ TEST_CASE("weighted sampling: negative, NaN and infinite weights") {
     const ms::stacked_selection<i32> q{sp(rows), sp(offsets), 0, 0};
     for (const bool replace : {false, true}) {
       const ms::row_sampling weighted{1, replace, true};
-      expect_on_all_backends("argument_error", {"row 1", "weight"}, [&](const auto& b) {
+      // Errors name the caller's vertex, the edge and the layer, never a row of P.
+      const std::string bad_edge = "vertex 2: its edge to vertex 1 (weight ";
+      expect_on_all_backends("argument_error", {bad_edge, "(layer 0, minibatch 0)"}, [&](const auto& b) {
         const auto p = b.gather_rows(a, sp(rows));
         (void)b.sample_rows(p.view(), q, weighted, 1, 0);
       });
-      expect_on_all_backends("argument_error", {"weight"},
-                             [&](const auto& b) { (void)ms::gather_and_sample(b, a, q, weighted, 1, 0); });
+      expect_on_all_backends("argument_error", {bad_edge, "(layer 3, minibatch 0)"},
+                             [&](const auto& b) { (void)ms::gather_and_sample(b, a, q, weighted, 1, 3); });
       // Uniform sampling does not read the values.
       const ms::row_sampling uniform{1, replace, false};
       expect_on_all_backends("no error", {}, [&](const auto& b) { (void)ms::gather_and_sample(b, a, q, uniform, 1, 0); });
     }
+    // Seeds 3 and 2: vertex 2 is a seed (layer 0). Seeds 0 and 3 reach vertex 2 only at layer 1.
     const std::vector<i32> seeds{3, 2};
     auto opt = fanouts({1});
     opt.weighted = true;
-    expect_on_all_backends("argument_error", {"weight"}, [&](const auto& b) {
+    expect_on_all_backends("argument_error", {"vertex 2: its edge to vertex 1", "(layer 0, minibatch 0)"}, [&](const auto& b) {
       (void)ms::sample_nodewise(b, a, ms::batch_list<i32>::uniform(sp(seeds), 2), opt);
+    });
+    const std::vector<i32> reaches_two{0, 3};
+    auto two_layers = fanouts({-1, 1});
+    two_layers.weighted = true;
+    expect_on_all_backends("argument_error", {"vertex 2: its edge to vertex 1", "(layer 1, minibatch 4)"}, [&](const auto& b) {
+      (void)ms::sample_nodewise(b, a, ms::batch_list<i32>::uniform(sp(reaches_two), 2, 0, 4), two_layers);
+    });
+    const ms::labor_options labor{.fanouts = {-1, 1}, .weighted = true};
+    expect_on_all_backends("argument_error", {"vertex 2: its edge to vertex 1", "(layer 1, minibatch 4)"}, [&](const auto& b) {
+      (void)ms::sample_labor(b, a, ms::batch_list<i32>::uniform(sp(reaches_two), 2, 0, 4), labor);
     });
   }
 }

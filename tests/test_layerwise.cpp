@@ -1324,6 +1324,10 @@ TEST_CASE("regression: NaN or overflowing weights throw instead of sampling an e
   const graph nan_graph(6, 6, {0, 4, 4, 4, 4, 4, 4}, {1, 2, 3, 4}, {1, 2, 3, std::numeric_limits<double>::quiet_NaN()});
   CHECK_THROWS_WITH_AS(ms::sample_ladies(cpu, nan_graph.view(), b, o), doctest::Contains("NaN or infinite weight"),
                        ms::argument_error);
+  // The minibatch is named by its number in the epoch, with the layer.
+  const ms::batch_list<std::int32_t> fifth{one_seed, {0, 1}, 0, 5};
+  CHECK_THROWS_WITH_AS(ms::sample_ladies(cpu, nan_graph.view(), fifth, o),
+                       doctest::Contains("column importance of minibatch 5 (layer 0)"), ms::argument_error);
   CHECK_THROWS_AS(ms::sample_ladies(ms::reference_backend{}, nan_graph.view(), b, o), ms::argument_error);
   CHECK_THROWS_AS(ms::fastgcn_sampler(cpu, nan_graph.view()), ms::argument_error);
   // A finite weight whose square overflows is named as such.

@@ -3,12 +3,15 @@
 Called by bench/compare/run (which builds the venv and the C++ targets);
 run it directly only with that venv's python:
 
-    compare.py --build BUILD_DIR --out OUT_DIR [--quick] [--shared-data DIR]
+    compare.py --build BUILD_DIR --out OUT_DIR [--quick] [--shared-data DIR] [--only labor]
 
 Graphs are prepared once by `matsample_compare prepare` and cached under
 OUT_DIR/graphs. Every measurement is a separate process (so its peak memory
 is its own) with OMP_NUM_THREADS set to its thread count. Writes
 OUT_DIR/results.json and OUT_DIR/results.md and prints where they are.
+With --only labor it runs just the LABOR comparison (matsample's LABOR-0
+against DGL's LaborSampler, node-wise beside them) and writes
+OUT_DIR/results-labor.{json,md}.
 """
 
 import argparse
@@ -122,11 +125,14 @@ def summarize(result, graph, label):
     """Adds the medians over runs to a measurement."""
     per_run = [(r["edges"] / r["seconds"], 1e3 * r["seconds"] / result["batches"], r["edges"] / result["batches"])
                for r in result["runs"]]
-    return dict(result, label=label, graph=graph["name"], graph_vertices=graph["vertices"],
-                graph_edges=graph["directed_edges"],
-                edges_per_second=statistics.median(p[0] for p in per_run),
-                ms_per_minibatch=statistics.median(p[1] for p in per_run),
-                edges_per_minibatch=statistics.median(p[2] for p in per_run))
+    out = dict(result, label=label, graph=graph["name"], graph_vertices=graph["vertices"],
+               graph_edges=graph["directed_edges"],
+               edges_per_second=statistics.median(p[0] for p in per_run),
+               ms_per_minibatch=statistics.median(p[1] for p in per_run),
+               edges_per_minibatch=statistics.median(p[2] for p in per_run))
+    if all("input_nodes" in r for r in result["runs"]):
+        out["input_nodes_per_minibatch"] = statistics.median(r["input_nodes"] / result["batches"] for r in result["runs"])
+    return out
 
 
 def check_blocks(group):
@@ -137,6 +143,36 @@ def check_blocks(group):
         if row["label"].startswith("DGL") and abs(row["edges_per_minibatch"] / reference - 1) > 0.02:
             raise RuntimeError(f"{row['label']} on {row['graph']} ({row['threads']} threads) sampled "
                                f"{row['edges_per_minibatch']:.0f} edges per minibatch, matsample {reference:.0f}")
+
+
+def labor_rows(runner, graphs):
+    """matsample's LABOR-0 and DGL's LaborSampler on the same seeds, with node-wise sampling beside them
+    for the vertices LABOR saves. Ratios are matsample LABOR k=1 ÷ each row's rate, within one run."""
+    rows = []
+    for graph in graphs:
+        for threads in THREADS:
+            group = [summarize(runner.matsample(graph, threads, 1, "labor"), graph, "matsample LABOR-0, k=1"),
+                     summarize(runner.matsample(graph, threads, 64, "labor"), graph, "matsample LABOR-0, k=64"),
+                     summarize(runner.peer("dgl-labor", graph, threads), graph, "DGL LaborSampler"),
+                     summarize(runner.matsample(graph, threads, 1), graph, "matsample node-wise, k=1")]
+            check_blocks(group[:3])
+            for row in group:
+                row["ratio"] = group[0]["edges_per_second"] / row["edges_per_second"]
+            rows += group
+    return rows
+
+
+def labor_markdown(doc):
+    lines = [f"Measured {doc['date']} on {doc['machine']['cpu']} ({doc['machine']['cpus']} CPUs); "
+             f"{doc['workload']}.", "",
+             "| system | graph | threads | sampled edges/s | ms per minibatch | edges per minibatch | "
+             "input vertices per minibatch | matsample LABOR k=1 ÷ this |",
+             "|---|---|---:|---:|---:|---:|---:|---:|"]
+    for row in doc["labor"]:
+        lines.append(f"| {row['label']} | {row['graph']} | {row['threads']} | {fmt_rate(row['edges_per_second'])} | "
+                     f"{row['ms_per_minibatch']:.2f} | {row['edges_per_minibatch'] / 1e3:.1f} k | "
+                     f"{row.get('input_nodes_per_minibatch', 0) / 1e3:.1f} k | {row['ratio']:.2f} |")
+    return "\n".join(lines) + "\n"
 
 
 def pyg_status():
@@ -221,9 +257,13 @@ def main():
     parser.add_argument("--out", required=True, help="where graphs and results go")
     parser.add_argument("--shared-data", default=os.path.join(HERE, "..", "..", "..", "shared", "data"))
     parser.add_argument("--quick", action="store_true", help="16 batches per run, growth graphs up to R-MAT scale 20")
+    parser.add_argument("--only", choices=["labor"], help="run one comparison alone")
     args = parser.parse_args()
     runner = Runner(args)
     os.makedirs(runner.graphs, exist_ok=True)
+    workload = (f"fanouts 15,10,5 from the seeds outwards, batch 1024, {runner.batches} minibatches of "
+                f"shuffled non-isolated seeds per run (LADIES: {runner.ladies_batches}), median of "
+                f"{runner.runs} runs, sampling calls timed alone")
 
     pyg = pyg_status()
     peers = ["dgl"] + (["pyg"] if pyg is None else [])
@@ -234,6 +274,18 @@ def main():
     else:
         log(f"{twitter} not found: ego-Twitter is left out")
     graphs.append(runner.prepare(*PRODUCTS))
+    if args.only == "labor":
+        doc = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+               "machine": dict(machine(), thp=thp_mode()), "workload": workload, "graphs": graphs,
+               "labor": labor_rows(runner, graphs)}
+        for g in doc["graphs"]:
+            g.pop("dir", None)
+        with open(os.path.join(args.out, "results-labor.json"), "w") as out:
+            json.dump(doc, out, indent=1)
+        with open(os.path.join(args.out, "results-labor.md"), "w") as out:
+            out.write(labor_markdown(doc))
+        print(f"results: {os.path.join(args.out, 'results-labor.md')}")
+        return
     growth_graphs = [runner.prepare(*g) for g in (GROWTH[:3] if args.quick else GROWTH)]
 
     gather = [runner.gather_rate(t) for t in THREADS]
@@ -283,17 +335,14 @@ def main():
         versions.update(row.get("versions", {}))
     doc = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
            "machine": dict(machine(), thp=thp_mode()), "versions": versions, "quick": args.quick,
-           "workload": (f"fanouts 15,10,5 from the seeds outwards, batch 1024, {runner.batches} minibatches of "
-                        f"shuffled non-isolated seeds per run (LADIES: {runner.ladies_batches}), median of "
-                        f"{runner.runs} runs, sampling calls timed alone"),
-           "pyg": pyg, "graphs": graphs + growth_graphs, "rows": rows, "gather": gather, "growth": growth,
-           "by_k": by_k}
+           "workload": workload, "pyg": pyg, "graphs": graphs + growth_graphs, "rows": rows, "gather": gather, "growth": growth,
+           "by_k": by_k, "labor": labor_rows(runner, graphs)}
     for g in doc["graphs"]:
         g.pop("dir", None)
     with open(os.path.join(args.out, "results.json"), "w") as out:
         json.dump(doc, out, indent=1)
     with open(os.path.join(args.out, "results.md"), "w") as out:
-        out.write(markdown(doc))
+        out.write(markdown(doc) + "\nLABOR:\n\n" + labor_markdown(doc))
     print(f"results: {os.path.join(args.out, 'results.md')} and {os.path.join(args.out, 'results.json')}")
 
 

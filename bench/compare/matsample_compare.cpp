@@ -8,20 +8,23 @@
 //       batches*batch): row r is run r's seeds, shuffled non-isolated vertices
 //       cut into whole batches (copies of the shuffle are chained on small
 //       graphs, so no batch repeats a seed); DIR/graph.json: sizes and origin.
-//   matsample_compare run --graph DIR --sampler nodewise|ladies --k K
+//   matsample_compare run --graph DIR --sampler nodewise|labor|ladies --k K
 //                         --threads T --batches B --runs R [--huge-pages 0|1]
 //       Loads the npy files (the graph's arrays advised onto 2 MiB pages, as
 //       matsample's readers allocate them, unless --huge-pages 0), samples
 //       the B batches of each run's seeds k at a
 //       time (one untimed warm-up call first) and prints one JSON object:
-//       per-run seconds and sampled edges, the CSR's bytes, and the process's
+//       per-run seconds, sampled edges and input vertices (the first block's
+//       source nodes, summed over minibatches), the CSR's bytes, and the process's
 //       resident memory after loading, its peak while loading, its peak
 //       while sampling (VmHWM, reset after loading), and its memory in 2 MiB
 //       pages.
 //
 // Only the sampling calls are timed. Node-wise: fanouts 15,10,5 from the
 // seeds outwards, uniform, without replacement, de-duplicated blocks (DGL's
-// MFGs). LADIES: 512 columns per layer, 3 layers, keep_frontier.
+// MFGs). LABOR: LABOR-0 (Poisson, uniform, independent layers and
+// minibatches) at the same fanouts, as DGL's LaborSampler by default.
+// LADIES: 512 columns per layer, 3 layers, keep_frontier.
 #include <matsample/io.hpp>
 #include <matsample/matsample.hpp>
 #include <omp.h>
@@ -48,8 +51,8 @@ using clock_type = std::chrono::steady_clock;
 namespace fs = std::filesystem;
 
 constexpr std::int64_t batch_size = 1024;
-constexpr std::int64_t seed_runs = 5;       // rows of seeds.npy: the most runs a measurement may take
-constexpr std::int64_t seed_batches = 64;   // batches per row: the most a run may sample
+constexpr std::int64_t seed_runs = 5;      // rows of seeds.npy: the most runs a measurement may take
+constexpr std::int64_t seed_batches = 64;  // batches per row: the most a run may sample
 constexpr std::uint64_t sampling_seed = 1;
 const std::vector<std::int64_t> fanouts{15, 10, 5};
 const std::vector<std::int64_t> ladies_sizes{512, 512, 512};
@@ -58,8 +61,10 @@ const std::vector<std::int64_t> ladies_sizes{512, 512, 512};
 
 template <class T>
 constexpr const char* npy_descr() {
-  if constexpr (std::is_same_v<T, std::int32_t>) return "<i4";
-  else return "<i8";
+  if constexpr (std::is_same_v<T, std::int32_t>)
+    return "<i4";
+  else
+    return "<i8";
 }
 
 template <class T>
@@ -67,8 +72,8 @@ void write_npy(const fs::path& path, const std::vector<T>& data, std::vector<std
   std::string dims;
   for (const auto d : shape) dims += std::to_string(d) + ",";
   if (shape.size() > 1) dims.pop_back();  // (n,) for one dimension, (a,b) for two
-  std::string header = std::string("{'descr': '") + npy_descr<T>() + "', 'fortran_order': False, 'shape': (" + dims +
-                       "), }";
+  std::string header =
+      std::string("{'descr': '") + npy_descr<T>() + "', 'fortran_order': False, 'shape': (" + dims + "), }";
   header.append(63 - (10 + header.size()) % 64, ' ');  // data starts at a multiple of 64 bytes
   header += '\n';
   std::ofstream out(path, std::ios::binary);
@@ -91,8 +96,8 @@ std::vector<T> read_npy(const fs::path& path, std::vector<std::int64_t>& shape) 
   if (!in || std::memcmp(magic, "\x93NUMPY\x01\x00", 8) != 0) {
     throw matsample::format_error(path.string() + ": not a version 1.0 .npy file");
   }
-  const auto length = static_cast<std::size_t>(static_cast<unsigned char>(magic[8]) |
-                                               (static_cast<unsigned char>(magic[9]) << 8));
+  const auto length =
+      static_cast<std::size_t>(static_cast<unsigned char>(magic[8]) | (static_cast<unsigned char>(magic[9]) << 8));
   std::string header(length, '\0');
   in.read(header.data(), static_cast<std::streamsize>(length));
   if (header.find(std::string("'descr': '") + npy_descr<T>() + "'") == std::string::npos ||
@@ -182,8 +187,9 @@ int prepare(const std::map<std::string, std::string>& args) {
     origin = "R-MAT scale " + std::to_string(scale) + ", edge factor " + args.at("--edge-factor") +
              " (Graph500 a,b,c = 0.57,0.19,0.19; symmetrized, de-duplicated, no self loops)";
   } else if (args.contains("--ogb")) {
-    auto data = matsample::read_ogb<V, I, O>(args.at("--ogb"), {.add_inverse_edges = true, .drop_self_loops = true,
-                                                               .merge_duplicates = true, .read_features = false});
+    auto data = matsample::read_ogb<V, I, O>(
+        args.at("--ogb"),
+        {.add_inverse_edges = true, .drop_self_loops = true, .merge_duplicates = true, .read_features = false});
     g = std::move(data.graph);
     origin = "OGB raw layout " + fs::path(args.at("--ogb")).filename().string() +
              " (inverse edges added, de-duplicated, no self loops)";
@@ -211,7 +217,9 @@ int run(const std::map<std::string, std::string>& args) {
   const int threads = args.contains("--threads") ? std::stoi(args.at("--threads")) : omp_get_max_threads();
   const std::int64_t batches = args.contains("--batches") ? std::stoll(args.at("--batches")) : seed_batches;
   const std::int64_t runs = args.contains("--runs") ? std::stoll(args.at("--runs")) : 3;
-  if (sampler != "nodewise" && sampler != "ladies") throw matsample::argument_error("--sampler: nodewise or ladies");
+  if (sampler != "nodewise" && sampler != "labor" && sampler != "ladies") {
+    throw matsample::argument_error("--sampler: nodewise, labor or ladies");
+  }
   if (k < 1 || batches < k || batches > seed_batches || batches % k != 0) {
     throw matsample::argument_error("--batches must be a multiple of --k in [k, 64]");
   }
@@ -238,12 +246,15 @@ int run(const std::map<std::string, std::string>& args) {
 
   const matsample::cpu_backend cpu(threads);
   const matsample::nodewise_options nodewise{.fanouts = fanouts, .seed = sampling_seed};
-  const matsample::layerwise_options layerwise{.sample_sizes = ladies_sizes, .keep_frontier = true,
-                                               .seed = sampling_seed};
+  const matsample::layerwise_options layerwise{
+      .sample_sizes = ladies_sizes, .keep_frontier = true, .seed = sampling_seed};
+  const matsample::labor_options labor{.fanouts = fanouts, .seed = sampling_seed};
   std::optional<matsample::ladies_sampler<matsample::cpu_backend, V, I, O>> ladies;
   if (sampler == "ladies") ladies.emplace(cpu, g.view());
   const auto sample = [&](const matsample::batch_list<I>& list) {
-    return sampler == "ladies" ? (*ladies)(list, layerwise) : matsample::sample_nodewise(cpu, g.view(), list, nodewise);
+    if (sampler == "ladies") return (*ladies)(list, layerwise);
+    if (sampler == "labor") return matsample::sample_labor(cpu, g.view(), list, labor);
+    return matsample::sample_nodewise(cpu, g.view(), list, nodewise);
   };
   const auto row = [&](std::int64_t r) {
     return std::span<const I>(seeds).subspan(static_cast<std::size_t>(r * shape[1]),
@@ -251,18 +262,19 @@ int run(const std::map<std::string, std::string>& args) {
   };
   // Warm-up: the allocator settles (glibc moves its mmap threshold after the
   // first large frees), as it has in a training loop.
-  (void)sample(matsample::batch_list<I>::uniform(row(0).first(static_cast<std::size_t>(k * batch_size)), batch_size,
-                                                 1000));
+  (void)sample(
+      matsample::batch_list<I>::uniform(row(0).first(static_cast<std::size_t>(k * batch_size)), batch_size, 1000));
 
-  std::printf("{\"system\": \"matsample\", \"sampler\": \"%s\", \"k\": %lld, \"threads\": %d, \"batches\": %lld, "
-              "\"batch_size\": %lld, \"csr_mb\": %.1f, \"rss_loaded_mb\": %.1f, \"load_peak_rss_mb\": %.1f, "
-              "\"peak_reset\": %s, \"huge_pages\": %s, \"anon_huge_mb\": %.1f, \"runs\": [",
-              sampler.c_str(), static_cast<long long>(k), threads, static_cast<long long>(batches),
-              static_cast<long long>(batch_size), csr_mb, loaded_mb, load_peak_mb, peak_reset ? "true" : "false",
-              huge_pages ? "true" : "false", anon_huge_mb());
+  std::printf(
+      "{\"system\": \"matsample\", \"sampler\": \"%s\", \"k\": %lld, \"threads\": %d, \"batches\": %lld, "
+      "\"batch_size\": %lld, \"csr_mb\": %.1f, \"rss_loaded_mb\": %.1f, \"load_peak_rss_mb\": %.1f, "
+      "\"peak_reset\": %s, \"huge_pages\": %s, \"anon_huge_mb\": %.1f, \"runs\": [",
+      sampler.c_str(), static_cast<long long>(k), threads, static_cast<long long>(batches),
+      static_cast<long long>(batch_size), csr_mb, loaded_mb, load_peak_mb, peak_reset ? "true" : "false",
+      huge_pages ? "true" : "false", anon_huge_mb());
   for (std::int64_t r = 0; r < runs; ++r) {
     const auto all = matsample::batch_list<I>::uniform(row(r), batch_size, static_cast<std::uint64_t>(r));
-    std::int64_t edges = 0;
+    std::int64_t edges = 0, inputs = 0;
     double seconds = 0;
     for (std::int64_t first = 0; first < batches; first += k) {
       const auto list = all.slice(first, first + k);
@@ -270,8 +282,10 @@ int run(const std::map<std::string, std::string>& args) {
       const auto result = sample(list);
       seconds += std::chrono::duration<double>(clock_type::now() - t0).count();
       edges += result.num_edges();
+      inputs += static_cast<std::int64_t>(result.layers.front().src_nodes.size());
     }
-    std::printf("%s{\"seconds\": %.6f, \"edges\": %lld}", r > 0 ? ", " : "", seconds, static_cast<long long>(edges));
+    std::printf("%s{\"seconds\": %.6f, \"edges\": %lld, \"input_nodes\": %lld}", r > 0 ? ", " : "", seconds,
+                static_cast<long long>(edges), static_cast<long long>(inputs));
   }
   std::printf("], \"peak_rss_mb\": %.1f}\n", status_mb("VmHWM"));
   return 0;
@@ -291,8 +305,6 @@ int main(int argc, char** argv) {
     return std::string(argv[1]) == "prepare" ? prepare(args) : run(args);
   } catch (const std::out_of_range&) {
     std::fprintf(stderr, "matsample_compare: a required option is missing (--out for prepare, --graph for run)\n");
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "matsample_compare: %s\n", e.what());
-  }
+  } catch (const std::exception& e) { std::fprintf(stderr, "matsample_compare: %s\n", e.what()); }
   return 1;
 }

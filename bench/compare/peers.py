@@ -2,7 +2,7 @@
 `matsample_compare prepare`, and prints one JSON object in the same shape as
 `matsample_compare run`.
 
-    peers.py --system dgl|pyg --graph DIR --threads T --batches B --runs R
+    peers.py --system dgl|dgl-labor|pyg --graph DIR --threads T --batches B --runs R
 
 Run r samples the first B batches of 1024 seeds in row r of DIR/seeds.npy,
 one minibatch per call (as a data loader does), with fanouts 15,10,5 from the
@@ -14,6 +14,10 @@ what DGL's DataLoader calls (DGL lists fanouts from the input layer, so the
 seeds' hop, 15, is last). Sampled edges are the edges of the returned blocks:
 per layer, every destination node (de-duplicated, the previous layer's
 sources) keeps min(degree, fanout) in-edges.
+
+DGL LABOR: dgl.dataloading.LaborSampler([5, 10, 15]) with its defaults
+(LABOR-0: uniform, no importance sampling, independent layers), the same
+call; its blocks' input vertices are counted too.
 
 PyG: NeighborLoader(num_neighbors=[15, 10, 5], batch_size=1024) over the CSR
 given as a torch_sparse SparseTensor (no conversion at load time). Sampled
@@ -72,7 +76,7 @@ def load(directory):
     return indptr, indices, seeds
 
 
-def dgl_sampler(indptr, indices):
+def dgl_sampler(indptr, indices, labor=False):
     import dgl
     import torch
 
@@ -82,17 +86,21 @@ def dgl_sampler(indptr, indices):
     g = dgl.graph(("csc", (torch.from_numpy(indptr), torch.from_numpy(indices.astype(np.int64)),
                            torch.empty(0, dtype=torch.int64))), num_nodes=len(indptr) - 1)
     g = g.formats("csc")
-    sampler = dgl.dataloading.NeighborSampler(list(reversed(FANOUTS)))
+    if labor:
+        sampler = dgl.dataloading.LaborSampler(list(reversed(FANOUTS)))
+    else:
+        sampler = dgl.dataloading.NeighborSampler(list(reversed(FANOUTS)))
 
     def run(seeds):
-        """Samples `seeds` batch by batch; returns (seconds, sampled edges)."""
-        edges, seconds = 0, 0.0
+        """Samples `seeds` batch by batch; returns (seconds, sampled edges, input vertices)."""
+        edges, inputs, seconds = 0, 0, 0.0
         for batch in torch.from_numpy(seeds.astype(np.int64)).split(BATCH):
             t0 = time.perf_counter()
-            _, _, blocks = sampler.sample_blocks(g, batch)
+            input_nodes, _, blocks = sampler.sample_blocks(g, batch)
             seconds += time.perf_counter() - t0
             edges += sum(block.num_edges() for block in blocks)
-        return seconds, edges
+            inputs += len(input_nodes)
+        return seconds, edges, inputs
 
     def steps(seeds):
         """sample_blocks spelled out (NeighborSampler's loop) to time its two steps; ms per minibatch."""
@@ -110,7 +118,8 @@ def dgl_sampler(indptr, indices):
                 frontier_nodes = block.srcdata[dgl.NID]
         return {"sample_neighbors_ms": 1e3 * sample_s / len(batches), "to_block_ms": 1e3 * block_s / len(batches)}
 
-    run.steps = steps
+    if not labor:
+        run.steps = steps
     return run, {"dgl": dgl.__version__, "torch": torch.__version__}
 
 
@@ -130,15 +139,16 @@ def pyg_sampler(indptr, indices):
         """Iterates a loader over `seeds` (built untimed); returns (seconds, sampled edges)."""
         loader = NeighborLoader(data, num_neighbors=FANOUTS, batch_size=BATCH,
                                 input_nodes=torch.from_numpy(seeds.astype(np.int64)), shuffle=False)
-        edges, seconds = 0, 0.0
+        edges, inputs, seconds = 0, 0, 0.0
         iterator = iter(loader)
         while True:
             t0 = time.perf_counter()
             batch = next(iterator, None)
             seconds += time.perf_counter() - t0
             if batch is None:
-                return seconds, edges
+                return seconds, edges, inputs
             edges += batch.adj_t.nnz()
+            inputs += batch.num_nodes
 
     versions = {"torch_geometric": torch_geometric.__version__, "torch_sparse": torch_sparse.__version__,
                 "torch": torch.__version__}
@@ -147,7 +157,7 @@ def pyg_sampler(indptr, indices):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--system", choices=["dgl", "pyg"], required=True)
+    parser.add_argument("--system", choices=["dgl", "dgl-labor", "pyg"], required=True)
     parser.add_argument("--graph", required=True)
     parser.add_argument("--threads", type=int, required=True)
     parser.add_argument("--batches", type=int, default=64)
@@ -157,12 +167,15 @@ def main():
     import torch
 
     torch.set_num_threads(args.threads)
-    __import__("dgl" if args.system == "dgl" else "torch_geometric")
+    __import__("torch_geometric" if args.system == "pyg" else "dgl")
     baseline = rss_mb("VmRSS")  # interpreter and libraries, before the graph
     indptr, indices, seeds = load(args.graph)
     if seeds.shape[0] < args.runs or seeds.shape[1] < args.batches * BATCH:
         sys.exit(f"{args.graph}/seeds.npy holds {seeds.shape}: too few for {args.runs} runs of {args.batches} batches")
-    run, versions = (dgl_sampler if args.system == "dgl" else pyg_sampler)(indptr, indices)
+    if args.system == "pyg":
+        run, versions = pyg_sampler(indptr, indices)
+    else:
+        run, versions = dgl_sampler(indptr, indices, labor=args.system == "dgl-labor")
     csr_mb = (indptr.nbytes + indices.nbytes) / 1e6
     del indices  # the systems hold their own copies
     loaded = rss_mb("VmRSS")
@@ -172,11 +185,11 @@ def main():
     run(seeds[0, :BATCH])  # warm-up
     runs = []
     for r in range(args.runs):
-        seconds, edges = run(seeds[r, :args.batches * BATCH])
-        runs.append({"seconds": seconds, "edges": int(edges)})
+        seconds, edges, inputs = run(seeds[r, :args.batches * BATCH])
+        runs.append({"seconds": seconds, "edges": int(edges), "input_nodes": int(inputs)})
     peak = rss_mb("VmHWM")
     steps = run.steps(seeds[0, :args.batches * BATCH]) if hasattr(run, "steps") else {}
-    print(json.dumps({"system": args.system, "sampler": "nodewise", "k": 1, "threads": args.threads,
+    print(json.dumps({"system": args.system, "sampler": "labor" if args.system == "dgl-labor" else "nodewise", "k": 1, "threads": args.threads,
                       "batches": args.batches, "batch_size": BATCH, "csr_mb": round(csr_mb, 1),
                       "rss_baseline_mb": round(baseline, 1), "rss_loaded_mb": round(loaded, 1),
                       "load_peak_rss_mb": round(load_peak, 1), "peak_reset": peak_reset, "runs": runs,

@@ -105,11 +105,13 @@ int run(int argc, char** argv) {
   app.add_flag("--row-normalize", o.row_normalize_features, "divide each feature row by its sum");
   int feature_replication = 1, graph_replication = 0;
   bool summa = false;
-  app.add_option("--feature-replication", feature_replication, "ranks holding each feature block (divides the rank count)")
+  app.add_option("--feature-replication", feature_replication,
+                 "ranks holding each feature block (divides the rank count)")
       ->capture_default_str();
-  auto* replication_option = app.add_option("--graph-replication", graph_replication,
-                                            "1.5D: ranks holding each row block of A (divides the rank count; default all: "
-                                            "the replicated graph)");
+  auto* replication_option =
+      app.add_option("--graph-replication", graph_replication,
+                     "1.5D: ranks holding each row block of A (divides the rank count; default all: "
+                     "the replicated graph)");
   app.add_option("--grid", grid_shape, "2D tiles of A on a PRxPC grid (PR * PC = ranks)")->excludes(replication_option);
   app.add_flag("--summa", summa, "2D products by sparse SUMMA (square grids) instead of row fetches");
   CLI11_PARSE(app, argc, argv);
@@ -169,8 +171,8 @@ int run(int argc, char** argv) {
         t = clock_type::now();
         graphsage::matrix<float> x = Eigen::Map<const graphsage::matrix<float>>(
             rows.data(), static_cast<Eigen::Index>(inputs.size()), static_cast<Eigen::Index>(data.feature_dim));
-        const auto result = trainer.compute_gradients(bulk[member], std::move(x),
-                                                      {o.seed, static_cast<std::uint64_t>(epoch), static_cast<std::uint64_t>(m)});
+        const auto result = trainer.compute_gradients(
+            bulk[member], std::move(x), {o.seed, static_cast<std::uint64_t>(epoch), static_cast<std::uint64_t>(m)});
         seeds = static_cast<float>(result.seeds);
         for (auto& g : net.gradients()) g *= seeds;  // weight by seeds: the step averages over all of them
         loss_sum += result.loss * result.seeds;
@@ -180,8 +182,9 @@ int run(int argc, char** argv) {
       // Sum on rank 0, broadcast: every rank then holds the same bits.
       t = clock_type::now();
       float total_seeds = 0;
-      mpi::check(MPI_Reduce(net.gradients().data(), summed.data(), gradient_count, MPI_FLOAT, MPI_SUM, 0, MPI_COMM_WORLD),
-                 "MPI_Reduce");
+      mpi::check(
+          MPI_Reduce(net.gradients().data(), summed.data(), gradient_count, MPI_FLOAT, MPI_SUM, 0, MPI_COMM_WORLD),
+          "MPI_Reduce");
       mpi::check(MPI_Reduce(&seeds, &total_seeds, 1, MPI_FLOAT, MPI_SUM, 0, MPI_COMM_WORLD), "MPI_Reduce");
       if (rank == 0) {
         for (auto& g : summed) g /= total_seeds;
@@ -205,11 +208,16 @@ int run(int argc, char** argv) {
   mpi::check(MPI_Gather(&mine, 1, MPI_UINT64_T, all_prints.data(), 1, MPI_UINT64_T, 0, MPI_COMM_WORLD), "MPI_Gather");
   // Load balance: per-rank sampling time, sampled edges and bytes moved.
   constexpr int fields = 7;
-  double mine_stats[fields] = {sample_s, static_cast<double>(sampled_edges), static_cast<double>(my_minibatches), comm_s,
-                               fetch_s, static_cast<double>(feature_bytes.bytes_sent),
+  double mine_stats[fields] = {sample_s,
+                               static_cast<double>(sampled_edges),
+                               static_cast<double>(my_minibatches),
+                               comm_s,
+                               fetch_s,
+                               static_cast<double>(feature_bytes.bytes_sent),
                                static_cast<double>(backend.moved().bytes_sent)};
   std::vector<double> stats(static_cast<std::size_t>(fields * size));
-  mpi::check(MPI_Gather(mine_stats, fields, MPI_DOUBLE, stats.data(), fields, MPI_DOUBLE, 0, MPI_COMM_WORLD), "MPI_Gather");
+  mpi::check(MPI_Gather(mine_stats, fields, MPI_DOUBLE, stats.data(), fields, MPI_DOUBLE, 0, MPI_COMM_WORLD),
+             "MPI_Gather");
   const auto eval = trainer.evaluate();  // full neighbourhoods, the same on every rank
   int identical = 1;
   if (rank == 0) {
@@ -220,9 +228,10 @@ int run(int argc, char** argv) {
     for (const auto p : all_prints) identical = identical && p == all_prints[0];
     for (int r = 0; r < size; ++r) {
       const double* st = stats.data() + fields * r;
-      std::printf("rank %d: %4.0f minibatches, %9.0f sampled edges, sampling %.3f s (%.2f MB sent), feature fetch %.3f s "
-                  "(%.2f MB sent), gradient exchange %.3f s\n",
-                  r, st[2], st[1], st[0], st[6] / 1e6, st[4], st[5] / 1e6, st[3]);
+      std::printf(
+          "rank %d: %4.0f minibatches, %9.0f sampled edges, sampling %.3f s (%.2f MB sent), feature fetch %.3f s "
+          "(%.2f MB sent), gradient exchange %.3f s\n",
+          r, st[2], st[1], st[0], st[6] / 1e6, st[4], st[5] / 1e6, st[3]);
     }
     std::printf("parameters on all %d ranks: %s\n", size, identical ? "identical" : "DIFFERENT");
     std::printf("final: valid %.4f  test %.4f\n", eval.accuracy("valid"), eval.accuracy("test"));

@@ -20,8 +20,8 @@
 #include <string>
 #include <vector>
 
+#include "matsample/algebra/blocks.hpp"
 #include "matsample/core/random.hpp"
-#include "matsample/sampling/blocks.hpp"
 
 namespace graphsage {
 
@@ -221,10 +221,12 @@ struct dropout_key {
   std::uint64_t minibatch = 0;  ///< the batch's number within the epoch
 };
 
-/// Philox key words of the trainer's own streams: far from the sampling
-/// layers (small integers) and from matsample's reserved 0xffffffff'0000xxxx.
+/// Philox key words of the trainer's own streams, in the range that
+/// matsample's stream registry (core/streams.hpp) leaves to applications.
 inline constexpr std::uint64_t dropout_stream = 0x6772'6170'6873'0100ULL;
 inline constexpr std::uint64_t init_stream = 0x6772'6170'6873'0200ULL;
+static_assert(dropout_stream >= matsample::streams::max_layers && dropout_stream < matsample::streams::first_library &&
+              init_stream >= matsample::streams::max_layers && init_stream < matsample::streams::first_library);
 
 /// Inverted dropout: entries are 0 with probability p and 1/(1-p) otherwise.
 /// Row r of layer `layer` draws from counter (epoch, minibatch, r); column c

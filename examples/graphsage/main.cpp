@@ -110,29 +110,35 @@ int main(int argc, char** argv) {
   std::string data_path, split, report_path;
   matsample::csbm_options csbm;
   bool synchronous = false;
-  const std::map<std::string, sampler_kind> samplers{
-      {"nodewise", sampler_kind::nodewise}, {"ladies", sampler_kind::ladies}, {"fastgcn", sampler_kind::fastgcn}};
+  const std::map<std::string, sampler_kind> samplers{{"nodewise", sampler_kind::nodewise},
+                                                     {"labor", sampler_kind::labor},
+                                                     {"ladies", sampler_kind::ladies},
+                                                     {"fastgcn", sampler_kind::fastgcn}};
   const std::map<std::string, model_kind> models{
       {"auto", model_kind::automatic}, {"sage", model_kind::sage}, {"gcn", model_kind::gcn}, {"mlp", model_kind::mlp}};
 
   app.add_option("--data", data_path, "OGB raw-layout directory or snapshot file (default: the built-in CSBM graph)");
   app.add_option("--split", split, "OGB split name, e.g. planetoid (default: the only one)");
   std::string sampler_name = "nodewise", model_name = "auto";
-  app.add_option("--sampler", sampler_name, "nodewise, ladies or fastgcn")
+  app.add_option("--sampler", sampler_name, "nodewise, labor, ladies or fastgcn")
       ->transform(CLI::IsMember(samplers, CLI::ignore_case))
       ->capture_default_str();
-  app.add_option("--model", model_name, "sage, gcn, mlp (no graph), or auto: sage for nodewise, gcn otherwise")
+  app.add_option("--model", model_name,
+                 "sage, gcn, mlp (no graph), or auto: sage for nodewise and labor, gcn otherwise")
       ->transform(CLI::IsMember(models, CLI::ignore_case))
       ->capture_default_str();
   app.add_option("--layers", o.layers, "graph layers")->capture_default_str();
   app.add_option("--hidden", o.hidden, "hidden width")->capture_default_str();
   app.add_option("--fanouts", o.fanouts,
-                 "nodewise: neighbours per vertex per layer, hop 1 first, -1 for all (default 10 each)")
+                 "nodewise, labor: neighbours per vertex per layer, hop 1 first, -1 for all (default 10 each)")
       ->delimiter(',');
   app.add_option("--sample-sizes", o.sample_sizes,
                  "ladies/fastgcn: vertices per layer, hop 1 first, -1 for all (default 512 each)")
       ->delimiter(',');
   app.add_option("--batch", o.batch_size, "seeds per minibatch")->capture_default_str();
+  app.add_option("--labor-importance", o.labor_importance,
+                 "labor: importance-sampling rounds (0: LABOR-0, i: LABOR-i, -1: until converged)")
+      ->capture_default_str();
   app.add_option("--bulk", o.bulk, "minibatches sampled per call (k)")->capture_default_str();
   app.add_option("--epochs", o.epochs, "training epochs")->capture_default_str();
   app.add_option("--lr", o.learning_rate, "Adam learning rate")->capture_default_str();
@@ -163,8 +169,8 @@ int main(int argc, char** argv) {
     const auto t0 = std::chrono::steady_clock::now();
     const loaded_data data = load(data_path, split, csbm);
     const auto& v = data.view;
-    data_summary summary{data.source, v.num_vertices(), static_cast<std::int64_t>(v.graph.nnz()), v.feature_dim,
-                         v.num_classes(), {}};
+    data_summary summary{data.source,   v.num_vertices(), static_cast<std::int64_t>(v.graph.nnz()),
+                         v.feature_dim, v.num_classes(),  {}};
     std::printf("data: %s, %lld vertices, %lld directed edges, %lld features, %lld classes",
                 data.source == "csbm" ? "built-in contextual SBM" : data.source.c_str(),
                 static_cast<long long>(summary.vertices), static_cast<long long>(summary.edges),
@@ -179,9 +185,10 @@ int main(int argc, char** argv) {
     const auto& r = t.options();
     std::printf("model: %s, %lld layers, hidden %lld, %lld parameters; sampler: %s", to_string(r.model),
                 static_cast<long long>(r.layers), static_cast<long long>(r.hidden),
-                static_cast<long long>(t.network().parameters().size()), t.sampler().name().c_str());
+                static_cast<long long>(t.network().parameters().size()), t.sampler_name().c_str());
     const auto& sizes = r.model == model_kind::mlp ? std::vector<std::int64_t>{}
-                        : r.sampler == sampler_kind::nodewise ? r.fanouts : r.sample_sizes;
+                        : (r.sampler == sampler_kind::ladies || r.sampler == sampler_kind::fastgcn) ? r.sample_sizes
+                                                                                                    : r.fanouts;
     for (std::size_t l = 0; l < sizes.size(); ++l) {
       std::printf("%s%lld", l ? "," : " ", static_cast<long long>(sizes[l]));
     }

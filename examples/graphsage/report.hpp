@@ -92,6 +92,7 @@ inline void write_report(std::ostream& os, const training_report& r, const data_
   os << "  \"options\": {\"sampler\": " << quote(to_string(o.sampler)) << ", \"model\": " << quote(to_string(o.model))
      << ", \"layers\": " << number(o.layers) << ", \"hidden\": " << number(o.hidden)
      << ", \"fanouts\": " << list(o.fanouts) << ", \"sample_sizes\": " << list(o.sample_sizes)
+     << ", \"labor_importance\": " << number(static_cast<std::int64_t>(o.labor_importance))
      << ", \"batch_size\": " << number(o.batch_size) << ", \"bulk\": " << number(o.bulk)
      << ", \"epochs\": " << number(o.epochs) << ", \"learning_rate\": " << number(o.learning_rate)
      << ", \"weight_decay\": " << number(o.weight_decay) << ", \"dropout\": " << number(o.dropout)

@@ -33,7 +33,7 @@
 
 #include "adam.hpp"
 #include "layers.hpp"
-#include "matsample/backend/cpu/cpu.hpp"
+#include "matsample/backend/cpu/backend.hpp"
 #include "matsample/core/error.hpp"
 #include "matsample/io/dataset.hpp"
 #include "matsample/sampling/batches.hpp"
@@ -43,7 +43,7 @@
 
 namespace graphsage {
 
-enum class sampler_kind { nodewise, ladies, fastgcn };
+enum class sampler_kind { nodewise, labor, ladies, fastgcn };
 enum class model_kind {
   automatic,  ///< sage for the node-wise sampler, gcn for the layer-wise ones
   sage,
@@ -53,18 +53,27 @@ enum class model_kind {
 
 inline const char* to_string(sampler_kind k) {
   switch (k) {
-    case sampler_kind::nodewise: return "nodewise";
-    case sampler_kind::ladies: return "ladies";
-    case sampler_kind::fastgcn: return "fastgcn";
+    case sampler_kind::nodewise:
+      return "nodewise";
+    case sampler_kind::labor:
+      return "labor";
+    case sampler_kind::ladies:
+      return "ladies";
+    case sampler_kind::fastgcn:
+      return "fastgcn";
   }
   return "?";
 }
 inline const char* to_string(model_kind k) {
   switch (k) {
-    case model_kind::automatic: return "auto";
-    case model_kind::sage: return "sage";
-    case model_kind::gcn: return "gcn";
-    case model_kind::mlp: return "mlp";
+    case model_kind::automatic:
+      return "auto";
+    case model_kind::sage:
+      return "sage";
+    case model_kind::gcn:
+      return "gcn";
+    case model_kind::mlp:
+      return "mlp";
   }
   return "?";
 }
@@ -83,6 +92,9 @@ struct trainer_options {
   /// Layer-wise vertices per layer, hop 1 first; -1 takes every candidate.
   /// Empty: default_sample_size for every layer.
   std::vector<std::int64_t> sample_sizes{};
+  /// LABOR's importance-sampling rounds (labor_options::importance_iterations):
+  /// 0 is LABOR-0, i > 0 LABOR-i, -1 until converged.
+  int labor_importance = 0;
   std::int64_t batch_size = 256;
   std::int64_t bulk = 8;  ///< minibatches per sampling call (k)
   std::int64_t epochs = 20;
@@ -90,7 +102,7 @@ struct trainer_options {
   double weight_decay = 5e-4;
   double dropout = 0.5;
   std::uint64_t seed = 1;
-  int threads = 0;             ///< OpenMP and Eigen threads (0: OpenMP's default)
+  int threads = 0;  ///< OpenMP and Eigen threads (0: OpenMP's default)
   /// Threads of the sampling calls (0: 1 when sampling runs in the
   /// background, so that it leaves the cores to training, else `threads`).
   int sampling_threads = 0;
@@ -107,17 +119,24 @@ inline trainer_options resolve(trainer_options o) {
   using matsample::argument_error;
   using matsample::detail::concat;
   if (o.layers < 1) throw argument_error(concat("layers: need at least 1, got ", o.layers));
-  const bool layerwise = o.sampler != sampler_kind::nodewise;
+  if (o.labor_importance < -1) {
+    throw argument_error(concat("labor importance: ", o.labor_importance, "; use 0, a positive count, or -1"));
+  }
+  if (o.labor_importance != 0 && o.sampler != sampler_kind::labor) {
+    throw argument_error(concat("labor importance applies to the labor sampler, not ", to_string(o.sampler)));
+  }
+  const bool layerwise = o.sampler == sampler_kind::ladies || o.sampler == sampler_kind::fastgcn;
   if (o.model == model_kind::automatic) o.model = layerwise ? model_kind::gcn : model_kind::sage;
   // Only the list the sampler uses is filled in; giving the other one is a
   // mistake worth reporting (the MLP samples nothing and ignores both).
   if (o.model != model_kind::mlp) {
     if (layerwise && !o.fanouts.empty()) {
-      throw argument_error(concat("fanouts apply to the node-wise sampler; ", to_string(o.sampler),
-                                  " takes sample sizes"));
+      throw argument_error(
+          concat("fanouts apply to the node-wise sampler and labor; ", to_string(o.sampler), " takes sample sizes"));
     }
     if (!layerwise && !o.sample_sizes.empty()) {
-      throw argument_error("sample sizes apply to the ladies and fastgcn samplers; nodewise takes fanouts");
+      throw argument_error(
+          concat("sample sizes apply to the ladies and fastgcn samplers; ", to_string(o.sampler), " takes fanouts"));
     }
     auto& sizes = layerwise ? o.sample_sizes : o.fanouts;
     const char* what = layerwise ? "sample sizes" : "fanouts";
@@ -125,8 +144,8 @@ inline trainer_options resolve(trainer_options o) {
       sizes.assign(static_cast<std::size_t>(o.layers), layerwise ? default_sample_size : default_fanout);
     }
     if (static_cast<std::int64_t>(sizes.size()) != o.layers) {
-      throw argument_error(concat(what, ": ", sizes.size(), " given for ", o.layers,
-                                  " layers (one per layer, hop 1 first)"));
+      throw argument_error(
+          concat(what, ": ", sizes.size(), " given for ", o.layers, " layers (one per layer, hop 1 first)"));
     }
     for (std::size_t l = 0; l < sizes.size(); ++l) {
       if (sizes[l] == 0 || sizes[l] < -1) {
@@ -207,6 +226,9 @@ struct step_result {
 template <matsample::index_type I, matsample::index_type O>
 class trainer {
  public:
+  using bulk = matsample::bulk_sample<float, I, O>;
+  using blocks = matsample::block_set<float, I, O>;
+
   using data_view = matsample::graph_data_view<float, I, O>;
   using minibatch = matsample::minibatch_view<float, I, O>;
   /// (minibatches done, minibatches in the epoch)
@@ -216,7 +238,7 @@ class trainer {
   trainer(const data_view& data, const trainer_options& options)
       : options_(resolve(options)),
         data_(data),
-        cpu_(options_.sampling_threads > 0     ? options_.sampling_threads
+        cpu_(options_.sampling_threads > 0  ? options_.sampling_threads
              : options_.background_sampling ? 1
                                             : options_.threads),
         model_(network_shape(layer_type(options_.model), data.feature_dim, options_.hidden, data.num_classes(),
@@ -243,7 +265,7 @@ class trainer {
     } else {
       features_ = data.features;
     }
-    sampler_ = make_sampler();
+    bind_sampler();
     model_.initialize(options_.seed);
     train_ids_ = data_.splits.at("train");
     batches_per_epoch_ = (static_cast<std::int64_t>(train_ids_.size()) + options_.batch_size - 1) / options_.batch_size;
@@ -255,7 +277,8 @@ class trainer {
   ~trainer() = default;  // pending_ goes first and waits for a running background task
 
   [[nodiscard]] const trainer_options& options() const noexcept { return options_; }
-  [[nodiscard]] const minibatch_sampler<I, O>& sampler() const noexcept { return *sampler_; }
+  /// The sampler that ran: "nodewise", "labor", "ladies", "fastgcn", or "none" for the MLP.
+  [[nodiscard]] const std::string& sampler_name() const noexcept { return sampler_name_; }
   [[nodiscard]] model<float>& network() noexcept { return model_; }
   [[nodiscard]] const model<float>& network() const noexcept { return model_; }
   [[nodiscard]] std::int64_t batches_per_epoch() const noexcept { return batches_per_epoch_; }
@@ -280,7 +303,7 @@ class trainer {
   step_result compute_gradients(const minibatch& mb, matrix<float> features, const dropout_key& key) {
     std::vector<aggregation<float>> blocks;
     for (std::size_t l = 0; l < mb.num_layers(); ++l) {
-      blocks.push_back(make_aggregation<float>(mb.block(l), sampler_->training_weights()));
+      blocks.push_back(make_aggregation<float>(mb.block(l), training_weights_));
     }
     const auto seeds = mb.seeds();
     labels_.resize(seeds.size());
@@ -343,8 +366,8 @@ class trainer {
     if (!eval_blocks_) {  // the same every time: sample once
       all_vertices_.resize(static_cast<std::size_t>(n));
       std::iota(all_vertices_.begin(), all_vertices_.end(), I{0});
-      eval_blocks_ = sampler_->full_neighbourhood(
-          matsample::batch_list<I>::uniform(std::span<const I>(all_vertices_), options_.eval_batch));
+      const auto all = matsample::batch_list<I>::uniform(std::span<const I>(all_vertices_), options_.eval_batch);
+      eval_blocks_ = options_.model == model_kind::mlp ? edge_free_blocks(all) : full_neighbourhood(all);
     }
     matrix<float> h;  // every vertex's input to the current layer (layer 0 reads the features)
     for (std::size_t l = 0; l < model_.num_layers(); ++l) {
@@ -371,7 +394,7 @@ class trainer {
                       const progress_callback& progress = {}) {
     training_report report;
     report.options = options_;
-    report.sampler = sampler_->name();
+    report.sampler = sampler_name_;
     report.parameters = static_cast<std::int64_t>(model_.parameters().size());
     const auto start = clock::now();
     double best_valid = -1;
@@ -440,16 +463,70 @@ class trainer {
     }
   }
 
-  std::unique_ptr<minibatch_sampler<I, O>> make_sampler() {
-    if (options_.model == model_kind::mlp) return std::make_unique<no_graph_strategy<I, O>>(options_.layers);
+  /// Binds the library sampler the options name, with its options, into
+  /// sample_: the trainer then only calls it. Training blocks of node-wise and
+  /// LABOR samplers are row-normalised (the mean over sampled neighbours, and
+  /// for LABOR the A/π weights normalised per row, DGL's choice); the
+  /// layer-wise samplers' blocks are already debiased and normalised.
+  void bind_sampler() {
+    using namespace matsample;
+    sampler_name_ = options_.model == model_kind::mlp ? "none" : to_string(options_.sampler);
+    if (options_.model == model_kind::mlp) {
+      const auto layers = static_cast<std::size_t>(options_.layers);
+      sample_ = [layers](const batch_list<I>& b) {
+        bulk out;
+        out.layers.assign(layers, edge_free_blocks(b));
+        return out;
+      };
+      return;
+    }
     // SAGE runs on A as given; GCN on its propagation matrix, whichever sampler.
     if (options_.model == model_kind::gcn) propagation_ = gcn_propagation(data_.graph);
     const auto graph = options_.model == model_kind::gcn ? propagation_.view() : data_.graph;
-    if (options_.sampler == sampler_kind::nodewise) {
-      return std::make_unique<nodewise_strategy<I, O>>(cpu_, graph, options_.fanouts, options_.seed);
+    const auto bind = [this](auto sampler, auto sampler_options) {
+      sample_ = [sampler, sampler_options](const batch_list<I>& b) { return sampler(b, sampler_options); };
+    };
+    training_weights_ = block_weights::row_normalized;
+    switch (options_.sampler) {
+      case sampler_kind::nodewise:
+        return bind(nodewise_sampler(cpu_, graph),
+                    nodewise_options{.fanouts = options_.fanouts, .seed = options_.seed});
+      case sampler_kind::labor:
+        return bind(labor_sampler(cpu_, graph), labor_options{.fanouts = options_.fanouts,
+                                                              .importance_iterations = options_.labor_importance,
+                                                              .seed = options_.seed});
+      case sampler_kind::ladies:
+      case sampler_kind::fastgcn: {
+        // The frontier is kept, so each destination node is one of its
+        // block's source nodes (and, on the GCN propagation matrix, reaches
+        // itself through its self loop). The sampler objects hold what does
+        // not change between calls (A∘A, or FastGCN's column norms).
+        training_weights_ = block_weights::as_sampled;
+        const layerwise_options o{.sample_sizes = options_.sample_sizes, .keep_frontier = true, .seed = options_.seed};
+        if (options_.sampler == sampler_kind::fastgcn) return bind(fastgcn_sampler(cpu_, graph), o);
+        return bind(ladies_sampler(cpu_, graph), o);
+      }
     }
-    return std::make_unique<layerwise_strategy<I, O>>(cpu_, graph, options_.sampler == sampler_kind::fastgcn,
-                                                      options_.sample_sizes, options_.seed);
+  }
+
+  /// One layer of blocks whose rows are the batches' vertices with all their
+  /// neighbours (on the graph the model runs on): evaluation runs the model
+  /// through these layer by layer.
+  blocks full_neighbourhood(const matsample::batch_list<I>& batches) const {
+    const auto graph = options_.model == model_kind::gcn ? propagation_.view() : data_.graph;
+    return std::move(matsample::sample_nodewise(cpu_, graph, batches, {.fanouts = {-1}}).layers.front());
+  }
+
+  /// Blocks that map the seeds to themselves without edges: only the linear
+  /// (self) layers of the MLP baseline see anything.
+  static blocks edge_free_blocks(const matsample::batch_list<I>& batches) {
+    blocks s;
+    s.row_offsets = batches.offsets;
+    s.indptr.assign(batches.seeds.size() + static_cast<std::size_t>(batches.size()), O{0});
+    s.edge_offsets.assign(static_cast<std::size_t>(batches.size()) + 1, 0);
+    s.src_nodes.assign(batches.seeds.begin(), batches.seeds.end());
+    s.node_offsets = batches.offsets;
+    return s;
   }
 
   static matrix<float> gather_rows(const matrix<float>& h, std::span<const I> rows) {
@@ -470,7 +547,7 @@ class trainer {
     }
     auto task = [this, batches = shuffled_, first] {
       const auto t = clock::now();
-      sampled_bulk out{first, sampler_->sample(batches->bulk(first, options_.bulk)), 0};
+      sampled_bulk out{first, sample_(batches->bulk(first, options_.bulk)), 0};
       out.seconds = seconds_since(t);
       return out;
     };
@@ -493,7 +570,9 @@ class trainer {
   std::vector<float> normalized_features_;
   std::span<const I> train_ids_;
   matsample::csr_matrix<float, I, O> propagation_;  ///< the GCN model's graph (empty otherwise)
-  std::unique_ptr<minibatch_sampler<I, O>> sampler_;
+  std::string sampler_name_;
+  std::function<bulk(const matsample::batch_list<I>&)> sample_;  ///< a library sampler with its options bound
+  block_weights training_weights_ = block_weights::row_normalized;
   model<float> model_;
   adam<float> optimizer_;
   std::vector<std::int32_t> labels_;

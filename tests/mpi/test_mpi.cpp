@@ -223,7 +223,7 @@ TEST_CASE("replicated graph: each rank samples its balanced share through the di
   CHECK(total == all.size());
 }
 
-TEST_CASE_TEMPLATE("distributed graph (1.5D, every replication factor): node-wise, LADIES and FastGCN minibatches are "
+TEST_CASE_TEMPLATE("distributed graph (1.5D, every replication factor): node-wise, LABOR, LADIES and FastGCN minibatches are "
                    "bit-identical to the CPU backend's", T, std::pair<float, std::int32_t>, std::pair<double, std::int64_t>) {
   using V = typename T::first_type;
   using I = typename T::second_type;
@@ -245,7 +245,10 @@ TEST_CASE_TEMPLATE("distributed graph (1.5D, every replication factor): node-wis
     const auto mine = all.slice(cuts[me], cuts[me + 1]);
     const ms::nodewise_options nodewise{.fanouts = {5, 3}, .weighted = graph == &weighted, .seed = 21};
     const ms::layerwise_options layerwise{.sample_sizes = {40, 40}, .seed = 21};
+    // LABOR's variates are computed from (seed, vertex, minibatch), never sent.
+    const ms::labor_options labor{.fanouts = {5, 3}, .weighted = graph == &weighted, .batch_dependency = 2, .seed = 21};
     const auto whole_nodewise = ms::sample_nodewise(cpu, graph->view(), all, nodewise);
+    const auto whole_labor = ms::sample_labor(cpu, graph->view(), all, labor);
     const auto whole_ladies = ms::sample_ladies(cpu, graph->view(), all, layerwise);
     const auto whole_fastgcn = ms::sample_fastgcn(cpu, graph->view(), all, layerwise);
     for (int c = 1; c <= p; ++c) {
@@ -257,6 +260,7 @@ TEST_CASE_TEMPLATE("distributed graph (1.5D, every replication factor): node-wis
       const mpi::mpi_backend distributed_backend(grid);
       const auto count = cuts[me + 1] - cuts[me];
       CHECK(same_minibatches(whole_nodewise, ms::sample_nodewise(distributed_backend, a.view(), mine, nodewise), cuts[me], count));
+      CHECK(same_minibatches(whole_labor, ms::sample_labor(distributed_backend, a.view(), mine, labor), cuts[me], count));
       const ms::ladies_sampler ladies(distributed_backend, a.view());
       CHECK(same_minibatches(whole_ladies, ladies(mine, layerwise), cuts[me], count));
       const ms::fastgcn_sampler fastgcn(distributed_backend, a.view());
@@ -265,7 +269,7 @@ TEST_CASE_TEMPLATE("distributed graph (1.5D, every replication factor): node-wis
   }
 }
 
-TEST_CASE_TEMPLATE("distributed graph (2D tiles, every grid shape): the ranks of a grid row share minibatches that are "
+TEST_CASE_TEMPLATE("distributed graph (2D tiles, every grid shape): the ranks of a grid row share node-wise, LABOR, LADIES and FastGCN minibatches that are "
                    "bit-identical to the CPU backend's", T, std::pair<float, std::int32_t>, std::pair<double, std::int64_t>) {
   using V = typename T::first_type;
   using I = typename T::second_type;
@@ -284,7 +288,9 @@ TEST_CASE_TEMPLATE("distributed graph (2D tiles, every grid shape): the ranks of
   for (const auto* graph : {&pattern, &weighted}) {
     const ms::nodewise_options nodewise{.fanouts = {5, 3}, .weighted = graph == &weighted, .seed = 4};
     const ms::layerwise_options layerwise{.sample_sizes = {40, 40}, .seed = 4};
+    const ms::labor_options labor{.fanouts = {5, 3}, .weighted = graph == &weighted, .fixed_count = true, .seed = 4};
     const auto whole_nodewise = ms::sample_nodewise(cpu, graph->view(), all, nodewise);
+    const auto whole_labor = ms::sample_labor(cpu, graph->view(), all, labor);
     const auto whole_ladies = ms::sample_ladies(cpu, graph->view(), all, layerwise);
     const auto whole_fastgcn = ms::sample_fastgcn(cpu, graph->view(), all, layerwise);
     for (int pr = 1; pr <= p; ++pr) {
@@ -303,6 +309,7 @@ TEST_CASE_TEMPLATE("distributed graph (2D tiles, every grid shape): the ranks of
         CAPTURE(product == mpi::two_d_product::summa);
         const mpi::mpi_backend backend(grid, 0, product);
         CHECK(same_minibatches(whole_nodewise, ms::sample_nodewise(backend, a.view(), mine, nodewise), first, count));
+        CHECK(same_minibatches(whole_labor, ms::sample_labor(backend, a.view(), mine, labor), first, count));
         const ms::ladies_sampler ladies(backend, a.view());
         CHECK(same_minibatches(whole_ladies, ladies(mine, layerwise), first, count));
         const ms::fastgcn_sampler fastgcn(backend, a.view());

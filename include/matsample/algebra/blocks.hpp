@@ -16,7 +16,7 @@ namespace matsample {
 
 template <class V, index_type I, index_type O>
 struct block_view {
-  csr_view<V, I, O> adjacency;  ///< num_dst x num_src, local ids
+  csr_view<V, I, O> adjacency;   ///< num_dst x num_src, local ids
   std::span<const I> src_nodes;  ///< global ids; the first num_dst are the destination nodes
 
   [[nodiscard]] I num_dst() const noexcept { return adjacency.rows(); }
@@ -49,15 +49,71 @@ struct block_set {
     const auto rows = static_cast<std::size_t>(row_offsets[m + 1] - row_offsets[m]);
     const auto e0 = static_cast<std::size_t>(edge_offsets[m]), e1 = static_cast<std::size_t>(edge_offsets[m + 1]);
     const auto n0 = static_cast<std::size_t>(node_offsets[m]), n1 = static_cast<std::size_t>(node_offsets[m + 1]);
-    const std::span<const V> vals = values.empty() ? std::span<const V>{} : std::span<const V>(values).subspan(e0, e1 - e0);
-    return {csr_view<V, I, O>(static_cast<I>(rows), static_cast<I>(n1 - n0),
-                              std::span<const O>(indptr).subspan(static_cast<std::size_t>(row_offsets[m] + m), rows + 1),
-                              std::span<const I>(indices).subspan(e0, e1 - e0), vals),
-            std::span<const I>(src_nodes).subspan(n0, n1 - n0)};
+    const std::span<const V> vals =
+        values.empty() ? std::span<const V>{} : std::span<const V>(values).subspan(e0, e1 - e0);
+    return {
+        csr_view<V, I, O>(static_cast<I>(rows), static_cast<I>(n1 - n0),
+                          std::span<const O>(indptr).subspan(static_cast<std::size_t>(row_offsets[m] + m), rows + 1),
+                          std::span<const I>(indices).subspan(e0, e1 - e0), vals),
+        std::span<const I>(src_nodes).subspan(n0, n1 - n0)};
   }
 
   friend bool operator==(const block_set&, const block_set&) = default;
 };
+
+/// The layout of the blocks of k minibatches, which every backend's
+/// compact_blocks builds the same way: sizes a block_set and fills what the
+/// sampled rows alone decide. `batch_offsets` (k + 1, from 0) are the
+/// minibatches' stacked rows and become row_offsets; `sampled_indptr` (one per
+/// stacked row plus one, from 0, host memory) are the sampled matrix's row
+/// offsets, from which come edge_offsets and each block's zero-based indptr;
+/// `indices` gets one slot per sampled entry. The backend fills indices,
+/// values and src_nodes, and node_offsets (set_node_counts). The indptr is
+/// filled per minibatch on up to `threads` OpenMP threads.
+template <class V, index_type I, index_type O>
+block_set<V, I, O> block_set_layout(std::span<const std::int64_t> batch_offsets, std::span<const O> sampled_indptr,
+                                    int threads = 1) {
+  const std::int64_t k = static_cast<std::int64_t>(batch_offsets.size()) - 1;
+  block_set<V, I, O> out;
+  out.row_offsets.assign(batch_offsets.begin(), batch_offsets.end());
+  out.edge_offsets.resize(static_cast<std::size_t>(k) + 1);
+  for (std::int64_t m = 0; m <= k; ++m) out.edge_offsets[m] = sampled_indptr[batch_offsets[m]];
+  out.indptr.resize(static_cast<std::size_t>(batch_offsets[k] + k));
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) if (threads > 1)
+  for (std::int64_t m = 0; m < k; ++m) {
+    const std::int64_t r0 = batch_offsets[m], r1 = batch_offsets[m + 1], e0 = out.edge_offsets[m];
+    O* indptr = out.indptr.data() + r0 + m;
+    for (std::int64_t r = r0; r <= r1; ++r) indptr[r - r0] = static_cast<O>(sampled_indptr[r] - e0);
+  }
+  out.indices.resize(static_cast<std::size_t>(out.edge_offsets[k]));
+  return out;
+}
+
+/// Block m's source nodes fit in n_dst + n_edges slots (every destination
+/// and every entry a new node). Checks that each bound fits I and returns
+/// where block m's slots start when the bounds are laid end to end,
+/// row_offsets[m] + edge_offsets[m] (k + 1 offsets).
+template <class V, index_type I, index_type O>
+std::vector<std::int64_t> source_node_bounds(const block_set<V, I, O>& layout) {
+  const std::int64_t k = layout.size();
+  std::vector<std::int64_t> bound_offset(static_cast<std::size_t>(k) + 1);
+  for (std::int64_t m = 0; m <= k; ++m) {
+    bound_offset[m] = layout.row_offsets[m] + layout.edge_offsets[m];
+    if (m > 0) (void)checked_cast<I>(bound_offset[m] - bound_offset[m - 1], "source nodes of a block");
+  }
+  return bound_offset;
+}
+
+/// Sets node_offsets from each block's number of source nodes and sizes
+/// src_nodes to their total.
+template <class V, index_type I, index_type O>
+void set_node_counts(block_set<V, I, O>& blocks, std::span<const std::int64_t> node_count) {
+  blocks.node_offsets.assign(node_count.size() + 1, 0);
+  for (std::size_t m = 0; m < node_count.size(); ++m) {
+    blocks.node_offsets[m + 1] = blocks.node_offsets[m] + node_count[m];
+  }
+  blocks.src_nodes.resize(static_cast<std::size_t>(blocks.node_offsets.back()));
+}
 
 template <class V, index_type I, index_type O>
 class bulk_sample;
@@ -103,9 +159,17 @@ class bulk_sample {
     iterator() = default;
     iterator(const bulk_sample* s, std::int64_t m) : s_(s), m_(m) {}
     value_type operator*() const { return (*s_)[m_]; }
-    iterator& operator++() { ++m_; return *this; }
-    iterator operator++(int) { auto old = *this; ++m_; return old; }
+    iterator& operator++() {
+      ++m_;
+      return *this;
+    }
+    iterator operator++(int) {
+      auto old = *this;
+      ++m_;
+      return old;
+    }
     bool operator==(const iterator& o) const { return m_ == o.m_; }
+
    private:
     const bulk_sample* s_ = nullptr;
     std::int64_t m_ = 0;

@@ -8,9 +8,11 @@
 
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "matsample/algebra/row_sampling.hpp"
+#include "matsample/algebra/selection.hpp"
 #include "matsample/core/csr.hpp"
 #include "matsample/core/error.hpp"
 #include "matsample/core/index.hpp"
@@ -36,7 +38,8 @@ bool column_ok(const csr_view<V, I, O>& a, O entry) noexcept {
 template <class V, index_type I, index_type O>
 void diagnose_extent(const csr_view<V, I, O>& a, std::int64_t v, std::string_view what, std::int64_t position) {
   if (v < 0 || v >= a.rows()) {
-    throw out_of_range_error(concat(what, ": vertex ", v, " at position ", position, " is outside [0, ", a.rows(), ")"));
+    throw out_of_range_error(
+        concat(what, ": vertex ", v, " at position ", position, " is outside [0, ", a.rows(), ")"));
   }
   const O b = a.indptr()[v], e = a.indptr()[v + 1];
   if (!(0 <= b && b <= e && e <= a.nnz())) {
@@ -53,8 +56,8 @@ void diagnose_row(const csr_view<V, I, O>& a, std::int64_t v, std::string_view w
   const O b = a.indptr()[v], e = a.indptr()[v + 1];
   for (O k = b; k < e; ++k) {
     if (!column_ok(a, k)) {
-      throw csr_error(concat("csr: column ", a.indices()[k], " out of range [0, ", a.cols(), ") in row ", v,
-                             " (entry ", k, ")"));
+      throw csr_error(
+          concat("csr: column ", a.indices()[k], " out of range [0, ", a.cols(), ") in row ", v, " (entry ", k, ")"));
     }
   }
 }
@@ -73,14 +76,30 @@ bool row_has_bad_weight(const csr_view<V, I, O>& a, std::int64_t v) noexcept {
   return false;
 }
 
-[[noreturn]] inline void throw_bad_weight(std::int64_t row) {
-  throw argument_error(concat("weighted sampling: row ", row,
-                              " of P has a negative, NaN or infinite weight; weights must be finite and >= 0"));
+/// The weighted-sampling error in the caller's terms. Stacked row r of q
+/// samples vertex q.vertices[r], whose edges are row `row` of `m` (A itself,
+/// or P = Q·A); the message names that vertex, the edge to the first bad
+/// weight, the layer and the minibatch (the batch's number in the epoch).
+template <class V, index_type I, index_type O>
+[[noreturn]] void throw_bad_weight(const csr_view<V, I, O>& m, std::int64_t row, const stacked_selection<I>& q,
+                                   std::int64_t r, std::uint64_t layer) {
+  std::string edge = "an edge";
+  for (O e = m.row_begin(static_cast<I>(row)); e < m.row_end(static_cast<I>(row)); ++e) {
+    if (!kernels::usable_weight(static_cast<double>(m.values()[e]))) {
+      edge = concat("its edge to vertex ", m.indices()[e], " (weight ", static_cast<double>(m.values()[e]), ")");
+      break;
+    }
+  }
+  const std::string where =
+      q.batches() > 0 ? concat("layer ", layer, ", minibatch ", q.address(r).minibatch) : concat("layer ", layer);
+  throw argument_error(concat("weighted sampling: vertex ", q.vertices[static_cast<std::size_t>(r)], ": ", edge,
+                              " has a negative, NaN or infinite weight (", where,
+                              "); weights must be finite and >= 0"));
 }
 
 [[noreturn]] inline void throw_duplicate_destination(std::int64_t vertex, std::int64_t batch) {
-  throw argument_error(concat("minibatch ", batch, " lists vertex ", vertex,
-                              " twice; destination vertices of a block must be unique"));
+  throw argument_error(
+      concat("minibatch ", batch, " lists vertex ", vertex, " twice; destination vertices of a block must be unique"));
 }
 
 }  // namespace matsample::detail
@@ -100,13 +119,13 @@ inline void check_block_offsets(std::span<const std::int64_t> offsets, std::int6
 /// Arguments of select_columns: k row blocks of M, k ascending column lists.
 /// M is any matrix with rows() and cols() (a host or a device view).
 template <class M, index_type I>
-void check_column_blocks(const M& m, std::span<const std::int64_t> row_blocks,
-                         std::span<const I> columns, std::span<const std::int64_t> column_blocks) {
+void check_column_blocks(const M& m, std::span<const std::int64_t> row_blocks, std::span<const I> columns,
+                         std::span<const std::int64_t> column_blocks) {
   check_block_offsets(row_blocks, m.rows(), "select_columns rows");
   check_block_offsets(column_blocks, static_cast<std::int64_t>(columns.size()), "select_columns columns");
   if (row_blocks.size() != column_blocks.size()) {
-    throw argument_error(concat("select_columns: ", row_blocks.size() - 1, " row blocks but ",
-                                column_blocks.size() - 1, " column blocks"));
+    throw argument_error(concat("select_columns: ", row_blocks.size() - 1, " row blocks but ", column_blocks.size() - 1,
+                                " column blocks"));
   }
   for (std::size_t b = 0; b + 1 < column_blocks.size(); ++b) {
     for (auto j = column_blocks[b]; j < column_blocks[b + 1]; ++j) {
@@ -131,7 +150,8 @@ void check_relabelling(const M& m, std::span<const I> new_ids, std::int64_t new_
   (void)checked_cast<I>(new_cols, "columns of the relabelled matrix");
   for (std::size_t j = 0; j < new_ids.size(); ++j) {
     if (new_ids[j] < 0 || new_ids[j] >= new_cols) {
-      throw out_of_range_error(concat("relabel_columns: column ", j, " maps to ", new_ids[j], ", outside [0, ", new_cols, ")"));
+      throw out_of_range_error(
+          concat("relabel_columns: column ", j, " maps to ", new_ids[j], ", outside [0, ", new_cols, ")"));
     }
   }
 }

@@ -57,19 +57,22 @@ struct scale_by_column {
 
 template <class M>
 decltype(auto) as_view(const M& m) {
-  if constexpr (requires { m.view(); }) return m.view(); else return (m);
+  if constexpr (requires { m.view(); })
+    return m.view();
+  else
+    return (m);
 }
 
-/// S = sample(Q·A): the node-wise step. Backends fuse it to skip
-/// materialising the rows of P that sampling discards.
-template <kernel_set B, class View, index_type I>
-auto gather_and_sample(const B& backend, const View& a, const stacked_selection<I>& q, row_sampling spec,
+/// S = rule(Q·A): the row-wise step. Backends fuse it to skip materialising
+/// the rows of P that the rule discards.
+template <kernel_set B, class View, index_type I, row_rule Rule>
+auto gather_and_sample(const B& backend, const View& a, const stacked_selection<I>& q, const Rule& rule,
                        std::uint64_t seed, std::uint64_t layer) {
-  if constexpr (requires { backend.gather_and_sample(a, q, spec, seed, layer); }) {
-    return backend.gather_and_sample(a, q, spec, seed, layer);
+  if constexpr (requires { backend.gather_and_sample(a, q, rule, seed, layer); }) {
+    return backend.gather_and_sample(a, q, rule, seed, layer);
   } else {
     const auto p = backend.gather_rows(a, q.vertices);
-    return backend.sample_rows(as_view(p), q, spec, seed, layer);
+    return backend.sample_rows(as_view(p), q, rule, seed, layer);
   }
 }
 

@@ -8,43 +8,12 @@
 
 #include <cstdint>
 
+#include "matsample/algebra/csr_arrays.hpp"
 #include "matsample/algebra/row_sampling.hpp"
 #include "matsample/core/config.hpp"
 #include "matsample/core/random.hpp"
 
 namespace matsample::kernels {
-
-/// Raw CSR arrays as the device kernels see them. `values` is null for a
-/// pattern matrix (every entry 1).
-template <class V, class I, class O>
-struct csr_arrays {
-  std::int64_t rows = 0;
-  std::int64_t cols = 0;
-  std::int64_t nnz = 0;
-  const O* indptr = nullptr;
-  const I* indices = nullptr;
-  const V* values = nullptr;
-
-  MATSAMPLE_HD V value(std::int64_t e) const { return values == nullptr ? V{1} : values[e]; }
-  /// Row v exists and its offsets are a valid slice of the entry arrays.
-  MATSAMPLE_HD bool row_ok(std::int64_t v) const {
-    if (v < 0 || v >= rows) return false;
-    const std::int64_t b = indptr[v], e = indptr[v + 1];
-    return 0 <= b && b <= e && e <= nnz;
-  }
-  MATSAMPLE_HD bool column_ok(std::int64_t e) const {
-    const std::int64_t c = indices[e];
-    return 0 <= c && c < cols;
-  }
-  /// Row v is sound: extent and every column.
-  MATSAMPLE_HD bool row_sound(std::int64_t v) const {
-    if (!row_ok(v)) return false;
-    for (std::int64_t e = indptr[v]; e < indptr[v + 1]; ++e) {
-      if (!column_ok(e)) return false;
-    }
-    return true;
-  }
-};
 
 /// Block holding position i of offsets[0..k] (k + 1 ascending offsets): the
 /// last m with offsets[m] <= i, so empty blocks are skipped. With a CSR's
@@ -54,7 +23,10 @@ MATSAMPLE_HD std::int64_t block_of(const T* offsets, std::int64_t k, std::int64_
   std::int64_t lo = 0, hi = k + 1;  // first offset > i, minus one
   while (lo < hi) {
     const std::int64_t mid = lo + (hi - lo) / 2;
-    if (static_cast<std::int64_t>(offsets[mid]) <= i) lo = mid + 1; else hi = mid;
+    if (static_cast<std::int64_t>(offsets[mid]) <= i)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   return lo - 1;
 }
@@ -64,7 +36,10 @@ MATSAMPLE_HD inline std::int64_t lower_bound_key(const std::uint64_t* keys, std:
   std::int64_t lo = 0, hi = n;
   while (lo < hi) {
     const std::int64_t mid = lo + (hi - lo) / 2;
-    if (keys[mid] < key) lo = mid + 1; else hi = mid;
+    if (keys[mid] < key)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   return lo;
 }
@@ -82,17 +57,13 @@ MATSAMPLE_HD std::int64_t find_sorted(const I* list, std::int64_t n, I c) {
   std::int64_t lo = 0, hi = n;
   while (lo < hi) {
     const std::int64_t mid = lo + (hi - lo) / 2;
-    if (list[mid] < c) lo = mid + 1; else hi = mid;
+    if (list[mid] < c)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   return (lo < n && list[lo] == c) ? lo : -1;
 }
-
-/// Outcome flags of one sampled row.
-struct row_status {
-  std::int64_t kept = 0;     ///< entries written
-  bool bad_weight = false;   ///< a negative, NaN or infinite weight
-  bool bad_column = false;   ///< an emitted column outside [0, cols)
-};
 
 /// Samples one row of `m` (extent [begin, begin + degree)) into out_indices /
 /// out_values, exactly as the CPU backend does: whole rows are copied, uniform
@@ -128,6 +99,23 @@ MATSAMPLE_HD row_status sample_row(const csr_arrays<V, I, O>& m, std::int64_t be
   st.kept = count;
   return st;
 }
+
+}  // namespace matsample::kernels
+
+namespace matsample {
+
+template <class V, class I, class O>
+MATSAMPLE_HD kernels::row_status row_sampling::select(const kernels::csr_arrays<V, I, O>& m, std::int64_t begin,
+                                                      std::int64_t degree, const row_context& context,
+                                                      std::int64_t* positions, double* scratch, I* out_indices,
+                                                      V* out_values) const {
+  philox_row_stream rng(context.seed, context.layer, context.at);
+  return kernels::sample_row(m, begin, degree, *this, rng, positions, scratch, out_indices, out_values);
+}
+
+}  // namespace matsample
+
+namespace matsample::kernels {
 
 /// select_columns for row r of block blk: entries whose column is in the
 /// block's ascending list columns[lo, hi) become column (position in list).
@@ -200,7 +188,8 @@ MATSAMPLE_HD I item_vertex(const I* destinations, const I* sampled, const std::i
 /// vertex - vertex_min.
 template <class I>
 MATSAMPLE_HD std::uint64_t item_key(std::int64_t m, I vertex, std::int64_t vertex_min, std::uint64_t vertex_span) {
-  return static_cast<std::uint64_t>(m) * vertex_span + static_cast<std::uint64_t>(static_cast<std::int64_t>(vertex) - vertex_min);
+  return static_cast<std::uint64_t>(m) * vertex_span +
+         static_cast<std::uint64_t>(static_cast<std::int64_t>(vertex) - vertex_min);
 }
 
 }  // namespace matsample::kernels

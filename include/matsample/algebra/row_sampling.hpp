@@ -10,17 +10,12 @@
 
 #include <cstdint>
 
+#include "matsample/algebra/csr_arrays.hpp"
+#include "matsample/algebra/row_rule.hpp"
 #include "matsample/core/config.hpp"
 #include "matsample/core/random.hpp"
 
 namespace matsample {
-
-/// How one layer samples each row of P.
-struct row_sampling {
-  std::int64_t fanout = -1;  ///< entries kept per row; -1 keeps the whole row
-  bool replace = false;      ///< draw with replacement
-  bool weighted = false;     ///< draw proportionally to the values of P
-};
 
 namespace kernels {
 
@@ -30,6 +25,29 @@ MATSAMPLE_HD inline std::int64_t sampled_count(std::int64_t degree, std::int64_t
   return (fanout < 0 || degree <= fanout) ? degree : fanout;
 }
 
+}  // namespace kernels
+
+/// GraphSAGE's row rule: `fanout` entries of each row of P, uniformly or in
+/// proportion to the values, with or without replacement; the kept entries
+/// keep their values. Backends have fused fast paths for it.
+struct row_sampling {
+  std::int64_t fanout = -1;  ///< entries kept per row; -1 keeps the whole row
+  bool replace = false;      ///< draw with replacement
+  bool weighted = false;     ///< draw proportionally to the values of P
+
+  MATSAMPLE_HD std::int64_t bound(std::int64_t degree) const { return kernels::sampled_count(degree, fanout); }
+  MATSAMPLE_HD std::int64_t scratch(std::int64_t degree) const { return weighted ? degree : 0; }
+  MATSAMPLE_HD bool reads_weights(bool has_values) const { return weighted && has_values; }
+  MATSAMPLE_HD bool writes_values(bool has_values) const { return has_values; }
+  /// Defined in row_kernels.hpp: the body the CPU and CUDA backends share.
+  template <class V, class I, class O>
+  MATSAMPLE_HD kernels::row_status select(const kernels::csr_arrays<V, I, O>& m, std::int64_t begin,
+                                          std::int64_t degree, const row_context& context, std::int64_t* positions,
+                                          double* scratch, I* out_indices, V* out_values) const;
+};
+
+namespace kernels {
+
 /// Inserts `value` into the ascending array out[0, n) unless present;
 /// returns whether it was inserted. Rows keep at most `fanout` entries, so a
 /// linear shift is cheaper than any tree for the sizes that occur.
@@ -37,7 +55,10 @@ MATSAMPLE_HD inline bool insert_sorted_unique(std::int64_t* out, std::int64_t n,
   std::int64_t lo = 0, hi = n;
   while (lo < hi) {
     const std::int64_t mid = lo + (hi - lo) / 2;
-    if (out[mid] < value) lo = mid + 1; else hi = mid;
+    if (out[mid] < value)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   if (lo < n && out[lo] == value) return false;
   for (std::int64_t i = n; i > lo; --i) out[i] = out[i - 1];
@@ -140,9 +161,7 @@ MATSAMPLE_HD inline std::int64_t sample_uniform_positions(std::int64_t degree, s
     return count;
   }
   if (replace) {
-    for (std::int64_t i = 0; i < count; ++i) {
-      insert_sorted(out, i, static_cast<std::int64_t>(rng.below(i, degree)));
-    }
+    for (std::int64_t i = 0; i < count; ++i) { insert_sorted(out, i, static_cast<std::int64_t>(rng.below(i, degree))); }
     return count;
   }
   for (std::int64_t i = 0; i < count; ++i) {
@@ -168,7 +187,10 @@ MATSAMPLE_HD inline std::int64_t upper_bound(const double* cdf, std::int64_t n, 
   std::int64_t lo = 0, hi = n;
   while (lo < hi) {
     const std::int64_t mid = lo + (hi - lo) / 2;
-    if (cdf[mid] <= x) lo = mid + 1; else hi = mid;
+    if (cdf[mid] <= x)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   return lo;
 }
@@ -235,7 +257,10 @@ MATSAMPLE_HD std::int64_t sample_weighted_positions(const W* weights, std::int64
     }
     double remaining = 0.0;
     for (std::int64_t p = 0, t = 0; p < degree; ++p) {
-      if (t < taken && out[t] == p) { ++t; continue; }
+      if (t < taken && out[t] == p) {
+        ++t;
+        continue;
+      }
       remaining += static_cast<double>(weights[p]);
     }
     if (!(remaining > 0.0)) break;
@@ -243,7 +268,10 @@ MATSAMPLE_HD std::int64_t sample_weighted_positions(const W* weights, std::int64
     double running = 0.0;
     std::int64_t pick = -1;
     for (std::int64_t p = 0, t = 0; p < degree; ++p) {
-      if (t < taken && out[t] == p) { ++t; continue; }
+      if (t < taken && out[t] == p) {
+        ++t;
+        continue;
+      }
       const double w = static_cast<double>(weights[p]);
       if (w <= 0.0) continue;
       pick = p;  // the last positive candidate absorbs rounding at the top end

@@ -31,22 +31,17 @@ class csr_view {
   /// Checks the shape in O(1): sizes of the arrays and the last offset. The
   /// entries themselves are checked by validate() on request, and by kernels
   /// for the rows they touch (see docs/design.md, "validation").
-  csr_view(I rows, I cols, std::span<const O> indptr, std::span<const I> indices,
-           std::span<const V> values = {})
+  csr_view(I rows, I cols, std::span<const O> indptr, std::span<const I> indices, std::span<const V> values = {})
       : rows_(rows), cols_(cols), indptr_(indptr), indices_(indices), values_(values) {
-    if (rows < 0 || cols < 0) {
-      throw csr_error(detail::concat("csr: negative shape ", rows, " x ", cols));
-    }
+    if (rows < 0 || cols < 0) { throw csr_error(detail::concat("csr: negative shape ", rows, " x ", cols)); }
     if (indptr.size() != static_cast<std::size_t>(rows) + 1) {
-      throw csr_error(detail::concat("csr: indptr has ", indptr.size(), " entries, expected rows + 1 = ",
-                                     static_cast<std::int64_t>(rows) + 1));
+      throw csr_error(detail::concat("csr: indptr has ", indptr.size(),
+                                     " entries, expected rows + 1 = ", static_cast<std::int64_t>(rows) + 1));
     }
-    if (indptr.front() != 0) {
-      throw csr_error(detail::concat("csr: indptr[0] = ", indptr.front(), ", expected 0"));
-    }
+    if (indptr.front() != 0) { throw csr_error(detail::concat("csr: indptr[0] = ", indptr.front(), ", expected 0")); }
     if (indptr.back() < 0 || static_cast<std::size_t>(indptr.back()) != indices.size()) {
-      throw csr_error(detail::concat("csr: indptr[", rows, "] = ", indptr.back(), " but there are ",
-                                     indices.size(), " column indices"));
+      throw csr_error(detail::concat("csr: indptr[", rows, "] = ", indptr.back(), " but there are ", indices.size(),
+                                     " column indices"));
     }
     if (!values.empty() && values.size() != indices.size()) {
       throw csr_error(detail::concat("csr: ", values.size(), " values for ", indices.size(), " entries"));
@@ -81,11 +76,12 @@ template <class V, index_type I, index_type O>
 void check_csr_row(const csr_view<V, I, O>& m, I r) {
   const auto indptr = m.indptr();
   if (indptr[r] < 0) {
-    throw csr_error(detail::concat("csr: indptr[", r, "] = ", indptr[r], " is negative (offsets must be monotone from 0)"));
+    throw csr_error(
+        detail::concat("csr: indptr[", r, "] = ", indptr[r], " is negative (offsets must be monotone from 0)"));
   }
   if (indptr[r + 1] < indptr[r]) {
-    throw csr_error(detail::concat("csr: offsets decrease at row ", r, " (indptr[", r, "] = ", indptr[r],
-                                   " > indptr[", r + 1, "] = ", indptr[r + 1], ")"));
+    throw csr_error(detail::concat("csr: offsets decrease at row ", r, " (indptr[", r, "] = ", indptr[r], " > indptr[",
+                                   r + 1, "] = ", indptr[r + 1], ")"));
   }
   if (indptr[r + 1] > m.nnz()) {
     throw csr_error(detail::concat("csr: indptr[", r + 1, "] = ", indptr[r + 1], " exceeds nnz = ", m.nnz(),
@@ -94,8 +90,8 @@ void check_csr_row(const csr_view<V, I, O>& m, I r) {
   for (O e = indptr[r]; e < indptr[r + 1]; ++e) {
     const I c = m.indices()[e];
     if (c < 0 || c >= m.cols()) {
-      throw csr_error(detail::concat("csr: column ", c, " out of range [0, ", m.cols(), ") in row ", r,
-                                     " (entry ", e, ")"));
+      throw csr_error(
+          detail::concat("csr: column ", c, " out of range [0, ", m.cols(), ") in row ", r, " (entry ", e, ")"));
     }
   }
 }
@@ -158,8 +154,8 @@ class csr_matrix {
 
   /// Deep copy of any view (for example a user's arrays), validated.
   explicit csr_matrix(const csr_view<V, I, O>& v)
-      : csr_matrix(v.rows(), v.cols(), {v.indptr().begin(), v.indptr().end()},
-                   {v.indices().begin(), v.indices().end()}, {v.values().begin(), v.values().end()}) {}
+      : csr_matrix(v.rows(), v.cols(), {v.indptr().begin(), v.indptr().end()}, {v.indices().begin(), v.indices().end()},
+                   {v.values().begin(), v.values().end()}) {}
 
   [[nodiscard]] view_type view() const { return view_type(rows_, cols_, indptr_, indices_, values_); }
   operator view_type() const { return view(); }  // NOLINT: a matrix is usable wherever a view is

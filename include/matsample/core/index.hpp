@@ -23,10 +23,8 @@ template <std::integral To, std::integral From>
 constexpr To checked_cast(From value, std::string_view what) {
   if (!std::in_range<To>(value)) {
     throw index_overflow_error(detail::concat(
-        what, " = ", value, " does not fit a ", sizeof(To) * 8, "-bit ",
-        std::is_signed_v<To> ? "signed" : "unsigned",
-        " index (max ", std::numeric_limits<To>::max(),
-        "); use a wider index type or a smaller problem"));
+        what, " = ", value, " does not fit a ", sizeof(To) * 8, "-bit ", std::is_signed_v<To> ? "signed" : "unsigned",
+        " index (max ", std::numeric_limits<To>::max(), "); use a wider index type or a smaller problem"));
   }
   return static_cast<To>(value);
 }

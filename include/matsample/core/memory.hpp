@@ -85,11 +85,11 @@ void advise_huge_pages(std::span<const T> data) {
 /// advise_huge_pages for each array of a CSR matrix (anything with indptr(),
 /// indices() and values() spans, such as csr_view).
 template <class View>
-  requires requires(const View& a) {
-    a.indptr().data();
-    a.indices().data();
-    a.values().data();
-  }
+requires requires(const View& a) {
+  a.indptr().data();
+  a.indices().data();
+  a.values().data();
+}
 void advise_huge_pages(const View& a) {
   advise_huge_pages(a.indptr());
   advise_huge_pages(a.indices());

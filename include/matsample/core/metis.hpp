@@ -27,7 +27,8 @@ namespace matsample {
 template <class V, index_type I, index_type O>
 std::vector<I> metis_permutation(const csr_view<V, I, O>& a, int parts, std::uint64_t seed = 1) {
   if (a.rows() != a.cols()) {
-    throw argument_error(detail::concat("metis_permutation: the matrix must be square, got ", a.rows(), " x ", a.cols()));
+    throw argument_error(
+        detail::concat("metis_permutation: the matrix must be square, got ", a.rows(), " x ", a.cols()));
   }
   if (parts < 1) throw argument_error(detail::concat("metis_permutation: ", parts, " parts"));
   const std::int64_t n = a.rows();
@@ -36,7 +37,8 @@ std::vector<I> metis_permutation(const csr_view<V, I, O>& a, int parts, std::uin
   if (parts == 1 || n <= parts) return perm;
   validate(a);
   // METIS's idx_t is 32-bit in Debian's build: refuse what would wrap.
-  if (n > std::numeric_limits<idx_t>::max() || 2 * static_cast<std::int64_t>(a.nnz()) > std::numeric_limits<idx_t>::max()) {
+  if (n > std::numeric_limits<idx_t>::max() ||
+      2 * static_cast<std::int64_t>(a.nnz()) > std::numeric_limits<idx_t>::max()) {
     throw index_overflow_error(detail::concat("metis_permutation: ", n, " vertices and ", a.nnz(),
                                               " entries exceed METIS's ", sizeof(idx_t) * 8, "-bit indices"));
   }
@@ -47,8 +49,8 @@ std::vector<I> metis_permutation(const csr_view<V, I, O>& a, int parts, std::uin
       dst.push_back(a.indices()[e]);
     }
   }
-  const auto sym = csr_from_edges<float, I, std::int64_t>(n, src, dst, {},
-                                                         {.symmetrize = true, .drop_self_loops = true, .merge_duplicates = true});
+  const auto sym = csr_from_edges<float, I, std::int64_t>(
+      n, src, dst, {}, {.symmetrize = true, .drop_self_loops = true, .merge_duplicates = true});
   std::vector<idx_t> xadj(sym.indptr().begin(), sym.indptr().end()), adjncy(sym.indices().begin(), sym.indices().end());
   idx_t nvtxs = static_cast<idx_t>(n), ncon = 1, nparts = parts, cut = 0;
   std::vector<idx_t> part(static_cast<std::size_t>(n), 0);
@@ -60,7 +62,9 @@ std::vector<I> metis_permutation(const csr_view<V, I, O>& a, int parts, std::uin
                                          nullptr, nullptr, options, &cut, part.data());
   if (status != METIS_OK) {
     throw error(detail::concat("metis_permutation: METIS_PartGraphKway failed (",
-                               status == METIS_ERROR_MEMORY ? "out of memory" : status == METIS_ERROR_INPUT ? "bad input" : "error",
+                               status == METIS_ERROR_MEMORY  ? "out of memory"
+                               : status == METIS_ERROR_INPUT ? "bad input"
+                                                             : "error",
                                ")"));
   }
   std::vector<std::int64_t> start(static_cast<std::size_t>(parts) + 1, 0);

@@ -55,8 +55,7 @@ class first_failure {
  public:
   void record(std::int64_t index) noexcept {
     std::int64_t seen = index_.load(std::memory_order_relaxed);
-    while (index < seen && !index_.compare_exchange_weak(seen, index, std::memory_order_relaxed)) {
-    }
+    while (index < seen && !index_.compare_exchange_weak(seen, index, std::memory_order_relaxed)) {}
   }
   [[nodiscard]] bool failed() const noexcept { return index() != none; }
   [[nodiscard]] std::int64_t index() const noexcept { return index_.load(std::memory_order_relaxed); }

@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "matsample/core/config.hpp"
+#include "matsample/core/streams.hpp"
 
 namespace matsample {
 
@@ -82,8 +83,5 @@ class philox_row_stream {
   r123::Philox4x64::ctr_type out_{};
   bool cached_ = false;
 };
-
-/// Key word reserved for shuffling seeds, distinct from any sampling layer.
-inline constexpr std::uint64_t shuffle_stream = 0xffff'ffff'0000'0001ULL;
 
 }  // namespace matsample

@@ -18,11 +18,9 @@
 #include "matsample/core/memory.hpp"
 #include "matsample/core/parallel.hpp"
 #include "matsample/core/random.hpp"
+#include "matsample/core/streams.hpp"
 
 namespace matsample {
-
-/// Key word of the relabelling stream, distinct from sampling, shuffling and generators.
-inline constexpr std::uint64_t relabel_stream = 0xffff'ffff'0000'0004ULL;
 
 /// A uniformly random permutation of [0, n): Fisher–Yates with Philox draws,
 /// so every platform and rank computes the same one for a seed.
@@ -50,7 +48,8 @@ std::vector<I> inverse_permutation(std::span<const I> perm, std::int64_t n, cons
   std::vector<I> inverse(static_cast<std::size_t>(n), I{-1});
   for (std::int64_t i = 0; i < n; ++i) {
     if (perm[i] < 0 || perm[i] >= n || inverse[perm[i]] != -1) {
-      throw argument_error(concat(what, ": label ", perm[i], " of vertex ", i, " is out of range or repeated: not a permutation"));
+      throw argument_error(
+          concat(what, ": label ", perm[i], " of vertex ", i, " is out of range or repeated: not a permutation"));
     }
     inverse[perm[i]] = static_cast<I>(i);
   }
@@ -65,7 +64,8 @@ std::vector<I> inverse_permutation(std::span<const I> perm, std::int64_t n, cons
 template <class V, index_type I, index_type O>
 csr_matrix<V, I, O> relabel_vertices(const csr_view<V, I, O>& a, std::span<const I> perm) {
   if (a.rows() != a.cols()) {
-    throw argument_error(detail::concat("relabel_vertices: the matrix must be square, got ", a.rows(), " x ", a.cols()));
+    throw argument_error(
+        detail::concat("relabel_vertices: the matrix must be square, got ", a.rows(), " x ", a.cols()));
   }
   const std::int64_t n = a.rows();
   const auto inverse = detail::inverse_permutation(perm, n, "relabel_vertices");

@@ -16,30 +16,30 @@
 #include "matsample/core/error.hpp"
 #include "matsample/core/random.hpp"
 #include "matsample/io/dataset.hpp"
+#include "matsample/core/streams.hpp"
 
 namespace matsample {
 
 struct csbm_options {
   std::int64_t num_vertices = 20000;
   std::int32_t num_classes = 8;
-  double average_degree = 12;   ///< directed entries per vertex after symmetrizing
-  double homophily = 0.75;      ///< fraction of edges whose endpoints share a class
+  double average_degree = 12;  ///< directed entries per vertex after symmetrizing
+  double homophily = 0.75;     ///< fraction of edges whose endpoints share a class
   std::int64_t feature_dim = 32;
-  double signal = 1.0;          ///< distance between class means, in noise standard deviations
+  double signal = 1.0;  ///< distance between class means, in noise standard deviations
   double train_fraction = 0.1;
   double valid_fraction = 0.1;  ///< the rest of the vertices form the test split
   std::uint64_t seed = 1;
 };
-
-inline constexpr std::uint64_t csbm_stream = 0xffff'ffff'0000'0003ULL;
 
 template <class V, index_type I, index_type O>
 graph_data<V, I, O> csbm(const csbm_options& o) {
   if (o.num_vertices < 2 || o.num_classes < 2 || o.num_classes > o.num_vertices || o.feature_dim < 1 ||
       !(o.average_degree > 0) || !(o.homophily >= 0 && o.homophily <= 1) || !(o.signal >= 0) ||
       !(o.train_fraction > 0 && o.valid_fraction >= 0 && o.train_fraction + o.valid_fraction < 1)) {
-    throw argument_error("csbm: need n >= 2, 2 <= classes <= n, dim >= 1, degree > 0, homophily in [0, 1], "
-                         "signal >= 0, train > 0 and train + valid < 1");
+    throw argument_error(
+        "csbm: need n >= 2, 2 <= classes <= n, dim >= 1, degree > 0, homophily in [0, 1], "
+        "signal >= 0, train > 0 and train + valid < 1");
   }
   const std::int64_t n = o.num_vertices;
   const std::int32_t c = o.num_classes;

@@ -11,22 +11,20 @@
 #include "matsample/core/build.hpp"
 #include "matsample/core/error.hpp"
 #include "matsample/core/random.hpp"
+#include "matsample/core/streams.hpp"
 
 namespace matsample {
 
 struct rmat_options {
-  int scale = 16;             ///< 2^scale vertices
-  double edge_factor = 16;    ///< generated edges = edge_factor * 2^scale
+  int scale = 16;                       ///< 2^scale vertices
+  double edge_factor = 16;              ///< generated edges = edge_factor * 2^scale
   double a = 0.57, b = 0.19, c = 0.19;  ///< quadrant probabilities (d = 1 - a - b - c)
-  bool symmetrize = true;     ///< undirected: store both directions
-  bool deduplicate = true;    ///< merge repeated edges
+  bool symmetrize = true;               ///< undirected: store both directions
+  bool deduplicate = true;              ///< merge repeated edges
   bool drop_self_loops = true;
-  bool scramble = true;       ///< relabel vertices so that degree does not follow the id
+  bool scramble = true;  ///< relabel vertices so that degree does not follow the id
   std::uint64_t seed = 1;
 };
-
-/// Key word of the R-MAT streams, distinct from sampling layers and shuffling.
-inline constexpr std::uint64_t rmat_stream = 0xffff'ffff'0000'0002ULL;
 
 namespace detail {
 /// A bijection on [0, 2^scale) that spreads the high-degree low ids.
@@ -49,7 +47,8 @@ csr_matrix<V, I, O> rmat(const rmat_options& options) {
   }
   const double d = 1.0 - options.a - options.b - options.c;
   if (options.a < 0 || options.b < 0 || options.c < 0 || d < -1e-12 || !(options.edge_factor > 0)) {
-    throw argument_error("rmat: quadrant probabilities must be non-negative and sum to at most 1, edge factor positive");
+    throw argument_error(
+        "rmat: quadrant probabilities must be non-negative and sum to at most 1, edge factor positive");
   }
   const std::int64_t n = std::int64_t{1} << options.scale;
   (void)checked_cast<I>(n, "rmat vertex count");

@@ -70,50 +70,52 @@ template <class V, index_type I, class Sink>
 coo_scan parse_coo_lines(const text_file& file, byte_range range, coo_line_format format, Sink&& sink) {
   const std::int64_t base = format.one_based ? 1 : 0;
   std::vector<coo_scan> seen;
-  parse_chunks(file, range, [&](std::size_t chunks) { seen.assign(chunks, {}); },
-               [&](std::string_view chunk, std::size_t offset, std::size_t c, parse_failure& failure) {
-    coo_scan& local = seen[c];
-    const auto check_id = [&](std::int64_t id, std::int64_t bound, const char* role, std::size_t at) {
-      if (id < base) {
-        failure = {at, detail::concat(id < 0 ? "negative " : "", role, " id ", id,
-                                      format.one_based ? " in a 1-based file (ids start at 1)" : "")};
-        return false;
-      }
-      if (bound >= 0 && id - base >= bound) {
-        failure = {at, detail::concat(role, " id ", id, " out of range (", bound, format.one_based ? " ids, 1-based)" : " ids, 0-based)")};
-        return false;
-      }
-      // The vertex count (largest id + 1) must fit the index type too.
-      if (id - base >= std::numeric_limits<I>::max()) {
-        failure = {at, detail::concat(role, " id ", id, " does not fit a ", sizeof(I) * 8,
-                                      "-bit index (with the vertex count it implies)")};
-        return false;
-      }
-      return true;
-    };
-    for_each_line(chunk, offset, [&](std::string_view line, std::size_t at) {
-      if (skippable(line)) return true;
-      field_reader fields(line, at);
-      std::int64_t r = 0, col = 0;
-      V w{1};
-      const std::size_t r_at = (fields.next(), fields.offset());
-      if (!fields.read(r, "source id", failure) || !check_id(r, format.rows, "source", r_at)) return false;
-      const std::size_t c_at = (fields.next(), fields.offset());
-      if (!fields.read(col, "target id", failure) || !check_id(col, format.cols, "target", c_at)) return false;
-      // Parsed straight into V: one correct rounding.
-      if (format.weighted && !fields.read(w, "weight", failure)) return false;
-      if (!fields.at_end()) {
-        failure = {fields.offset(), detail::concat("expected ", format.weighted ? 3 : 2, " columns per ", format.what,
-                                                   " line, found more")};
-        return false;
-      }
-      sink(static_cast<I>(r - base), static_cast<I>(col - base), w);
-      ++local.entries;
-      local.max_row = std::max(local.max_row, r - base);
-      local.max_col = std::max(local.max_col, col - base);
-      return true;
-    });
-  });
+  parse_chunks(
+      file, range, [&](std::size_t chunks) { seen.assign(chunks, {}); },
+      [&](std::string_view chunk, std::size_t offset, std::size_t c, parse_failure& failure) {
+        coo_scan& local = seen[c];
+        const auto check_id = [&](std::int64_t id, std::int64_t bound, const char* role, std::size_t at) {
+          if (id < base) {
+            failure = {at, detail::concat(id < 0 ? "negative " : "", role, " id ", id,
+                                          format.one_based ? " in a 1-based file (ids start at 1)" : "")};
+            return false;
+          }
+          if (bound >= 0 && id - base >= bound) {
+            failure = {at, detail::concat(role, " id ", id, " out of range (", bound,
+                                          format.one_based ? " ids, 1-based)" : " ids, 0-based)")};
+            return false;
+          }
+          // The vertex count (largest id + 1) must fit the index type too.
+          if (id - base >= std::numeric_limits<I>::max()) {
+            failure = {at, detail::concat(role, " id ", id, " does not fit a ", sizeof(I) * 8,
+                                          "-bit index (with the vertex count it implies)")};
+            return false;
+          }
+          return true;
+        };
+        for_each_line(chunk, offset, [&](std::string_view line, std::size_t at) {
+          if (skippable(line)) return true;
+          field_reader fields(line, at);
+          std::int64_t r = 0, col = 0;
+          V w{1};
+          const std::size_t r_at = (fields.next(), fields.offset());
+          if (!fields.read(r, "source id", failure) || !check_id(r, format.rows, "source", r_at)) return false;
+          const std::size_t c_at = (fields.next(), fields.offset());
+          if (!fields.read(col, "target id", failure) || !check_id(col, format.cols, "target", c_at)) return false;
+          // Parsed straight into V: one correct rounding.
+          if (format.weighted && !fields.read(w, "weight", failure)) return false;
+          if (!fields.at_end()) {
+            failure = {fields.offset(), detail::concat("expected ", format.weighted ? 3 : 2, " columns per ",
+                                                       format.what, " line, found more")};
+            return false;
+          }
+          sink(static_cast<I>(r - base), static_cast<I>(col - base), w);
+          ++local.entries;
+          local.max_row = std::max(local.max_row, r - base);
+          local.max_col = std::max(local.max_col, col - base);
+          return true;
+        });
+      });
   coo_scan total;
   for (const auto& s : seen) {
     total.entries += s.entries;
@@ -122,7 +124,6 @@ coo_scan parse_coo_lines(const text_file& file, byte_range range, coo_line_forma
   }
   return total;
 }
-
 
 /// The CSR of the coordinate lines of text[begin, end). An unknown shape
 /// (format.rows or cols of -1) makes the matrix square with one more row
@@ -144,8 +145,8 @@ csr_matrix<V, I, O> read_coo_matrix(const text_file& file, std::size_t begin, co
       coo_line_format bounded = format;
       bounded.rows = bounded.cols = counts.entries();
       try {
-        const auto scan = parse_coo_lines<V, I>(file, begin, bounded,
-                                                [&](I r, I c, V) { ::matsample::detail::count_entry(counts.data(), r, c, build); });
+        const auto scan = parse_coo_lines<V, I>(
+            file, begin, bounded, [&](I r, I c, V) { ::matsample::detail::count_entry(counts.data(), r, c, build); });
         if (check) check(scan);
         format.rows = format.cols = std::max(scan.max_row, scan.max_col) + 1;
         counted.assign(counts.data(), counts.data() + format.rows);

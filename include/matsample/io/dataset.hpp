@@ -19,8 +19,8 @@ template <class V, index_type I, index_type O>
 struct graph_data_view {
   csr_view<V, I, O> graph;
   std::int64_t feature_dim = 0;
-  std::span<const float> features;      ///< row-major, num_vertices x feature_dim (empty: none)
-  std::span<const std::int32_t> labels;  ///< one per vertex, -1 for unlabelled (empty: none)
+  std::span<const float> features;                   ///< row-major, num_vertices x feature_dim (empty: none)
+  std::span<const std::int32_t> labels;              ///< one per vertex, -1 for unlabelled (empty: none)
   std::map<std::string, std::span<const I>> splits;  ///< e.g. "train", "valid", "test"
 
   [[nodiscard]] std::int64_t num_vertices() const noexcept { return graph.rows(); }

@@ -23,8 +23,8 @@ template <class V, index_type I, index_type O>
 csr_matrix<V, I, O> read_edge_list(const std::filesystem::path& path, const edge_list_options& options = {}) {
   const io::text_file file(path);
   return io::read_coo_matrix<V, I, O>(
-      file, 0, {options.one_based, options.weighted, options.num_vertices, options.num_vertices, "edge"},
-      options.build, [&](const io::coo_scan& scan) {
+      file, 0, {options.one_based, options.weighted, options.num_vertices, options.num_vertices, "edge"}, options.build,
+      [&](const io::coo_scan& scan) {
         if (scan.entries == 0) file.fail(file.text().size(), "no edges (only comments or blank lines)");
       });
 }

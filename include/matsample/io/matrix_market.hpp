@@ -58,12 +58,13 @@ csr_matrix<V, I, O> read_matrix_market(const std::filesystem::path& path, build_
   if (symmetric && rows != cols) file.fail(at, "a symmetric matrix must be square");
 
   build.symmetrize = build.symmetrize || symmetric;
-  return io::read_coo_matrix<V, I, O>(file, line_end(at) + 1, {true, !pattern, rows, cols, "entry"}, build,
-                                      [&](const io::coo_scan& scan) {
-    if (scan.entries != declared) {
-      file.fail(text.size(), detail::concat("the size line declares ", declared, " entries but the file has ", scan.entries));
-    }
-  });
+  return io::read_coo_matrix<V, I, O>(
+      file, line_end(at) + 1, {true, !pattern, rows, cols, "entry"}, build, [&](const io::coo_scan& scan) {
+        if (scan.entries != declared) {
+          file.fail(text.size(),
+                    detail::concat("the size line declares ", declared, " entries but the file has ", scan.entries));
+        }
+      });
 }
 
 }  // namespace matsample

@@ -30,7 +30,7 @@ struct ogb_options {
   bool add_inverse_edges = true;
   bool drop_self_loops = false;
   bool merge_duplicates = false;
-  std::string split;           ///< split/<split>/ to read; empty: the only one present, if any
+  std::string split;  ///< split/<split>/ to read; empty: the only one present, if any
   bool read_features = true;
 };
 
@@ -68,42 +68,44 @@ template <class T>
 std::vector<T> read_column(const std::filesystem::path& path, std::int64_t bound, bool allow_nan, const char* what) {
   const text_file file(path);
   std::vector<std::vector<T>> parts;
-  parse_chunks(file, 0, [&](std::size_t chunks) { parts.resize(chunks); },
-               [&](std::string_view chunk, std::size_t offset, std::size_t c, parse_failure& failure) {
-                 for_each_line(chunk, offset, [&](std::string_view line, std::size_t at) {
-                   if (skippable(line)) return true;
-                   field_reader fields(line, at);
-                   fields.next();
-                   if (allow_nan && line.substr(fields.offset() - at, 3) == "nan") {
-                     field_reader rest(line.substr(fields.offset() - at + 3), fields.offset() + 3);
-                     const auto after = line.substr(fields.offset() - at + 3);
-                     if (!after.empty() && after.front() != ',' && after.front() != ' ' && after.front() != '\t' &&
-                         after.front() != '\r') {
-                       failure = {fields.offset(), detail::concat("malformed ", what, " '", line.substr(fields.offset() - at), "'")};
-                       return false;
-                     }
-                     if (!rest.at_end()) {
-                       failure = {rest.offset(), detail::concat("expected one ", what, " per line")};
-                       return false;
-                     }
-                     parts[c].push_back(T{-1});
-                     return true;
-                   }
-                   std::int64_t v = 0;
-                   const std::size_t v_at = fields.offset();
-                   if (!fields.read(v, what, failure)) return false;
-                   if (!fields.at_end()) {
-                     failure = {fields.offset(), detail::concat("expected one ", what, " per line")};
-                     return false;
-                   }
-                   if (v < 0 || (bound >= 0 && v >= bound)) {
-                     failure = {v_at, detail::concat(what, " ", v, " out of range [0, ", bound, ")")};
-                     return false;
-                   }
-                   parts[c].push_back(static_cast<T>(v));
-                   return true;
-                 });
-               });
+  parse_chunks(
+      file, 0, [&](std::size_t chunks) { parts.resize(chunks); },
+      [&](std::string_view chunk, std::size_t offset, std::size_t c, parse_failure& failure) {
+        for_each_line(chunk, offset, [&](std::string_view line, std::size_t at) {
+          if (skippable(line)) return true;
+          field_reader fields(line, at);
+          fields.next();
+          if (allow_nan && line.substr(fields.offset() - at, 3) == "nan") {
+            field_reader rest(line.substr(fields.offset() - at + 3), fields.offset() + 3);
+            const auto after = line.substr(fields.offset() - at + 3);
+            if (!after.empty() && after.front() != ',' && after.front() != ' ' && after.front() != '\t' &&
+                after.front() != '\r') {
+              failure = {fields.offset(),
+                         detail::concat("malformed ", what, " '", line.substr(fields.offset() - at), "'")};
+              return false;
+            }
+            if (!rest.at_end()) {
+              failure = {rest.offset(), detail::concat("expected one ", what, " per line")};
+              return false;
+            }
+            parts[c].push_back(T{-1});
+            return true;
+          }
+          std::int64_t v = 0;
+          const std::size_t v_at = fields.offset();
+          if (!fields.read(v, what, failure)) return false;
+          if (!fields.at_end()) {
+            failure = {fields.offset(), detail::concat("expected one ", what, " per line")};
+            return false;
+          }
+          if (v < 0 || (bound >= 0 && v >= bound)) {
+            failure = {v_at, detail::concat(what, " ", v, " out of range [0, ", bound, ")")};
+            return false;
+          }
+          parts[c].push_back(static_cast<T>(v));
+          return true;
+        });
+      });
   std::vector<T> out;
   for (auto& p : parts) out.insert(out.end(), p.begin(), p.end());
   return out;
@@ -129,56 +131,62 @@ inline std::int64_t feature_dimension(const text_file& file) {
 /// Dense float rows of dimension `dim` in text[range) into `out`; returns
 /// the row count. check_rows(rows) runs after the rows are counted and before
 /// `out` is sized, so a reader can refuse a wrong count before allocating.
-inline std::int64_t read_feature_range(const text_file& file, byte_range range, std::int64_t dim, std::vector<float>& out,
+inline std::int64_t read_feature_range(const text_file& file, byte_range range, std::int64_t dim,
+                                       std::vector<float>& out,
                                        const std::function<void(std::int64_t)>& check_rows = {}) {
   // Rows are counted per chunk first, so that every chunk parses straight
   // into its place in `out`: the features are held once, never twice.
   const auto is_row = [](std::string_view line) { return !line.empty() && line != "\r"; };
   std::vector<std::int64_t> first_row;
-  parse_chunks(file, range, [&](std::size_t chunks) { first_row.assign(chunks + 1, 0); },
-               [&](std::string_view chunk, std::size_t offset, std::size_t c, parse_failure&) {
-                 for_each_line(chunk, offset, [&](std::string_view line, std::size_t) {
-                   first_row[c + 1] += is_row(line) ? 1 : 0;
-                   return true;
-                 });
-               });
+  parse_chunks(
+      file, range, [&](std::size_t chunks) { first_row.assign(chunks + 1, 0); },
+      [&](std::string_view chunk, std::size_t offset, std::size_t c, parse_failure&) {
+        for_each_line(chunk, offset, [&](std::string_view line, std::size_t) {
+          first_row[c + 1] += is_row(line) ? 1 : 0;
+          return true;
+        });
+      });
   std::partial_sum(first_row.begin(), first_row.end(), first_row.begin());
   const std::int64_t rows = first_row.back();
   if (check_rows) check_rows(rows);
   out.assign(static_cast<std::size_t>(checked_mul(rows, dim, "feature values")), 0.0F);
-  parse_chunks(file, range, [&](std::size_t chunks) {
-    if (chunks + 1 != first_row.size()) throw error("read_feature_rows: the text was cut differently on the second pass");
-  }, [&](std::string_view chunk, std::size_t offset, std::size_t c, parse_failure& failure) {
-    float* next = out.data() + first_row[c] * dim;
-    for_each_line(chunk, offset, [&](std::string_view line, std::size_t at) {
-      if (!is_row(line)) return true;
-      field_reader fields(line, at);
-      std::int64_t count = 0;
-      float x = 0;
-      while (!fields.at_end()) {
-        if (!fields.read(x, "feature", failure)) return false;
-        if (!std::isfinite(x)) {
-          failure = {at, "non-finite feature value"};
-          return false;
-        }
-        if (count < dim) next[count] = x;
-        ++count;
-      }
-      if (count != dim) {
-        failure = {at, detail::concat("feature row has ", count, " values, expected ", dim,
-                                      " (the length of the first row)")};
-        return false;
-      }
-      next += dim;
-      return true;
-    });
-  });
+  parse_chunks(
+      file, range,
+      [&](std::size_t chunks) {
+        if (chunks + 1 != first_row.size())
+          throw error("read_feature_rows: the text was cut differently on the second pass");
+      },
+      [&](std::string_view chunk, std::size_t offset, std::size_t c, parse_failure& failure) {
+        float* next = out.data() + first_row[c] * dim;
+        for_each_line(chunk, offset, [&](std::string_view line, std::size_t at) {
+          if (!is_row(line)) return true;
+          field_reader fields(line, at);
+          std::int64_t count = 0;
+          float x = 0;
+          while (!fields.at_end()) {
+            if (!fields.read(x, "feature", failure)) return false;
+            if (!std::isfinite(x)) {
+              failure = {at, "non-finite feature value"};
+              return false;
+            }
+            if (count < dim) next[count] = x;
+            ++count;
+          }
+          if (count != dim) {
+            failure = {at, detail::concat("feature row has ", count, " values, expected ", dim,
+                                          " (the length of the first row)")};
+            return false;
+          }
+          next += dim;
+          return true;
+        });
+      });
   return rows;
 }
 
 /// Dense float rows, all of the same length; returns the row count.
-inline std::int64_t read_feature_rows(const std::filesystem::path& path, std::int64_t expected_rows,
-                                      std::int64_t& dim, std::vector<float>& out) {
+inline std::int64_t read_feature_rows(const std::filesystem::path& path, std::int64_t expected_rows, std::int64_t& dim,
+                                      std::vector<float>& out) {
   const text_file file(path);
   dim = feature_dimension(file);
   return read_feature_range(file, 0, dim, out, [&](std::int64_t rows) {
@@ -275,10 +283,10 @@ graph_data<V, I, O> read_ogb(const std::filesystem::path& dir, const ogb_options
   graph_data<V, I, O> data;
   {
     const io::ogb_edges edges(raw);
-    data.graph = io::read_coo_matrix<V, I, O>(
-        edges.file, 0, {false, false, n, n, "edge"},
-        {options.add_inverse_edges, options.drop_self_loops, options.merge_duplicates},
-        [&](const io::coo_scan& scan) { edges.check_lines(scan.entries); });
+    data.graph =
+        io::read_coo_matrix<V, I, O>(edges.file, 0, {false, false, n, n, "edge"},
+                                     {options.add_inverse_edges, options.drop_self_loops, options.merge_duplicates},
+                                     [&](const io::coo_scan& scan) { edges.check_lines(scan.entries); });
   }
   if (auto feat = io::find_csv(raw, "node-feat"); feat && options.read_features) {
     io::read_feature_rows(*feat, n, data.feature_dim, data.features);

@@ -91,15 +91,18 @@ void write_snapshot(const std::filesystem::path& path, const graph_data_view<V, 
     std::size_t bytes;
   };
   std::vector<section> sections{{"indptr", data.graph.indptr().data(), data.graph.indptr().size_bytes()},
-                                 {"indices", data.graph.indices().data(), data.graph.indices().size_bytes()}};
-  if (data.graph.has_values()) sections.push_back({"values", data.graph.values().data(), data.graph.values().size_bytes()});
+                                {"indices", data.graph.indices().data(), data.graph.indices().size_bytes()}};
+  if (data.graph.has_values())
+    sections.push_back({"values", data.graph.values().data(), data.graph.values().size_bytes()});
   if (!data.features.empty()) sections.push_back({"features", data.features.data(), data.features.size_bytes()});
   if (!data.labels.empty()) sections.push_back({"labels", data.labels.data(), data.labels.size_bytes()});
   for (const auto& [name, ids] : data.splits) {
-    if (name.size() + 6 >= sf::name_bytes) throw argument_error(detail::concat("snapshot: split name '", name, "' too long"));
+    if (name.size() + 6 >= sf::name_bytes)
+      throw argument_error(detail::concat("snapshot: split name '", name, "' too long"));
     sections.push_back({"split/" + name, ids.data(), ids.size_bytes()});
   }
-  if (!data.features.empty() && data.features.size() != static_cast<std::size_t>(data.num_vertices() * data.feature_dim)) {
+  if (!data.features.empty() &&
+      data.features.size() != static_cast<std::size_t>(data.num_vertices() * data.feature_dim)) {
     throw argument_error("snapshot: features are not num_vertices x feature_dim");
   }
 
@@ -131,7 +134,8 @@ void write_snapshot(const std::filesystem::path& path, const graph_data_view<V, 
 
   std::string tmp = path.string() + ".tmp-XXXXXX";
   const int fd = ::mkstemp(tmp.data());
-  if (fd < 0) throw error(detail::concat(path.string(), ": cannot create a temporary file (", std::strerror(errno), ")"));
+  if (fd < 0)
+    throw error(detail::concat(path.string(), ": cannot create a temporary file (", std::strerror(errno), ")"));
   const auto fail = [&](const char* what) {
     const int saved = errno;
     ::close(fd);
@@ -160,7 +164,8 @@ void write_snapshot(const std::filesystem::path& path, const graph_data_view<V, 
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     const int saved = errno;
     ::unlink(tmp.c_str());
-    throw error(detail::concat(path.string(), ": cannot rename the temporary file into place (", std::strerror(saved), ")"));
+    throw error(
+        detail::concat(path.string(), ": cannot rename the temporary file into place (", std::strerror(saved), ")"));
   }
 }
 
@@ -173,26 +178,33 @@ class snapshot {
       : name_(path.string()), map_(path) {
     namespace sf = snapshot_format;
     const std::string_view file = map_.bytes();
-    if (file.size() < sf::header_bytes) corrupt(detail::concat("file of ", file.size(), " bytes is shorter than the header"));
+    if (file.size() < sf::header_bytes)
+      corrupt(detail::concat("file of ", file.size(), " bytes is shorter than the header"));
     sf::header h{};
     std::memcpy(&h, file.data(), sizeof h);
     if (h.magic != sf::magic) corrupt("not a matsample snapshot (bad magic)");
-    if (h.version != sf::version) corrupt(detail::concat("unsupported version ", h.version, " (this build reads ", sf::version, ")"));
-    if (h.header_checksum != XXH3_64bits(&h, offsetof(sf::header, header_checksum))) corrupt("header checksum mismatch");
+    if (h.version != sf::version)
+      corrupt(detail::concat("unsupported version ", h.version, " (this build reads ", sf::version, ")"));
+    if (h.header_checksum != XXH3_64bits(&h, offsetof(sf::header, header_checksum)))
+      corrupt("header checksum mismatch");
     if (h.file_bytes != file.size()) {
-      corrupt(detail::concat("file has ", file.size(), " bytes, header says ", h.file_bytes, " (truncated or extended)"));
+      corrupt(
+          detail::concat("file has ", file.size(), " bytes, header says ", h.file_bytes, " (truncated or extended)"));
     }
-    if ((h.id_bytes != 4 && h.id_bytes != 8) || (h.offset_bytes != 4 && h.offset_bytes != 8) || h.value_kind > sf::float64) {
+    if ((h.id_bytes != 4 && h.id_bytes != 8) || (h.offset_bytes != 4 && h.offset_bytes != 8) ||
+        h.value_kind > sf::float64) {
       corrupt("bad index widths or value kind");
     }
     const std::uint64_t table_end = sf::header_bytes + std::uint64_t{h.section_count} * sf::entry_bytes;
     if (h.section_count > 4096 || table_end > file.size()) corrupt("section table outside the file");
     std::vector<sf::entry> table(h.section_count);
     if (!table.empty()) std::memcpy(table.data(), file.data() + sf::header_bytes, table.size() * sf::entry_bytes);
-    if (h.table_checksum != XXH3_64bits(table.data(), table.size() * sf::entry_bytes)) corrupt("section table checksum mismatch");
+    if (h.table_checksum != XXH3_64bits(table.data(), table.size() * sf::entry_bytes))
+      corrupt("section table checksum mismatch");
     for (const auto& e : table) {
       const std::string name(e.name.data(), strnlen(e.name.data(), sf::name_bytes));
-      if (e.offset % sf::alignment != 0 || e.offset < table_end || e.offset > file.size() || e.bytes > file.size() - e.offset) {
+      if (e.offset % sf::alignment != 0 || e.offset < table_end || e.offset > file.size() ||
+          e.bytes > file.size() - e.offset) {
         corrupt(detail::concat("section '", name, "' lies outside the file"));
       }
       if (options.verify_checksums && XXH3_64bits(file.data() + e.offset, e.bytes) != e.checksum) {
@@ -214,14 +226,13 @@ class snapshot {
     const auto indices = section_as<I>("indices", h.id_bytes, m, indices_);
     std::span<const V> values;
     if (h.value_kind != sf::none) values = values_as(h.value_kind, m);
-    if (indptr.front() != 0 || indptr.back() != static_cast<O>(m)) corrupt("indptr does not run from 0 to the edge count");
+    if (indptr.front() != 0 || indptr.back() != static_cast<O>(m))
+      corrupt("indptr does not run from 0 to the edge count");
     view_.graph = csr_view<V, I, O>(rows, rows, indptr, indices, values);
     if (options.validate_graph) {
       try {
         validate(view_.graph);
-      } catch (const csr_error& e) {
-        corrupt(e.what());
-      }
+      } catch (const csr_error& e) { corrupt(e.what()); }
     }
     view_.feature_dim = static_cast<std::int64_t>(h.feature_dim);
     if (const auto* s = find("features")) {
@@ -236,7 +247,8 @@ class snapshot {
       const auto ids = section_as<I>(s.name, h.id_bytes, static_cast<std::int64_t>(s.bytes.size() / h.id_bytes), owned);
       if (options.validate_graph) {
         for (const I v : ids) {
-          if (v < 0 || v >= rows) corrupt(detail::concat("section '", s.name, "' holds vertex ", v, " outside the graph"));
+          if (v < 0 || v >= rows)
+            corrupt(detail::concat("section '", s.name, "' holds vertex ", v, " outside the graph"));
         }
       }
       view_.splits.emplace(s.name.substr(6), ids);
@@ -260,7 +272,8 @@ class snapshot {
     throw format_error(detail::concat(name_, ": corrupt snapshot: ", what));
   }
   const section* find(std::string_view name) const {
-    for (const auto& s : sections_) if (s.name == name) return &s;
+    for (const auto& s : sections_)
+      if (s.name == name) return &s;
     return nullptr;
   }
   template <class T>
@@ -274,7 +287,8 @@ class snapshot {
   /// The section as T: in place when the stored width is sizeof(T), else
   /// converted into `owned` with overflow checks.
   template <class T>
-  std::span<const T> section_as(const std::string& name, std::size_t width, std::int64_t count, std::vector<T>& owned) const {
+  std::span<const T> section_as(const std::string& name, std::size_t width, std::int64_t count,
+                                std::vector<T>& owned) const {
     const section* s = find(name);
     if (s == nullptr) corrupt(detail::concat("missing section '", name, "'"));
     if (width == sizeof(T)) return typed<T>(*s, count);

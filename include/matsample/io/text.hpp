@@ -85,7 +85,8 @@ class mapped_file {
 };
 
 /// Throws format_error "<file>:<line>: <what>" for an error at byte `at` of `text`.
-[[noreturn]] inline void fail_at(const std::string& file, std::string_view text, std::size_t at, std::string_view what) {
+[[noreturn]] inline void fail_at(const std::string& file, std::string_view text, std::size_t at,
+                                 std::string_view what) {
   at = std::min(at, text.size());
   const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n');
   throw format_error(detail::concat(file, ":", line, ": ", what));
@@ -144,7 +145,8 @@ class text_file {
       }
       if (status == Z_DATA_ERROR || status == Z_NEED_DICT || status == Z_MEM_ERROR) {
         inflated_.resize(produced);
-        fail_at(name_, inflated_, produced, detail::concat("corrupt gzip data (", z.msg ? z.msg : "inflate failed", ")"));
+        fail_at(name_, inflated_, produced,
+                detail::concat("corrupt gzip data (", z.msg ? z.msg : "inflate failed", ")"));
       }
       if (status == Z_BUF_ERROR && consumed == gz.size() && z.avail_out != 0) {
         inflated_.resize(produced);
@@ -216,7 +218,8 @@ void parse_chunks(const text_file& file, byte_range range, Prepare&& prepare, Pa
   const std::string_view text = all.substr(begin, end - begin);
   const int threads = text.size() < (1u << 20) ? 1 : omp_get_max_threads();
   // Chunks of at most ~32 MB keep the mapped pages resident at any moment small.
-  const auto cuts = line_aligned_chunks(text, std::max<std::size_t>(static_cast<std::size_t>(threads) * 8, text.size() >> 25));
+  const auto cuts =
+      line_aligned_chunks(text, std::max<std::size_t>(static_cast<std::size_t>(threads) * 8, text.size() >> 25));
   const std::size_t chunks = cuts.size() - 1;
   prepare(chunks);
   std::vector<parse_failure> failures(chunks);

@@ -36,7 +36,10 @@ class text_sink {
   text_sink& operator=(const text_sink&) = delete;
   ~text_sink() {
     if (file_ != nullptr || gzfile_ != nullptr) {  // not closed: an exception is unwinding
-      if (gz_) gzclose(gzfile_); else std::fclose(file_);
+      if (gz_)
+        gzclose(gzfile_);
+      else
+        std::fclose(file_);
       std::filesystem::remove(tmp_);
     }
   }
@@ -71,7 +74,8 @@ class text_sink {
  private:
   void flush() {
     if (buffer_.empty()) return;
-    const bool ok = gz_ ? gzwrite(gzfile_, buffer_.data(), static_cast<unsigned>(buffer_.size())) == static_cast<int>(buffer_.size())
+    const bool ok = gz_ ? gzwrite(gzfile_, buffer_.data(), static_cast<unsigned>(buffer_.size())) ==
+                              static_cast<int>(buffer_.size())
                         : std::fwrite(buffer_.data(), 1, buffer_.size(), file_) == buffer_.size();
     if (!ok) throw error(detail::concat(path_.string(), ": write failed"));
     buffer_.clear();
@@ -97,7 +101,8 @@ struct edge_list_write_options {
 };
 
 template <class V, index_type I, index_type O>
-void write_edge_list(const std::filesystem::path& path, const csr_view<V, I, O>& m, edge_list_write_options options = {}) {
+void write_edge_list(const std::filesystem::path& path, const csr_view<V, I, O>& m,
+                     edge_list_write_options options = {}) {
   io::text_sink out(path);
   const std::int64_t base = options.one_based ? 1 : 0;
   for (I r = 0; r < m.rows(); ++r) {
@@ -136,10 +141,12 @@ template <class V, index_type I, index_type O>
 void write_ogb(const std::filesystem::path& dir, const graph_data_view<V, I, O>& data, bool undirected,
                const std::string& split_name = "default") {
   std::filesystem::create_directories(dir / "raw");
-  write_edge_list(dir / "raw" / "edge.csv.gz", data.graph, {.separator = ',', .weights = false, .upper_only = undirected});
+  write_edge_list(dir / "raw" / "edge.csv.gz", data.graph,
+                  {.separator = ',', .weights = false, .upper_only = undirected});
   std::int64_t edges = 0;
   for (I r = 0; r < data.graph.rows(); ++r) {
-    for (O e = data.graph.row_begin(r); e < data.graph.row_end(r); ++e) edges += !(undirected && data.graph.indices()[e] < r);
+    for (O e = data.graph.row_begin(r); e < data.graph.row_end(r); ++e)
+      edges += !(undirected && data.graph.indices()[e] < r);
   }
   const auto single = [&](const std::filesystem::path& p, std::int64_t value) {
     io::text_sink out(p);
@@ -160,7 +167,10 @@ void write_ogb(const std::filesystem::path& dir, const graph_data_view<V, I, O>&
   if (!data.labels.empty()) {
     io::text_sink out(dir / "raw" / "node-label.csv.gz");
     for (const auto label : data.labels) {
-      if (label < 0) out << "nan\n"; else out << label << '\n';
+      if (label < 0)
+        out << "nan\n";
+      else
+        out << label << '\n';
     }
     out.close();
   }

@@ -19,14 +19,15 @@
 #include <cstdint>
 #include <optional>
 #include <span>
+#include <string>
 #include <utility>
 #include <vector>
 
+#include "matsample/algebra/blocks.hpp"
 #include "matsample/algebra/contract.hpp"
 #include "matsample/algebra/operations.hpp"
 #include "matsample/core/error.hpp"
 #include "matsample/sampling/batches.hpp"
-#include "matsample/sampling/blocks.hpp"
 
 namespace matsample {
 
@@ -65,7 +66,8 @@ struct column_distribution {
     const I r = row_of(m);
     const auto first = rows.indices().begin() + rows.row_begin(r), last = rows.indices().begin() + rows.row_end(r);
     const auto it = std::lower_bound(first, last, j);
-    return (it != last && *it == j) ? static_cast<double>(rows.value(static_cast<O>(it - rows.indices().begin()))) : 0.0;
+    return (it != last && *it == j) ? static_cast<double>(rows.value(static_cast<O>(it - rows.indices().begin())))
+                                    : 0.0;
   }
 };
 
@@ -89,8 +91,9 @@ sampled_columns<V, I, O> collect_columns(const csr_view<V, I, O>& sampled, const
     const auto row = static_cast<I>(m);
     list.assign(sampled.indices().begin() + sampled.row_begin(row), sampled.indices().begin() + sampled.row_end(row));
     if (keep_frontier) {
-      const auto own = frontier.vertices.subspan(static_cast<std::size_t>(frontier.batch_offsets[m]),
-                                                 static_cast<std::size_t>(frontier.batch_offsets[m + 1] - frontier.batch_offsets[m]));
+      const auto own = frontier.vertices.subspan(
+          static_cast<std::size_t>(frontier.batch_offsets[m]),
+          static_cast<std::size_t>(frontier.batch_offsets[m + 1] - frontier.batch_offsets[m]));
       const auto middle = list.size();
       list.insert(list.end(), own.begin(), own.end());
       std::sort(list.begin() + static_cast<std::ptrdiff_t>(middle), list.end());
@@ -125,8 +128,8 @@ sampled_columns<V, I, O> collect_columns(const csr_view<V, I, O>& sampled, const
 
 /// One layer for every minibatch: samples from `p` with the streams of
 /// (seed, layer) and builds the debiased, row-normalised blocks R·A·C.
-template <kernel_set B, graph_operand View, class V = typename View::value_type, index_type I = typename View::index_type,
-          index_type O = typename View::offset_type>
+template <kernel_set B, graph_operand View, class V = typename View::value_type,
+          index_type I = typename View::index_type, index_type O = typename View::offset_type>
 block_set<V, I, O> layerwise_layer(const B& backend, const View& a, const column_distribution<V, I, O>& p,
                                    const stacked_selection<I>& frontier, std::int64_t sample_size, bool keep_frontier,
                                    std::uint64_t seed, std::uint64_t layer) {
@@ -145,7 +148,8 @@ block_set<V, I, O> layerwise_layer(const B& backend, const View& a, const column
   const auto selected = backend.select_columns(as_view(frontier_rows), frontier.batch_offsets,
                                                std::span<const I>(c.columns), std::span<const std::int64_t>(c.offsets));
   const auto debiased = backend.apply(
-      as_view(selected), detail::scale_by_column<V, I>{c.inverse_inclusion.data(), static_cast<std::int64_t>(c.inverse_inclusion.size())});
+      as_view(selected),
+      detail::scale_by_column<V, I>{c.inverse_inclusion.data(), static_cast<std::int64_t>(c.inverse_inclusion.size())});
   const auto normalized = row_normalize(backend, as_view(debiased));
   const auto global = backend.relabel_columns(as_view(normalized), std::span<const I>(c.columns), a.cols());
   return backend.compact_blocks(as_view(global), frontier, true);
@@ -165,8 +169,8 @@ bulk_sample<V, I, O> sample_layerwise(const B& backend, const View& a, const bat
   validate_batches(frontier);
   for (std::size_t l = 0; l < options.sample_sizes.size(); ++l) {
     const auto p = distribution(l, frontier);
-    out.layers.push_back(layerwise_layer(backend, a, p.view(), frontier, options.sample_sizes[l],
-                                         options.keep_frontier, options.seed, l));
+    out.layers.push_back(layerwise_layer(backend, a, p.view(), frontier, options.sample_sizes[l], options.keep_frontier,
+                                         options.seed, l));
     const auto& next = out.layers.back();
     frontier = {next.src_nodes, next.node_offsets, batches.epoch, batches.first_batch};
   }
@@ -189,15 +193,17 @@ struct borrowed_distribution {
 
 /// Rows of importance sums must be finite: a NaN or infinite weight in A (or
 /// a square that overflows) would otherwise normalise to an empty row and
-/// silently sample nothing. Throws argument_error naming the row.
-template <kernel_set B, class View>
-void require_finite_rows(const B& backend, const View& m, const char* what) {
+/// silently sample nothing. Throws argument_error naming `what` of row r,
+/// e.g. the minibatch (its number in the epoch) whose importance it is.
+template <kernel_set B, class View, class Name>
+void require_finite_rows(const B& backend, const View& m, Name what) {
   using V = typename View::value_type;
   const std::vector<double> sums = backend.row_reduce(m, 0.0, sum_as_double<V>{});
   for (std::size_t r = 0; r < sums.size(); ++r) {
     if (!kernels::usable_weight(sums[r])) {
-      throw argument_error(concat(what, " (row ", r, ") is ", sums[r],
-                                  ": A has a NaN or infinite weight, or a weight whose square overflows the value type"));
+      throw argument_error(
+          concat(what(r), " is ", sums[r],
+                 ": A has a NaN or infinite weight, or a weight whose square overflows the value type"));
     }
   }
 }
@@ -219,6 +225,7 @@ auto squared_entries(const B& backend, const View& a) {
 template <kernel_set B, class V, index_type I, index_type O, graph_operand View = csr_view<V, I, O>>
 class ladies_sampler {
  public:
+  using options_type = layerwise_options;
   /// `backend` and the graph behind `a` must outlive the sampler.
   ladies_sampler(const B& backend, const View& a) : backend_(&backend), a_(a) {
     require_square(a, "ladies");
@@ -226,7 +233,7 @@ class ladies_sampler {
   }
 
   [[nodiscard]] bulk_sample<V, I, O> operator()(const batch_list<I>& batches, const layerwise_options& options) const {
-    return detail::sample_layerwise(*backend_, a_, batches, options, [&](std::size_t, const stacked_selection<I>& f) {
+    return detail::sample_layerwise(*backend_, a_, batches, options, [&](std::size_t l, const stacked_selection<I>& f) {
       // Q_l: row m holds minibatch m's frontier, so P = Q_l·(A∘A). Its rows
       // are sorted: A's rows are then read in increasing order, and every
       // importance sums its terms in vertex order on any backend and layout
@@ -241,7 +248,9 @@ class ladies_sampler {
       // The view is taken here, not stored: a copied sampler reads its own A∘A.
       const View squared = squared_storage_ ? View(as_view(*squared_storage_)) : a_;
       const auto importance = backend_->spgemm(q, squared);
-      detail::require_finite_rows(*backend_, as_view(importance), "ladies: the column importance of a minibatch");
+      detail::require_finite_rows(*backend_, as_view(importance), [&](std::size_t m) {
+        return detail::concat("ladies: the column importance of minibatch ", f.first_batch + m, " (layer ", l, ")");
+      });
       return detail::owned_distribution<V, I, O>{row_normalize(*backend_, as_view(importance)), false};
     });
   }
@@ -258,6 +267,7 @@ class ladies_sampler {
 template <kernel_set B, class V, index_type I, index_type O, graph_operand View = csr_view<V, I, O>>
 class fastgcn_sampler {
  public:
+  using options_type = layerwise_options;
   /// `backend` and the graph behind `a` must outlive the sampler.
   fastgcn_sampler(const B& backend, const View& a) : backend_(&backend), a_(a) {
     require_square(a, "fastgcn");
@@ -269,7 +279,9 @@ class fastgcn_sampler {
     const std::vector<O> indptr{O{0}, checked_cast<O>(a.rows(), "rows")};
     const csr_view<V, I, O> ones(1, a.rows(), indptr, every_row);
     const auto norms = backend.spgemm(ones, squared ? as_view(*squared) : a);
-    detail::require_finite_rows(backend, as_view(norms), "fastgcn: the sum of the squared column norms");
+    detail::require_finite_rows(backend, as_view(norms), [](std::size_t) {
+      return std::string("fastgcn: the sum of the squared column norms");
+    });
     probabilities_ = row_normalize(backend, as_view(norms));
   }
 

@@ -1,19 +1,18 @@
 #pragma once
-// Node-wise (GraphSAGE) sampling as a matrix program. Per layer l:
-//   S_l = sample_{s_l}(Q_l · A)        one fused gather-and-sample
-//   blocks_l, Q_{l+1} = compact(S_l)   relabel per minibatch, next frontier
-// for all k minibatches of the call at once.
+// Node-wise (GraphSAGE) sampling: the row-wise program (rowwise.hpp) with
+// row_sampling as each layer's rule, S_l = sample_{s_l}(Q_l · A).
 
 #include <algorithm>
 #include <concepts>
 #include <cstdint>
 #include <vector>
 
+#include "matsample/algebra/blocks.hpp"
 #include "matsample/algebra/contract.hpp"
 #include "matsample/algebra/operations.hpp"
 #include "matsample/core/error.hpp"
 #include "matsample/sampling/batches.hpp"
-#include "matsample/sampling/blocks.hpp"
+#include "matsample/sampling/rowwise.hpp"
 
 namespace matsample {
 
@@ -29,39 +28,46 @@ struct nodewise_options {
   std::uint64_t seed = 0;
 };
 
-inline void validate(const nodewise_options& options) {
-  if (options.fanouts.empty()) throw argument_error("nodewise: fanouts must name at least one layer");
-  for (std::size_t l = 0; l < options.fanouts.size(); ++l) {
-    if (options.fanouts[l] == 0 || options.fanouts[l] < -1) {
-      throw argument_error(detail::concat("nodewise: fanout ", options.fanouts[l], " at layer ", l,
-                                          "; use a positive count, or -1 for all neighbours"));
-    }
-  }
+inline void validate(const nodewise_options& options) { detail::validate_fanouts(options.fanouts, "nodewise"); }
+
+/// GraphSAGE's rule for layer `layer` of `options`.
+inline row_sampling nodewise_layer_rule(const nodewise_options& options, std::size_t layer) {
+  return {options.fanouts[layer], options.replace, options.weighted};
 }
 
-/// Samples every minibatch of `batches` through all layers in one pass.
-/// Returns the blocks in DGL order: result.layers[0] is the input layer.
-/// `a` is a csr_view, or a backend's distributed view of the graph.
-template <kernel_set B, graph_operand View, index_type I, class V = typename View::value_type,
-          index_type O = typename View::offset_type>
-  requires std::same_as<I, typename View::index_type>
-bulk_sample<V, I, O> sample_nodewise(const B& backend, const View& a, const batch_list<I>& batches,
-                                     const nodewise_options& options) {
-  validate(options);
-  require_square(a, "nodewise");
-  validate_seeds(a, batches);
-  bulk_sample<V, I, O> out;
-  out.layers.reserve(options.fanouts.size());  // Q below points into the last layer
-  stacked_selection<I> q{batches.seeds, batches.offsets, batches.epoch, batches.first_batch};
-  for (std::size_t l = 0; l < options.fanouts.size(); ++l) {
-    const row_sampling spec{options.fanouts[l], options.replace, options.weighted};
-    const auto sampled = gather_and_sample(backend, a, q, spec, options.seed, l);
-    out.layers.push_back(backend.compact_blocks(as_view(sampled), q, options.deduplicate));
-    const auto& next = out.layers.back();
-    q = {next.src_nodes, next.node_offsets, batches.epoch, batches.first_batch};
+/// The node-wise sampler. A view, like every sampler: it references the
+/// backend and the graph (a csr_view, or a backend's distributed view),
+/// which must outlive it, and holds nothing else.
+template <kernel_set B, class V, index_type I, index_type O, graph_operand View = csr_view<V, I, O>>
+class nodewise_sampler {
+ public:
+  using options_type = nodewise_options;
+  nodewise_sampler(const B& backend, const View& a) : backend_(&backend), a_(a) {}
+
+  /// Samples every minibatch of `batches` through all layers in one pass.
+  /// Returns the blocks in DGL order: result.layers[0] is the input layer.
+  [[nodiscard]] bulk_sample<V, I, O> operator()(const batch_list<I>& batches, const nodewise_options& options) const {
+    validate(options);
+    require_square(a_, "nodewise");
+    return detail::sample_rowwise<V, I, O>(*backend_, a_, batches, options.fanouts.size(), options.seed,
+                                           options.deduplicate,
+                                           [&](std::size_t l) { return nodewise_layer_rule(options, l); });
   }
-  std::reverse(out.layers.begin(), out.layers.end());
-  return out;
+
+ private:
+  const B* backend_;
+  View a_;
+};
+
+template <kernel_set B, graph_operand View>
+nodewise_sampler(const B&, const View&)
+    -> nodewise_sampler<B, typename View::value_type, typename View::index_type, typename View::offset_type, View>;
+
+/// One-call form.
+template <kernel_set B, graph_operand View, index_type I>
+requires std::same_as<I, typename View::index_type>
+auto sample_nodewise(const B& backend, const View& a, const batch_list<I>& batches, const nodewise_options& options) {
+  return nodewise_sampler(backend, a)(batches, options);
 }
 
 }  // namespace matsample

@@ -32,6 +32,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "matsample/algebra/blocks.hpp"
 #include "matsample/algebra/contract.hpp"
 #include "matsample/algebra/operations.hpp"
 #include "matsample/algebra/row_sampling.hpp"
@@ -40,9 +41,8 @@
 #include "matsample/backend/cuda/kernels.cuh"
 #include "matsample/backend/cuda/memory.cuh"
 #include "matsample/backend/cuda/spgemm.cuh"
-#include "matsample/backend/reference/reference.hpp"
+#include "matsample/backend/reference/backend.hpp"
 #include "matsample/core/csr.hpp"
-#include "matsample/sampling/blocks.hpp"
 
 namespace matsample {
 
@@ -95,8 +95,8 @@ template <class F, class M>
 device_buffer<double> table_on_device(const F& f, const M& m, const char* what, cudaStream_t stream) {
   const std::int64_t need = F::per_row ? static_cast<std::int64_t>(m.rows()) : static_cast<std::int64_t>(m.cols());
   if (f.size < need || (f.size > 0 && f.table == nullptr)) {
-    throw argument_error(concat(what, ": a table of ", f.size, " values for a matrix of ", need,
-                                F::per_row ? " rows" : " columns"));
+    throw argument_error(
+        concat(what, ": a table of ", f.size, " values for a matrix of ", need, F::per_row ? " rows" : " columns"));
   }
   return upload(std::span<const double>(f.table, static_cast<std::size_t>(f.size)), stream, "a value table");
 }
@@ -108,7 +108,8 @@ device_csr_matrix<R, I, O> apply_kernel(const device_csr_view<V, I, O>& m, F f, 
   device_buffer<R> values(m.nnz(), stream, "applied values");
   R* out = values.data();
   for_each_index(m.rows(), stream, [=] __device__(std::int64_t r) {
-    for (std::int64_t e = a.indptr[r]; e < a.indptr[r + 1]; ++e) out[e] = f(static_cast<I>(r), a.indices[e], a.value(e));
+    for (std::int64_t e = a.indptr[r]; e < a.indptr[r + 1]; ++e)
+      out[e] = f(static_cast<I>(r), a.indices[e], a.value(e));
   });
   return device_csr_matrix<R, I, O>(m.rows(), m.cols(), m.nnz(),
                                     copy_of(m.indptr(), static_cast<std::int64_t>(m.rows()) + 1, stream, "row offsets"),
@@ -188,9 +189,10 @@ class cuda_backend {
                                               options_.memory_budget, stream());
   }
 
-  template <class V, index_type I, index_type O>
+  /// Any row rule (algebra/row_rule.hpp): its select runs one thread per row.
+  template <class V, index_type I, index_type O, row_rule Rule>
   device_csr_matrix<V, I, O> sample_rows(const device_csr_view<V, I, O>& p, const stacked_selection<I>& q,
-                                         row_sampling spec, std::uint64_t seed, std::uint64_t layer) const {
+                                         const Rule& spec, std::uint64_t seed, std::uint64_t layer) const {
     if (p.rows() != q.rows()) {
       throw argument_error(detail::concat("sample_rows: P has ", p.rows(), " rows but Q has ", q.rows()));
     }
@@ -200,9 +202,9 @@ class cuda_backend {
   }
 
   /// Fused Q·A and row sampling: reads only the sampled entries of A.
-  template <class V, index_type I, index_type O>
+  template <class V, index_type I, index_type O, row_rule Rule>
   device_csr_matrix<V, I, O> gather_and_sample(const device_csr_view<V, I, O>& a, const stacked_selection<I>& q,
-                                               row_sampling spec, std::uint64_t seed, std::uint64_t layer) const {
+                                               const Rule& spec, std::uint64_t seed, std::uint64_t layer) const {
     validate_batches(q);
     return cuda::detail::sample_selected_rows(a, true, q, spec, seed, layer, "row selection", options_.memory_budget,
                                               stream());
@@ -216,8 +218,10 @@ class cuda_backend {
 
   /// The general product through cuSPARSE (32-bit indices), whatever options().spgemm says.
   template <class V, index_type I, index_type O>
-  device_csr_matrix<V, I, O> spgemm_cusparse(const device_csr_view<V, I, O>& a, const device_csr_view<V, I, O>& b) const {
-    return cuda::detail::spgemm_cusparse(sparse_handle(), a, b, options_.memory_budget, options_.spgemm_tuning, stream());
+  device_csr_matrix<V, I, O> spgemm_cusparse(const device_csr_view<V, I, O>& a,
+                                             const device_csr_view<V, I, O>& b) const {
+    return cuda::detail::spgemm_cusparse(sparse_handle(), a, b, options_.memory_budget, options_.spgemm_tuning,
+                                         stream());
   }
 
   template <class V, index_type I, index_type O>
@@ -264,13 +268,13 @@ class cuda_backend {
   csr_matrix<V, I, O> gather_rows(const csr_view<V, I, O>& a, std::span<const I> rows) const {
     return back(gather_rows(up(a).view(), rows));
   }
-  template <class V, index_type I, index_type O>
-  csr_matrix<V, I, O> sample_rows(const csr_view<V, I, O>& p, const stacked_selection<I>& q, row_sampling spec,
+  template <class V, index_type I, index_type O, row_rule Rule>
+  csr_matrix<V, I, O> sample_rows(const csr_view<V, I, O>& p, const stacked_selection<I>& q, const Rule& spec,
                                   std::uint64_t seed, std::uint64_t layer) const {
     return back(sample_rows(up(p).view(), q, spec, seed, layer));
   }
-  template <class V, index_type I, index_type O>
-  csr_matrix<V, I, O> gather_and_sample(const csr_view<V, I, O>& a, const stacked_selection<I>& q, row_sampling spec,
+  template <class V, index_type I, index_type O, row_rule Rule>
+  csr_matrix<V, I, O> gather_and_sample(const csr_view<V, I, O>& a, const stacked_selection<I>& q, const Rule& spec,
                                         std::uint64_t seed, std::uint64_t layer) const {
     return back(gather_and_sample(up(a).view(), q, spec, seed, layer));
   }
@@ -293,7 +297,8 @@ class cuda_backend {
     return back(select_columns(up(m).view(), row_blocks, columns, column_blocks));
   }
   template <class V, index_type I, index_type O>
-  csr_matrix<V, I, O> relabel_columns(const csr_view<V, I, O>& m, std::span<const I> new_ids, std::int64_t new_cols) const {
+  csr_matrix<V, I, O> relabel_columns(const csr_view<V, I, O>& m, std::span<const I> new_ids,
+                                      std::int64_t new_cols) const {
     return back(relabel_columns(up(m).view(), new_ids, new_cols));
   }
   /// Host callables on host data run on the host, in row order.

@@ -9,20 +9,22 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <concepts>
 #include <cstdint>
 #include <limits>
 #include <span>
 #include <utility>
 #include <vector>
 
+#include "matsample/algebra/blocks.hpp"
 #include "matsample/algebra/checks.hpp"
 #include "matsample/algebra/row_kernels.hpp"
+#include "matsample/algebra/row_rule.hpp"
 #include "matsample/algebra/row_sampling.hpp"
 #include "matsample/algebra/selection.hpp"
 #include "matsample/backend/cuda/memory.cuh"
 #include "matsample/backend/cuda/primitives.cuh"
 #include "matsample/core/index.hpp"
-#include "matsample/sampling/blocks.hpp"
 
 namespace matsample::cuda::detail {
 
@@ -59,20 +61,33 @@ device_buffer<O> narrow_offsets(const std::int64_t* offsets, std::int64_t n, cud
   return out;
 }
 
-/// Samples row source(r) of m for every stacked row r of q (the CPU backend's
-/// sample_selected_rows): extents, a scan of the bounds, one thread per row
-/// drawing with row_sampling.hpp's bodies, and a pack of rows that kept fewer.
-/// Weighted rows need a CDF of their degree's length: the rows are drawn in
-/// chunks whose CDFs fit `budget` bytes (0: half the free device memory).
-template <class V, index_type I, index_type O>
+/// Selects from row source(r) of m, for every stacked row r of q, the
+/// entries that `rule` keeps (algebra/row_rule.hpp; the CPU backend's
+/// sample_selected_rows and select_by_rule): extents, a scan of the bounds,
+/// one thread per row running the rule's select, and a pack of rows that
+/// kept fewer. Rows whose rule needs scratch (weighted rows' CDFs) are drawn
+/// in chunks whose scratch fits `budget` bytes (0: half the free device
+/// memory). A rule's per-entry table (entry_table) is copied to the device.
+template <class V, index_type I, index_type O, row_rule Rule>
 device_csr_matrix<V, I, O> sample_selected_rows(const device_csr_view<V, I, O>& m, bool gathered,
-                                                const stacked_selection<I>& q, row_sampling spec, std::uint64_t seed,
-                                                std::uint64_t layer, const char* what, std::size_t budget,
-                                                cudaStream_t stream) {
+                                                const stacked_selection<I>& q, const Rule& host_rule,
+                                                std::uint64_t seed, std::uint64_t layer, const char* what,
+                                                std::size_t budget, cudaStream_t stream) {
   const std::int64_t rows = q.rows();
   const auto arr = m.arrays();
-  const bool weighted = spec.weighted && m.has_values();
-  const bool sampling = spec.fanout >= 0 || weighted;
+  Rule rule = host_rule;
+  device_buffer<double> entry_table;
+  if constexpr (requires { host_rule.entry_table(); }) {
+    if (host_rule.entry_table() != nullptr) {
+      entry_table = upload(std::span<const double>(host_rule.entry_table(), static_cast<std::size_t>(m.nnz())), stream,
+                           "rule's entry table");
+      rule = host_rule.with_entry_table(entry_table.data());
+    }
+  }
+  const bool weighted = rule.reads_weights(m.has_values());
+  // Whole rows copied (gather_rows) need no positions and no draws.
+  bool sampling = true;
+  if constexpr (std::same_as<Rule, row_sampling>) sampling = rule.fanout >= 0 || weighted;
   device_buffer<I> source_buf;
   if (gathered) source_buf = upload(q.vertices, stream, "selected rows");
   const I* src = source_buf.data();
@@ -80,11 +95,11 @@ device_csr_matrix<V, I, O> sample_selected_rows(const device_csr_view<V, I, O>& 
 
   // Pass 1: extents and bounds (and, for weighted rows, the CDF scratch size).
   device_buffer<std::int64_t> begin(rows, stream, "row extents"), degree(rows + 1, stream, "row degrees"),
-      bound(rows + 1, stream, "row bounds");
+      bound(rows + 1, stream, "row bounds"), scratch_size(rows + 1, stream, "row scratch");
   std::int64_t* b_ = begin.data();
   std::int64_t* d_ = degree.data();
   std::int64_t* n_ = bound.data();
-  const std::int64_t fanout = spec.fanout;
+  std::int64_t* s_ = scratch_size.data();
   {
     device_first_failure bad(stream);
     long long* slot = bad.slot();
@@ -92,12 +107,13 @@ device_csr_matrix<V, I, O> sample_selected_rows(const device_csr_view<V, I, O>& 
       const std::int64_t v = gathered ? static_cast<std::int64_t>(src[r]) : r;
       if (!arr.row_ok(v)) {
         record_failure(slot, r);
-        b_[r] = d_[r] = n_[r] = 0;
+        b_[r] = d_[r] = n_[r] = s_[r] = 0;
         return;
       }
       b_[r] = arr.indptr[v];
       d_[r] = arr.indptr[v + 1] - arr.indptr[v];
-      n_[r] = kernels::sampled_count(d_[r], fanout);
+      n_[r] = rule.bound(d_[r]);
+      s_[r] = rule.scratch(d_[r]);
     });
     if (const auto r = bad.index(); r >= 0) diagnose_on_host(m, source_of(r), what, r, stream);
   }
@@ -107,9 +123,10 @@ device_csr_matrix<V, I, O> sample_selected_rows(const device_csr_view<V, I, O>& 
   device_buffer<std::int64_t> cdf_offset;
   std::vector<std::pair<std::int64_t, std::int64_t>> draws{{0, rows}};  // row chunks of pass 2
   std::int64_t cdf_room = 0;
-  if (weighted) {
+  // Only weighted row_sampling among the existing rules needs scratch; any other rule is asked.
+  if (!std::same_as<Rule, row_sampling> || weighted) {
     cdf_offset = device_buffer<std::int64_t>(rows + 1, stream, "CDF offsets");
-    const std::int64_t cdf_total = exclusive_sum(degree.data(), cdf_offset.data(), rows, stream);
+    const std::int64_t cdf_total = exclusive_sum(scratch_size.data(), cdf_offset.data(), rows, stream);
     const auto cap = std::max<std::int64_t>(1, static_cast<std::int64_t>(scratch_budget(budget) / sizeof(double)));
     cdf_room = cdf_total;
     if (cdf_total > cap) {
@@ -120,7 +137,7 @@ device_csr_matrix<V, I, O> sample_selected_rows(const device_csr_view<V, I, O>& 
     }
   }
   device_buffer<I> indices(capacity, stream, "sampled columns");
-  device_buffer<V> values(m.has_values() ? capacity : 0, stream, "sampled values");
+  device_buffer<V> values(rule.writes_values(m.has_values()) ? capacity : 0, stream, "sampled values");
   device_buffer<std::int64_t> positions(sampling ? capacity : 0, stream, "sampled positions");
   device_buffer<double> cdf(cdf_room, stream, "row CDFs");
   device_buffer<std::int64_t> kept(rows + 1, stream, "kept entries");
@@ -151,17 +168,19 @@ device_csr_matrix<V, I, O> sample_selected_rows(const device_csr_view<V, I, O>& 
           return;
         }
         const draw_address at = k > 0 ? kernels::row_address(boff, k, epoch, first_batch, r) : draw_address{};
-        philox_row_stream rng(seed, layer, at);
-        const auto st = kernels::sample_row(arr, b_[r], d_[r], spec, rng, pos == nullptr ? nullptr : pos + off[r],
-                                            coff == nullptr ? nullptr : cdf_ + (coff[r] - coff[first]), out_i + off[r],
-                                            out_v == nullptr ? nullptr : out_v + off[r]);
+        const auto st =
+            rule.select(arr, b_[r], d_[r], row_context{seed, layer, at}, pos == nullptr ? nullptr : pos + off[r],
+                        coff == nullptr ? nullptr : cdf_ + (coff[r] - coff[first]), out_i + off[r],
+                        out_v == nullptr ? nullptr : out_v + off[r]);
         if (st.bad_weight || st.bad_column) record_failure(slot, r);
         kept_[r] = st.kept;
       });
     }
     if (const auto r = bad.index(); r >= 0) {  // the same order as the CPU: weights, then columns
       const auto host = matsample::detail::download_trusted(m, stream);
-      if (weighted && matsample::detail::row_has_bad_weight(host.view(), source_of(r))) matsample::detail::throw_bad_weight(r);
+      if (weighted && matsample::detail::row_has_bad_weight(host.view(), source_of(r))) {
+        matsample::detail::throw_bad_weight(host.view(), source_of(r), q, r, layer);
+      }
       matsample::detail::diagnose_row(host.view(), source_of(r), what, r);
     }
   }
@@ -187,8 +206,12 @@ device_csr_matrix<V, I, O> sample_selected_rows(const device_csr_view<V, I, O>& 
     values = std::move(packed_values);
   }
   auto indptr = narrow_offsets<O>(packed.data(), rows, stream);
-  return {checked_cast<I>(rows, "rows of the sampled matrix"), m.cols(), static_cast<O>(total), std::move(indptr),
-          std::move(indices), std::move(values)};
+  return {checked_cast<I>(rows, "rows of the sampled matrix"),
+          m.cols(),
+          static_cast<O>(total),
+          std::move(indptr),
+          std::move(indices),
+          std::move(values)};
 }
 
 /// M·C for a block-diagonal column selection (select_columns).
@@ -222,18 +245,25 @@ device_csr_matrix<V, I, O> select_columns(const device_csr_view<V, I, O>& m, std
   V* out_v = values.empty() ? nullptr : values.data();
   for_each_index(rows, stream, [=] __device__(std::int64_t r) {
     const std::int64_t blk = kernels::block_of(rb, k, r);
-    kernels::select_row<V, I, O>(arr, r, cols, cb[blk], cb[blk + 1], out_i + off[r], out_v == nullptr ? nullptr : out_v + off[r]);
+    kernels::select_row<V, I, O>(arr, r, cols, cb[blk], cb[blk + 1], out_i + off[r],
+                                 out_v == nullptr ? nullptr : out_v + off[r]);
   });
   auto indptr = narrow_offsets<O>(offset.data(), rows, stream);
-  return {m.rows(), checked_cast<I>(columns.size(), "columns of C"), static_cast<O>(nnz), std::move(indptr),
-          std::move(indices), std::move(values)};
+  return {m.rows(),
+          checked_cast<I>(columns.size(), "columns of C"),
+          static_cast<O>(nnz),
+          std::move(indptr),
+          std::move(indices),
+          std::move(values)};
 }
 
 /// A copy of a device array.
 template <class T>
 device_buffer<T> copy_of(const T* src, std::int64_t n, cudaStream_t stream, const char* what) {
   device_buffer<T> out(n, stream, what);
-  if (n > 0) check(cudaMemcpyAsync(out.data(), src, static_cast<std::size_t>(n) * sizeof(T), cudaMemcpyDeviceToDevice, stream), "cudaMemcpyAsync (device to device)");
+  if (n > 0)
+    check(cudaMemcpyAsync(out.data(), src, static_cast<std::size_t>(n) * sizeof(T), cudaMemcpyDeviceToDevice, stream),
+          "cudaMemcpyAsync (device to device)");
   return out;
 }
 
@@ -250,8 +280,12 @@ device_csr_matrix<V, I, O> relabel_columns(const device_csr_view<V, I, O>& m, st
   const I* map = ids.data();
   I* out = indices.data();
   for_each_index(nnz, stream, [=] __device__(std::int64_t e) { out[e] = map[in[e]]; });
-  return {m.rows(), static_cast<I>(new_cols), m.nnz(), copy_of(m.indptr(), static_cast<std::int64_t>(m.rows()) + 1, stream, "row offsets"),
-          std::move(indices), copy_of(m.values(), m.has_values() ? nnz : 0, stream, "values")};
+  return {m.rows(),
+          static_cast<I>(new_cols),
+          m.nnz(),
+          copy_of(m.indptr(), static_cast<std::int64_t>(m.rows()) + 1, stream, "row offsets"),
+          std::move(indices),
+          copy_of(m.values(), m.has_values() ? nnz : 0, stream, "values")};
 }
 
 struct max_of {
@@ -272,26 +306,14 @@ block_set<V, I, O> compact_blocks(const device_csr_view<V, I, O>& s, const stack
   }
   check_all_rows(s, "compact_blocks", stream);
   const std::int64_t k = q.batches(), rows = q.rows(), nnz = s.nnz();
-  block_set<V, I, O> out;
-  out.row_offsets.assign(q.batch_offsets.begin(), q.batch_offsets.end());
+  // The layout is built on the host from S's row offsets, as the host backends build it.
   std::vector<O> s_indptr(static_cast<std::size_t>(rows) + 1, O{0});
   if (rows > 0) download(s_indptr.data(), s.indptr(), rows + 1, stream);
-  out.edge_offsets.resize(static_cast<std::size_t>(k) + 1);
-  for (std::int64_t m = 0; m <= k; ++m) out.edge_offsets[m] = s_indptr[q.batch_offsets[m]];
-  std::vector<std::int64_t> item_offsets(static_cast<std::size_t>(k) + 1);
-  for (std::int64_t m = 0; m <= k; ++m) {
-    item_offsets[m] = q.batch_offsets[m] + out.edge_offsets[m];
-    if (m < k) {
-      const std::int64_t bound = (q.batch_offsets[m + 1] - q.batch_offsets[m]) + (out.edge_offsets[m + 1] - out.edge_offsets[m]);
-      (void)checked_cast<I>(bound, "source nodes of a block");
-    }
-  }
-  out.indptr.resize(static_cast<std::size_t>(rows + k));
-  for (std::int64_t m = 0; m < k; ++m) {
-    for (std::int64_t r = q.batch_offsets[m]; r <= q.batch_offsets[m + 1]; ++r) {
-      out.indptr[r + m] = static_cast<O>(s_indptr[r] - out.edge_offsets[m]);
-    }
-  }
+  block_set<V, I, O> out = block_set_layout<V, I, O>(q.batch_offsets, std::span<const O>(s_indptr));
+  out.indices.resize(static_cast<std::size_t>(nnz));  // nnz: a device view does not tie it to the last offset
+  // Minibatch m's items (destinations, then entries) start at item_offsets[m]:
+  // the bounds on its source nodes, laid end to end.
+  const std::vector<std::int64_t> item_offsets = source_node_bounds(out);
   if (s.has_values()) out.values = download(s.values(), nnz, stream);
   const std::int64_t items = rows + nnz;
 
@@ -318,7 +340,7 @@ block_set<V, I, O> compact_blocks(const device_csr_view<V, I, O>& s, const stack
       const std::int64_t m = kernels::block_of(eoff, k, e);
       loc[e] = static_cast<I>((boff[m + 1] - boff[m]) + (e - eoff[m]));
     });
-    out.indices = download(local.data(), nnz, stream);
+    download(out.indices.data(), local.data(), nnz, stream);
     out.src_nodes = download(nodes.data(), items, stream);
     out.node_offsets = item_offsets;
     return out;
@@ -372,14 +394,17 @@ block_set<V, I, O> compact_blocks(const device_csr_view<V, I, O>& s, const stack
   if (const auto m = duplicate.index(); m >= 0) {
     std::vector<I> d(q.vertices.begin() + q.batch_offsets[m], q.vertices.begin() + q.batch_offsets[m + 1]);
     std::sort(d.begin(), d.end());
-    matsample::detail::throw_duplicate_destination(*std::adjacent_find(d.begin(), d.end()), m);
+    matsample::detail::throw_duplicate_destination(*std::adjacent_find(d.begin(), d.end()),
+                                                   static_cast<std::int64_t>(q.first_batch) + m);
   }
   {  // run start per sorted slot: an inclusive max-scan of head positions
     std::size_t bytes = 0;
     const max_of max_op;
-    check(cub::DeviceScan::InclusiveScan(nullptr, bytes, ha, ha, max_op, items, stream), "cub::DeviceScan::InclusiveScan");
+    check(cub::DeviceScan::InclusiveScan(nullptr, bytes, ha, ha, max_op, items, stream),
+          "cub::DeviceScan::InclusiveScan");
     device_buffer<std::byte> temp(static_cast<std::int64_t>(bytes), stream, "scan workspace");
-    check(cub::DeviceScan::InclusiveScan(temp.data(), bytes, ha, ha, max_op, items, stream), "cub::DeviceScan::InclusiveScan");
+    check(cub::DeviceScan::InclusiveScan(temp.data(), bytes, ha, ha, max_op, items, stream),
+          "cub::DeviceScan::InclusiveScan");
   }
   device_buffer<std::int64_t> rep(items, stream, "first appearance per item");
   std::int64_t* rp = rep.data();
@@ -398,7 +423,7 @@ block_set<V, I, O> compact_blocks(const device_csr_view<V, I, O>& s, const stack
     const std::int64_t i = ioff[m] + (boff[m + 1] - boff[m]) + (e - eoff[m]);
     loc[e] = static_cast<I>(rk[rp[i]] - rk[ioff[m]]);
   });
-  out.indices = download(local.data(), nnz, stream);
+  download(out.indices.data(), local.data(), nnz, stream);
   out.src_nodes = download(nodes.data(), total_nodes, stream);
   device_buffer<std::int64_t> node_offsets(k + 1, stream, "source node offsets");
   std::int64_t* no = node_offsets.data();

@@ -84,14 +84,14 @@ class device_span {
     if (size > 0 && data == nullptr) throw argument_error("device_span: null pointer with a nonzero size");
   }
   template <class U>
-    requires std::is_convertible_v<U (*)[], T (*)[]>
-  device_span(device_buffer<U>& b) : data_(b.data()), size_(b.size()) {}  // NOLINT: a buffer is usable as its span
+  requires std::is_convertible_v<U (*)[], T (*)[]> device_span(device_buffer<U>& b)
+      : data_(b.data()), size_(b.size()) {}  // NOLINT: a buffer is usable as its span
   template <class U>
-    requires std::is_convertible_v<const U (*)[], T (*)[]>
-  device_span(const device_buffer<U>& b) : data_(b.data()), size_(b.size()) {}  // NOLINT
+  requires std::is_convertible_v<const U (*)[], T (*)[]> device_span(const device_buffer<U>& b)
+      : data_(b.data()), size_(b.size()) {}  // NOLINT
   template <class U>
-    requires std::is_convertible_v<U (*)[], T (*)[]>
-  device_span(const device_span<U>& o) : data_(o.data()), size_(o.size()) {}  // NOLINT: T to const T
+  requires std::is_convertible_v<U (*)[], T (*)[]> device_span(const device_span<U>& o)
+      : data_(o.data()), size_(o.size()) {}  // NOLINT: T to const T
 
   [[nodiscard]] T* data() const noexcept { return data_; }
   [[nodiscard]] std::int64_t size() const noexcept { return size_; }
@@ -106,7 +106,9 @@ class device_span {
 /// only when `src` is pinned; pageable sources are staged by the driver).
 template <class T>
 void upload(T* dst, const T* src, std::int64_t n, cudaStream_t stream) {
-  if (n > 0) check(cudaMemcpyAsync(dst, src, static_cast<std::size_t>(n) * sizeof(T), cudaMemcpyHostToDevice, stream), "cudaMemcpyAsync (host to device)");
+  if (n > 0)
+    check(cudaMemcpyAsync(dst, src, static_cast<std::size_t>(n) * sizeof(T), cudaMemcpyHostToDevice, stream),
+          "cudaMemcpyAsync (host to device)");
 }
 template <class T>
 device_buffer<T> upload(std::span<const T> src, cudaStream_t stream, const char* what = "an uploaded array") {
@@ -118,7 +120,8 @@ device_buffer<T> upload(std::span<const T> src, cudaStream_t stream, const char*
 template <class T>
 void download(T* dst, const T* src, std::int64_t n, cudaStream_t stream) {
   if (n <= 0) return;
-  check(cudaMemcpyAsync(dst, src, static_cast<std::size_t>(n) * sizeof(T), cudaMemcpyDeviceToHost, stream), "cudaMemcpyAsync (device to host)");
+  check(cudaMemcpyAsync(dst, src, static_cast<std::size_t>(n) * sizeof(T), cudaMemcpyDeviceToHost, stream),
+        "cudaMemcpyAsync (device to host)");
   check(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
 }
 template <class T>
@@ -199,7 +202,11 @@ class device_csr_matrix {
   /// Takes buffers filled by a kernel (trusted: correct by construction).
   device_csr_matrix(I rows, I cols, O nnz, cuda::device_buffer<O> indptr, cuda::device_buffer<I> indices,
                     cuda::device_buffer<V> values)
-      : rows_(rows), cols_(cols), nnz_(nnz), indptr_(std::move(indptr)), indices_(std::move(indices)),
+      : rows_(rows),
+        cols_(cols),
+        nnz_(nnz),
+        indptr_(std::move(indptr)),
+        indices_(std::move(indices)),
         values_(std::move(values)) {}
 
   [[nodiscard]] view_type view() const {

@@ -70,7 +70,9 @@ class device_first_failure {
   device_buffer<long long> slot_;
 };
 
-__device__ inline void record_failure(long long* slot, std::int64_t index) { atomicMin(slot, static_cast<long long>(index)); }
+__device__ inline void record_failure(long long* slot, std::int64_t index) {
+  atomicMin(slot, static_cast<long long>(index));
+}
 
 /// out[0..n] = exclusive prefix sums of in[0..n): out[n] is the total, returned.
 template <class T>
@@ -95,9 +97,11 @@ void radix_sort_pairs(cub::DoubleBuffer<K>& keys, cub::DoubleBuffer<T>& values, 
                       cudaStream_t stream) {
   if (n <= 1 || bits <= 0) return;
   std::size_t bytes = 0;
-  check(cub::DeviceRadixSort::SortPairs(nullptr, bytes, keys, values, n, 0, bits, stream), "cub::DeviceRadixSort::SortPairs");
+  check(cub::DeviceRadixSort::SortPairs(nullptr, bytes, keys, values, n, 0, bits, stream),
+        "cub::DeviceRadixSort::SortPairs");
   device_buffer<std::byte> temp(static_cast<std::int64_t>(bytes), stream, "radix sort workspace");
-  check(cub::DeviceRadixSort::SortPairs(temp.data(), bytes, keys, values, n, 0, bits, stream), "cub::DeviceRadixSort::SortPairs");
+  check(cub::DeviceRadixSort::SortPairs(temp.data(), bytes, keys, values, n, 0, bits, stream),
+        "cub::DeviceRadixSort::SortPairs");
 }
 
 /// The most items one call of a CUB algorithm that counts in int may take.
@@ -126,15 +130,19 @@ void sort_rows(I* indices, V* values, std::int64_t nnz, std::int64_t rows, const
   device_buffer<I> keys_out(nnz, stream, "sorted columns");
   device_buffer<V> values_out(nnz, stream, "sorted values");
   std::size_t bytes = 0;
-  check(cub::DeviceSegmentedSort::StableSortPairs(nullptr, bytes, indices, keys_out.data(), values, values_out.data(), nnz,
-                                                  rows, indptr, indptr + 1, stream),
-        "cub::DeviceSegmentedSort::StableSortPairs");
-  device_buffer<std::byte> temp(static_cast<std::int64_t>(bytes), stream, "segmented sort workspace");
-  check(cub::DeviceSegmentedSort::StableSortPairs(temp.data(), bytes, indices, keys_out.data(), values, values_out.data(),
+  check(cub::DeviceSegmentedSort::StableSortPairs(nullptr, bytes, indices, keys_out.data(), values, values_out.data(),
                                                   nnz, rows, indptr, indptr + 1, stream),
         "cub::DeviceSegmentedSort::StableSortPairs");
-  check(cudaMemcpyAsync(indices, keys_out.data(), static_cast<std::size_t>(nnz) * sizeof(I), cudaMemcpyDeviceToDevice, stream), "cudaMemcpyAsync");
-  check(cudaMemcpyAsync(values, values_out.data(), static_cast<std::size_t>(nnz) * sizeof(V), cudaMemcpyDeviceToDevice, stream), "cudaMemcpyAsync");
+  device_buffer<std::byte> temp(static_cast<std::int64_t>(bytes), stream, "segmented sort workspace");
+  check(cub::DeviceSegmentedSort::StableSortPairs(temp.data(), bytes, indices, keys_out.data(), values,
+                                                  values_out.data(), nnz, rows, indptr, indptr + 1, stream),
+        "cub::DeviceSegmentedSort::StableSortPairs");
+  check(cudaMemcpyAsync(indices, keys_out.data(), static_cast<std::size_t>(nnz) * sizeof(I), cudaMemcpyDeviceToDevice,
+                        stream),
+        "cudaMemcpyAsync");
+  check(cudaMemcpyAsync(values, values_out.data(), static_cast<std::size_t>(nnz) * sizeof(V), cudaMemcpyDeviceToDevice,
+                        stream),
+        "cudaMemcpyAsync");
 }
 
 /// Consecutive ranges [first, last) of the items counted by `prefix` (item i

@@ -70,10 +70,10 @@ struct spgemm_step {
     split           ///< no algorithm fitted: the chunk was halved
   };
   std::int64_t first_row = 0, rows = 0, products = 0;
-  int algorithm = 0;          ///< the cusparseSpGEMMAlg_t tried; 0 for the deterministic product
-  float fraction = 0;         ///< ALG3's chunk fraction (0 otherwise)
-  std::int64_t passes = 1;    ///< deterministic product: passes over the chunk's products
-  std::size_t bytes = 0;      ///< cuSPARSE buffers the attempt asked for (all of them at once)
+  int algorithm = 0;        ///< the cusparseSpGEMMAlg_t tried; 0 for the deterministic product
+  float fraction = 0;       ///< ALG3's chunk fraction (0 otherwise)
+  std::int64_t passes = 1;  ///< deterministic product: passes over the chunk's products
+  std::size_t bytes = 0;    ///< cuSPARSE buffers the attempt asked for (all of them at once)
   outcome result = outcome::done;
 };
 
@@ -100,16 +100,18 @@ struct spgemm_tuning {
 
 inline void validate(const spgemm_tuning& t) {
   if (t.max_pass_products < 1 || t.max_pass_products > max_cub_items) {
-    throw argument_error(matsample::detail::concat("spgemm_tuning: max_pass_products ", t.max_pass_products, " outside [1, ",
-                                        max_cub_items, "]"));
+    throw argument_error(matsample::detail::concat("spgemm_tuning: max_pass_products ", t.max_pass_products,
+                                                   " outside [1, ", max_cub_items, "]"));
   }
   if (t.first_algorithm != CUSPARSE_SPGEMM_ALG1 && t.first_algorithm != CUSPARSE_SPGEMM_ALG2 &&
       t.first_algorithm != CUSPARSE_SPGEMM_ALG3) {
-    throw argument_error(matsample::detail::concat("spgemm_tuning: first_algorithm ", static_cast<int>(t.first_algorithm),
-                                        " is not CUSPARSE_SPGEMM_ALG1, ALG2 or ALG3"));
+    throw argument_error(matsample::detail::concat("spgemm_tuning: first_algorithm ",
+                                                   static_cast<int>(t.first_algorithm),
+                                                   " is not CUSPARSE_SPGEMM_ALG1, ALG2 or ALG3"));
   }
   for (const float f : t.alg3_fractions) {
-    if (!(f > 0.0f && f <= 1.0f)) throw argument_error(matsample::detail::concat("spgemm_tuning: ALG3 chunk fraction ", f, " outside (0, 1]"));
+    if (!(f > 0.0f && f <= 1.0f))
+      throw argument_error(matsample::detail::concat("spgemm_tuning: ALG3 chunk fraction ", f, " outside (0, 1]"));
   }
   if (t.int32_product_limit < 0) throw argument_error("spgemm_tuning: negative int32_product_limit");
 }
@@ -232,7 +234,6 @@ product_chunk<V, I> deterministic_chunk(const device_csr_view<V, I, O>& a, const
   return out;
 }
 
-
 /// A row with more products than one pass takes, in passes of at most
 /// `pass` products over its products in order; every column's sum starts
 /// from the previous passes' sum, so the bits are the one-pass bits.
@@ -337,7 +338,10 @@ product_chunk<V, I> long_row_chunk(const device_csr_view<V, I, O>& a, const devi
 
 template <class V>
 constexpr cudaDataType cuda_value_type() {
-  if constexpr (std::is_same_v<V, float>) return CUDA_R_32F; else return CUDA_R_64F;
+  if constexpr (std::is_same_v<V, float>)
+    return CUDA_R_32F;
+  else
+    return CUDA_R_64F;
 }
 
 /// Owns a cuSPARSE matrix descriptor (H: mutable or const handle).
@@ -347,7 +351,9 @@ struct matrix_descriptor {
   matrix_descriptor() = default;
   matrix_descriptor(const matrix_descriptor&) = delete;
   matrix_descriptor& operator=(const matrix_descriptor&) = delete;
-  ~matrix_descriptor() { if (handle != nullptr) (void)cusparseDestroySpMat(handle); }
+  ~matrix_descriptor() {
+    if (handle != nullptr) (void)cusparseDestroySpMat(handle);
+  }
 };
 using sparse_matrix_descriptor = matrix_descriptor<cusparseSpMatDescr_t>;
 using const_matrix_descriptor = matrix_descriptor<cusparseConstSpMatDescr_t>;
@@ -390,16 +396,17 @@ bool cusparse_attempt(cusparseHandle_t h, cusparseConstSpMatDescr_t a, cusparseC
   const auto charge = [&](std::size_t bytes) {
     step.bytes = std::max(step.bytes, bytes);
     if (limit != 0 && bytes > limit) {
-      throw over_budget(matsample::detail::concat("spgemm_cusparse: algorithm ", static_cast<int>(alg), " needs ", bytes,
-                                                  " bytes of buffers for ", rows, " rows, over the budget of ", limit, " bytes"),
-                        0, bytes);
+      throw over_budget(
+          matsample::detail::concat("spgemm_cusparse: algorithm ", static_cast<int>(alg), " needs ", bytes,
+                                    " bytes of buffers for ", rows, " rows, over the budget of ", limit, " bytes"),
+          0, bytes);
     }
   };
   // C's row offsets exist before any phase runs (ALG2 and ALG3 may write them during compute).
   device_buffer<std::int32_t> rowptr(rows + 1, stream, "cuSPARSE row offsets");
   sparse_matrix_descriptor c;
-  check(cusparseCreateCsr(&c.handle, rows, cols, 0, rowptr.data(), nullptr, nullptr, CUSPARSE_INDEX_32I, CUSPARSE_INDEX_32I,
-                          CUSPARSE_INDEX_BASE_ZERO, type),
+  check(cusparseCreateCsr(&c.handle, rows, cols, 0, rowptr.data(), nullptr, nullptr, CUSPARSE_INDEX_32I,
+                          CUSPARSE_INDEX_32I, CUSPARSE_INDEX_BASE_ZERO, type),
         "cusparseCreateCsr");
   spgemm_descriptor d;
   std::size_t size1 = 0, size2 = 0, size3 = 0;
@@ -407,7 +414,8 @@ bool cusparse_attempt(cusparseHandle_t h, cusparseConstSpMatDescr_t a, cusparseC
         "cusparseSpGEMM_workEstimation");
   charge(size1);
   device_buffer<std::byte> buffer1(static_cast<std::int64_t>(size1), stream, "cuSPARSE work estimation");
-  check(cusparseSpGEMM_workEstimation(h, op, op, &alpha, a, b, &beta, c.handle, type, alg, d.handle, &size1, buffer1.data()),
+  check(cusparseSpGEMM_workEstimation(h, op, op, &alpha, a, b, &beta, c.handle, type, alg, d.handle, &size1,
+                                      buffer1.data()),
         "cusparseSpGEMM_workEstimation");
   std::int64_t products = 0;
   check(cusparseSpGEMM_getNumProducts(d.handle, &products), "cusparseSpGEMM_getNumProducts");
@@ -438,7 +446,8 @@ bool cusparse_attempt(cusparseHandle_t h, cusparseConstSpMatDescr_t a, cusparseC
   (void)checked_cast<std::int32_t>(c_nnz, "entries of A·B (cuSPARSE)");
   out.indices = device_buffer<std::int32_t>(c_nnz, stream, "product columns");
   out.values = device_buffer<V>(c_nnz, stream, "product values");
-  check(cusparseCsrSetPointers(c.handle, rowptr.data(), out.indices.data(), out.values.data()), "cusparseCsrSetPointers");
+  check(cusparseCsrSetPointers(c.handle, rowptr.data(), out.indices.data(), out.values.data()),
+        "cusparseCsrSetPointers");
   check(cusparseSpGEMM_copy(h, op, op, &alpha, a, b, &beta, c.handle, type, alg, d.handle), "cusparseSpGEMM_copy");
   sort_rows(out.indices.data(), out.values.data(), c_nnz, rows, rowptr.data(), stream);
   out.nnz = c_nnz;
@@ -454,9 +463,9 @@ bool cusparse_attempt(cusparseHandle_t h, cusparseConstSpMatDescr_t a, cusparseC
 /// in order; empty when none fitted (`failure` then holds the last error).
 template <class V>
 std::optional<product_chunk<V, std::int32_t>> cusparse_chunk(const cusparse_operands<V>& ops, std::int64_t r0,
-                                                             std::int64_t r1, std::int64_t products, bool enforce_budget,
-                                                             std::exception_ptr& failure, std::size_t& asked,
-                                                             cudaStream_t stream) {
+                                                             std::int64_t r1, std::int64_t products,
+                                                             bool enforce_budget, std::exception_ptr& failure,
+                                                             std::size_t& asked, cudaStream_t stream) {
   product_chunk<V, std::int32_t> out;
   out.first_row = r0;
   out.rows = r1 - r0;
@@ -465,7 +474,8 @@ std::optional<product_chunk<V, std::int32_t>> cusparse_chunk(const cusparse_oper
   const std::int32_t e0 = (*ops.a_indptr)[r0], e1 = (*ops.a_indptr)[r1];
   if (products == 0) {  // cuSPARSE is not asked about empty products
     out.indptr = device_buffer<std::int64_t>(out.rows + 1, stream, "product row offsets");
-    check(cudaMemsetAsync(out.indptr.data(), 0, static_cast<std::size_t>(out.rows + 1) * sizeof(std::int64_t), stream), "cudaMemsetAsync");
+    check(cudaMemsetAsync(out.indptr.data(), 0, static_cast<std::size_t>(out.rows + 1) * sizeof(std::int64_t), stream),
+          "cudaMemsetAsync");
     return out;
   }
   // A's row slice, with offsets rebased to 0 as cuSPARSE expects.
@@ -474,14 +484,16 @@ std::optional<product_chunk<V, std::int32_t>> cusparse_chunk(const cusparse_oper
   const std::int32_t* ip = a.indptr();
   for_each_index(out.rows + 1, stream, [=] __device__(std::int64_t i) { rp[i] = ip[r0 + i] - e0; });
   const_matrix_descriptor da;
-  check(cusparseCreateConstCsr(&da.handle, out.rows, a.cols(), e1 - e0, rowptr.data(), a.indices() + e0, ops.a_values + e0,
-                               CUSPARSE_INDEX_32I, CUSPARSE_INDEX_32I, CUSPARSE_INDEX_BASE_ZERO, cuda_value_type<V>()),
+  check(cusparseCreateConstCsr(&da.handle, out.rows, a.cols(), e1 - e0, rowptr.data(), a.indices() + e0,
+                               ops.a_values + e0, CUSPARSE_INDEX_32I, CUSPARSE_INDEX_32I, CUSPARSE_INDEX_BASE_ZERO,
+                               cuda_value_type<V>()),
         "cusparseCreateConstCsr");
   const std::size_t limit = enforce_budget ? ops.buffer_budget : 0;
   const float alg2_fraction = 1.0f;  // ignored by ALG2
   for (const auto alg : {CUSPARSE_SPGEMM_ALG1, CUSPARSE_SPGEMM_ALG2, CUSPARSE_SPGEMM_ALG3}) {
     if (alg < tuning.first_algorithm) continue;
-    const std::vector<float> fractions = alg == CUSPARSE_SPGEMM_ALG3 ? tuning.alg3_fractions : std::vector<float>{alg2_fraction};
+    const std::vector<float> fractions =
+        alg == CUSPARSE_SPGEMM_ALG3 ? tuning.alg3_fractions : std::vector<float>{alg2_fraction};
     for (const float fraction : fractions) {
       spgemm_step step;
       step.first_row = r0;
@@ -519,7 +531,8 @@ void cusparse_rows(const cusparse_operands<V>& ops, const std::vector<std::int64
   std::exception_ptr failure;
   std::size_t asked = 0;
   const bool several = r1 - r0 > 1;
-  if (auto chunk = cusparse_chunk(ops, r0, r1, products, several || ops.tuning->strict_budget, failure, asked, stream)) {
+  if (auto chunk =
+          cusparse_chunk(ops, r0, r1, products, several || ops.tuning->strict_budget, failure, asked, stream)) {
     chunks.push_back(std::move(*chunk));
     return;
   }
@@ -546,10 +559,11 @@ void cusparse_rows(const cusparse_operands<V>& ops, const std::vector<std::int64
     what = e.what();
     code = e.code();
   }
-  throw cuda_out_of_memory(matsample::detail::concat("spgemm_cusparse: row ", r0, " of A (", products,
-                                                     " products) fits no cuSPARSE algorithm; the largest attempt asked for ",
-                                                     asked, " bytes (last error: ", what, ")"),
-                           code, asked);
+  throw cuda_out_of_memory(
+      matsample::detail::concat("spgemm_cusparse: row ", r0, " of A (", products,
+                                " products) fits no cuSPARSE algorithm; the largest attempt asked for ", asked,
+                                " bytes (last error: ", what, ")"),
+      code, asked);
 }
 
 /// Concatenates chunks of consecutive rows into one matrix.
@@ -571,21 +585,24 @@ device_csr_matrix<V, I, O> concatenate(std::vector<product_chunk<V, I>>& chunks,
     for_each_index(c.rows + 1, stream, [=] __device__(std::int64_t i) { ip[r0 + i] = static_cast<O>(b0 + local[i]); });
     if (c.nnz > 0) {
       check(cudaMemcpyAsync(indices.data() + base, c.indices.data(), static_cast<std::size_t>(c.nnz) * sizeof(I),
-                            cudaMemcpyDeviceToDevice, stream), "cudaMemcpyAsync (device to device)");
+                            cudaMemcpyDeviceToDevice, stream),
+            "cudaMemcpyAsync (device to device)");
       check(cudaMemcpyAsync(values.data() + base, c.values.data(), static_cast<std::size_t>(c.nnz) * sizeof(V),
-                            cudaMemcpyDeviceToDevice, stream), "cudaMemcpyAsync (device to device)");
+                            cudaMemcpyDeviceToDevice, stream),
+            "cudaMemcpyAsync (device to device)");
     }
     base += c.nnz;
   }
-  return {static_cast<I>(rows), static_cast<I>(cols), static_cast<O>(nnz), std::move(indptr), std::move(indices),
-          std::move(values)};
+  return {static_cast<I>(rows), static_cast<I>(cols), static_cast<O>(nnz),
+          std::move(indptr),    std::move(indices),   std::move(values)};
 }
 
 /// Bytes the deterministic product needs per product (keys and values twice
 /// for the sort, run lengths, starts, unique keys) plus the output entry.
 template <class V, class I>
 constexpr std::int64_t bytes_per_product() {
-  return 2 * static_cast<std::int64_t>(sizeof(std::uint64_t) + sizeof(V)) + 3 * 8 + static_cast<std::int64_t>(sizeof(I) + sizeof(V));
+  return 2 * static_cast<std::int64_t>(sizeof(std::uint64_t) + sizeof(V)) + 3 * 8 +
+         static_cast<std::int64_t>(sizeof(I) + sizeof(V));
 }
 
 /// The budget in products: `budget` bytes, or half the free device memory when 0.
@@ -629,8 +646,9 @@ device_csr_matrix<V, I, O> spgemm_cusparse(cusparseHandle_t h, const device_csr_
                                            const spgemm_tuning& tuning, cudaStream_t stream) {
   if constexpr (!std::is_same_v<I, std::int32_t> || !std::is_same_v<O, std::int32_t> ||
                 !(std::is_same_v<V, float> || std::is_same_v<V, double>)) {
-    throw argument_error("spgemm_cusparse: cuSPARSE's SpGEMM takes 32-bit ids and offsets and float or double values; "
-                         "use the deterministic spgemm for other types");
+    throw argument_error(
+        "spgemm_cusparse: cuSPARSE's SpGEMM takes 32-bit ids and offsets and float or double values; "
+        "use the deterministic spgemm for other types");
   } else {
     validate(tuning);
     check(cusparseSetStream(h, stream), "cusparseSetStream");

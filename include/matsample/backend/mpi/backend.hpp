@@ -20,7 +20,7 @@
 #include <utility>
 
 #include "matsample/algebra/contract.hpp"
-#include "matsample/backend/cpu/cpu.hpp"
+#include "matsample/backend/cpu/backend.hpp"
 #include "matsample/backend/mpi/distributed_csr.hpp"
 #include "matsample/backend/mpi/summa.hpp"
 
@@ -47,7 +47,8 @@ class mpi_backend : public cpu_backend {
   explicit mpi_backend(const process_grid& grid, int threads = 0, two_d_product product = two_d_product::row_fetch)
       : cpu_backend(threads), grid_(&grid), product_(product) {
     if (product == two_d_product::summa && grid.rows() != grid.cols()) {
-      throw argument_error(detail::concat("mpi_backend: SUMMA needs a square grid, not ", grid.rows(), " x ", grid.cols()));
+      throw argument_error(
+          detail::concat("mpi_backend: SUMMA needs a square grid, not ", grid.rows(), " x ", grid.cols()));
     }
   }
 
@@ -55,17 +56,29 @@ class mpi_backend : public cpu_backend {
   // agreed on by all (collective_check), so no rank waits for a failed one in
   // the sampler's next collective step.
   template <class... Args>
-  auto sample_rows(const Args&... args) const { return agreed([&] { return cpu_backend::sample_rows(args...); }); }
+  auto sample_rows(const Args&... args) const {
+    return agreed([&] { return cpu_backend::sample_rows(args...); });
+  }
   template <class... Args>
-  auto compact_blocks(const Args&... args) const { return agreed([&] { return cpu_backend::compact_blocks(args...); }); }
+  auto compact_blocks(const Args&... args) const {
+    return agreed([&] { return cpu_backend::compact_blocks(args...); });
+  }
   template <class... Args>
-  auto select_columns(const Args&... args) const { return agreed([&] { return cpu_backend::select_columns(args...); }); }
+  auto select_columns(const Args&... args) const {
+    return agreed([&] { return cpu_backend::select_columns(args...); });
+  }
   template <class... Args>
-  auto relabel_columns(const Args&... args) const { return agreed([&] { return cpu_backend::relabel_columns(args...); }); }
+  auto relabel_columns(const Args&... args) const {
+    return agreed([&] { return cpu_backend::relabel_columns(args...); });
+  }
   template <class... Args>
-  auto row_reduce(const Args&... args) const { return agreed([&] { return cpu_backend::row_reduce(args...); }); }
+  auto row_reduce(const Args&... args) const {
+    return agreed([&] { return cpu_backend::row_reduce(args...); });
+  }
   template <class V, index_type I, index_type O, class F>
-  auto apply(const csr_view<V, I, O>& m, F f) const { return agreed([&] { return cpu_backend::apply(m, f); }); }
+  auto apply(const csr_view<V, I, O>& m, F f) const {
+    return agreed([&] { return cpu_backend::apply(m, f); });
+  }
   template <class V, index_type I, index_type O>
   auto gather_rows(const csr_view<V, I, O>& a, std::span<const I> rows) const {
     return agreed([&] { return cpu_backend::gather_rows(a, rows); });
@@ -125,9 +138,12 @@ class mpi_backend : public cpu_backend {
   template <class V, index_type I, index_type O, class F>
   auto apply(const distributed_csr_view<V, I, O>& a, F f) const {
     const I first = static_cast<I>(a.first_row());
-    auto local = agreed([&] { return cpu_backend::apply(a.local(), [&](I r, I c, V v) { return f(static_cast<I>(r + first), c, v); }); });
+    auto local = agreed([&] {
+      return cpu_backend::apply(a.local(), [&](I r, I c, V v) { return f(static_cast<I>(r + first), c, v); });
+    });
     using R = typename decltype(local)::value_type;
-    return distributed_csr<R, I, O>(a.grid(), a.rows(), a.cols(), std::move(local), true);  // apply always yields values
+    return distributed_csr<R, I, O>(a.grid(), a.rows(), a.cols(), std::move(local),
+                                    true);  // apply always yields values
   }
 
   [[nodiscard]] const process_grid& grid() const noexcept { return *grid_; }
@@ -151,7 +167,8 @@ class mpi_backend : public cpu_backend {
       for (O e = q.row_begin(r); full && e < q.row_end(r); ++e) full = q.indices()[e] == e - q.row_begin(r);
     }
     // Shape agreed by a min and a max in one reduction: {x, -x} under MAX.
-    std::int64_t shape[6] = {full, -std::int64_t{full}, q.rows(), -std::int64_t{q.rows()}, q.has_values(), -std::int64_t{q.has_values()}};
+    std::int64_t shape[6] = {full,           -std::int64_t{full},          q.rows(), -std::int64_t{q.rows()},
+                             q.has_values(), -std::int64_t{q.has_values()}};
     check(MPI_Allreduce(MPI_IN_PLACE, shape, 6, MPI_INT64_T, MPI_MAX, world), "MPI_Allreduce");
     if (shape[0] != 1 || shape[1] != -1 || shape[2] != -shape[3] || shape[4] != -shape[5]) return false;
     if (!q.has_values()) return true;  // a full pattern is determined by its shape
@@ -237,7 +254,8 @@ class mpi_backend : public cpu_backend {
       }
       indptr.push_back(checked_cast<O>(static_cast<std::int64_t>(indices.size()), "entries of the product"));
     }
-    csr_matrix<V, I, O> piece(::matsample::detail::trusted, q.rows(), a.cols(), std::move(indptr), std::move(indices), std::move(values));
+    csr_matrix<V, I, O> piece(::matsample::detail::trusted, q.rows(), a.cols(), std::move(indptr), std::move(indices),
+                              std::move(values));
     return a.tiled() ? assemble_rows(grid, piece.view(), &moved_) : piece;
   }
 

@@ -10,10 +10,10 @@
 #include <span>
 #include <vector>
 
+#include "matsample/algebra/batch_list.hpp"
 #include "matsample/backend/mpi/distributed_csr.hpp"
 #include "matsample/core/csr.hpp"
 #include "matsample/core/error.hpp"
-#include "matsample/sampling/batches.hpp"
 
 namespace matsample::mpi {
 

@@ -55,12 +55,18 @@ struct volume {
 template <class T>
 MPI_Datatype datatype() {
   static_assert(std::is_trivially_copyable_v<T>);
-  if constexpr (std::is_same_v<T, std::int32_t>) return MPI_INT32_T;
-  else if constexpr (std::is_same_v<T, std::int64_t>) return MPI_INT64_T;
-  else if constexpr (std::is_same_v<T, std::uint64_t>) return MPI_UINT64_T;
-  else if constexpr (std::is_same_v<T, float>) return MPI_FLOAT;
-  else if constexpr (std::is_same_v<T, double>) return MPI_DOUBLE;
-  else return MPI_BYTE;  // moved as bytes (the transfers below count in bytes); never reduced
+  if constexpr (std::is_same_v<T, std::int32_t>)
+    return MPI_INT32_T;
+  else if constexpr (std::is_same_v<T, std::int64_t>)
+    return MPI_INT64_T;
+  else if constexpr (std::is_same_v<T, std::uint64_t>)
+    return MPI_UINT64_T;
+  else if constexpr (std::is_same_v<T, float>)
+    return MPI_FLOAT;
+  else if constexpr (std::is_same_v<T, double>)
+    return MPI_DOUBLE;
+  else
+    return MPI_BYTE;  // moved as bytes (the transfers below count in bytes); never reduced
 }
 
 /// MPI counts are int: refuse what would wrap.
@@ -108,7 +114,8 @@ inline void transfer(MPI_Comm comm, std::span<const byte_block> blocks, int self
   for (int r = 0; r < static_cast<int>(blocks.size()); ++r) {
     if (r != self) post(MPI_Isend, static_cast<const char*>(blocks[r].send), blocks[r].send_bytes, r);
   }
-  if (blocks[self].send_bytes > 0) std::memcpy(blocks[self].recv, blocks[self].send, static_cast<std::size_t>(blocks[self].send_bytes));
+  if (blocks[self].send_bytes > 0)
+    std::memcpy(blocks[self].recv, blocks[self].send, static_cast<std::size_t>(blocks[self].send_bytes));
   check(MPI_Waitall(static_cast<int>(requests.size()), requests.data(), MPI_STATUSES_IGNORE), "MPI_Waitall");
 }
 
@@ -154,7 +161,8 @@ std::vector<T> exchange(MPI_Comm comm, std::span<const T> send, std::span<const 
   std::vector<transport::byte_block> blocks(peers);
   constexpr auto width = static_cast<std::int64_t>(sizeof(T));
   for (std::size_t r = 0; r < peers; ++r) {
-    blocks[r] = {send.data() + send_offsets[r], send_counts[r] * width, recv.data() + recv_offsets[r], recv_counts[r] * width};
+    blocks[r] = {send.data() + send_offsets[r], send_counts[r] * width, recv.data() + recv_offsets[r],
+                 recv_counts[r] * width};
   }
   transport::transfer(comm, blocks, self);
   if (moved != nullptr) {
@@ -172,7 +180,8 @@ std::vector<T> exchange(MPI_Comm comm, std::span<const T> send, std::span<const 
 /// All-gather of variable-sized blocks: every rank contributes `mine` and
 /// gets all contributions, in rank order, with `offsets`. Sizes travel first.
 template <class T>
-std::vector<T> all_gather(MPI_Comm comm, std::span<const T> mine, std::vector<std::int64_t>& offsets, volume* moved = nullptr) {
+std::vector<T> all_gather(MPI_Comm comm, std::span<const T> mine, std::vector<std::int64_t>& offsets,
+                          volume* moved = nullptr) {
   static_assert(std::is_trivially_copyable_v<T>);
   const auto [self, size] = transport::place_in(comm);
   const auto peers = static_cast<std::size_t>(size);
@@ -184,7 +193,8 @@ std::vector<T> all_gather(MPI_Comm comm, std::span<const T> mine, std::vector<st
   std::vector<T> all(static_cast<std::size_t>(offsets.back()));
   constexpr auto width = static_cast<std::int64_t>(sizeof(T));
   std::vector<transport::byte_block> blocks(peers);
-  for (std::size_t r = 0; r < peers; ++r) blocks[r] = {mine.data(), n * width, all.data() + offsets[r], counts[r] * width};
+  for (std::size_t r = 0; r < peers; ++r)
+    blocks[r] = {mine.data(), n * width, all.data() + offsets[r], counts[r] * width};
   transport::transfer(comm, blocks, self);
   if (moved != nullptr) {
     moved->bytes_sent += (size - 1) * (n * width + 8);
@@ -221,7 +231,8 @@ void receive_from(MPI_Comm comm, std::span<T> data, int peer) {
   const auto bytes = static_cast<std::int64_t>(data.size_bytes());
   for (std::int64_t at = 0; at < bytes; at += transport::max_message_bytes) {
     const int n = static_cast<int>(std::min(transport::max_message_bytes, bytes - at));
-    check(MPI_Recv(reinterpret_cast<char*>(data.data()) + at, n, MPI_BYTE, peer, 0, comm, MPI_STATUS_IGNORE), "MPI_Recv");
+    check(MPI_Recv(reinterpret_cast<char*>(data.data()) + at, n, MPI_BYTE, peer, 0, comm, MPI_STATUS_IGNORE),
+          "MPI_Recv");
   }
 }
 
@@ -240,13 +251,14 @@ inline void count_all_reduce(volume& v, int p, std::int64_t bytes) {
 /// MPI's int count; adds the ring model's bytes to `moved` when given.
 template <class T>
 void all_reduce(MPI_Comm comm, std::span<T> data, MPI_Op op, volume* moved = nullptr) {
-  static_assert(std::is_same_v<T, std::int32_t> || std::is_same_v<T, std::int64_t> || std::is_same_v<T, std::uint64_t> ||
-                    std::is_same_v<T, float> || std::is_same_v<T, double>,
+  static_assert(std::is_same_v<T, std::int32_t> || std::is_same_v<T, std::int64_t> ||
+                    std::is_same_v<T, std::uint64_t> || std::is_same_v<T, float> || std::is_same_v<T, double>,
                 "all_reduce: one of the types datatype() names");
   constexpr std::int64_t piece = std::int64_t{1} << 28;
   const auto n = static_cast<std::int64_t>(data.size());
   for (std::int64_t at = 0; at < n; at += piece) {
-    check(MPI_Allreduce(MPI_IN_PLACE, data.data() + at, static_cast<int>(std::min(piece, n - at)), datatype<T>(), op, comm),
+    check(MPI_Allreduce(MPI_IN_PLACE, data.data() + at, static_cast<int>(std::min(piece, n - at)), datatype<T>(), op,
+                        comm),
           "MPI_Allreduce");
   }
   if (moved != nullptr) {

@@ -27,12 +27,12 @@
 #include <span>
 #include <vector>
 
+#include "matsample/algebra/batch_list.hpp"
 #include "matsample/algebra/checks.hpp"
 #include "matsample/backend/mpi/communicator.hpp"
 #include "matsample/backend/mpi/features.hpp"
 #include "matsample/backend/mpi/grid.hpp"
 #include "matsample/core/csr.hpp"
-#include "matsample/sampling/batches.hpp"
 
 namespace matsample::mpi {
 
@@ -88,7 +88,8 @@ class distributed_csr {
         ::matsample::detail::diagnose_row(a, r, "distributed_csr", r);  // extent and columns of my rows
         for (O f = a.row_begin(static_cast<I>(r)) + 1; tiled && f < a.row_end(static_cast<I>(r)); ++f) {
           if (a.indices()[f] < a.indices()[f - 1]) {
-            throw argument_error(detail::concat("distributed_csr: row ", r, " is not sorted by column; 2D tiles need sorted rows"));
+            throw argument_error(
+                detail::concat("distributed_csr: row ", r, " is not sorted by column; 2D tiles need sorted rows"));
           }
         }
       }
@@ -104,23 +105,27 @@ class distributed_csr {
       }
       indptr.push_back(static_cast<O>(indices.size()));
     }
-    return distributed_csr(grid, a.rows(), a.cols(),
-                           csr_matrix<V, I, O>(static_cast<I>(e - b), a.cols(), std::move(indptr), std::move(indices),
-                                               std::move(values)),
-                           a.has_values());
+    return distributed_csr(
+        grid, a.rows(), a.cols(),
+        csr_matrix<V, I, O>(static_cast<I>(e - b), a.cols(), std::move(indptr), std::move(indices), std::move(values)),
+        a.has_values());
   }
 
   /// My block as built elsewhere (a partitioned load): rows of block
   /// grid.my_row() of `rows` rows in all; every rank must agree on the shape
   /// and on whether A has values (checked, collectively).
-  distributed_csr(const process_grid& grid, std::int64_t rows, std::int64_t cols, csr_matrix<V, I, O> local, bool weighted)
-      : grid_(&grid), rows_(checked_cast<I>(rows, "rows")), cols_(checked_cast<I>(cols, "columns")),
-        local_(std::move(local)), weighted_(weighted) {
+  distributed_csr(const process_grid& grid, std::int64_t rows, std::int64_t cols, csr_matrix<V, I, O> local,
+                  bool weighted)
+      : grid_(&grid),
+        rows_(checked_cast<I>(rows, "rows")),
+        cols_(checked_cast<I>(cols, "columns")),
+        local_(std::move(local)),
+        weighted_(weighted) {
     const block_partition blocks{rows, grid.rows()};
     const auto expected = blocks.end(grid.my_row()) - blocks.begin(grid.my_row());
     // A block without entries carries no values even in a weighted graph.
-    std::int64_t mismatch = local_.rows() != expected || local_.cols() != cols ||
-                            (local_.nnz() > 0 && local_.has_values() != weighted);
+    std::int64_t mismatch =
+        local_.rows() != expected || local_.cols() != cols || (local_.nnz() > 0 && local_.has_values() != weighted);
     std::int64_t any = 0;
     check(MPI_Allreduce(&mismatch, &any, 1, MPI_INT64_T, MPI_MAX, grid.world()), "MPI_Allreduce");
     if (any != 0) {
@@ -246,7 +251,8 @@ csr_matrix<V, I, O> fetch_rows(const distributed_csr_view<V, I, O>& a, std::span
     std::copy_n(columns, degree, indices.begin() + indptr[r]);
     if (a.has_values()) std::copy_n(vals, degree, values.begin() + indptr[r]);
   }
-  return {detail::trusted, checked_cast<I>(ids.size(), "rows of the selection"), a.cols(), std::move(indptr),
+  return {detail::trusted,    checked_cast<I>(ids.size(), "rows of the selection"),
+          a.cols(),           std::move(indptr),
           std::move(indices), std::move(values)};
 }
 
@@ -267,8 +273,9 @@ csr_matrix<V, I, O> assemble_rows(const process_grid& grid, const csr_view<V, I,
   all_reduce(grid.world(), std::span<std::int64_t>(extent), MPI_MAX);
   for (int i = 0; i < grid.rows(); ++i) {
     if (extent[2 * i] != -extent[2 * i + 1]) {
-      throw argument_error(detail::concat("2D sampling: the ranks of grid row ", i, " must sample the same minibatches (",
-                                          -extent[2 * i + 1], " to ", extent[2 * i], " rows)"));
+      throw argument_error(detail::concat("2D sampling: the ranks of grid row ", i,
+                                          " must sample the same minibatches (", -extent[2 * i + 1], " to ",
+                                          extent[2 * i], " rows)"));
     }
   }
   // Per-row lengths of every piece, then the entries; all pieces have the same rows.
@@ -293,7 +300,8 @@ csr_matrix<V, I, O> assemble_rows(const process_grid& grid, const csr_view<V, I,
     for (int j = 0; j < pc; ++j) {
       const auto len = all_lengths[static_cast<std::size_t>(j) * rows + r];
       std::copy_n(all_indices.begin() + cursor[j], len, indices.begin() + static_cast<std::ptrdiff_t>(out));
-      if (piece.has_values()) std::copy_n(all_values.begin() + cursor[j], len, values.begin() + static_cast<std::ptrdiff_t>(out));
+      if (piece.has_values())
+        std::copy_n(all_values.begin() + cursor[j], len, values.begin() + static_cast<std::ptrdiff_t>(out));
       cursor[j] += len;
       out += static_cast<std::size_t>(len);
     }

@@ -43,7 +43,8 @@ std::vector<float> fetch_features(MPI_Comm comm, const block_partition& vertices
   check(MPI_Comm_rank(comm, &rank), "MPI_Comm_rank");
   check(MPI_Comm_size(comm, &size), "MPI_Comm_size");
   if (vertices.parts != size) {
-    throw argument_error(detail::concat("fetch_features: a partition into ", vertices.parts, " parts on ", size, " ranks"));
+    throw argument_error(
+        detail::concat("fetch_features: a partition into ", vertices.parts, " parts on ", size, " ranks"));
   }
   const std::int64_t mine = vertices.end(rank) - vertices.begin(rank);
   collective_check(comm, [&] {
@@ -77,7 +78,8 @@ std::vector<float> fetch_features(MPI_Comm comm, const block_partition& vertices
   std::vector<float> rows(asked.size() * static_cast<std::size_t>(dim));
   const std::int64_t first = vertices.begin(rank);
   for (std::size_t i = 0; i < asked.size(); ++i) {
-    std::memcpy(rows.data() + i * dim, local_rows.data() + (asked[i] - first) * dim, static_cast<std::size_t>(dim) * sizeof(float));
+    std::memcpy(rows.data() + i * dim, local_rows.data() + (asked[i] - first) * dim,
+                static_cast<std::size_t>(dim) * sizeof(float));
   }
   std::vector<std::int64_t> row_offsets(asked_offsets.size()), answer_offsets;
   for (std::size_t r = 0; r < asked_offsets.size(); ++r) row_offsets[r] = asked_offsets[r] * dim;
@@ -103,7 +105,8 @@ struct feature_block {
   /// My block of `all` (num_vertices x dim, row-major), which every rank holds.
   static feature_block from_replicated(const process_grid& grid, std::span<const float> all, std::int64_t dim) {
     if (dim <= 0 || all.size() % static_cast<std::size_t>(dim) != 0) {
-      throw argument_error(detail::concat("feature_block: ", all.size(), " values do not make rows of dimension ", dim));
+      throw argument_error(
+          detail::concat("feature_block: ", all.size(), " values do not make rows of dimension ", dim));
     }
     const block_partition vertices{static_cast<std::int64_t>(all.size()) / dim, grid.rows()};
     const auto b = vertices.begin(grid.my_row()), e = vertices.end(grid.my_row());

@@ -51,7 +51,8 @@ class process_grid {
   [[nodiscard]] int replication() const noexcept { return replication_; }
 
  private:
-  process_grid(MPI_Comm world, int pr, int pc, int replication) : world_(world), rows_(pr), cols_(pc), replication_(replication) {
+  process_grid(MPI_Comm world, int pr, int pc, int replication)
+      : world_(world), rows_(pr), cols_(pc), replication_(replication) {
     int p = 0;
     check(MPI_Comm_size(world, &p), "MPI_Comm_size");
     check(MPI_Comm_rank(world, &rank_), "MPI_Comm_rank");

@@ -93,12 +93,13 @@ csr_matrix<V, I, O> load_edge_block(const process_grid& grid, const std::filesys
     mine = io::line_aligned_part(edges->file.text(), {}, grid.rank(), grid.size());
     std::vector<std::int64_t> counts(p, 0);
     const auto count = [&](std::int64_t r, std::int64_t c) {
-      owners.for_each(r, c, [&](int to) { std::atomic_ref<std::int64_t>(counts[to]).fetch_add(2, std::memory_order_relaxed); });
+      owners.for_each(
+          r, c, [&](int to) { std::atomic_ref<std::int64_t>(counts[to]).fetch_add(2, std::memory_order_relaxed); });
     };
     my_lines = io::parse_coo_lines<V, I>(edges->file, mine, {false, false, n, n, "edge"}, [&](I r, I c, V) {
-      count(label(r), label(c));
-      if (mirrored(r, c)) count(label(c), label(r));
-    }).entries;
+                 count(label(r), label(c));
+                 if (mirrored(r, c)) count(label(c), label(r));
+               }).entries;
     for (std::size_t to = 0; to < p; ++to) send_offsets[to + 1] = send_offsets[to] + counts[to];
   });
   check(MPI_Allreduce(&my_lines, &lines, 1, MPI_INT64_T, MPI_SUM, grid.world()), "MPI_Allreduce");
@@ -131,7 +132,8 @@ csr_matrix<V, I, O> load_edge_block(const process_grid& grid, const std::filesys
   for (std::int64_t e = 0; e < local_entries; ++e) assembly.count(static_cast<I>(got[2 * e] - first), got[2 * e + 1]);
   assembly.allocate();
 #pragma omp parallel for schedule(static)
-  for (std::int64_t e = 0; e < local_entries; ++e) assembly.place(static_cast<I>(got[2 * e] - first), got[2 * e + 1], V{1});
+  for (std::int64_t e = 0; e < local_entries; ++e)
+    assembly.place(static_cast<I>(got[2 * e] - first), got[2 * e + 1], V{1});
   return std::move(assembly).finish();
 }
 
@@ -155,15 +157,19 @@ feature_block load_feature_block(const process_grid& grid, const std::filesystem
   std::int64_t dims[2] = {-block.dim, block.dim};
   check(MPI_Allreduce(MPI_IN_PLACE, dims, 2, MPI_INT64_T, MPI_MAX, grid.world()), "MPI_Allreduce");
   collective_check(grid.world(), [&] {
-    if (total != n) file->fail(file->text().size(), ::matsample::detail::concat(total, " feature rows for ", n, " vertices"));
+    if (total != n)
+      file->fail(file->text().size(), ::matsample::detail::concat(total, " feature rows for ", n, " vertices"));
     // Every rank reads the first row for the dimension, so only a file that
     // changed under the load can disagree; refuse it rather than mix rows.
-    if (-dims[0] != dims[1]) throw format_error(::matsample::detail::concat(path.string(), ": ranks read different feature dimensions"));
+    if (-dims[0] != dims[1])
+      throw format_error(::matsample::detail::concat(path.string(), ": ranks read different feature dimensions"));
   });
   file.reset();
   // Row i of my part is vertex first_row + i, loaded as u = label(it); it
   // goes, with u, to every rank of the grid row that holds u's block.
-  const auto label = [&](std::int64_t v) { return permutation.empty() ? v : static_cast<std::int64_t>(permutation[v]); };
+  const auto label = [&](std::int64_t v) {
+    return permutation.empty() ? v : static_cast<std::int64_t>(permutation[v]);
+  };
   const auto p = static_cast<std::size_t>(grid.size());
   std::vector<std::int64_t> id_offsets(p + 1, 0);
   for (std::int64_t i = 0; i < rows; ++i) {

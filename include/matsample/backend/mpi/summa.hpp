@@ -20,7 +20,8 @@
 #include <utility>
 #include <vector>
 
-#include "matsample/backend/cpu/cpu.hpp"
+#include "matsample/backend/cpu/backend.hpp"
+#include "matsample/backend/cpu/radix_sort.hpp"
 #include "matsample/backend/mpi/communicator.hpp"
 #include "matsample/backend/mpi/distributed_csr.hpp"
 #include "matsample/backend/mpi/grid.hpp"
@@ -52,7 +53,8 @@ broadcast_tile<V, I, O> broadcast_csr(MPI_Comm comm, int root, const csr_view<V,
     broadcast(comm, std::span<std::int64_t>(shape), root);
     broadcast(comm, std::span<O>(const_cast<O*>(tile.indptr().data()), tile.indptr().size()), root);
     broadcast(comm, std::span<I>(const_cast<I*>(tile.indices().data()), tile.indices().size()), root);
-    if (tile.has_values()) broadcast(comm, std::span<V>(const_cast<V*>(tile.values().data()), tile.values().size()), root);
+    if (tile.has_values())
+      broadcast(comm, std::span<V>(const_cast<V*>(tile.values().data()), tile.values().size()), root);
     if (moved != nullptr) {
       moved->bytes_sent += (size - 1) * tile_bytes(tile);
       moved->messages += (size - 1) * (3 + tile.has_values());
@@ -67,10 +69,10 @@ broadcast_tile<V, I, O> broadcast_csr(MPI_Comm comm, int root, const csr_view<V,
   broadcast(comm, std::span<O>(indptr), root);
   broadcast(comm, std::span<I>(indices), root);
   if (shape[3] != 0) broadcast(comm, std::span<V>(values), root);
-  broadcast_tile<V, I, O> out{csr_matrix<V, I, O>(::matsample::detail::trusted, static_cast<I>(shape[0]),
-                                                  static_cast<I>(shape[1]), std::move(indptr), std::move(indices),
-                                                  std::move(values)),
-                              {}};
+  broadcast_tile<V, I, O> out{
+      csr_matrix<V, I, O>(::matsample::detail::trusted, static_cast<I>(shape[0]), static_cast<I>(shape[1]),
+                          std::move(indptr), std::move(indices), std::move(values)),
+      {}};
   out.view = out.storage.view();
   if (moved != nullptr) moved->bytes_received += tile_bytes(out.view);
   return out;
@@ -87,8 +89,8 @@ namespace matsample::detail {
 /// stably sorted by column and summed from zero: the existing sum comes
 /// first, so every entry adds its products in increasing k.
 template <class V, index_type I, index_type O>
-csr_matrix<V, I, O> add_stage_product(const csr_view<V, I, O>& c, const csr_view<V, I, O>& b, const csr_view<V, I, O>& t,
-                                      std::int64_t first, bool copy) {
+csr_matrix<V, I, O> add_stage_product(const csr_view<V, I, O>& c, const csr_view<V, I, O>& b,
+                                      const csr_view<V, I, O>& t, std::int64_t first, bool copy) {
   const std::int64_t rows = c.rows(), width = c.cols();
   const bool values_out = copy ? t.has_values() : true;
   const int threads = omp_get_max_threads();
@@ -111,7 +113,8 @@ csr_matrix<V, I, O> add_stage_product(const csr_view<V, I, O>& c, const csr_view
         }
         pairs.clear();
         if (!copy) {
-          for (O e = c.row_begin(static_cast<I>(r)); e < c.row_end(static_cast<I>(r)); ++e) pairs.emplace_back(c.indices()[e], c.value(e));
+          for (O e = c.row_begin(static_cast<I>(r)); e < c.row_end(static_cast<I>(r)); ++e)
+            pairs.emplace_back(c.indices()[e], c.value(e));
         }
         for (O e = b.row_begin(static_cast<I>(r)); e < b.row_end(static_cast<I>(r)); ++e) {
           const auto k = static_cast<I>(b.indices()[e] - first);
@@ -165,7 +168,8 @@ namespace matsample::mpi {
 template <class V, index_type I, index_type O>
 csr_matrix<V, I, O> my_tile_of(const csr_view<V, I, O>& b, const distributed_csr_view<V, I, O>& a) {
   if (b.cols() != a.rows()) {
-    throw argument_error(::matsample::detail::concat("SUMMA tile: B has ", b.cols(), " columns for A's ", a.rows(), " rows"));
+    throw argument_error(
+        ::matsample::detail::concat("SUMMA tile: B has ", b.cols(), " columns for A's ", a.rows(), " rows"));
   }
   for (I r = 0; r < b.rows(); ++r) ::matsample::detail::diagnose_row(b, r, "SUMMA left operand", r);
   const auto k = a.blocks();
@@ -194,24 +198,26 @@ csr_matrix<V, I, O> my_tile_of(const csr_view<V, I, O>& b, const distributed_csr
 /// that is not square, an untiled A or a B that does not fit its tile is
 /// refused on every rank.
 template <class V, index_type I, index_type O>
-csr_matrix<V, I, O> summa_multiply(const csr_view<V, I, O>& b_tile, const distributed_csr_view<V, I, O>& a, bool one_hot,
-                                   volume* moved) {
+csr_matrix<V, I, O> summa_multiply(const csr_view<V, I, O>& b_tile, const distributed_csr_view<V, I, O>& a,
+                                   bool one_hot, volume* moved) {
   const auto& grid = a.grid();
   const int q = grid.rows();
   const auto k_blocks = a.blocks();  // A's row blocks, which are also B's column blocks
   collective_check(grid.world(), [&] {
     if (!(a.tiled() || grid.size() == 1) || grid.rows() != grid.cols()) {  // one rank: one tile, one stage
-      throw argument_error(::matsample::detail::concat("SUMMA: needs 2D tiles on a square grid, not ", grid.rows(), " x ",
-                                                       grid.cols(), a.tiled() ? "" : " row blocks"));
+      throw argument_error(::matsample::detail::concat("SUMMA: needs 2D tiles on a square grid, not ", grid.rows(),
+                                                       " x ", grid.cols(), a.tiled() ? "" : " row blocks"));
     }
     const auto lo = k_blocks.begin(grid.my_col()), hi = k_blocks.end(grid.my_col());
     if (b_tile.cols() != a.rows()) {
-      throw argument_error(::matsample::detail::concat("SUMMA: B has ", b_tile.cols(), " columns for A's ", a.rows(), " rows"));
+      throw argument_error(
+          ::matsample::detail::concat("SUMMA: B has ", b_tile.cols(), " columns for A's ", a.rows(), " rows"));
     }
     for (I r = 0; r < b_tile.rows(); ++r) {
       ::matsample::detail::check_row(b_tile, r, "SUMMA left operand", r);
       if (one_hot && (b_tile.degree(r) > 1 || b_tile.has_values())) {
-        throw argument_error(::matsample::detail::concat("SUMMA: row ", r, " of a one-hot B is not a single pattern entry"));
+        throw argument_error(
+            ::matsample::detail::concat("SUMMA: row ", r, " of a one-hot B is not a single pattern entry"));
       }
       for (O e = b_tile.row_begin(r); e < b_tile.row_end(r); ++e) {
         if (b_tile.indices()[e] < lo || b_tile.indices()[e] >= hi) {
@@ -227,7 +233,9 @@ csr_matrix<V, I, O> summa_multiply(const csr_view<V, I, O>& b_tile, const distri
     // B(i, s) along my grid row (ranked by column), A(s, j) down my grid column (ranked by row).
     const auto b = broadcast_csr(grid.row_comm(), s, b_tile, moved);
     const auto t = broadcast_csr(grid.col_comm(), s, a.local(), moved);
-    c = agreed(grid.world(), [&] { return ::matsample::detail::add_stage_product(c.view(), b.view, t.view, k_blocks.begin(s), one_hot); });
+    c = agreed(grid.world(), [&] {
+      return ::matsample::detail::add_stage_product(c.view(), b.view, t.view, k_blocks.begin(s), one_hot);
+    });
   }
   return c;
 }

@@ -30,19 +30,26 @@ namespace nccl {
 
 inline void check(ncclResult_t code, const char* call) {
   if (code == ncclSuccess) return;
-  throw nccl_error(detail::concat(call, " failed: NCCL result ", static_cast<int>(code), ": ", ncclGetErrorString(code)),
-                   static_cast<int>(code));
+  throw nccl_error(
+      detail::concat(call, " failed: NCCL result ", static_cast<int>(code), ": ", ncclGetErrorString(code)),
+      static_cast<int>(code));
 }
 
 template <class T>
 ncclDataType_t datatype() {
   static_assert(std::is_trivially_copyable_v<T>);
-  if constexpr (std::is_same_v<T, std::int32_t>) return ncclInt32;
-  else if constexpr (std::is_same_v<T, std::int64_t>) return ncclInt64;
-  else if constexpr (std::is_same_v<T, std::uint64_t>) return ncclUint64;
-  else if constexpr (std::is_same_v<T, float>) return ncclFloat32;
-  else if constexpr (std::is_same_v<T, double>) return ncclFloat64;
-  else return ncclUint8;  // counts are scaled by sizeof(T)
+  if constexpr (std::is_same_v<T, std::int32_t>)
+    return ncclInt32;
+  else if constexpr (std::is_same_v<T, std::int64_t>)
+    return ncclInt64;
+  else if constexpr (std::is_same_v<T, std::uint64_t>)
+    return ncclUint64;
+  else if constexpr (std::is_same_v<T, float>)
+    return ncclFloat32;
+  else if constexpr (std::is_same_v<T, double>)
+    return ncclFloat64;
+  else
+    return ncclUint8;  // counts are scaled by sizeof(T)
 }
 
 template <class T>
@@ -130,7 +137,8 @@ class communicator {
     grouped([&] {
       for (int r = 0; r < size_; ++r) {
         if (send_counts[r] > 0) {
-          check(ncclSend(send + send_offsets[r], count_of<T>(send_counts[r]), datatype<T>(), r, comm_, stream_), "ncclSend");
+          check(ncclSend(send + send_offsets[r], count_of<T>(send_counts[r]), datatype<T>(), r, comm_, stream_),
+                "ncclSend");
         }
         if (recv_counts[r] > 0) {
           check(ncclRecv(recv.data() + recv_offsets[r], count_of<T>(recv_counts[r]), datatype<T>(), r, comm_, stream_),

@@ -94,13 +94,14 @@ cuda::device_buffer<float> fetch_features(nccl::communicator& comm, const block_
   const int rank = comm.rank(), size = comm.size();
   const cudaStream_t stream = comm.stream();
   if (vertices.parts != size) {
-    throw argument_error(detail::concat("fetch_features: a partition into ", vertices.parts, " parts on ", size, " ranks"));
+    throw argument_error(
+        detail::concat("fetch_features: a partition into ", vertices.parts, " parts on ", size, " ranks"));
   }
   const std::int64_t mine = vertices.end(rank) - vertices.begin(rank);
   const std::int64_t n = needed.size();
   const I* ids_in = needed.data();
   const std::int64_t total = vertices.n;
-  std::int64_t first_bad = -1;  // the first request outside the partition, as the host loop finds it
+  std::int64_t first_bad = -1;        // the first request outside the partition, as the host loop finds it
   std::exception_ptr device_failure;  // rethrown inside the collective check, so no rank is left waiting
   try {
     cuda::device_first_failure bad(stream);
@@ -109,9 +110,7 @@ cuda::device_buffer<float> fetch_features(nccl::communicator& comm, const block_
       if (ids_in[i] < 0 || ids_in[i] >= total) cuda::record_failure(slot, i);
     });
     first_bad = bad.index();
-  } catch (...) {
-    device_failure = std::current_exception();
-  }
+  } catch (...) { device_failure = std::current_exception(); }
   collective_check(comm.mpi_comm(), [&] {
     if (device_failure) std::rethrow_exception(device_failure);
     if (local_rows.size() != mine * dim) {
@@ -197,7 +196,8 @@ template <index_type I>
 cuda::device_buffer<float> fetch_features(const process_grid& grid, const nccl::device_feature_block& features,
                                           cuda::device_span<const I> needed, volume* moved = nullptr) {
   if (!features.comm || features.comm->size() != grid.rows()) {
-    throw argument_error("fetch_features: a device feature block not made by device_feature_block::from_host on this grid");
+    throw argument_error(
+        "fetch_features: a device feature block not made by device_feature_block::from_host on this grid");
   }
   return fetch_features(*features.comm, features.vertices, cuda::device_span<const float>(features.rows), features.dim,
                         needed, moved);

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <concepts>
 #include <cstdint>
 #include <map>
 #include <set>
@@ -14,13 +15,15 @@
 #include <unordered_map>
 #include <vector>
 
+#include "matsample/algebra/blocks.hpp"
 #include "matsample/algebra/checks.hpp"
 #include "matsample/algebra/contract.hpp"
+#include "matsample/algebra/row_kernels.hpp"
+#include "matsample/algebra/row_rule.hpp"
 #include "matsample/algebra/row_sampling.hpp"
 #include "matsample/algebra/selection.hpp"
 #include "matsample/core/csr.hpp"
 #include "matsample/core/index.hpp"
-#include "matsample/sampling/blocks.hpp"
 
 namespace matsample {
 
@@ -47,7 +50,8 @@ struct reference_backend {
         if (a.has_values()) values.push_back(a.values()[e]);
       }
     }
-    return {detail::trusted, checked_cast<I>(rows.size(), "rows of Q"), a.cols(), std::move(indptr),
+    return {detail::trusted,    checked_cast<I>(rows.size(), "rows of Q"),
+            a.cols(),           std::move(indptr),
             std::move(indices), std::move(values)};
   }
 
@@ -103,8 +107,8 @@ struct reference_backend {
         indptr.push_back(checked_cast<O>(indices.size(), "entries of M·C"));
       }
     }
-    return {detail::trusted, m.rows(), checked_cast<I>(columns.size(), "columns of C"), std::move(indptr),
-            std::move(indices), std::move(values)};
+    return {detail::trusted,   m.rows(),           checked_cast<I>(columns.size(), "columns of C"),
+            std::move(indptr), std::move(indices), std::move(values)};
   }
 
   /// M·Π where Π maps column j to column new_ids[j]: entries keep their
@@ -117,8 +121,9 @@ struct reference_backend {
     for (I r = 0; r < m.rows(); ++r) detail::diagnose_row(m, r, "relabel_columns", r);
     std::vector<I> indices;
     for (O e = 0; e < m.nnz(); ++e) indices.push_back(new_ids[m.indices()[e]]);
-    return {detail::trusted, m.rows(), static_cast<I>(new_cols), std::vector<O>(m.indptr().begin(), m.indptr().end()),
-            std::move(indices), std::vector<V>(m.values().begin(), m.values().end())};
+    return {detail::trusted,          m.rows(),
+            static_cast<I>(new_cols), std::vector<O>(m.indptr().begin(), m.indptr().end()),
+            std::move(indices),       std::vector<V>(m.values().begin(), m.values().end())};
   }
 
   /// New values f(row, column, value) on the same pattern.
@@ -150,8 +155,8 @@ struct reference_backend {
 
   /// Row-wise ITS: keeps the sampled entries of each row of P. Row r draws
   /// from the stream at q.address(r) of (seed, layer).
-  template <class V, index_type I, index_type O>
-  csr_matrix<V, I, O> sample_rows(const csr_view<V, I, O>& p, const stacked_selection<I>& q, row_sampling spec,
+  template <class V, index_type I, index_type O, row_rule Rule>
+  csr_matrix<V, I, O> sample_rows(const csr_view<V, I, O>& p, const stacked_selection<I>& q, const Rule& spec,
                                   std::uint64_t seed, std::uint64_t layer) const {
     if (p.rows() != q.rows()) {
       throw argument_error(detail::concat("sample_rows: P has ", p.rows(), " rows but Q has ", q.rows()));
@@ -163,8 +168,8 @@ struct reference_backend {
 
   /// The fused node-wise step, written plainly: samples row q.vertices[r] of
   /// A directly. Like every fused kernel it checks the entries it reads.
-  template <class V, index_type I, index_type O>
-  csr_matrix<V, I, O> gather_and_sample(const csr_view<V, I, O>& a, const stacked_selection<I>& q, row_sampling spec,
+  template <class V, index_type I, index_type O, row_rule Rule>
+  csr_matrix<V, I, O> gather_and_sample(const csr_view<V, I, O>& a, const stacked_selection<I>& q, const Rule& spec,
                                         std::uint64_t seed, std::uint64_t layer) const {
     return sample_from(a, q.vertices, q, spec, seed, layer, "row selection");
   }
@@ -174,45 +179,42 @@ struct reference_backend {
   /// nodes followed by the other sampled columns in order of first appearance
   /// (row-major). Without de-duplication every entry is a new source node.
   template <class V, index_type I, index_type O>
-  block_set<V, I, O> compact_blocks(const csr_view<V, I, O>& s, const stacked_selection<I>& q,
-                                    bool deduplicate) const {
+  block_set<V, I, O> compact_blocks(const csr_view<V, I, O>& s, const stacked_selection<I>& q, bool deduplicate) const {
     validate_batches(q);
     if (s.rows() != q.rows()) {
-      throw argument_error(detail::concat("compact_blocks: ", s.rows(), " sampled rows for ", q.rows(), " destinations"));
+      throw argument_error(
+          detail::concat("compact_blocks: ", s.rows(), " sampled rows for ", q.rows(), " destinations"));
     }
     for (I r = 0; r < s.rows(); ++r) detail::diagnose_row(s, r, "compact_blocks", r);
-    block_set<V, I, O> out;
+    block_set<V, I, O> out = block_set_layout<V, I, O>(q.batch_offsets, s.indptr());
     out.values.assign(s.values().begin(), s.values().end());
+    std::vector<std::int64_t> node_count;
     for (std::int64_t m = 0; m < q.batches(); ++m) {
       std::unordered_map<I, I> local;
       std::vector<I> nodes;
       for (auto r = q.batch_offsets[m]; r < q.batch_offsets[m + 1]; ++r) {
         if (!local.try_emplace(q.vertices[r], static_cast<I>(nodes.size())).second && deduplicate) {
-          detail::throw_duplicate_destination(q.vertices[r], m);
+          detail::throw_duplicate_destination(q.vertices[r], static_cast<std::int64_t>(q.first_batch) + m);
         }
         nodes.push_back(q.vertices[r]);
       }
-      const O base = s.row_begin(static_cast<I>(q.batch_offsets[m]));
-      out.indptr.push_back(0);
       for (auto r = q.batch_offsets[m]; r < q.batch_offsets[m + 1]; ++r) {
         for (O e = s.row_begin(static_cast<I>(r)); e < s.row_end(static_cast<I>(r)); ++e) {
           const I c = s.indices()[e];
           if (deduplicate) {
             auto [it, fresh] = local.try_emplace(c, checked_cast<I>(nodes.size(), "source nodes"));
             if (fresh) nodes.push_back(c);
-            out.indices.push_back(it->second);
+            out.indices[e] = it->second;
           } else {
-            out.indices.push_back(checked_cast<I>(nodes.size(), "source nodes"));
+            out.indices[e] = checked_cast<I>(nodes.size(), "source nodes");
             nodes.push_back(c);
           }
         }
-        out.indptr.push_back(s.row_end(static_cast<I>(r)) - base);
       }
-      out.row_offsets.push_back(q.batch_offsets[m + 1]);
-      out.edge_offsets.push_back(static_cast<std::int64_t>(out.indices.size()));
       out.src_nodes.insert(out.src_nodes.end(), nodes.begin(), nodes.end());
-      out.node_offsets.push_back(static_cast<std::int64_t>(out.src_nodes.size()));
+      node_count.push_back(static_cast<std::int64_t>(nodes.size()));
     }
+    set_node_counts(out, node_count);
     return out;
   }
 
@@ -225,52 +227,92 @@ struct reference_backend {
 
   /// Samples row source[r] of m for each stacked row r of q: extents of all
   /// rows first, then per row its weights and the columns it emits.
-  template <class V, index_type I, index_type O>
+  template <class V, index_type I, index_type O, row_rule Rule>
   csr_matrix<V, I, O> sample_from(const csr_view<V, I, O>& m, std::span<const I> source, const stacked_selection<I>& q,
-                                  row_sampling spec, std::uint64_t seed, std::uint64_t layer, const char* what) const {
+                                  const Rule& spec, std::uint64_t seed, std::uint64_t layer, const char* what) const {
     validate_batches(q);
-    for (std::size_t r = 0; r < source.size(); ++r) detail::diagnose_extent(m, source[r], what, static_cast<std::int64_t>(r));
+    for (std::size_t r = 0; r < source.size(); ++r)
+      detail::diagnose_extent(m, source[r], what, static_cast<std::int64_t>(r));
     std::int64_t bound = 0;
-    for (const I v : source) bound = checked_add(bound, kernels::sampled_count(m.degree(v), spec.fanout), "sampled entries");
+    for (const I v : source) bound = checked_add(bound, spec.bound(m.degree(v)), "sampled entries");
     (void)checked_cast<O>(bound, "entries of the sampled rows");
+    if constexpr (!std::same_as<Rule, row_sampling>) {
+      return select_by_rule(m, source, q, spec, seed, layer, what);
+    } else {
+      std::vector<O> indptr{0};
+      std::vector<I> indices;
+      std::vector<V> values;
+      for (std::size_t r = 0; r < source.size(); ++r) {
+        const I v = source[r];
+        philox_row_stream rng(seed, layer, q.address(static_cast<std::int64_t>(r)));
+        // Weights of a pattern matrix are all 1: weighted sampling is uniform there.
+        const bool weighted = spec.weighted && m.has_values();
+        const bool sampling = spec.fanout >= 0 || weighted;
+        std::vector<std::int64_t> picked;
+        if (!sampling) {
+          for (std::int64_t i = 0; i < m.degree(v); ++i) picked.push_back(i);
+        } else {
+          picked = weighted ? weighted_positions(m, v, spec, rng, q, static_cast<std::int64_t>(r), layer)
+                            : uniform_positions(m.degree(v), spec, rng);
+        }
+        for (const auto pos : picked) {
+          const O e = m.row_begin(v) + static_cast<O>(pos);
+          if (!detail::column_ok(m, e)) detail::diagnose_row(m, v, what, static_cast<std::int64_t>(r));
+          indices.push_back(m.indices()[e]);
+          if (m.has_values()) values.push_back(m.values()[e]);
+        }
+        indptr.push_back(static_cast<O>(indices.size()));
+      }
+      return {detail::trusted,    checked_cast<I>(source.size(), "rows of the sampled matrix"),
+              m.cols(),           std::move(indptr),
+              std::move(indices), std::move(values)};
+    }
+  }
+
+  /// Any other row rule, run row by row through its own select.
+  template <class V, index_type I, index_type O, row_rule Rule>
+  csr_matrix<V, I, O> select_by_rule(const csr_view<V, I, O>& m, std::span<const I> source,
+                                     const stacked_selection<I>& q, const Rule& rule, std::uint64_t seed,
+                                     std::uint64_t layer, const char* what) const {
+    const kernels::csr_arrays<V, I, O> arrays{
+        m.rows(),          m.cols(),           m.nnz(),
+        m.indptr().data(), m.indices().data(), m.has_values() ? m.values().data() : nullptr};
+    const bool with_values = rule.writes_values(m.has_values());
     std::vector<O> indptr{0};
     std::vector<I> indices;
     std::vector<V> values;
     for (std::size_t r = 0; r < source.size(); ++r) {
       const I v = source[r];
-      philox_row_stream rng(seed, layer, q.address(static_cast<std::int64_t>(r)));
-      // Weights of a pattern matrix are all 1: weighted sampling is uniform there.
-      const bool weighted = spec.weighted && m.has_values();
-      const bool sampling = spec.fanout >= 0 || weighted;
-      std::vector<std::int64_t> picked;
-      if (!sampling) {
-        for (std::int64_t i = 0; i < m.degree(v); ++i) picked.push_back(i);
-      } else {
-        picked = weighted ? weighted_positions(m, v, spec, rng, static_cast<std::int64_t>(r))
-                          : uniform_positions(m.degree(v), spec, rng);
-      }
-      for (const auto pos : picked) {
-        const O e = m.row_begin(v) + static_cast<O>(pos);
-        if (!detail::column_ok(m, e)) detail::diagnose_row(m, v, what, static_cast<std::int64_t>(r));
-        indices.push_back(m.indices()[e]);
-        if (m.has_values()) values.push_back(m.values()[e]);
-      }
-      indptr.push_back(static_cast<O>(indices.size()));
+      const std::int64_t degree = m.degree(v);
+      std::vector<std::int64_t> positions(static_cast<std::size_t>(rule.bound(degree)));
+      std::vector<double> scratch(static_cast<std::size_t>(rule.scratch(degree)));
+      std::vector<I> row_indices(positions.size());
+      std::vector<V> row_values(with_values ? positions.size() : 0);
+      const row_context context{seed, layer, q.address(static_cast<std::int64_t>(r))};
+      const auto st = rule.select(arrays, static_cast<std::int64_t>(m.row_begin(v)), degree, context, positions.data(),
+                                  scratch.data(), row_indices.data(), with_values ? row_values.data() : nullptr);
+      if (st.bad_weight) detail::throw_bad_weight(m, v, q, static_cast<std::int64_t>(r), layer);
+      if (st.bad_column) detail::diagnose_row(m, v, what, static_cast<std::int64_t>(r));
+      indices.insert(indices.end(), row_indices.begin(), row_indices.begin() + st.kept);
+      if (with_values) values.insert(values.end(), row_values.begin(), row_values.begin() + st.kept);
+      indptr.push_back(checked_cast<O>(indices.size(), "entries of the sampled rows"));
     }
-    return {detail::trusted, checked_cast<I>(source.size(), "rows of the sampled matrix"), m.cols(), std::move(indptr),
+    return {detail::trusted,    checked_cast<I>(source.size(), "rows of the sampled matrix"),
+            m.cols(),           std::move(indptr),
             std::move(indices), std::move(values)};
   }
 
   template <class V, index_type I, index_type O>
   static std::vector<std::int64_t> weighted_positions(const csr_view<V, I, O>& p, I r, row_sampling spec,
-                                                      philox_row_stream& rng, std::int64_t stacked_row) {
+                                                      philox_row_stream& rng, const stacked_selection<I>& q,
+                                                      std::int64_t stacked_row, std::uint64_t layer) {
     const std::int64_t degree = p.degree(r);
     std::vector<double> w(static_cast<std::size_t>(degree));
     std::vector<double> cdf;
     double total = 0;
     for (std::int64_t i = 0; i < degree; ++i) {
       w[i] = static_cast<double>(p.value(p.row_begin(r) + static_cast<O>(i)));
-      if (!std::isfinite(w[i]) || w[i] < 0) detail::throw_bad_weight(stacked_row);
+      if (!std::isfinite(w[i]) || w[i] < 0) detail::throw_bad_weight(p, r, q, stacked_row, layer);
       total += w[i];
       cdf.push_back(total);
     }
@@ -301,7 +343,8 @@ struct reference_backend {
       }
       if (placed) continue;
       double remaining = 0;
-      for (std::int64_t j = 0; j < degree; ++j) if (!taken.contains(j)) remaining += w[j];
+      for (std::int64_t j = 0; j < degree; ++j)
+        if (!taken.contains(j)) remaining += w[j];
       if (remaining <= 0) break;
       const double x = rng.uniform(first_draw + static_cast<std::uint64_t>(retries)) * remaining;
       double running = 0;

@@ -1,0 +1,74 @@
+#pragma once
+// The k minibatches of seed vertices one sampling call takes, and the check
+// that the seeds are vertices of the graph. Backends (the distributed one's
+// load balance and seed checks) use these, so they sit below sampling/.
+
+#include <algorithm>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "matsample/core/error.hpp"
+#include "matsample/core/index.hpp"
+
+namespace matsample {
+
+/// k minibatches of seeds for one sampling call. Minibatch m holds
+/// seeds[offsets[m], offsets[m+1]) and is minibatch first_batch + m of `epoch`
+/// for the random streams.
+template <index_type I>
+struct batch_list {
+  std::span<const I> seeds;
+  std::vector<std::int64_t> offsets{0};
+  std::uint64_t epoch = 0;
+  std::uint64_t first_batch = 0;
+
+  [[nodiscard]] std::int64_t size() const noexcept { return static_cast<std::int64_t>(offsets.size()) - 1; }
+  [[nodiscard]] std::span<const I> batch(std::int64_t m) const {
+    return seeds.subspan(static_cast<std::size_t>(offsets[m]), static_cast<std::size_t>(offsets[m + 1] - offsets[m]));
+  }
+
+  /// Minibatches [begin, end) as their own list; they keep their global
+  /// numbers (first_batch moves), so they sample exactly as they would here.
+  [[nodiscard]] batch_list slice(std::int64_t begin, std::int64_t end) const {
+    if (begin < 0 || end < begin || end > size()) {
+      throw argument_error(detail::concat("batch_list::slice: [", begin, ", ", end, ") of ", size(), " minibatches"));
+    }
+    batch_list out{seeds.subspan(static_cast<std::size_t>(offsets[begin]),
+                                 static_cast<std::size_t>(offsets[end] - offsets[begin])),
+                   {},
+                   epoch,
+                   first_batch + static_cast<std::uint64_t>(begin)};
+    for (auto m = begin; m <= end; ++m) out.offsets.push_back(offsets[m] - offsets[begin]);
+    return out;
+  }
+
+  /// Cuts `seeds` into batches of `batch_size` (the last may be smaller).
+  static batch_list uniform(std::span<const I> seeds, std::int64_t batch_size, std::uint64_t epoch = 0,
+                            std::uint64_t first_batch = 0) {
+    if (batch_size <= 0) throw argument_error(detail::concat("batch size must be positive, got ", batch_size));
+    batch_list out{seeds, {0}, epoch, first_batch};
+    const auto n = static_cast<std::int64_t>(seeds.size());
+    for (std::int64_t end = batch_size; out.offsets.back() < n; end += batch_size) {
+      out.offsets.push_back(std::min(end, n));
+    }
+    return out;
+  }
+};
+
+/// Seeds must be vertices of the graph; throws out_of_range_error naming the first bad one.
+template <class View, index_type I>
+void validate_seeds(const View& a, const batch_list<I>& batches) {
+  if (batches.offsets.empty() || batches.offsets.front() != 0 ||
+      batches.offsets.back() != static_cast<std::int64_t>(batches.seeds.size())) {
+    throw argument_error(detail::concat("batches: offsets must run from 0 to the seed count ", batches.seeds.size()));
+  }
+  for (std::size_t i = 0; i < batches.seeds.size(); ++i) {
+    if (batches.seeds[i] < 0 || batches.seeds[i] >= a.rows()) {
+      throw out_of_range_error(detail::concat("seed vertex ", batches.seeds[i], " at position ", i,
+                                              " is outside the graph's [0, ", a.rows(), ")"));
+    }
+  }
+}
+
+}  // namespace matsample

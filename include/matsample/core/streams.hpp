@@ -1,0 +1,58 @@
+#pragma once
+// The registry of random streams. Every random number in matsample is
+// Philox4x64-10 keyed by (seed, stream), where `stream` is the second key
+// word. Row-wise sampling uses its layer number as the stream; everything
+// else takes a word from this list. A new sampler, generator or shuffle adds
+// its word here, so no two users can ever read the same numbers.
+
+#include <array>
+#include <cstdint>
+
+namespace matsample {
+
+namespace streams {
+
+/// Sampling layers key their row streams by their layer number, which stays
+/// below this bound. The words below all lie above it.
+inline constexpr std::uint64_t max_layers = std::uint64_t{1} << 32;
+
+inline constexpr std::uint64_t shuffle = 0xffff'ffff'0000'0001ULL;  ///< epoch_batches' Fisher–Yates shuffle
+inline constexpr std::uint64_t rmat = 0xffff'ffff'0000'0002ULL;     ///< R-MAT edges
+inline constexpr std::uint64_t csbm = 0xffff'ffff'0000'0003ULL;     ///< contextual SBM edges, features, splits
+inline constexpr std::uint64_t relabel = 0xffff'ffff'0000'0004ULL;  ///< random vertex relabelling
+
+/// LABOR's per-vertex variates: labor + layer, or labor alone when layers
+/// share their variates (layer dependency). Up to max_layers words from here.
+inline constexpr std::uint64_t labor = 0xffff'fffe'0000'0000ULL;
+
+/// The library's words all lie at or above this one. Words in
+/// [max_layers, first_library) are left to applications (the GraphSAGE
+/// example's dropout and initialisation streams live there).
+inline constexpr std::uint64_t first_library = labor;
+
+/// The fixed words, for the distinctness checks below and in the tests.
+inline constexpr std::array<std::uint64_t, 4> fixed = {shuffle, rmat, csbm, relabel};
+
+namespace detail {
+consteval bool distinct_and_reserved() {
+  for (std::size_t i = 0; i < fixed.size(); ++i) {
+    if (fixed[i] < first_library) return false;
+    if (fixed[i] >= labor && fixed[i] < labor + max_layers) return false;
+    for (std::size_t j = 0; j < i; ++j) {
+      if (fixed[i] == fixed[j]) return false;
+    }
+  }
+  return labor + max_layers <= fixed[0] && first_library > max_layers;
+}
+}  // namespace detail
+static_assert(detail::distinct_and_reserved(), "random stream words must be distinct and outside the layer range");
+
+}  // namespace streams
+
+// The names these words had before the registry.
+inline constexpr std::uint64_t shuffle_stream = streams::shuffle;
+inline constexpr std::uint64_t rmat_stream = streams::rmat;
+inline constexpr std::uint64_t csbm_stream = streams::csbm;
+inline constexpr std::uint64_t relabel_stream = streams::relabel;
+
+}  // namespace matsample
