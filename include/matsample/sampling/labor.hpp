@@ -200,6 +200,16 @@ struct labor_rule {
   MATSAMPLE_HD bool reads_weights(bool has_values) const { return weighted && has_values; }
   MATSAMPLE_HD bool writes_values(bool) const { return true; }
 
+  /// Exactly the number of entries select keeps (0 for a row with a bad
+  /// weight): a backend can then allocate what is kept instead of the
+  /// degree, at the price of drawing the row's variates twice.
+  template <class V, class I, class O>
+  MATSAMPLE_HD std::int64_t count(const kernels::csr_arrays<V, I, O>& m, std::int64_t begin, std::int64_t degree,
+                                  const row_context& context) const {
+    const auto st = select<V, I, O>(m, begin, degree, context, nullptr, nullptr, nullptr, nullptr);
+    return st.bad_weight ? 0 : st.kept;
+  }
+
   template <class V, class I, class O>
   MATSAMPLE_HD kernels::row_status select(const kernels::csr_arrays<V, I, O>& m, std::int64_t begin,
                                           std::int64_t degree, const row_context& context, std::int64_t* positions,
@@ -236,9 +246,11 @@ struct labor_rule {
     };
     const auto emit = [&](std::int64_t j, double pi) {
       const std::int64_t e = begin + j;
-      out_indices[st.kept] = m.indices[e];
-      if (out_values != nullptr) out_values[st.kept] = static_cast<V>(static_cast<double>(m.value(e)) / pi);
-      if (!m.column_ok(e)) st.bad_column = true;
+      if (out_indices != nullptr) {  // null: count() only counts
+        out_indices[st.kept] = m.indices[e];
+        if (out_values != nullptr) out_values[st.kept] = static_cast<V>(static_cast<double>(m.value(e)) / pi);
+        if (!m.column_ok(e)) st.bad_column = true;
+      }
       ++st.kept;
     };
     if (all || !fixed_count) {  // Poisson: keep (s, t) when r_t < π_st
@@ -246,6 +258,10 @@ struct labor_rule {
         const double pi = inclusion(j);
         if (pi > 0.0 && (pi >= 1.0 || variate(j) < pi)) emit(j, pi);
       }
+      return st;
+    }
+    if (out_indices == nullptr) {  // count(): exactly `fanout` of the positive entries
+      st.kept = fanout;
       return st;
     }
     // Sequential Poisson: the `fanout` smallest keys r_t / π_st (ties by

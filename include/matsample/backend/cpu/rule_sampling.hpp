@@ -28,12 +28,16 @@ csr_matrix<V, I, O> cpu_backend::select_by_rule(const csr_view<V, I, O>& m, bool
     return gathered ? static_cast<std::int64_t>(q.vertices[r]) : r;
   };
 
-  // Pass 1: extents, bounds, and the largest scratch any row needs.
+  const kernels::csr_arrays<V, I, O> arrays{
+      m.rows(), m.cols(), m.nnz(), m.indptr().data(), m.indices().data(), m.has_values() ? m.values().data() : nullptr};
+  // Pass 1: extents, each row's slot (the exact count when the rule can count
+  // it, so that a rule bounded by the degree, like LABOR's Poisson sampling,
+  // does not allocate every gathered entry), and the largest scratch.
   std::vector<std::int64_t> bound(static_cast<std::size_t>(rows)), offset(static_cast<std::size_t>(rows) + 1);
   std::int64_t most_kept = 0, most_scratch = 0;
   {
     detail::first_failure bad;
-#pragma omp parallel for schedule(static) num_threads(threads_) reduction(max : most_kept, most_scratch)
+#pragma omp parallel for schedule(dynamic, 256) num_threads(threads_) reduction(max : most_kept, most_scratch)
     for (std::int64_t r = 0; r < rows; ++r) {
       const std::int64_t v = source(r);
       if (!detail::row_ok(m, v)) {
@@ -42,8 +46,13 @@ csr_matrix<V, I, O> cpu_backend::select_by_rule(const csr_view<V, I, O>& m, bool
         continue;
       }
       const std::int64_t degree = m.degree(static_cast<I>(v));
-      bound[r] = rule.bound(degree);
-      most_kept = std::max(most_kept, bound[r]);
+      if constexpr (requires { rule.count(arrays, degree, degree, row_context{}); }) {
+        bound[r] = rule.count(arrays, static_cast<std::int64_t>(m.indptr()[v]), degree,
+                              row_context{seed, layer, q.address(r)});
+      } else {
+        bound[r] = rule.bound(degree);
+      }
+      most_kept = std::max(most_kept, rule.bound(degree));  // positions: select's own room
       most_scratch = std::max(most_scratch, rule.scratch(degree));
     }
     if (bad.failed()) detail::diagnose_extent(m, source(bad.index()), what, bad.index());
@@ -53,8 +62,6 @@ csr_matrix<V, I, O> cpu_backend::select_by_rule(const csr_view<V, I, O>& m, bool
   (void)checked_cast<O>(capacity, "entries of the sampled rows");
 
   // Pass 2: each row selects into its own slot [offset[r], offset[r] + kept).
-  const kernels::csr_arrays<V, I, O> arrays{
-      m.rows(), m.cols(), m.nnz(), m.indptr().data(), m.indices().data(), m.has_values() ? m.values().data() : nullptr};
   const bool with_values = rule.writes_values(m.has_values());
   std::vector<I> indices(static_cast<std::size_t>(capacity));
   std::vector<V> values(with_values ? static_cast<std::size_t>(capacity) : 0);
