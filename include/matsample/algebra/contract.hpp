@@ -58,7 +58,7 @@ concept graph_operand = requires(const View& a) {
 ///                                           many-to-one map, entries that meet are not summed
 /// - apply(M, f)                             values f(row, col, value)
 /// - row_reduce(M, init, f)                  per-row left fold of values
-/// - sample_rows(P, Q, spec, seed, layer)    row-wise ITS
+/// - sample_rows(P, Q, rule, seed, layer)    each row keeps what its row rule selects (row_rule.hpp)
 /// - compact_blocks(S, Q, deduplicate)       per-minibatch relabelling into blocks
 template <class B>
 concept kernel_set = requires(const B& b, backend_view_t<B, double, std::int32_t, std::int64_t> m,
