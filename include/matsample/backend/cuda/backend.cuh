@@ -190,7 +190,7 @@ class cuda_backend {
   }
 
   /// Any row rule (algebra/row_rule.hpp): its select runs one thread per row.
-  template <class V, index_type I, index_type O, row_rule Rule>
+  template <class V, index_type I, index_type O, row_rule Rule = row_sampling>
   device_csr_matrix<V, I, O> sample_rows(const device_csr_view<V, I, O>& p, const stacked_selection<I>& q,
                                          const Rule& spec, std::uint64_t seed, std::uint64_t layer) const {
     if (p.rows() != q.rows()) {
@@ -202,7 +202,7 @@ class cuda_backend {
   }
 
   /// Fused Q·A and row sampling: reads only the sampled entries of A.
-  template <class V, index_type I, index_type O, row_rule Rule>
+  template <class V, index_type I, index_type O, row_rule Rule = row_sampling>
   device_csr_matrix<V, I, O> gather_and_sample(const device_csr_view<V, I, O>& a, const stacked_selection<I>& q,
                                                const Rule& spec, std::uint64_t seed, std::uint64_t layer) const {
     validate_batches(q);
@@ -268,12 +268,12 @@ class cuda_backend {
   csr_matrix<V, I, O> gather_rows(const csr_view<V, I, O>& a, std::span<const I> rows) const {
     return back(gather_rows(up(a).view(), rows));
   }
-  template <class V, index_type I, index_type O, row_rule Rule>
+  template <class V, index_type I, index_type O, row_rule Rule = row_sampling>
   csr_matrix<V, I, O> sample_rows(const csr_view<V, I, O>& p, const stacked_selection<I>& q, const Rule& spec,
                                   std::uint64_t seed, std::uint64_t layer) const {
     return back(sample_rows(up(p).view(), q, spec, seed, layer));
   }
-  template <class V, index_type I, index_type O, row_rule Rule>
+  template <class V, index_type I, index_type O, row_rule Rule = row_sampling>
   csr_matrix<V, I, O> gather_and_sample(const csr_view<V, I, O>& a, const stacked_selection<I>& q, const Rule& spec,
                                         std::uint64_t seed, std::uint64_t layer) const {
     return back(gather_and_sample(up(a).view(), q, spec, seed, layer));

@@ -155,7 +155,7 @@ struct reference_backend {
 
   /// Row-wise ITS: keeps the sampled entries of each row of P. Row r draws
   /// from the stream at q.address(r) of (seed, layer).
-  template <class V, index_type I, index_type O, row_rule Rule>
+  template <class V, index_type I, index_type O, row_rule Rule = row_sampling>
   csr_matrix<V, I, O> sample_rows(const csr_view<V, I, O>& p, const stacked_selection<I>& q, const Rule& spec,
                                   std::uint64_t seed, std::uint64_t layer) const {
     if (p.rows() != q.rows()) {
@@ -168,7 +168,7 @@ struct reference_backend {
 
   /// The fused node-wise step, written plainly: samples row q.vertices[r] of
   /// A directly. Like every fused kernel it checks the entries it reads.
-  template <class V, index_type I, index_type O, row_rule Rule>
+  template <class V, index_type I, index_type O, row_rule Rule = row_sampling>
   csr_matrix<V, I, O> gather_and_sample(const csr_view<V, I, O>& a, const stacked_selection<I>& q, const Rule& spec,
                                         std::uint64_t seed, std::uint64_t layer) const {
     return sample_from(a, q.vertices, q, spec, seed, layer, "row selection");
