@@ -1,9 +1,11 @@
 #pragma once
-// The kernel test bodies, written once and instantiated for every backend:
-// tests/test_kernels.cpp runs them on the OpenMP backend with 1 and 2
-// threads, tests/cuda/test_cuda.cu on the CUDA backend. Each case holds the
-// two backends it is given to the reference backend (exact equality) and
-// checks properties of the result independently of the reference.
+// The kernel test cases, written once and instantiated for every index
+// configuration on every backend of MATSAMPLE_KERNEL_BACKENDS (the backend
+// axis of tests/backends.hpp): tests/test_kernels.cpp includes this file for
+// the reference and the OpenMP backend with 1 and 2 threads (test::backends),
+// tests/cuda/test_cuda.cu for the CUDA backends (test::cuda_backends). Each
+// case holds its backend to the reference backend (exact equality) and checks
+// properties of the backend's result independently of the reference.
 
 #include <doctest/doctest.h>
 
@@ -20,14 +22,20 @@
 #include <type_traits>
 #include <vector>
 
+#include "backends.hpp"
 #include "matsample/matsample.hpp"
 #include "support.hpp"
+
+#ifndef MATSAMPLE_KERNEL_BACKENDS
+#define MATSAMPLE_KERNEL_BACKENDS test::backends
+#endif
 
 namespace kernel_cases {
 
 using test::ref;
-using test::cpu1;
-using test::cpu2;
+
+/// Every case below runs on every index configuration and backend of this pair.
+using axis = test::each_config_on<MATSAMPLE_KERNEL_BACKENDS>;
 
 using test::d_i32_o32;
 using test::d_i32_o64;
@@ -227,20 +235,86 @@ std::vector<ms::row_sampling> sampling_specs() {
 
 
 
-// ---- the cases: the parameters are named cpu1 and cpu2 after the OpenMP
-// backends the bodies were first written for; any backend fits.
+/// The products of the spgemm case: A, B and a name.
+template <class C>
+struct product {
+  std::string name;
+  mat<C> a, b;
+};
 
-/// "gather_rows: cpu equals reference and copies the selected rows"
-template <class C, class B1, class B2>
-void gather_rows_case(const B1& cpu1, const B2& cpu2) {
+template <class C>
+std::vector<product<C>> spgemm_products() {
+  std::vector<product<C>> cases;
+  cases.push_back({"0x0 * 0x0", mat<C>{}, mat<C>{}});
+  cases.push_back({"5x0 * 0x7", random_matrix<C>(5, 0, 2, 1, weights::positive), random_matrix<C>(0, 7, 2, 2, weights::positive)});
+  cases.push_back({"120x300 * 300x80", random_matrix<C>(120, 300, 6, 3, weights::positive),
+                   random_matrix<C>(300, 80, 5, 4, weights::positive)});
+  cases.push_back({"pattern 60x90 * pattern 90x45", random_matrix<C>(60, 90, 8, 5, weights::none),
+                   random_matrix<C>(90, 45, 8, 6, weights::none)});
+  // A hub row of A (dense accumulator) and sparse rows (hashed accumulator).
+  cases.push_back({"hub 300x2100 * 2100x150", random_matrix<C>(300, 2100, 3, 7, weights::positive, 11, 2000),
+                   random_matrix<C>(2100, 150, 2, 8, weights::positive)});
+  cases.push_back({"40x2100 * hub 2100x2100", random_matrix<C>(40, 2100, 4, 9, weights::positive),
+                   random_matrix<C>(2100, 2100, 2, 10, weights::positive, 3, 2000)});
+  {
+    ms::rmat_options ro;
+    ro.scale = 8;
+    ro.edge_factor = 4;
+    ro.seed = 17;
+    auto g = ms::rmat<typename C::V, typename C::I, typename C::O>(ro);
+    cases.push_back({"rmat * rmat", g, g});
+  }
+  return cases;
+}
+
+/// Calls f(Q, A, Q·A by the reference) for the long-row products: A is an
+/// R-MAT graph with uneven weights; Q is one row selecting every vertex
+/// (FastGCN's column norms), then three rows of 1500 scattered vertices
+/// with weights (LADIES frontiers).
+template <class C, class F>
+void for_long_row_products(F&& f) {
+  using V = typename C::V;
+  using I = typename C::I;
+  using O = typename C::O;
+  const auto pattern = ms::rmat<V, I, O>({.scale = 12, .edge_factor = 16, .seed = 13});
+  std::vector<V> w(static_cast<std::size_t>(pattern.nnz()));
+  for (std::size_t e = 0; e < w.size(); ++e) w[e] = static_cast<V>(0.5 + 0.013 * static_cast<double>((e * 40503u) % 977));
+  const ms::csr_matrix<V, I, O> a(pattern.rows(), pattern.cols(), {pattern.indptr().begin(), pattern.indptr().end()},
+                                  {pattern.indices().begin(), pattern.indices().end()}, w);
+  REQUIRE(a.nnz() >= (1 << 16));  // one row of all ones has enough products for the split path
+  for (const std::int64_t k : {1, 3}) {
+    CAPTURE(k);
+    std::vector<O> indptr{0};
+    std::vector<I> indices;
+    std::vector<V> values;
+    for (std::int64_t m = 0; m < k; ++m) {
+      const std::int64_t count = k == 1 ? a.rows() : 1500;
+      for (std::int64_t i = 0; i < count; ++i) {
+        indices.push_back(static_cast<I>(k == 1 ? i : (i * 2654435761u + static_cast<std::uint64_t>(m) * 97) % a.rows()));
+        values.push_back(static_cast<V>(1.0 + 0.25 * static_cast<double>(i % 5)));
+      }
+      indptr.push_back(static_cast<O>(indices.size()));
+    }
+    const ms::csr_view<V, I, O> q(static_cast<I>(k), a.rows(), indptr, indices, values);
+    const auto expected = ref.spgemm(q, a.view());
+    REQUIRE(expected.view().degree(0) >= 1024);  // the radix sort's range
+    f(q, a.view(), expected);
+  }
+}
+
+// ---- the cases: T is test::on<config, backend fixture> ----------------------
+
+MATSAMPLE_TEST_CASE_OVER("gather_rows: equals the reference and copies the selected rows", T, axis) {
+  using C = typename T::config;
+  const auto& b = T::backend::get();
   for (const auto& g : square_graphs<C>()) {
     for (const bool unique : {true, false}) {
       for (const auto& sel : selections_for(g, unique)) {
         CAPTURE(g.name);
         CAPTURE(sel.vertices.size());
-        const auto r = ref.gather_rows(g.m.view(), sp(sel.vertices));
-        CHECK(cpu1.gather_rows(g.m.view(), sp(sel.vertices)) == r);
-        CHECK(cpu2.gather_rows(g.m.view(), sp(sel.vertices)) == r);
+        const auto want = ref.gather_rows(g.m.view(), sp(sel.vertices));
+        const auto r = b.gather_rows(g.m.view(), sp(sel.vertices));
+        CHECK(r == want);
         // Independently of the reference: row i is row vertices[i] of A.
         REQUIRE(r.rows() == static_cast<i64>(sel.vertices.size()));
         CHECK(r.cols() == g.m.cols());
@@ -254,9 +328,9 @@ void gather_rows_case(const B1& cpu1, const B2& cpu2) {
   }
 }
 
-/// "sample_rows, gather_and_sample: cpu equals reference for every spec"
-template <class C, class B1, class B2>
-void sample_rows_case(const B1& cpu1, const B2& cpu2) {
+MATSAMPLE_TEST_CASE_OVER("sample_rows, gather_and_sample: equal the reference for every spec", T, axis) {
+  using C = typename T::config;
+  const auto& b = T::backend::get();
   const auto specs = sampling_specs();
   for (const auto& g : square_graphs<C>()) {
     auto sels = selections_for(g, true);
@@ -270,22 +344,21 @@ void sample_rows_case(const B1& cpu1, const B2& cpu2) {
         CAPTURE(spec.fanout);
         CAPTURE(spec.replace);
         CAPTURE(spec.weighted);
-        const auto r = ref.sample_rows(p.view(), q, spec, 0xfeedULL, 2);
-        CHECK(cpu1.sample_rows(p.view(), q, spec, 0xfeedULL, 2) == r);
-        CHECK(cpu2.sample_rows(p.view(), q, spec, 0xfeedULL, 2) == r);
-        // The fused override must equal the composition it replaces.
-        CHECK(cpu1.gather_and_sample(g.m.view(), q, spec, 0xfeedULL, 2) == r);
-        CHECK(ms::gather_and_sample(cpu2, g.m.view(), q, spec, 0xfeedULL, 2) == r);
-        CHECK(ms::gather_and_sample(ref, g.m.view(), q, spec, 0xfeedULL, 2) == r);
+        const auto want = ref.sample_rows(p.view(), q, spec, 0xfeedULL, 2);
+        const auto r = b.sample_rows(p.view(), q, spec, 0xfeedULL, 2);
+        CHECK(r == want);
+        // A backend's fused gather_and_sample (which ms::gather_and_sample
+        // calls where there is one) must equal the composition it replaces.
+        CHECK(ms::gather_and_sample(b, g.m.view(), q, spec, 0xfeedULL, 2) == want);
         check_sample_properties(p, r, spec);
       }
     }
   }
 }
 
-/// "gather_and_sample: bulk-sized selections (pipelined, many chunks) equal the reference"
-template <class C, class B1, class B2>
-void bulk_gather_and_sample_case(const B1& cpu1, const B2& cpu2) {
+MATSAMPLE_TEST_CASE_OVER("gather_and_sample: bulk-sized selections (pipelined, many chunks) equal the reference", T, axis) {
+  using C = typename T::config;
+  const auto& b = T::backend::get();
   using I = typename C::I;
   // Many 256-row chunks, so the prefetch pipeline's ring wraps and chunk
   // edges are crossed; repeated and scattered vertices across 16 minibatches.
@@ -306,19 +379,18 @@ void bulk_gather_and_sample_case(const B1& cpu1, const B2& cpu2) {
       CAPTURE(spec.replace);
       CAPTURE(spec.weighted);
       const auto expected = ref.sample_rows(ref.gather_rows(graph->view(), sp(vertices)).view(), q, spec, 3, 1);
-      CHECK(cpu1.gather_and_sample(graph->view(), q, spec, 3, 1) == expected);
-      CHECK(cpu2.gather_and_sample(graph->view(), q, spec, 3, 1) == expected);
+      CHECK(ms::gather_and_sample(b, graph->view(), q, spec, 3, 1) == expected);
     }
   }
   // A bad vertex in a bulk-sized selection is still reported at its position.
   vertices[31000] = static_cast<I>(g.rows());
-  CHECK_THROWS_WITH_AS(cpu2.gather_and_sample(g.view(), q, {5, false, false}, 3, 1),
+  CHECK_THROWS_WITH_AS(ms::gather_and_sample(b, g.view(), q, ms::row_sampling{5, false, false}, 3, 1),
                        doctest::Contains("at position 31000"), ms::out_of_range_error);
 }
 
-/// "sample_rows: fanout -1 and fanout above the degree keep P"
-template <class C, class B1, class B2>
-void whole_row_case(const B1& cpu1, const B2& cpu2) {
+MATSAMPLE_TEST_CASE_OVER("sample_rows: fanout -1 and fanout above the degree keep P", T, axis) {
+  using C = typename T::config;
+  const auto& b = T::backend::get();
   for (const auto& g : square_graphs<C>()) {
     const auto sel = make_selection<typename C::I>(g.m.rows(), {8, 8}, 21, true, g.hub);
     const auto p = ref.gather_rows(g.m.view(), sp(sel.vertices));
@@ -330,18 +402,17 @@ void whole_row_case(const B1& cpu1, const B2& cpu2) {
           CAPTURE(g.name);
           CAPTURE(fanout);
           const ms::row_sampling spec{fanout, replace, weighted};
-          CHECK(ref.sample_rows(p.view(), sel.q(), spec, 5, 0) == p);
-          CHECK(cpu1.sample_rows(p.view(), sel.q(), spec, 5, 0) == p);
-          CHECK(cpu2.gather_and_sample(g.m.view(), sel.q(), spec, 5, 0) == p);
+          CHECK(b.sample_rows(p.view(), sel.q(), spec, 5, 0) == p);
+          CHECK(ms::gather_and_sample(b, g.m.view(), sel.q(), spec, 5, 0) == p);
         }
       }
     }
   }
 }
 
-/// "sample_rows: draws follow (seed, layer, epoch, global minibatch, row)"
-template <class C, class B1, class B2>
-void draw_numbering_case(const B1& cpu1, const B2& cpu2) {
+MATSAMPLE_TEST_CASE_OVER("sample_rows: draws follow (seed, layer, epoch, global minibatch, row)", T, axis) {
+  using C = typename T::config;
+  const auto& b = T::backend::get();
   const auto g = random_matrix<C>(2100, 2100, 4, 31, weights::positive, 7, 2000);
   const auto sel = make_selection<typename C::I>(2100, {6, 0, 9, 4}, 32, true, 7);
   const auto p = ref.gather_rows(g.view(), sp(sel.vertices));
@@ -350,13 +421,13 @@ void draw_numbering_case(const B1& cpu1, const B2& cpu2) {
       const ms::row_sampling spec{10, replace, weighted};
       CAPTURE(weighted);
       CAPTURE(replace);
-      const auto base = cpu2.sample_rows(p.view(), sel.q(1, 40), spec, 9, 1);
+      const auto base = b.sample_rows(p.view(), sel.q(1, 40), spec, 9, 1);
       // Every input word of the stream matters (the hub row has C(2000, 10) outcomes).
-      CHECK(cpu2.sample_rows(p.view(), sel.q(1, 40), spec, 10, 1) != base);
-      CHECK(cpu2.sample_rows(p.view(), sel.q(1, 40), spec, 9, 2) != base);
-      CHECK(cpu2.sample_rows(p.view(), sel.q(2, 40), spec, 9, 1) != base);
-      CHECK(cpu2.sample_rows(p.view(), sel.q(1, 41), spec, 9, 1) != base);
-      CHECK(cpu2.sample_rows(p.view(), sel.q(1, 40), spec, 9, 1) == base);
+      CHECK(b.sample_rows(p.view(), sel.q(1, 40), spec, 10, 1) != base);
+      CHECK(b.sample_rows(p.view(), sel.q(1, 40), spec, 9, 2) != base);
+      CHECK(b.sample_rows(p.view(), sel.q(2, 40), spec, 9, 1) != base);
+      CHECK(b.sample_rows(p.view(), sel.q(1, 41), spec, 9, 1) != base);
+      CHECK(b.sample_rows(p.view(), sel.q(1, 40), spec, 9, 1) == base);
       // Sampling k minibatches at once gives what k separate calls give.
       for (std::size_t m = 0; m + 1 < sel.offsets.size(); ++m) {
         const auto b0 = sel.offsets[m], b1 = sel.offsets[m + 1];
@@ -364,17 +435,17 @@ void draw_numbering_case(const B1& cpu1, const B2& cpu2) {
         const std::vector<i64> off{0, b1 - b0};
         const ms::stacked_selection<typename C::I> one{sp(verts), sp(off), 1, 40 + m};
         const auto single_ref = ms::gather_and_sample(ref, g.view(), one, spec, 9, 1);
-        const auto single_cpu = cpu1.gather_and_sample(g.view(), one, spec, 9, 1);
-        CHECK(single_cpu == single_ref);
+        const auto single = ms::gather_and_sample(b, g.view(), one, spec, 9, 1);
+        CHECK(single == single_ref);
         for (i64 r = 0; r < b1 - b0; ++r) CHECK(row_entries(single_ref, r) == row_entries(base, b0 + r));
       }
     }
   }
 }
 
-/// "compact_blocks: cpu equals reference; blocks relabel S"
-template <class C, class B1, class B2>
-void compact_blocks_case(const B1& cpu1, const B2& cpu2) {
+MATSAMPLE_TEST_CASE_OVER("compact_blocks: equals the reference; blocks relabel S", T, axis) {
+  using C = typename T::config;
+  const auto& b = T::backend::get();
   for (const auto& g : square_graphs<C>()) {
     for (const bool deduplicate : {true, false}) {
       // De-duplication needs distinct destinations per minibatch; paper mode takes any.
@@ -386,9 +457,8 @@ void compact_blocks_case(const B1& cpu1, const B2& cpu2) {
           CAPTURE(sel.vertices.size());
           const auto q = sel.q();
           const auto s = ms::gather_and_sample(ref, g.m.view(), q, ms::row_sampling{fanout, false, false}, 4, 0);
-          const auto r = ref.compact_blocks(s.view(), q, deduplicate);
-          CHECK(cpu1.compact_blocks(s.view(), q, deduplicate) == r);
-          CHECK(cpu2.compact_blocks(s.view(), q, deduplicate) == r);
+          const auto r = b.compact_blocks(s.view(), q, deduplicate);
+          CHECK(r == ref.compact_blocks(s.view(), q, deduplicate));
 
           REQUIRE(r.size() == q.batches());
           CHECK(r.num_edges() == static_cast<i64>(s.nnz()));
@@ -430,40 +500,13 @@ void compact_blocks_case(const B1& cpu1, const B2& cpu2) {
   }
 }
 
-/// "spgemm: cpu equals reference and Eigen; rows sorted"
-/// `also(a, b, product, tolerance)` adds checks against an outside library.
-template <class C, class B1, class B2, class Also>
-void spgemm_case(const B1& cpu1, const B2& cpu2, Also&& also) {
-  struct product {
-    std::string name;
-    mat<C> a, b;
-  };
-  std::vector<product> cases;
-  cases.push_back({"0x0 * 0x0", mat<C>{}, mat<C>{}});
-  cases.push_back({"5x0 * 0x7", random_matrix<C>(5, 0, 2, 1, weights::positive), random_matrix<C>(0, 7, 2, 2, weights::positive)});
-  cases.push_back({"120x300 * 300x80", random_matrix<C>(120, 300, 6, 3, weights::positive),
-                   random_matrix<C>(300, 80, 5, 4, weights::positive)});
-  cases.push_back({"pattern 60x90 * pattern 90x45", random_matrix<C>(60, 90, 8, 5, weights::none),
-                   random_matrix<C>(90, 45, 8, 6, weights::none)});
-  // A hub row of A (dense accumulator) and sparse rows (hashed accumulator).
-  cases.push_back({"hub 300x2100 * 2100x150", random_matrix<C>(300, 2100, 3, 7, weights::positive, 11, 2000),
-                   random_matrix<C>(2100, 150, 2, 8, weights::positive)});
-  cases.push_back({"40x2100 * hub 2100x2100", random_matrix<C>(40, 2100, 4, 9, weights::positive),
-                   random_matrix<C>(2100, 2100, 2, 10, weights::positive, 3, 2000)});
-  {
-    ms::rmat_options ro;
-    ro.scale = 8;
-    ro.edge_factor = 4;
-    ro.seed = 17;
-    auto g = ms::rmat<typename C::V, typename C::I, typename C::O>(ro);
-    cases.push_back({"rmat * rmat", g, g});
-  }
-  const double tol = std::is_same_v<typename C::V, float> ? 1e-5 : 1e-12;
-  for (const auto& pc : cases) {
+MATSAMPLE_TEST_CASE_OVER("spgemm: equals the reference; rows sorted", T, axis) {
+  using C = typename T::config;
+  const auto& b = T::backend::get();
+  for (const auto& pc : spgemm_products<C>()) {
     CAPTURE(pc.name);
-    const auto r = ref.spgemm(pc.a.view(), pc.b.view());
-    CHECK(cpu1.spgemm(pc.a.view(), pc.b.view()) == r);
-    CHECK(cpu2.spgemm(pc.a.view(), pc.b.view()) == r);
+    const auto r = b.spgemm(pc.a.view(), pc.b.view());
+    CHECK(r == ref.spgemm(pc.a.view(), pc.b.view()));
     REQUIRE(r.rows() == pc.a.rows());
     REQUIRE(r.cols() == pc.b.cols());
     CHECK(r.values().size() == r.indices().size());  // products carry values even for patterns
@@ -472,13 +515,12 @@ void spgemm_case(const B1& cpu1, const B2& cpu2, Also&& also) {
       const auto got = row_entries(r, row);
       for (std::size_t i = 1; i < got.size(); ++i) CHECK(got[i - 1].first < got[i].first);
     }
-    also(pc.a, pc.b, r, tol);
   }
 }
 
-/// "select_columns: cpu equals reference; entries keep their column"
-template <class C, class B1, class B2>
-void select_columns_case(const B1& cpu1, const B2& cpu2) {
+MATSAMPLE_TEST_CASE_OVER("select_columns: equals the reference; entries keep their column", T, axis) {
+  using C = typename T::config;
+  const auto& b = T::backend::get();
   using I = typename C::I;
   std::vector<named<C>> ms_list;
   ms_list.push_back({"0x0", mat<C>{}});
@@ -494,9 +536,9 @@ void select_columns_case(const B1& cpu1, const B2& cpu2) {
       if (rows == 0) row_blocks.push_back(0);  // one empty block over an empty matrix
       std::vector<I> columns;
       std::vector<i64> column_blocks{0};
-      for (std::size_t b = 0; b + 1 < row_blocks.size(); ++b) {
+      for (std::size_t blk = 0; blk + 1 < row_blocks.size(); ++blk) {
         const auto keep_every = 1 + gen() % 4;
-        if (b % 3 != 2) {
+        if (blk % 3 != 2) {
           for (i64 c = 0; c < cols; ++c) {
             if (gen() % keep_every == 0) columns.push_back(static_cast<I>(c));
           }
@@ -505,19 +547,18 @@ void select_columns_case(const B1& cpu1, const B2& cpu2) {
       }
       CAPTURE(g.name);
       CAPTURE(seed);
-      const auto r = ref.select_columns(g.m.view(), sp(row_blocks), sp(columns), sp(column_blocks));
-      CHECK(cpu1.select_columns(g.m.view(), sp(row_blocks), sp(columns), sp(column_blocks)) == r);
-      CHECK(cpu2.select_columns(g.m.view(), sp(row_blocks), sp(columns), sp(column_blocks)) == r);
+      const auto r = b.select_columns(g.m.view(), sp(row_blocks), sp(columns), sp(column_blocks));
+      CHECK(r == ref.select_columns(g.m.view(), sp(row_blocks), sp(columns), sp(column_blocks)));
       REQUIRE(r.rows() == rows);
       CHECK(r.cols() == static_cast<i64>(columns.size()));
       CHECK(r.has_values() == (g.m.has_values() && r.nnz() > 0));
-      for (std::size_t b = 0; b + 1 < row_blocks.size(); ++b) {
-        const std::set<I> listed(columns.begin() + column_blocks[b], columns.begin() + column_blocks[b + 1]);
-        for (i64 row = row_blocks[b]; row < row_blocks[b + 1]; ++row) {
+      for (std::size_t blk = 0; blk + 1 < row_blocks.size(); ++blk) {
+        const std::set<I> listed(columns.begin() + column_blocks[blk], columns.begin() + column_blocks[blk + 1]);
+        for (i64 row = row_blocks[blk]; row < row_blocks[blk + 1]; ++row) {
           std::vector<std::pair<I, typename C::V>> want;
           for (const auto& [c, v] : row_entries(g.m, row)) {
             if (listed.contains(c)) {
-              const auto j = std::lower_bound(columns.begin() + column_blocks[b], columns.begin() + column_blocks[b + 1], c) - columns.begin();
+              const auto j = std::lower_bound(columns.begin() + column_blocks[blk], columns.begin() + column_blocks[blk + 1], c) - columns.begin();
               want.emplace_back(static_cast<I>(j), v);
             }
           }
@@ -528,18 +569,17 @@ void select_columns_case(const B1& cpu1, const B2& cpu2) {
   }
 }
 
-/// "apply, row_reduce, row_normalize: cpu equals reference"
-template <class C, class B1, class B2>
-void apply_reduce_case(const B1& cpu1, const B2& cpu2) {
+MATSAMPLE_TEST_CASE_OVER("apply, row_reduce, row_normalize: equal the reference", T, axis) {
+  using C = typename T::config;
+  const auto& b = T::backend::get();
   using V = typename C::V;
   using I = typename C::I;
   for (const auto& g : square_graphs<C>()) {
     CAPTURE(g.name);
     const auto a = g.m.view();
     const auto f = [](I r, I c, V v) { return static_cast<double>(v) * 3.0 + static_cast<double>(r) - 0.5 * static_cast<double>(c); };
-    const auto fr = ref.apply(a, f);
-    CHECK(cpu1.apply(a, f) == fr);
-    CHECK(cpu2.apply(a, f) == fr);
+    const auto fr = b.apply(a, f);
+    CHECK(fr == ref.apply(a, f));
     CHECK(fr.indptr() == g.m.indptr());
     CHECK(fr.indices() == g.m.indices());
     for (i64 r = 0; r < a.rows(); ++r) {
@@ -548,23 +588,21 @@ void apply_reduce_case(const B1& cpu1, const B2& cpu2) {
       }
     }
     const auto same_type = [](I, I, V v) { return static_cast<V>(v * V{2}); };
-    CHECK(cpu2.apply(a, same_type) == ref.apply(a, same_type));
+    CHECK(b.apply(a, same_type) == ref.apply(a, same_type));
 
     const auto sum = [](double acc, V v) { return acc + static_cast<double>(v); };
-    const auto sums = ref.row_reduce(a, 0.0, sum);
-    CHECK(cpu1.row_reduce(a, 0.0, sum) == sums);
-    CHECK(cpu2.row_reduce(a, 0.0, sum) == sums);
+    const auto sums = b.row_reduce(a, 0.0, sum);
+    CHECK(sums == ref.row_reduce(a, 0.0, sum));
     REQUIRE(static_cast<i64>(sums.size()) == a.rows());
     const auto count = [](i64 acc, V) { return acc + 1; };
-    const auto counts = cpu2.row_reduce(a, i64{0}, count);
+    const auto counts = b.row_reduce(a, i64{0}, count);
     CHECK(counts == ref.row_reduce(a, i64{0}, count));
     for (i64 r = 0; r < a.rows(); ++r) CHECK(counts[static_cast<std::size_t>(r)] == static_cast<i64>(a.degree(static_cast<I>(r))));
     const auto maxi = [](V acc, V v) { return std::max(acc, v); };
-    CHECK(cpu2.row_reduce(a, V{-1}, maxi) == ref.row_reduce(a, V{-1}, maxi));
+    CHECK(b.row_reduce(a, V{-1}, maxi) == ref.row_reduce(a, V{-1}, maxi));
 
-    const auto nr = ms::row_normalize(ref, a);
-    CHECK(ms::row_normalize(cpu1, a) == nr);
-    CHECK(ms::row_normalize(cpu2, a) == nr);
+    const auto nr = ms::row_normalize(b, a);
+    CHECK(nr == ms::row_normalize(ref, a));
     const auto nsums = ref.row_reduce(nr.view(), 0.0, sum);
     for (i64 r = 0; r < a.rows(); ++r) {
       const double s = sums[static_cast<std::size_t>(r)];
@@ -573,9 +611,9 @@ void apply_reduce_case(const B1& cpu1, const B2& cpu2) {
   }
 }
 
-/// "relabel_columns: cpu equals reference; entries keep row, order and value"
-template <class C, class B1, class B2>
-void relabel_columns_case(const B1& cpu1, const B2& cpu2) {
+MATSAMPLE_TEST_CASE_OVER("relabel_columns: equals the reference; entries keep row, order and value", T, axis) {
+  using C = typename T::config;
+  const auto& b = T::backend::get();
   using I = typename C::I;
   std::vector<named<C>> ms_list = square_graphs<C>();
   ms_list.push_back({"120x300 weighted", random_matrix<C>(120, 300, 8, 51, weights::with_zeros)});
@@ -601,9 +639,8 @@ void relabel_columns_case(const B1& cpu1, const B2& cpu2) {
     for (const auto& [ids, new_cols] : maps) {
       CAPTURE(g.name);
       CAPTURE(new_cols);
-      const auto r = ref.relabel_columns(g.m.view(), sp(ids), new_cols);
-      CHECK(cpu1.relabel_columns(g.m.view(), sp(ids), new_cols) == r);
-      CHECK(cpu2.relabel_columns(g.m.view(), sp(ids), new_cols) == r);
+      const auto r = b.relabel_columns(g.m.view(), sp(ids), new_cols);
+      CHECK(r == ref.relabel_columns(g.m.view(), sp(ids), new_cols));
       // Independently of the reference: M·Π entry by entry.
       REQUIRE(r.rows() == g.m.rows());
       CHECK(r.cols() == new_cols);
@@ -618,21 +655,16 @@ void relabel_columns_case(const B1& cpu1, const B2& cpu2) {
   }
 }
 
-/// "relabel_columns: bad maps and malformed input throw, identically on every backend"
-template <class C, class B1, class B2>
-void relabel_errors_case(const B1& cpu1, const B2& cpu2) {
+MATSAMPLE_TEST_CASE_OVER("relabel_columns: bad maps and malformed input throw, identically on every backend", T, axis) {
+  using C = typename T::config;
+  const auto& b = T::backend::get();
   using V = typename C::V;
   using I = typename C::I;
   using O = typename C::O;
   const auto m = random_matrix<C>(40, 30, 4, 61, weights::positive);
   std::vector<I> ids(30);
   std::iota(ids.begin(), ids.end(), I{0});
-  const auto each = [&](auto&& call) {
-    call(ref);
-    call(cpu1);
-    call(cpu2);
-  };
-  each([&](const auto& b) {
+  {
     // One new id per column of M.
     const std::vector<I> short_ids(ids.begin(), ids.end() - 1);
     CHECK_THROWS_WITH_AS(b.relabel_columns(m.view(), sp(short_ids), 30), doctest::Contains("29 new ids for 30 columns"),
@@ -659,49 +691,22 @@ void relabel_errors_case(const B1& cpu1, const B2& cpu2) {
     const std::vector<O> decreasing{0, 3, 2, 5};
     const ms::csr_view<V, I, O> bad_offsets(3, 3, sp(decreasing), sp(bad_columns), sp(values));
     CHECK_THROWS_AS(b.relabel_columns(bad_offsets, sp(three), 3), ms::csr_error);
-  });
+  }
   // Empty input: a 0 x 0 matrix with no ids.
   const mat<C> empty;
   const std::vector<I> none;
-  CHECK(ref.relabel_columns(empty.view(), sp(none), 0) == cpu2.relabel_columns(empty.view(), sp(none), 0));
-  CHECK(cpu1.relabel_columns(empty.view(), sp(none), 4).cols() == 4);
+  CHECK(ref.relabel_columns(empty.view(), sp(none), 0) == b.relabel_columns(empty.view(), sp(none), 0));
+  CHECK(b.relabel_columns(empty.view(), sp(none), 4).cols() == 4);
 }
 
-/// "spgemm: long rows (radix-sorted) and fewer rows than threads (split by columns) equal the reference"
-template <class C, class B1, class B2>
-void long_rows_spgemm_case(const B1& cpu1, const B2& cpu2) {
-  using V = typename C::V;
-  using I = typename C::I;
-  using O = typename C::O;
-  const auto pattern = ms::rmat<V, I, O>({.scale = 12, .edge_factor = 16, .seed = 13});
-  std::vector<V> w(static_cast<std::size_t>(pattern.nnz()));
-  for (std::size_t e = 0; e < w.size(); ++e) w[e] = static_cast<V>(0.5 + 0.013 * static_cast<double>((e * 40503u) % 977));
-  const ms::csr_matrix<V, I, O> a(pattern.rows(), pattern.cols(), {pattern.indptr().begin(), pattern.indptr().end()},
-                                  {pattern.indices().begin(), pattern.indices().end()}, w);
-  REQUIRE(a.nnz() >= (1 << 16));  // one row of all ones has enough products for the split path
-  // Q: one row selecting every vertex (FastGCN's column norms), then three
-  // rows of 1500 scattered vertices with weights (LADIES frontiers).
-  for (const std::int64_t k : {1, 3}) {
-    CAPTURE(k);
-    std::vector<O> indptr{0};
-    std::vector<I> indices;
-    std::vector<V> values;
-    for (std::int64_t m = 0; m < k; ++m) {
-      const std::int64_t count = k == 1 ? a.rows() : 1500;
-      for (std::int64_t i = 0; i < count; ++i) {
-        indices.push_back(static_cast<I>(k == 1 ? i : (i * 2654435761u + static_cast<std::uint64_t>(m) * 97) % a.rows()));
-        values.push_back(static_cast<V>(1.0 + 0.25 * static_cast<double>(i % 5)));
-      }
-      indptr.push_back(static_cast<O>(indices.size()));
-    }
-    const ms::csr_view<V, I, O> q(static_cast<I>(k), a.rows(), indptr, indices, values);
-    const auto expected = test::ref.spgemm(q, a.view());
-    REQUIRE(expected.view().degree(0) >= 1024);  // the radix sort's range
-    CHECK(cpu1.spgemm(q, a.view()) == expected);
-    CHECK(cpu2.spgemm(q, a.view()) == expected);
-    CHECK(ms::cpu_backend(4).spgemm(q, a.view()) == expected);
-    CHECK(ms::cpu_backend(3).spgemm(q, a.view()) == expected);
-  }
+// The OpenMP backend on 3 and 4 threads (fewer rows than threads) is held
+// to the same products in tests/test_kernels.cpp.
+MATSAMPLE_TEST_CASE_OVER("spgemm: long rows (radix-sorted) and fewer rows than threads (split by columns) equal the reference",
+                         T, axis) {
+  const auto& b = T::backend::get();
+  for_long_row_products<typename T::config>([&](const auto& q, const auto& a, const auto& expected) {
+    CHECK(b.spgemm(q, a) == expected);
+  });
 }
 
 }  // namespace kernel_cases

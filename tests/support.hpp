@@ -1,12 +1,14 @@
 #pragma once
 // Helpers shared by the test files: short names, spans over vectors, the
-// backends under test, OpenMP thread control and graph predicates.
+// backends under test, OpenMP thread control, graph predicates and a block
+// comparison. The backend axis of the tests is in backends.hpp.
 
 #include <omp.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "matsample/matsample.hpp"
@@ -77,6 +79,17 @@ i64 self_loops(const ms::csr_matrix<V, I, O>& m) {
     for (O e = m.indptr()[r]; e < m.indptr()[r + 1]; ++e) loops += m.indices()[e] == r;
   }
   return loops;
+}
+
+/// "" when two blocks are equal, else what differs first.
+template <class V, class I, class O>
+std::string block_difference(const ms::block_view<V, I, O>& x, const ms::block_view<V, I, O>& y) {
+  if (x.num_dst() != y.num_dst() || x.num_src() != y.num_src()) return "shapes differ";
+  if (!std::ranges::equal(x.adjacency.indptr(), y.adjacency.indptr())) return "indptr differs";
+  if (!std::ranges::equal(x.adjacency.indices(), y.adjacency.indices())) return "indices differ";
+  if (!std::ranges::equal(x.adjacency.values(), y.adjacency.values())) return "values differ";
+  if (!std::ranges::equal(x.src_nodes, y.src_nodes)) return "source nodes differ";
+  return {};
 }
 
 }  // namespace test

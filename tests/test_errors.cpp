@@ -1,9 +1,11 @@
 // Bad input throws the matching subtype of matsample::error, with a message
-// that names the problem, identically on the reference backend and on the
-// OpenMP backend with 1 and 2 threads; narrowing overflow throws before the
-// oversized output is allocated. tests/cuda/test_cuda_errors.cu compiles this
-// file again with MATSAMPLE_ERRORS_EXTRA_BACKEND naming the CUDA backend:
-// every case then also runs there, with the CPU backend's type and message.
+// that names the problem, identically on every backend of test::backends
+// (tests/backends.hpp: the reference backend and the OpenMP backend with 1
+// and 2 threads), each case instantiated once per backend; narrowing overflow
+// throws before the oversized output is allocated.
+// tests/cuda/test_cuda_errors.cu compiles this file again with
+// MATSAMPLE_TEST_EXTRA_BACKENDS naming the CUDA backend: every case then also
+// runs there, with the CPU backend's type and message.
 
 #include <doctest/doctest.h>
 
@@ -18,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "backends.hpp"
 #include "matsample/matsample.hpp"
 #include "support.hpp"
 
@@ -79,49 +82,41 @@ outcome run(F&& f) {
 
 bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
 
-/// Runs `call(backend)` on the reference backend and the CPU backend with 1
-/// and 2 threads; each must throw `type` with a message containing every
-/// part. The two CPU runs must give the same message.
-template <class Call>
-void expect_on_all_backends(const std::string& type, std::initializer_list<std::string> parts, Call call) {
-  const outcome r = run([&] { call(ref); });
-  const outcome c1 = run([&] { call(cpu1); });
-  const outcome c2 = run([&] { call(cpu2); });
-  CAPTURE(r.what);
-  CAPTURE(c1.what);
-  CHECK(r.type == type);
-  CHECK(c1.type == type);
-  CHECK(c2.type == type);
-  CHECK(c1.what == c2.what);
-  for (const auto& part : parts) {
-    CAPTURE(part);
-    CHECK(contains(r.what, part));
-    CHECK(contains(c1.what, part));
-  }
-#ifdef MATSAMPLE_ERRORS_EXTRA_BACKEND
-  const outcome x = run([&] { call(MATSAMPLE_ERRORS_EXTRA_BACKEND); });
+/// Runs `call(backend)` on the backend of fixture B: it must throw `type`
+/// with a message containing every part. Every backend but the reference
+/// must give the message of the OpenMP backend with one thread.
+template <class B, class Call>
+void expect_on(const std::string& type, std::initializer_list<std::string> parts, Call call) {
+  const outcome x = run([&] { call(B::get()); });
   CAPTURE(x.what);
   CHECK(x.type == type);
-  CHECK(x.what == c1.what);
-#endif
+  for (const auto& part : parts) {
+    CAPTURE(part);
+    CHECK(contains(x.what, part));
+  }
+  if constexpr (!test::is_reference<B>) {
+    const outcome c1 = run([&] { call(cpu1); });
+    CAPTURE(c1.what);
+    CHECK(x.what == c1.what);
+  }
 }
 
-/// The reference backend and the CPU backend (1 and 2 threads) agree on
-/// whether `call` throws, and on the type.
+/// expect_on for every backend of test::backends in turn, for a case that
+/// is not itself instantiated per backend.
 template <class Call>
+void expect_on_all_backends(const std::string& type, std::initializer_list<std::string> parts, Call call) {
+  test::for_each_backend([&]<class B>() { expect_on<B>(type, parts, call); });
+}
+
+/// The backend of fixture B and the OpenMP backend with one thread agree on
+/// whether `call` throws, and on the type.
+template <class B, class Call>
 void expect_same_outcome(Call call) {
-  const outcome r = run([&] { call(ref); });
+  const outcome x = run([&] { call(B::get()); });
   const outcome c1 = run([&] { call(cpu1); });
-  const outcome c2 = run([&] { call(cpu2); });
-  CAPTURE(r.what);
-  CAPTURE(c1.what);
-  CHECK(r.type == c1.type);
-  CHECK(c1.type == c2.type);
-#ifdef MATSAMPLE_ERRORS_EXTRA_BACKEND
-  const outcome x = run([&] { call(MATSAMPLE_ERRORS_EXTRA_BACKEND); });
   CAPTURE(x.what);
+  CAPTURE(c1.what);
   CHECK(x.type == c1.type);
-#endif
 }
 
 using view_t = ms::csr_view<double, i32, i64>;
@@ -227,104 +222,104 @@ TEST_CASE("validate: an offset past nnz in a middle row is reported as bad offse
 
 // ---- kernels on malformed rows ------------------------------------------------------------
 
-TEST_CASE("gather_rows: a bad row is reported when selected, ignored otherwise") {
+MATSAMPLE_TEST_CASE_OVER("gather_rows: a bad row is reported when selected, ignored otherwise", B, test::backends) {
   const bad_column_graph g;
   const std::vector<i32> touches{0, 1, 2, 3};
-  expect_on_all_backends("csr_error", {"column 50", "row 2"}, [&](const auto& b) { (void)b.gather_rows(g.view(), sp(touches)); });
+  expect_on<B>("csr_error", {"column 50", "row 2"}, [&](const auto& b) { (void)b.gather_rows(g.view(), sp(touches)); });
   const std::vector<i32> avoids{0, 1, 3, 4, 3};
-  expect_on_all_backends("no error", {}, [&](const auto& b) { (void)b.gather_rows(g.view(), sp(avoids)); });
+  expect_on<B>("no error", {}, [&](const auto& b) { (void)b.gather_rows(g.view(), sp(avoids)); });
 
   const std::vector<i32> out_of_range{0, 1, 9};
-  expect_on_all_backends("out_of_range_error", {"vertex 9", "[0, 5)"},
-                         [&](const auto& b) { (void)b.gather_rows(g.view(), sp(out_of_range)); });
+  expect_on<B>("out_of_range_error", {"vertex 9", "[0, 5)"},
+               [&](const auto& b) { (void)b.gather_rows(g.view(), sp(out_of_range)); });
   const std::vector<i32> negative{-1};
-  expect_on_all_backends("out_of_range_error", {"vertex -1"}, [&](const auto& b) { (void)b.gather_rows(g.view(), sp(negative)); });
+  expect_on<B>("out_of_range_error", {"vertex -1"}, [&](const auto& b) { (void)b.gather_rows(g.view(), sp(negative)); });
 
   // Offsets that decrease at a selected row.
   const std::vector<i64> indptr{0, 2, 1, 3};
   const std::vector<i32> idx{0, 1, 2};
   const view_t dec(3, 3, sp(indptr), sp(idx));
   const std::vector<i32> row1{1};
-  expect_on_all_backends("csr_error", {"row 1", "offsets"}, [&](const auto& b) { (void)b.gather_rows(dec, sp(row1)); });
+  expect_on<B>("csr_error", {"row 1", "offsets"}, [&](const auto& b) { (void)b.gather_rows(dec, sp(row1)); });
 }
 
-TEST_CASE("gather_rows: the first bad position is reported for any thread count") {
+MATSAMPLE_TEST_CASE_OVER("gather_rows: the first bad position is reported for any thread count", B, test::backends) {
   const auto a = small_graph();
   std::vector<i32> rows(5000, 2);
   rows[1700] = 77;
   rows[3000] = -4;
   rows[4999] = 6;
-  expect_on_all_backends("out_of_range_error", {"vertex 77"}, [&](const auto& b) { (void)b.gather_rows(a.view(), sp(rows)); });
-  const outcome c1 = run([&] { (void)cpu1.gather_rows(a.view(), sp(rows)); });
-  CHECK(contains(c1.what, "position 1700"));
+  expect_on<B>("out_of_range_error", {"vertex 77"}, [&](const auto& b) { (void)b.gather_rows(a.view(), sp(rows)); });
+  const outcome x = run([&] { (void)B::get().gather_rows(a.view(), sp(rows)); });
+  CHECK(contains(x.what, "position 1700"));
 }
 
-TEST_CASE("sample_nodewise: bad rows, seeds, fanouts and shapes") {
+MATSAMPLE_TEST_CASE_OVER("sample_nodewise: bad rows, seeds, fanouts and shapes", B, test::backends) {
   const bad_column_graph g;
   const std::vector<i32> seeds_bad{2, 4};
   const auto direct = ms::batch_list<i32>::uniform(sp(seeds_bad), 2);
-  expect_on_all_backends("csr_error", {"column 50"},
-                         [&](const auto& b) { (void)ms::sample_nodewise(b, g.view(), direct, fanouts({-1})); });
+  expect_on<B>("csr_error", {"column 50"},
+               [&](const auto& b) { (void)ms::sample_nodewise(b, g.view(), direct, fanouts({-1})); });
   // Row 2 reached at the second hop only (0 -> 2).
   const std::vector<i32> seeds_far{0};
   const auto far = ms::batch_list<i32>::uniform(sp(seeds_far), 1);
-  expect_on_all_backends("csr_error", {"column 50"},
-                         [&](const auto& b) { (void)ms::sample_nodewise(b, g.view(), far, fanouts({-1, -1})); });
+  expect_on<B>("csr_error", {"column 50"},
+               [&](const auto& b) { (void)ms::sample_nodewise(b, g.view(), far, fanouts({-1, -1})); });
   const std::vector<i32> seeds_ok{3, 4};
   const auto fine = ms::batch_list<i32>::uniform(sp(seeds_ok), 1);
-  expect_on_all_backends("no error", {}, [&](const auto& b) { (void)ms::sample_nodewise(b, g.view(), fine, fanouts({-1, 2})); });
+  expect_on<B>("no error", {}, [&](const auto& b) { (void)ms::sample_nodewise(b, g.view(), fine, fanouts({-1, 2})); });
 
   const auto a = small_graph();
   const std::vector<i32> seeds{0, 1, 2, 3};
   const auto batches = ms::batch_list<i32>::uniform(sp(seeds), 2);
   const std::vector<i32> far_seed{0, 6};
-  expect_on_all_backends("out_of_range_error", {"seed vertex 6", "position 1"}, [&](const auto& b) {
+  expect_on<B>("out_of_range_error", {"seed vertex 6", "position 1"}, [&](const auto& b) {
     (void)ms::sample_nodewise(b, a.view(), ms::batch_list<i32>::uniform(sp(far_seed), 2), fanouts({2}));
   });
   const std::vector<i32> negative_seed{-2};
-  expect_on_all_backends("out_of_range_error", {"seed vertex -2"}, [&](const auto& b) {
+  expect_on<B>("out_of_range_error", {"seed vertex -2"}, [&](const auto& b) {
     (void)ms::sample_nodewise(b, a.view(), ms::batch_list<i32>::uniform(sp(negative_seed), 2), fanouts({2}));
   });
-  expect_on_all_backends("argument_error", {"fanout 0", "layer 1"},
-                         [&](const auto& b) { (void)ms::sample_nodewise(b, a.view(), batches, fanouts({2, 0})); });
-  expect_on_all_backends("argument_error", {"fanout -2", "layer 0"},
-                         [&](const auto& b) { (void)ms::sample_nodewise(b, a.view(), batches, fanouts({-2})); });
-  expect_on_all_backends("argument_error", {"fanouts"},
-                         [&](const auto& b) { (void)ms::sample_nodewise(b, a.view(), batches, fanouts({})); });
-  expect_on_all_backends("no error", {},
-                         [&](const auto& b) { (void)ms::sample_nodewise(b, a.view(), batches, fanouts({-1, 1})); });
+  expect_on<B>("argument_error", {"fanout 0", "layer 1"},
+               [&](const auto& b) { (void)ms::sample_nodewise(b, a.view(), batches, fanouts({2, 0})); });
+  expect_on<B>("argument_error", {"fanout -2", "layer 0"},
+               [&](const auto& b) { (void)ms::sample_nodewise(b, a.view(), batches, fanouts({-2})); });
+  expect_on<B>("argument_error", {"fanouts"},
+               [&](const auto& b) { (void)ms::sample_nodewise(b, a.view(), batches, fanouts({})); });
+  expect_on<B>("no error", {},
+               [&](const auto& b) { (void)ms::sample_nodewise(b, a.view(), batches, fanouts({-1, 1})); });
 
   const auto rect = ms::csr_from_coo<double, i32, i64>(6, 7, sp(std::vector<i32>{0, 1}), sp(std::vector<i32>{6, 2}));
-  expect_on_all_backends("argument_error", {"square", "6 x 7"},
-                         [&](const auto& b) { (void)ms::sample_nodewise(b, rect.view(), batches, fanouts({2})); });
+  expect_on<B>("argument_error", {"square", "6 x 7"},
+               [&](const auto& b) { (void)ms::sample_nodewise(b, rect.view(), batches, fanouts({2})); });
 
   // Malformed batch offsets.
   auto broken = batches;
   broken.offsets = {0, 3};
-  expect_on_all_backends("argument_error", {"offsets"},
-                         [&](const auto& b) { (void)ms::sample_nodewise(b, a.view(), broken, fanouts({2})); });
+  expect_on<B>("argument_error", {"offsets"},
+               [&](const auto& b) { (void)ms::sample_nodewise(b, a.view(), broken, fanouts({2})); });
 }
 
-TEST_CASE("sample_nodewise: a vertex listed twice in one minibatch") {
+MATSAMPLE_TEST_CASE_OVER("sample_nodewise: a vertex listed twice in one minibatch", B, test::backends) {
   const auto a = small_graph();
   const std::vector<i32> seeds{0, 4, 1, 4, 5};
   const auto one_batch = ms::batch_list<i32>::uniform(sp(seeds), 5);
-  expect_on_all_backends("argument_error", {"minibatch 0", "vertex 4", "twice"},
-                         [&](const auto& b) { (void)ms::sample_nodewise(b, a.view(), one_batch, fanouts({2})); });
+  expect_on<B>("argument_error", {"minibatch 0", "vertex 4", "twice"},
+               [&](const auto& b) { (void)ms::sample_nodewise(b, a.view(), one_batch, fanouts({2})); });
   // The minibatch is named by its number in the epoch, not its place in the call.
-  expect_on_all_backends("argument_error", {"minibatch 7 lists vertex 4 twice"}, [&](const auto& b) {
+  expect_on<B>("argument_error", {"minibatch 7 lists vertex 4 twice"}, [&](const auto& b) {
     (void)ms::sample_nodewise(b, a.view(), ms::batch_list<i32>::uniform(sp(seeds), 5, 0, 7), fanouts({2}));
   });
   auto later = ms::batch_list<i32>::uniform(sp(seeds), 2);  // {0, 4}, {1, 4}, {5}: no repeat within a batch
-  expect_on_all_backends("no error", {}, [&](const auto& b) { (void)ms::sample_nodewise(b, a.view(), later, fanouts({2, 2})); });
+  expect_on<B>("no error", {}, [&](const auto& b) { (void)ms::sample_nodewise(b, a.view(), later, fanouts({2, 2})); });
   const std::vector<i32> seeds2{0, 4, 1, 1};
   const auto second = ms::batch_list<i32>::uniform(sp(seeds2), 2);
-  expect_on_all_backends("argument_error", {"minibatch 1", "vertex 1"},
-                         [&](const auto& b) { (void)ms::sample_nodewise(b, a.view(), second, fanouts({2})); });
+  expect_on<B>("argument_error", {"minibatch 1", "vertex 1"},
+               [&](const auto& b) { (void)ms::sample_nodewise(b, a.view(), second, fanouts({2})); });
   // Paper mode keeps every entry as its own node, so repeats are allowed.
   auto paper = fanouts({2});
   paper.deduplicate = false;
-  expect_on_all_backends("no error", {}, [&](const auto& b) { (void)ms::sample_nodewise(b, a.view(), one_batch, paper); });
+  expect_on<B>("no error", {}, [&](const auto& b) { (void)ms::sample_nodewise(b, a.view(), one_batch, paper); });
 }
 
 TEST_CASE("weighted sampling: negative, NaN and infinite weights") {
@@ -373,61 +368,61 @@ TEST_CASE("weighted sampling: negative, NaN and infinite weights") {
   }
 }
 
-TEST_CASE("select_columns: column lists must be ascending and in range") {
+MATSAMPLE_TEST_CASE_OVER("select_columns: column lists must be ascending and in range", B, test::backends) {
   const auto m = small_graph();
   const std::vector<i64> rows2{0, 3, 6};
   const std::vector<i64> cols2{0, 2, 4};
   const std::vector<i32> unsorted{0, 1, 4, 2};
-  expect_on_all_backends("argument_error", {"block 1", "ascending"},
-                         [&](const auto& b) { (void)b.select_columns(m.view(), sp(rows2), sp(unsorted), sp(cols2)); });
+  expect_on<B>("argument_error", {"block 1", "ascending"},
+               [&](const auto& b) { (void)b.select_columns(m.view(), sp(rows2), sp(unsorted), sp(cols2)); });
   const std::vector<i32> repeated{0, 1, 3, 3};
-  expect_on_all_backends("argument_error", {"ascending"},
-                         [&](const auto& b) { (void)b.select_columns(m.view(), sp(rows2), sp(repeated), sp(cols2)); });
+  expect_on<B>("argument_error", {"ascending"},
+               [&](const auto& b) { (void)b.select_columns(m.view(), sp(rows2), sp(repeated), sp(cols2)); });
   const std::vector<i32> outside{0, 1, 3, 6};
-  expect_on_all_backends("out_of_range_error", {"column 6"},
-                         [&](const auto& b) { (void)b.select_columns(m.view(), sp(rows2), sp(outside), sp(cols2)); });
+  expect_on<B>("out_of_range_error", {"column 6"},
+               [&](const auto& b) { (void)b.select_columns(m.view(), sp(rows2), sp(outside), sp(cols2)); });
   const std::vector<i32> fine{0, 1, 3, 5};
-  expect_on_all_backends("no error", {}, [&](const auto& b) { (void)b.select_columns(m.view(), sp(rows2), sp(fine), sp(cols2)); });
+  expect_on<B>("no error", {}, [&](const auto& b) { (void)b.select_columns(m.view(), sp(rows2), sp(fine), sp(cols2)); });
   // Block counts and offsets.
   const std::vector<i64> cols3{0, 1, 2, 4};
-  expect_on_all_backends("argument_error", {"2 row blocks but 3 column blocks"},
-                         [&](const auto& b) { (void)b.select_columns(m.view(), sp(rows2), sp(fine), sp(cols3)); });
+  expect_on<B>("argument_error", {"2 row blocks but 3 column blocks"},
+               [&](const auto& b) { (void)b.select_columns(m.view(), sp(rows2), sp(fine), sp(cols3)); });
   const std::vector<i64> rows_short{0, 3, 5};
-  expect_on_all_backends("argument_error", {"select_columns rows"},
-                         [&](const auto& b) { (void)b.select_columns(m.view(), sp(rows_short), sp(fine), sp(cols2)); });
+  expect_on<B>("argument_error", {"select_columns rows"},
+               [&](const auto& b) { (void)b.select_columns(m.view(), sp(rows_short), sp(fine), sp(cols2)); });
   const std::vector<i64> rows_down{0, 4, 3, 6};
-  expect_on_all_backends("argument_error", {"decrease"},
-                         [&](const auto& b) { (void)b.select_columns(m.view(), sp(rows_down), sp(fine), sp(cols3)); });
+  expect_on<B>("argument_error", {"decrease"},
+               [&](const auto& b) { (void)b.select_columns(m.view(), sp(rows_down), sp(fine), sp(cols3)); });
 }
 
-TEST_CASE("spgemm: inner dimensions must agree") {
+MATSAMPLE_TEST_CASE_OVER("spgemm: inner dimensions must agree", B, test::backends) {
   const auto a = ms::csr_from_coo<double, i32, i64>(3, 4, sp(std::vector<i32>{0}), sp(std::vector<i32>{3}));
   const auto b = ms::csr_from_coo<double, i32, i64>(5, 2, sp(std::vector<i32>{4}), sp(std::vector<i32>{1}));
-  expect_on_all_backends("argument_error", {"inner dimensions", "4 vs 5"}, [&](const auto& be) { (void)be.spgemm(a.view(), b.view()); });
-  expect_on_all_backends("no error", {}, [&](const auto& be) { (void)be.spgemm(b.view(), ms::csr_matrix<double, i32, i64>(2, 0, {0, 0, 0}, {}).view()); });
+  expect_on<B>("argument_error", {"inner dimensions", "4 vs 5"}, [&](const auto& be) { (void)be.spgemm(a.view(), b.view()); });
+  expect_on<B>("no error", {}, [&](const auto& be) { (void)be.spgemm(b.view(), ms::csr_matrix<double, i32, i64>(2, 0, {0, 0, 0}, {}).view()); });
   // A bad column in a row of A that is multiplied.
   const bad_column_graph g;
-  expect_on_all_backends("csr_error", {"column 50"}, [&](const auto& be) { (void)be.spgemm(g.view(), g.view()); });
+  expect_on<B>("csr_error", {"column 50"}, [&](const auto& be) { (void)be.spgemm(g.view(), g.view()); });
 }
 
-TEST_CASE("sample_rows and compact_blocks: P, S and Q must agree") {
+MATSAMPLE_TEST_CASE_OVER("sample_rows and compact_blocks: P, S and Q must agree", B, test::backends) {
   const auto a = small_graph();
   const std::vector<i32> rows{0, 1, 2};
   const auto p = ref.gather_rows(a.view(), sp(rows));
   const std::vector<i32> two{0, 1};
   const std::vector<i64> off2{0, 2};
   const ms::stacked_selection<i32> short_q{sp(two), sp(off2), 0, 0};
-  expect_on_all_backends("argument_error", {"P has 3 rows but Q has 2"},
-                         [&](const auto& b) { (void)b.sample_rows(p.view(), short_q, ms::row_sampling{1, false, false}, 0, 0); });
-  expect_on_all_backends("argument_error", {"compact_blocks", "3 sampled rows for 2 destinations"},
-                         [&](const auto& b) { (void)b.compact_blocks(p.view(), short_q, true); });
+  expect_on<B>("argument_error", {"P has 3 rows but Q has 2"},
+               [&](const auto& b) { (void)b.sample_rows(p.view(), short_q, ms::row_sampling{1, false, false}, 0, 0); });
+  expect_on<B>("argument_error", {"compact_blocks", "3 sampled rows for 2 destinations"},
+               [&](const auto& b) { (void)b.compact_blocks(p.view(), short_q, true); });
   for (const auto& off : {std::vector<i64>{1, 3}, std::vector<i64>{0, 2}, std::vector<i64>{0, 2, 1, 3}, std::vector<i64>{}}) {
     const ms::stacked_selection<i32> q{sp(rows), sp(off), 0, 0};
-    expect_on_all_backends("argument_error", {"batch offsets"},
-                           [&](const auto& b) { (void)b.sample_rows(p.view(), q, ms::row_sampling{1, false, false}, 0, 0); });
-    expect_on_all_backends("argument_error", {"batch offsets"}, [&](const auto& b) { (void)b.compact_blocks(p.view(), q, true); });
-    expect_on_all_backends("argument_error", {"batch offsets"},
-                           [&](const auto& b) { (void)ms::gather_and_sample(b, a.view(), q, ms::row_sampling{1, false, false}, 0, 0); });
+    expect_on<B>("argument_error", {"batch offsets"},
+                 [&](const auto& b) { (void)b.sample_rows(p.view(), q, ms::row_sampling{1, false, false}, 0, 0); });
+    expect_on<B>("argument_error", {"batch offsets"}, [&](const auto& b) { (void)b.compact_blocks(p.view(), q, true); });
+    expect_on<B>("argument_error", {"batch offsets"},
+                 [&](const auto& b) { (void)ms::gather_and_sample(b, a.view(), q, ms::row_sampling{1, false, false}, 0, 0); });
   }
 }
 
@@ -474,7 +469,8 @@ TEST_CASE("csr_from_coo: ids outside the shape, bad arguments, shapes beyond the
   CHECK(largest_request.load() < (std::size_t{1} << 20));
 }
 
-TEST_CASE("int32 offsets: 40000 copies of a degree-70000 row overflow before anything that size is allocated") {
+MATSAMPLE_TEST_CASE_OVER("int32 offsets: 40000 copies of a degree-70000 row overflow before anything that size is allocated", B,
+                         test::backends) {
   // Vertex 0 of a 70001-vertex graph links to every other vertex.
   std::vector<i32> indptr(70'002, 70'000);
   indptr[0] = 0;
@@ -485,38 +481,38 @@ TEST_CASE("int32 offsets: 40000 copies of a degree-70000 row overflow before any
   const std::size_t limit = std::size_t{64} << 20;  // the output would need 11 GB
 
   largest_request = 0;
-  expect_on_all_backends("index_overflow_error", {"does not fit a 32-bit"},
-                         [&](const auto& b) { (void)b.gather_rows(a.view(), sp(hub)); });
+  expect_on<B>("index_overflow_error", {"does not fit a 32-bit"},
+               [&](const auto& b) { (void)b.gather_rows(a.view(), sp(hub)); });
   CHECK(largest_request.load() < limit);
 
   // One seed per minibatch, so nothing but the size is wrong.
   const auto batches = ms::batch_list<i32>::uniform(sp(hub), 1);
   largest_request = 0;
-  expect_on_all_backends("index_overflow_error", {"does not fit a 32-bit"},
-                         [&](const auto& b) { (void)ms::sample_nodewise(b, a.view(), batches, fanouts({-1})); });
+  expect_on<B>("index_overflow_error", {"does not fit a 32-bit"},
+               [&](const auto& b) { (void)ms::sample_nodewise(b, a.view(), batches, fanouts({-1})); });
   CHECK(largest_request.load() < limit);
 
   // The same selection at a fanout that fits is sampled.
   const std::vector<i32> few(300, 0);
-  expect_on_all_backends("no error", {}, [&](const auto& b) {
+  expect_on<B>("no error", {}, [&](const auto& b) {
     (void)ms::sample_nodewise(b, a.view(), ms::batch_list<i32>::uniform(sp(few), 1), fanouts({5}));
   });
 }
 
 // ---- the reference and the CPU backend agree on malformed input --------------------------------
 
-TEST_CASE("backend parity: apply and row_reduce on a matrix with a bad column") {
+MATSAMPLE_TEST_CASE_OVER("backend parity: apply and row_reduce on a matrix with a bad column", B, test::backends) {
   const bad_column_graph g;
-  expect_same_outcome([&](const auto& b) { (void)b.apply(g.view(), [](i32, i32, double v) { return v; }); });
-  expect_same_outcome([&](const auto& b) { (void)b.row_reduce(g.view(), 0.0, [](double acc, double v) { return acc + v; }); });
-  expect_same_outcome([&](const auto& b) { (void)ms::row_normalize(b, g.view()); });
+  expect_same_outcome<B>([&](const auto& b) { (void)b.apply(g.view(), [](i32, i32, double v) { return v; }); });
+  expect_same_outcome<B>([&](const auto& b) { (void)b.row_reduce(g.view(), 0.0, [](double acc, double v) { return acc + v; }); });
+  expect_same_outcome<B>([&](const auto& b) { (void)ms::row_normalize(b, g.view()); });
   // Kernels that visit every row agree already.
   const std::vector<i64> rb{0, 5}, cb{0, 2};
   const std::vector<i32> cols{1, 3};
-  expect_same_outcome([&](const auto& b) { (void)b.select_columns(g.view(), sp(rb), sp(cols), sp(cb)); });
+  expect_same_outcome<B>([&](const auto& b) { (void)b.select_columns(g.view(), sp(rb), sp(cols), sp(cb)); });
 }
 
-TEST_CASE("backend parity: sampling a row whose bad column is not drawn") {
+MATSAMPLE_TEST_CASE_OVER("backend parity: sampling a row whose bad column is not drawn", B, test::backends) {
   // Row 0 has ten entries; the last one is out of range. Fanout 2 draws two.
   const std::vector<i64> indptr{0, 10};
   const std::vector<i32> idx{0, 1, 2, 3, 4, 5, 6, 7, 8, 99};
@@ -526,15 +522,15 @@ TEST_CASE("backend parity: sampling a row whose bad column is not drawn") {
   const ms::stacked_selection<i32> q{sp(rows), sp(off), 0, 0};
   for (const std::uint64_t seed : {0u, 1u, 2u}) {
     CAPTURE(seed);
-    expect_same_outcome([&](const auto& b) { (void)ms::gather_and_sample(b, a, q, ms::row_sampling{2, false, false}, seed, 0); });
-    expect_same_outcome([&](const auto& b) { (void)b.sample_rows(a, q, ms::row_sampling{2, false, false}, seed, 0); });
+    expect_same_outcome<B>([&](const auto& b) { (void)ms::gather_and_sample(b, a, q, ms::row_sampling{2, false, false}, seed, 0); });
+    expect_same_outcome<B>([&](const auto& b) { (void)b.sample_rows(a, q, ms::row_sampling{2, false, false}, seed, 0); });
   }
   // Whole rows are copied, so every backend sees the bad column.
-  expect_on_all_backends("csr_error", {"column 99"},
-                         [&](const auto& b) { (void)ms::gather_and_sample(b, a, q, ms::row_sampling{-1, false, false}, 0, 0); });
+  expect_on<B>("csr_error", {"column 99"},
+               [&](const auto& b) { (void)ms::gather_and_sample(b, a, q, ms::row_sampling{-1, false, false}, 0, 0); });
 }
 
-TEST_CASE("backend parity: a bad weight in one row and a bad column in a later row") {
+MATSAMPLE_TEST_CASE_OVER("backend parity: a bad weight in one row and a bad column in a later row", B, test::backends) {
   const std::vector<i64> indptr{0, 2, 4};
   const std::vector<i32> idx{0, 1, 0, 9};
   const std::vector<double> w{-1.0, 1.0, 1.0, 1.0};
@@ -542,5 +538,5 @@ TEST_CASE("backend parity: a bad weight in one row and a bad column in a later r
   const std::vector<i32> rows{0, 1};
   const std::vector<i64> off{0, 2};
   const ms::stacked_selection<i32> q{sp(rows), sp(off), 0, 0};
-  expect_same_outcome([&](const auto& b) { (void)b.sample_rows(a, q, ms::row_sampling{-1, false, true}, 0, 0); });
+  expect_same_outcome<B>([&](const auto& b) { (void)b.sample_rows(a, q, ms::row_sampling{-1, false, true}, 0, 0); });
 }

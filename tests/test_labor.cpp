@@ -18,8 +18,10 @@
 #include <set>
 #include <span>
 #include <string>
+#include <tuple>
 #include <vector>
 
+#include "backends.hpp"
 #include "matsample/matsample.hpp"
 #include "matsample/sampling/labor.hpp"
 #include "support.hpp"
@@ -101,10 +103,13 @@ void require_same(const ms::bulk_sample<V, I, O>& a, const ms::bulk_sample<V, I,
 
 }  // namespace
 
-TEST_CASE_TEMPLATE("labor: identical on every backend and thread count, and alone vs in bulk", C,
-                   types<double, std::int32_t, std::int64_t>, types<double, std::int64_t, std::int64_t>,
-                   types<float, std::int32_t, std::int32_t>) {
+MATSAMPLE_TEST_CASE_OVER("labor: identical on every backend and thread count, and alone vs in bulk", T,
+                         test::each_config_on<test::backends, std::tuple<types<double, std::int32_t, std::int64_t>,
+                                                                         types<double, std::int64_t, std::int64_t>,
+                                                                         types<float, std::int32_t, std::int32_t>>>) {
+  using C = typename T::config;
   using I = typename C::I;
+  const auto& b = T::backend::get();
   for (const bool weighted : {false, true}) {
     const auto g = overlap_graph<C>(true, true);
     for (const bool fixed : {false, true}) {
@@ -118,11 +123,10 @@ TEST_CASE_TEMPLATE("labor: identical on every backend and thread count, and alon
         const auto seeds = spread_seeds<I>(24);
         const auto batches = ms::batch_list<I>::uniform(sp(seeds), 4, /*epoch=*/2, /*first_batch=*/5);
         const auto want = ms::labor_sampler(test::ref, g.view())(batches, o);
-        require_same(want, ms::labor_sampler(test::cpu1, g.view())(batches, o));
-        require_same(want, ms::labor_sampler(test::cpu2, g.view())(batches, o));
+        require_same(want, ms::labor_sampler(b, g.view())(batches, o));
         // Alone vs in bulk: each minibatch sampled by itself gives its part.
         for (std::int64_t m = 0; m < batches.size(); ++m) {
-          const auto alone = ms::sample_labor(test::cpu2, g.view(), batches.slice(m, m + 1), o);
+          const auto alone = ms::sample_labor(b, g.view(), batches.slice(m, m + 1), o);
           for (std::size_t l = 0; l < want.layers.size(); ++l) {
             const auto bulk_block = want.layers[l][m], one = alone.layers[l][0];
             CHECK(std::vector<I>(bulk_block.src_nodes.begin(), bulk_block.src_nodes.end()) ==
@@ -373,12 +377,11 @@ TEST_CASE("labor: bad options and weights are clear errors") {
   auto bad = g;
   const_cast<double&>(bad.view().values()[static_cast<std::size_t>(bad.view().row_begin(9))]) = -1.0;
   const std::vector<I> nine{9};
-  for (const auto* backend : {&test::cpu1, &test::cpu2}) {
-    CHECK_THROWS_AS(ms::sample_labor(*backend, bad.view(), ms::batch_list<I>::uniform(sp(nine), 1), {.fanouts = {2}, .weighted = true}),
+  test::for_each_backend([&]<class B>() {
+    CAPTURE(doctest::toString<B>());
+    CHECK_THROWS_AS(ms::sample_labor(B::get(), bad.view(), ms::batch_list<I>::uniform(sp(nine), 1), {.fanouts = {2}, .weighted = true}),
                     ms::argument_error);
-  }
-  CHECK_THROWS_AS(ms::sample_labor(test::ref, bad.view(), ms::batch_list<I>::uniform(sp(nine), 1), {.fanouts = {2}, .weighted = true}),
-                  ms::argument_error);
+  });
 }
 
 TEST_CASE("labor-*: inclusion follows the solved π, every row keeps uniform sampling's variance, and fewer vertices "

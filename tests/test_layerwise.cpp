@@ -10,9 +10,9 @@
 // - edge cases (isolated seeds, empty minibatches, more sample than
 //   candidates, zero weights, one dominant column) and bad input.
 //
-// The chi-square helpers (successive_sets, inclusion_moments,
-// inclusion_statistic, pearson, set_pearson) are minimal copies of those in
-// test_statistics.cpp, where the statistics are derived.
+// The chi-square helpers (bounds, successive_sets, inclusion_moments,
+// inclusion_statistic, pearson, set_pearson) are those of tests/statistics.hpp,
+// shared with test_statistics.cpp, where the statistics are derived.
 
 #include <doctest/doctest.h>
 
@@ -32,7 +32,10 @@
 #include <utility>
 #include <vector>
 
+#include "backends.hpp"
+#include "graphs.hpp"
 #include "matsample/matsample.hpp"
+#include "statistics.hpp"
 #include "support.hpp"
 
 namespace {
@@ -70,63 +73,17 @@ ms::layerwise_options options(std::vector<i64> sizes, bool keep, std::uint64_t s
 
 // ---- graphs ----------------------------------------------------------------
 
-/// Positive, uneven weights in [0.05, 5.05) fixed by a hash of the entry
-/// position; with `zeros`, every entry whose position is divisible by 5 weighs 0.
-template <class C>
-mat<C> with_weights(const mat<C>& a, bool zeros = false) {
-  using V = typename C::V;
-  std::vector<V> w(static_cast<std::size_t>(a.nnz()));
-  for (std::size_t e = 0; e < w.size(); ++e) {
-    std::uint64_t h = (e + 1) * 0x9E3779B97F4A7C15ULL;
-    h ^= h >> 29;
-    h *= 0xBF58476D1CE4E5B9ULL;
-    h ^= h >> 32;
-    w[e] = (zeros && e % 5 == 0) ? V{0} : static_cast<V>(0.05 + static_cast<double>(h % 1000) / 200.0);
-  }
-  return {a.rows(), a.cols(), a.indptr(), a.indices(), std::move(w)};
-}
+using test::all_vertices;
+using test::rmat_graph;
+using test::with_weights;
 
 // 40 vertices: hub 0 (with a self loop) linked both ways to 1..20, self loops
 // on 3, 7 and 30 (30 has nothing else), a clique on 10..14, a path 20..28,
 // 33 -> 5 and 2 -> 31 one way only (31 has no out-edges), 35..39 isolated.
 template <class C>
 mat<C> hand_graph() {
-  using I = typename C::I;
-  std::vector<I> src, dst;
-  const auto edge = [&](int u, int v) {
-    src.push_back(static_cast<I>(u));
-    dst.push_back(static_cast<I>(v));
-  };
-  for (int v = 1; v <= 20; ++v) {
-    edge(0, v);
-    edge(v, 0);
-  }
-  edge(0, 0);
-  edge(3, 3);
-  edge(7, 7);
-  edge(30, 30);
-  for (int u = 10; u <= 14; ++u) {
-    for (int v = 10; v <= 14; ++v) {
-      if (u != v) edge(u, v);
-    }
-  }
-  for (int v = 20; v < 28; ++v) {
-    edge(v, v + 1);
-    edge(v + 1, v);
-  }
-  edge(33, 5);
-  edge(2, 31);
-  return ms::csr_from_edges<typename C::V, I, typename C::O>(40, sp(src), sp(dst), {}, {false, false, true});
-}
-
-template <class C>
-mat<C> rmat_graph(int scale, double edge_factor, std::uint64_t seed, bool self_loops = false) {
-  ms::rmat_options o;
-  o.scale = scale;
-  o.edge_factor = edge_factor;
-  o.seed = seed;
-  o.drop_self_loops = !self_loops;
-  return ms::rmat<typename C::V, typename C::I, typename C::O>(o);
+  return test::hub_graph<C>({.vertices = 40, .hub_degree = 20, .lone_loop = 30, .path_first = 20, .path_last = 28,
+                             .into_five = 33, .sink = 31});
 }
 
 /// A with every self loop present (Â = A + I, as GCN uses).
@@ -145,13 +102,6 @@ mat<C> with_self_loops(const mat<C>& a) {
   ms::build_options b;
   b.merge_duplicates = true;
   return ms::csr_from_coo<typename C::V, I, typename C::O>(a.rows(), a.cols(), sp(r), sp(c), {}, b);
-}
-
-template <class I>
-std::vector<I> all_vertices(i64 n) {
-  std::vector<I> v(static_cast<std::size_t>(n));
-  std::iota(v.begin(), v.end(), I{0});
-  return v;
 }
 
 // ---- the direct implementation ---------------------------------------------
@@ -455,15 +405,7 @@ std::string properties(method m, const plain_graph& g, const ms::batch_list<I>& 
   return {};
 }
 
-template <class V, class I, class O>
-std::string block_difference(const ms::block_view<V, I, O>& x, const ms::block_view<V, I, O>& y) {
-  if (x.num_dst() != y.num_dst() || x.num_src() != y.num_src()) return "shapes differ";
-  if (!std::ranges::equal(x.adjacency.indptr(), y.adjacency.indptr())) return "indptr differs";
-  if (!std::ranges::equal(x.adjacency.indices(), y.adjacency.indices())) return "indices differ";
-  if (!std::ranges::equal(x.adjacency.values(), y.adjacency.values())) return "values differ";
-  if (!std::ranges::equal(x.src_nodes, y.src_nodes)) return "source nodes differ";
-  return {};
-}
+using test::block_difference;
 
 }  // namespace
 
@@ -667,7 +609,13 @@ TEST_CASE("layerwise: the worked example of docs/layerwise.md") {
 
 // ---- bit-identical on every backend -----------------------------------------
 
-TEST_CASE_TEMPLATE("layerwise: bit-identical on every backend and thread count", C, MATSAMPLE_INDEX_CONFIGS) {
+namespace {
+
+/// Calls f(method, A, batches, options, the reference's sample) for a pattern
+/// and a weighted R-MAT graph, both methods, with and without keep_frontier,
+/// and 1 or 5 minibatches.
+template <class C, class F>
+void for_each_identity_setting(F&& f) {
   using I = typename C::I;
   const auto pattern = rmat_graph<C>(10, 8, 3);
   const auto weighted = with_weights<C>(pattern, true);
@@ -682,18 +630,30 @@ TEST_CASE_TEMPLATE("layerwise: bit-identical on every backend and thread count",
           CAPTURE(name(m));
           CAPTURE(keep);
           CAPTURE(k);
-          const auto expected = sample(m, ref, *a, batches, o);
-          CHECK(expected.num_edges() > 0);
-          CHECK(sample(m, cpu1, *a, batches, o) == expected);
-          CHECK(sample(m, cpu2, *a, batches, o) == expected);
-          // The sampler's own OpenMP loops follow the default team size.
-          for (const int threads : {1, 2, 3}) {
-            CHECK(test::with_threads(threads, [&] { return sample(m, ms::cpu_backend{}, *a, batches, o); }) == expected);
-          }
+          f(m, *a, batches, o, sample(m, ref, *a, batches, o));
         }
       }
     }
   }
+}
+
+}  // namespace
+
+MATSAMPLE_TEST_CASE_OVER("layerwise: bit-identical on every backend and thread count", T, test::each_config_on<test::backends>) {
+  const auto& b = T::backend::get();
+  for_each_identity_setting<typename T::config>([&](method m, const auto& a, const auto& batches, const auto& o, const auto& expected) {
+    const auto got = sample(m, b, a, batches, o);
+    CHECK(got.num_edges() > 0);
+    CHECK(got == expected);
+  });
+}
+
+TEST_CASE_TEMPLATE("layerwise: the samplers' own OpenMP loops follow the default team size", C, MATSAMPLE_INDEX_CONFIGS) {
+  for_each_identity_setting<C>([&](method m, const auto& a, const auto& batches, const auto& o, const auto& expected) {
+    for (const int threads : {1, 2, 3}) {
+      CHECK(test::with_threads(threads, [&] { return sample(m, ms::cpu_backend{}, a, batches, o); }) == expected);
+    }
+  });
 }
 
 TEST_CASE_TEMPLATE("layerwise: k minibatches in one call equal one call per minibatch", C, MATSAMPLE_INDEX_CONFIGS) {
@@ -763,142 +723,7 @@ TEST_CASE_TEMPLATE("layerwise: seed, epoch, batch number and layer change the sa
 
 namespace {
 
-/// Chi-square upper quantile at p = 1e-6, computed in advance with mpmath
-/// (bisection on the regularized upper incomplete gamma Q(df/2, x/2) = 1e-6),
-/// the same table as test_statistics.cpp.
-double bound(int df) {
-  switch (df) {
-    case 3: return 30.66485;
-    case 4: return 33.376842;
-    case 5: return 35.888187;
-    case 9: return 44.810938;
-    default: return std::numeric_limits<double>::quiet_NaN();  // fails every check
-  }
-}
-
-using set_distribution = std::map<std::uint32_t, double>;  // bit mask of candidates -> probability
-
-/// Exact distribution of the sampled set under successive sampling of s of
-/// the weights w, by enumerating every ordered draw sequence.
-set_distribution successive_sets(const std::vector<double>& w, int s) {
-  set_distribution out;
-  const double total = std::accumulate(w.begin(), w.end(), 0.0);
-  const auto walk = [&](auto&& self, std::uint32_t mask, double taken, double prob, int depth) -> void {
-    if (depth == s || !(total - taken > 0)) {
-      out[mask] += prob;
-      return;
-    }
-    for (std::size_t j = 0; j < w.size(); ++j) {
-      if ((mask >> j) & 1U || w[j] <= 0) continue;
-      self(self, mask | (1U << j), taken + w[j], prob * w[j] / (total - taken), depth + 1);
-    }
-  };
-  walk(walk, 0, 0.0, 1.0, 0);
-  return out;
-}
-
-struct moments {
-  std::vector<double> pi;
-  std::vector<std::vector<double>> pij;
-};
-
-moments inclusion_moments(const set_distribution& sets, int d) {
-  moments m{std::vector<double>(static_cast<std::size_t>(d), 0.0),
-            std::vector<std::vector<double>>(static_cast<std::size_t>(d), std::vector<double>(static_cast<std::size_t>(d), 0.0))};
-  for (const auto& [mask, p] : sets) {
-    for (int i = 0; i < d; ++i) {
-      if (!((mask >> i) & 1U)) continue;
-      m.pi[static_cast<std::size_t>(i)] += p;
-      for (int j = 0; j < d; ++j) {
-        if ((mask >> j) & 1U) m.pij[static_cast<std::size_t>(i)][static_cast<std::size_t>(j)] += p;
-      }
-    }
-  }
-  return m;
-}
-
-struct statistic {
-  double x = 0;
-  int df = 0;
-};
-
-statistic pearson(const std::vector<double>& observed, const std::vector<double>& p, double total) {
-  statistic s{0, -1};
-  for (std::size_t k = 0; k < p.size(); ++k) {
-    if (p[k] <= 0) {
-      if (observed[k] != 0) return {std::numeric_limits<double>::infinity(), 0};
-      continue;
-    }
-    const double e = total * p[k];
-    s.x += (observed[k] - e) * (observed[k] - e) / e;
-    ++s.df;
-  }
-  return s;
-}
-
-/// Pearson over whole sampled sets (one categorical outcome per trial).
-statistic set_pearson(const std::vector<std::uint32_t>& sets, const set_distribution& model) {
-  std::map<std::uint32_t, double> counts;
-  for (const auto mask : sets) counts[mask] += 1;
-  for (const auto& [mask, c] : counts) {
-    if (!model.contains(mask)) return {std::numeric_limits<double>::infinity(), 0};
-  }
-  std::vector<double> o, p;
-  for (const auto& [mask, prob] : model) {
-    p.push_back(prob);
-    o.push_back(counts.contains(mask) ? counts.at(mask) : 0.0);
-  }
-  return pearson(o, p, static_cast<double>(sets.size()));
-}
-
-/// Inclusion counts against exact moments: (n - N pi)^T Sigma^-1 (n - N pi) / N
-/// over all candidates but one (the indicators sum to s), chi-square with d - 1 df.
-statistic inclusion_statistic(const std::vector<std::uint32_t>& sets, int d, const moments& m) {
-  const double n = static_cast<double>(sets.size());
-  std::vector<double> counts(static_cast<std::size_t>(d), 0.0);
-  for (const auto mask : sets) {
-    for (int i = 0; i < d; ++i) counts[static_cast<std::size_t>(i)] += (mask >> i) & 1U;
-  }
-  std::vector<int> keep;
-  for (int i = 0; i < d; ++i) {
-    const double pi = m.pi[static_cast<std::size_t>(i)];
-    if (pi <= 1e-12 || pi >= 1 - 1e-12) {
-      if (counts[static_cast<std::size_t>(i)] != (pi <= 1e-12 ? 0.0 : n)) return {std::numeric_limits<double>::infinity(), 0};
-    } else {
-      keep.push_back(i);
-    }
-  }
-  keep.pop_back();
-  const auto k = static_cast<Eigen::Index>(keep.size());
-  Eigen::MatrixXd cov(k, k);
-  Eigen::VectorXd y(k);
-  for (Eigen::Index x = 0; x < k; ++x) {
-    const auto i = static_cast<std::size_t>(keep[static_cast<std::size_t>(x)]);
-    y(x) = counts[i] - n * m.pi[i];
-    for (Eigen::Index z = 0; z < k; ++z) {
-      const auto j = static_cast<std::size_t>(keep[static_cast<std::size_t>(z)]);
-      cov(x, z) = (i == j ? m.pi[i] : m.pij[i][j]) - m.pi[i] * m.pi[j];
-    }
-  }
-  return {y.dot(cov.ldlt().solve(y)) / n, static_cast<int>(k)};
-}
-
-void expect_below(const std::string& what, statistic s, int df) {
-  if (std::getenv("MATSAMPLE_PRINT_STATS") != nullptr) {
-    std::printf("%-62s X2 = %9.3f  df = %2d  bound = %8.3f\n", what.c_str(), s.x, s.df, bound(s.df));
-  }
-  CHECK_MESSAGE(s.df == df, what, ": ", s.df, " degrees of freedom, expected ", df);
-  CHECK_MESSAGE(s.x < bound(s.df), what, ": X2 = ", s.x, " >= bound ", bound(s.df));
-}
-
-void expect_above(const std::string& what, statistic s) {
-  if (std::getenv("MATSAMPLE_PRINT_STATS") != nullptr) {
-    std::printf("%-62s X2 = %9.3f  df = %2d  bound = %8.3f (must exceed)\n", what.c_str(), s.x, s.df, bound(s.df));
-  }
-  CHECK_MESSAGE(s.x > bound(s.df), what, ": X2 = ", s.x, " should exceed ", bound(s.df));
-}
-
-constexpr i64 n_trials = 40000;
+using namespace test::stats;
 
 using stat_matrix = ms::csr_matrix<double, i32, i64>;
 

@@ -10,8 +10,11 @@
 #include <span>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
+#include "backends.hpp"
+#include "graphs.hpp"
 #include "matsample/matsample.hpp"
 
 using namespace matsample;
@@ -20,12 +23,15 @@ namespace {
 
 template <class I_, class O_>
 struct ids {
+  using V = float;
   using I = I_;
   using O = O_;
 };
 using i32_i64 = ids<std::int32_t, std::int64_t>;
 using i64_i64 = ids<std::int64_t, std::int64_t>;
 using i32_i32 = ids<std::int32_t, std::int32_t>;
+/// Each of these on each backend (tests/backends.hpp).
+using on_every_backend = test::each_config_on<test::backends, std::tuple<i32_i64, i64_i64, i32_i32>>;
 
 using V = float;
 template <class T>
@@ -37,42 +43,8 @@ using graph = csr_matrix<V, typename T::I, typename T::O>;
 // 46, 47 isolated.
 template <class T>
 graph<T> hand_graph() {
-  using I = typename T::I;
-  std::vector<I> src, dst;
-  const auto edge = [&](int u, int v) {
-    src.push_back(static_cast<I>(u));
-    dst.push_back(static_cast<I>(v));
-  };
-  for (int v = 1; v <= 30; ++v) {
-    edge(0, v);
-    edge(v, 0);
-  }
-  edge(0, 0);
-  edge(3, 3);
-  edge(7, 7);
-  edge(40, 40);
-  for (int u = 10; u <= 14; ++u) {
-    for (int v = 10; v <= 14; ++v) {
-      if (u != v) edge(u, v);
-    }
-  }
-  for (int v = 30; v < 39; ++v) {
-    edge(v, v + 1);
-    edge(v + 1, v);
-  }
-  edge(44, 5);
-  edge(2, 41);
-  return csr_from_edges<V, I, typename T::O>(48, std::span<const I>(src), std::span<const I>(dst), {},
-                                             {false, false, true});
-}
-
-template <class T>
-graph<T> rmat_graph(int scale, double edge_factor, std::uint64_t seed) {
-  rmat_options o;
-  o.scale = scale;
-  o.edge_factor = edge_factor;
-  o.seed = seed;
-  return rmat<V, typename T::I, typename T::O>(o);
+  return test::hub_graph<T>({.vertices = 48, .hub_degree = 30, .lone_loop = 40, .path_first = 30, .path_last = 39,
+                             .into_five = 44, .sink = 41});
 }
 
 // Every vertex linked to its `k` nearest neighbours on each side of a ring:
@@ -91,27 +63,9 @@ graph<T> ring_graph(int n, int k) {
                                              {true, false, true});
 }
 
-// The same pattern with positive, uneven weights in [0.05, 5.05), fixed by
-// a hash of the entry position so every platform sees the same graph.
-template <class T>
-graph<T> with_weights(const graph<T>& a) {
-  std::vector<V> w(static_cast<std::size_t>(a.nnz()));
-  for (std::size_t e = 0; e < w.size(); ++e) {
-    std::uint64_t h = (e + 1) * 0x9E3779B97F4A7C15ULL;
-    h ^= h >> 29;
-    h *= 0xBF58476D1CE4E5B9ULL;
-    h ^= h >> 32;
-    w[e] = 0.05f + static_cast<V>(h % 1000) / 200.0f;
-  }
-  return {a.rows(), a.cols(), a.indptr(), a.indices(), std::move(w)};
-}
-
-template <class I>
-std::vector<I> all_vertices(std::int64_t n) {
-  std::vector<I> v(static_cast<std::size_t>(n));
-  std::iota(v.begin(), v.end(), I{0});
-  return v;
-}
+using test::all_vertices;
+using test::rmat_graph;
+using test::with_weights;
 
 std::int64_t expected_count(std::int64_t degree, std::int64_t fanout) {
   return (fanout < 0 || degree <= fanout) ? degree : fanout;
@@ -256,15 +210,7 @@ std::string violations(const csr_matrix<VV, I, O>& a, const batch_list<I>& batch
   return {};
 }
 
-template <class VV, class I, class O>
-std::string block_difference(const block_view<VV, I, O>& x, const block_view<VV, I, O>& y) {
-  if (x.num_dst() != y.num_dst() || x.num_src() != y.num_src()) return "shapes differ";
-  if (!std::ranges::equal(x.adjacency.indptr(), y.adjacency.indptr())) return "indptr differs";
-  if (!std::ranges::equal(x.adjacency.indices(), y.adjacency.indices())) return "indices differ";
-  if (!std::ranges::equal(x.adjacency.values(), y.adjacency.values())) return "values differ";
-  if (!std::ranges::equal(x.src_nodes, y.src_nodes)) return "source nodes differ";
-  return {};
-}
+using test::block_difference;
 
 nodewise_options options(std::vector<std::int64_t> fanouts, bool replace, bool weighted, bool dedup,
                          std::uint64_t seed) {
@@ -279,9 +225,10 @@ nodewise_options options(std::vector<std::int64_t> fanouts, bool replace, bool w
 
 }  // namespace
 
-TEST_CASE_TEMPLATE("nodewise: invariants on hand-made graphs (isolated vertices, self loops, hub)", T, i32_i64,
-                   i64_i64, i32_i32) {
+MATSAMPLE_TEST_CASE_OVER("nodewise: invariants on hand-made graphs (isolated vertices, self loops, hub)", TB, on_every_backend) {
+  using T = typename TB::config;
   using I = typename T::I;
+  const auto& b = TB::backend::get();
   const auto pattern = hand_graph<T>();
   const auto weighted = with_weights<T>(pattern);
   // Every vertex once, shuffled, batches of 7: the last batch holds 48 - 42 = 6.
@@ -302,10 +249,10 @@ TEST_CASE_TEMPLATE("nodewise: invariants on hand-made graphs (isolated vertices,
           CAPTURE(replace);
           CAPTURE(weigh);
           CAPTURE(dedup);
-          const auto ref = sample_nodewise(reference_backend{}, a.view(), batches, opt);
-          const auto why = violations(a, batches, opt, ref);
+          const auto s = sample_nodewise(b, a.view(), batches, opt);
+          const auto why = violations(a, batches, opt, s);
           CHECK_MESSAGE(why.empty(), why);
-          CHECK(sample_nodewise(cpu_backend{2}, a.view(), batches, opt) == ref);
+          CHECK(s == sample_nodewise(reference_backend{}, a.view(), batches, opt));
         }
       }
     }
@@ -516,9 +463,10 @@ TEST_CASE_TEMPLATE("nodewise: seeds, epochs and batch numbers change the sample"
   CHECK(sorted == seeds);  // still a permutation
 }
 
-TEST_CASE_TEMPLATE("nodewise: weighted sampling of a pattern graph is uniform sampling", T, i32_i64, i64_i64,
-                   i32_i32) {
+MATSAMPLE_TEST_CASE_OVER("nodewise: weighted sampling of a pattern graph is uniform sampling", TB, on_every_backend) {
+  using T = typename TB::config;
   using I = typename T::I;
+  const auto& b = TB::backend::get();
   const auto a = rmat_graph<T>(8, 6, 17);
   REQUIRE_FALSE(a.has_values());
   const auto seeds = all_vertices<I>(a.rows());
@@ -529,9 +477,7 @@ TEST_CASE_TEMPLATE("nodewise: weighted sampling of a pattern graph is uniform sa
       auto weighted = uniform;
       weighted.weighted = true;
       const auto expected = sample_nodewise(reference_backend{}, a.view(), batches, uniform);
-      CHECK(sample_nodewise(reference_backend{}, a.view(), batches, weighted) == expected);
-      CHECK(sample_nodewise(cpu_backend{1}, a.view(), batches, weighted) == expected);
-      CHECK(sample_nodewise(cpu_backend{2}, a.view(), batches, weighted) == expected);
+      CHECK(sample_nodewise(b, a.view(), batches, weighted) == expected);
     }
   }
 }
@@ -597,9 +543,11 @@ TEST_CASE("nodewise: the invariant checker rejects broken samples") {
   CHECK_FALSE(violations(a, batches, paper, good).empty());  // deduplicated output is not paper mode
 }
 
-TEST_CASE_TEMPLATE("nodewise: weighted rows with zero weights keep fewer entries, identically on every backend", T,
-                   i32_i64, i64_i64, i32_i32) {
+MATSAMPLE_TEST_CASE_OVER("nodewise: weighted rows with zero weights keep fewer entries, identically on every backend", TB,
+                         on_every_backend) {
+  using T = typename TB::config;
   using I = typename T::I;
+  const auto& b = TB::backend::get();
   const auto pattern = rmat_graph<T>(7, 8, 33);
   auto w = with_weights<T>(pattern).values();
   // Every third entry weighs 0, and every row of a vertex divisible by 5 is all zeros.
@@ -617,12 +565,11 @@ TEST_CASE_TEMPLATE("nodewise: weighted rows with zero weights keep fewer entries
       const auto opt = options({6, 4}, replace, true, dedup, 55);
       CAPTURE(replace);
       CAPTURE(dedup);
-      const auto ref = sample_nodewise(reference_backend{}, a.view(), batches, opt);
-      const auto why = violations(a, batches, opt, ref);
+      const auto s = sample_nodewise(b, a.view(), batches, opt);
+      const auto why = violations(a, batches, opt, s);
       CHECK_MESSAGE(why.empty(), why);
-      CHECK(sample_nodewise(cpu_backend{1}, a.view(), batches, opt) == ref);
-      CHECK(sample_nodewise(cpu_backend{2}, a.view(), batches, opt) == ref);
-      for (const auto mb : ref) {
+      CHECK(s == sample_nodewise(reference_backend{}, a.view(), batches, opt));
+      for (const auto mb : s) {
         const auto blk = mb.block(1);
         for (I r = 0; r < blk.num_dst(); ++r) {
           const auto degree = a.indptr()[blk.src_nodes[r] + 1] - a.indptr()[blk.src_nodes[r]];

@@ -9,34 +9,15 @@
 // statistic is deterministic; the bounds say how unlikely a failure of a
 // correct sampler is for a fresh seed.
 //
-// Bounds. Each statistic is asymptotically chi-square with the stated degrees
-// of freedom under the null hypothesis (correct sampler); the bound is the
-// upper quantile at p = 1e-6, precomputed with mpmath (bisection on the
-// regularized upper incomplete gamma Q(df/2, x/2) = 1e-6), never from data:
-//   df:      3         4         5         9         119
-//   bound:   30.66485  33.376842 35.888187 44.810938 207.19861
-// With 40000 trials per statistic every expected cell count is >= 76
-// (Cochran's rule asks for 5), so the asymptotic approximation holds well
-// into the tail.
-//
-// Statistics.
-// - Multinomial Pearson sum (o - e)^2 / e over k cells with positive
-//   probability: chi-square with k - 1 df. Used for per-draw counts with
-//   replacement (draws are iid) and for whole sampled sets without
-//   replacement (one categorical outcome per trial).
-// - Inclusion counts without replacement are correlated (each trial includes
-//   exactly s entries), so a plain Pearson sum over entries is not chi-square.
-//   With indicator vector X of one trial, E X = pi, Cov X = Sigma with
-//   Sigma_ii = pi_i (1 - pi_i), Sigma_ij = pi_ij - pi_i pi_j (pi_ij: both
-//   included). Entries with pi = 0 or 1 are checked exactly and left out;
-//   sum(X) is fixed, so Sigma has rank d' - 1: drop one entry, and
-//   (n - N pi)^T Sigma^-1 (n - N pi) / N is chi-square with d' - 1 df
-//   (multivariate CLT). For uniform sampling this reduces to the closed form
-//   sum (n_i - N pi)^2 / (N pi (d - s) / (d - 1)), which the test checks too.
+// Bounds and statistics: tests/statistics.hpp, which holds the helpers
+// (shared with test_layerwise.cpp) and explains them: each statistic is
+// asymptotically chi-square under a correct sampler, and each bound is its
+// upper quantile at p = 1e-6, fixed in advance. Multinomial Pearson sums
+// check per-draw counts with replacement and whole sampled sets without
+// replacement; the covariance-based inclusion statistic checks inclusion
+// counts without replacement, which are correlated.
 
 #include <doctest/doctest.h>
-
-#include <Eigen/Dense>
 
 #include <cmath>
 #include <cstdint>
@@ -50,27 +31,18 @@
 #include <vector>
 
 #include "matsample/matsample.hpp"
+#include "statistics.hpp"
 
 using namespace matsample;
 
 namespace {
 
+using namespace test::stats;
+
 using V = double;
 using I = std::int32_t;
 using O = std::int64_t;
 using matrix = csr_matrix<V, I, O>;
-
-/// Chi-square upper quantile at p = 1e-6 (see the table above).
-double bound(int df) {
-  switch (df) {
-    case 3: return 30.66485;
-    case 4: return 33.376842;
-    case 5: return 35.888187;
-    case 9: return 44.810938;
-    case 119: return 207.19861;
-    default: return std::numeric_limits<double>::quiet_NaN();  // fails every check
-  }
-}
 
 /// Vertex 0 -> 1..d with weights w (a pattern when w is empty); rows 1..d empty.
 matrix star(int d, std::vector<double> w = {}) {
@@ -89,6 +61,16 @@ struct trials {
   [[nodiscard]] std::span<const int> operator[](std::int64_t t) const {
     return std::span<const int>(positions).subspan(static_cast<std::size_t>(offsets[t]),
                                                    static_cast<std::size_t>(offsets[t + 1] - offsets[t]));
+  }
+  /// The positions of each trial as a set (bit mask), as tests/statistics.hpp takes them.
+  [[nodiscard]] std::vector<std::uint32_t> masks() const {
+    std::vector<std::uint32_t> out;
+    for (std::int64_t k = 0; k < size(); ++k) {
+      std::uint32_t mask = 0;
+      for (const int p : (*this)[k]) mask |= 1U << p;
+      out.push_back(mask);
+    }
+    return out;
   }
 };
 
@@ -191,63 +173,7 @@ trials draw(path p, const matrix& a, row_sampling spec, std::int64_t n, std::uin
   return {};
 }
 
-// ---- analytic distributions ------------------------------------------------
-
-using set_distribution = std::map<std::uint32_t, double>;  // bit mask of entries -> probability
-
-/// Exact distribution of the sampled set under successive sampling of s
-/// entries: step t picks j with probability w_j / (W - sum of the weights
-/// already drawn), so P(sequence) = prod_t w_{i_t} / (W - sum_{u<t} w_{i_u}),
-/// summed over all ordered sequences of each set.
-set_distribution successive_sets(const std::vector<double>& w, int s) {
-  set_distribution out;
-  const double total = std::accumulate(w.begin(), w.end(), 0.0);
-  const auto walk = [&](auto&& self, std::uint32_t mask, double taken, double prob, int depth) -> void {
-    if (depth == s || !(total - taken > 0)) {
-      out[mask] += prob;
-      return;
-    }
-    for (std::size_t j = 0; j < w.size(); ++j) {
-      if ((mask >> j) & 1U || w[j] <= 0) continue;
-      self(self, mask | (1U << j), taken + w[j], prob * w[j] / (total - taken), depth + 1);
-    }
-  };
-  walk(walk, 0, 0.0, 1.0, 0);
-  return out;
-}
-
-struct moments {
-  std::vector<double> pi;                // P(i included)
-  std::vector<std::vector<double>> pij;  // P(i and j included)
-};
-
-moments inclusion_moments(const set_distribution& sets, int d) {
-  moments m{std::vector<double>(static_cast<std::size_t>(d), 0.0),
-            std::vector<std::vector<double>>(static_cast<std::size_t>(d), std::vector<double>(static_cast<std::size_t>(d), 0.0))};
-  for (const auto& [mask, p] : sets) {
-    for (int i = 0; i < d; ++i) {
-      if (!((mask >> i) & 1U)) continue;
-      m.pi[i] += p;
-      for (int j = 0; j < d; ++j) {
-        if ((mask >> j) & 1U) m.pij[i][j] += p;
-      }
-    }
-  }
-  return m;
-}
-
 // ---- tallies -------------------------------------------------------------
-
-/// Trials that include entry i (once per trial).
-std::vector<double> inclusion_counts(const trials& t, int d) {
-  std::vector<double> c(static_cast<std::size_t>(d), 0.0);
-  for (std::int64_t k = 0; k < t.size(); ++k) {
-    std::uint32_t mask = 0;
-    for (const int p : t[k]) mask |= 1U << p;
-    for (int i = 0; i < d; ++i) c[i] += (mask >> i) & 1U;
-  }
-  return c;
-}
 
 /// Every draw of entry i (with replacement a trial can draw it repeatedly).
 std::vector<double> draw_counts(const trials& t, int d) {
@@ -256,15 +182,8 @@ std::vector<double> draw_counts(const trials& t, int d) {
   return c;
 }
 
-std::map<std::uint32_t, double> set_counts(const trials& t) {
-  std::map<std::uint32_t, double> c;
-  for (std::int64_t k = 0; k < t.size(); ++k) {
-    std::uint32_t mask = 0;
-    for (const int p : t[k]) mask |= 1U << p;
-    c[mask] += 1;
-  }
-  return c;
-}
+/// A statistic's label with the path that drew its trials.
+std::string along(const std::string& what, path p) { return what + " along " + name(p); }
 
 /// Whether every trial sampled exactly `s` distinct, ascending positions in [0, d).
 bool all_valid(const trials& t, int d, std::int64_t s, bool distinct) {
@@ -278,90 +197,6 @@ bool all_valid(const trials& t, int d, std::int64_t s, bool distinct) {
   }
   return true;
 }
-
-// ---- statistics ------------------------------------------------------------
-
-struct statistic {
-  double x = 0;
-  int df = 0;
-};
-
-/// Pearson's statistic of categorical counts against probabilities p over
-/// `total` outcomes; cells with p = 0 must be empty (else x = +inf).
-statistic pearson(const std::vector<double>& observed, const std::vector<double>& p, double total) {
-  statistic s{0, -1};
-  for (std::size_t k = 0; k < p.size(); ++k) {
-    if (p[k] <= 0) {
-      if (observed[k] != 0) return {std::numeric_limits<double>::infinity(), 0};
-      continue;
-    }
-    const double e = total * p[k];
-    s.x += (observed[k] - e) * (observed[k] - e) / e;
-    ++s.df;
-  }
-  return s;
-}
-
-/// Pearson over whole sampled sets against an exact set distribution.
-statistic set_pearson(const trials& t, const set_distribution& model) {
-  const auto counts = set_counts(t);
-  for (const auto& [mask, c] : counts) {
-    if (!model.contains(mask)) return {std::numeric_limits<double>::infinity(), 0};  // impossible set drawn
-  }
-  std::vector<double> o, p;
-  for (const auto& [mask, prob] : model) {
-    p.push_back(prob);
-    o.push_back(counts.contains(mask) ? counts.at(mask) : 0.0);
-  }
-  return pearson(o, p, static_cast<double>(t.size()));
-}
-
-/// Inclusion counts of n trials against exact moments (see the header).
-statistic inclusion_statistic(const std::vector<double>& counts, double n, const moments& m) {
-  std::vector<int> keep;
-  for (std::size_t i = 0; i < counts.size(); ++i) {
-    if (m.pi[i] <= 1e-12) {
-      if (counts[i] != 0) return {std::numeric_limits<double>::infinity(), 0};
-    } else if (m.pi[i] >= 1 - 1e-12) {
-      if (counts[i] != n) return {std::numeric_limits<double>::infinity(), 0};
-    } else {
-      keep.push_back(static_cast<int>(i));
-    }
-  }
-  keep.pop_back();  // the indicators sum to a constant: one entry is redundant
-  const auto k = static_cast<Eigen::Index>(keep.size());
-  Eigen::MatrixXd cov(k, k);
-  Eigen::VectorXd y(k);
-  for (Eigen::Index a = 0; a < k; ++a) {
-    const int i = keep[a];
-    y(a) = counts[i] - n * m.pi[i];
-    for (Eigen::Index b = 0; b < k; ++b) {
-      const int j = keep[b];
-      cov(a, b) = (i == j ? m.pi[i] : m.pij[i][j]) - m.pi[i] * m.pi[j];
-    }
-  }
-  return {y.dot(cov.ldlt().solve(y)) / n, static_cast<int>(k)};
-}
-
-/// Records and checks one statistic against its precomputed bound. Set
-/// MATSAMPLE_PRINT_STATS=1 to print every value.
-void expect_below(const std::string& what, path p, statistic s, int df) {
-  const bool print = std::getenv("MATSAMPLE_PRINT_STATS") != nullptr;
-  if (print) std::printf("%-58s %-28s X2 = %9.3f  df = %3d  bound = %8.3f\n", what.c_str(), name(p), s.x, s.df, bound(s.df));
-  CHECK_MESSAGE(s.df == df, what, " along ", name(p), ": ", s.df, " degrees of freedom, expected ", df);
-  CHECK_MESSAGE(s.x < bound(s.df), what, " along ", name(p), ": X2 = ", s.x, " >= bound ", bound(s.df), " (df ",
-                s.df, ")");
-}
-
-void expect_above(const std::string& what, statistic s) {
-  if (std::getenv("MATSAMPLE_PRINT_STATS") != nullptr) {
-    std::printf("%-58s %-28s X2 = %9.3f  df = %3d  bound = %8.3f (must exceed)\n", what.c_str(), "", s.x, s.df,
-                bound(s.df));
-  }
-  CHECK_MESSAGE(s.x > bound(s.df), what, ": X2 = ", s.x, " should exceed ", bound(s.df));
-}
-
-constexpr std::int64_t n_trials = 40000;
 
 }  // namespace
 
@@ -397,15 +232,15 @@ TEST_CASE("statistics: uniform without replacement, d = 10, s = 3: inclusion 3/1
       const auto t = draw(p, a, {s, false, false}, n_trials, ++seed);
       REQUIRE(t.size() == n_trials);
       CHECK(all_valid(t, d, s, true));
-      const auto counts = inclusion_counts(t, d);
+      const auto counts = inclusion_counts(t.masks(), d);
       const auto incl = inclusion_statistic(counts, n_trials, m);
-      expect_below("(a) uniform w/o repl. inclusion, d=10 s=3", p, incl, 9);
+      expect_below(along("(a) uniform w/o repl. inclusion, d=10 s=3", p), incl, 9);
       // Closed form for uniform sampling: Var-scaled Pearson with factor (d-1)/(d-s).
       double closed = 0;
       const double e = n_trials * 0.3;
       for (const double c : counts) closed += (c - e) * (c - e) / (e * (d - s) / (d - 1.0));
       CHECK(closed == doctest::Approx(incl.x).epsilon(1e-6));
-      expect_below("(a) uniform w/o repl. sets, 120 cells", p, set_pearson(t, model), 119);
+      expect_below(along("(a) uniform w/o repl. sets, 120 cells", p), set_pearson(t.masks(), model), 119);
     }
   }
 }
@@ -418,7 +253,7 @@ TEST_CASE("statistics: Floyd's algorithm, d = 5, s = 2: all 10 pairs equally lik
   for (const path p : all_paths) {
     const auto t = draw(p, star(5), {2, false, false}, n_trials, ++seed);
     CHECK(all_valid(t, 5, 2, true));
-    expect_below("Floyd pairs, d=5 s=2", p, set_pearson(t, model), 9);
+    expect_below(along("Floyd pairs, d=5 s=2", p), set_pearson(t.masks(), model), 9);
   }
 }
 
@@ -429,7 +264,7 @@ TEST_CASE("statistics: uniform with replacement, d = 10, s = 4: every draw 1/10"
     const auto t = draw(p, star(d), {s, true, false}, n_trials, ++seed);
     CHECK(all_valid(t, d, s, false));
     const auto x = pearson(draw_counts(t, d), std::vector<double>(d, 1.0 / d), static_cast<double>(n_trials * s));
-    expect_below("(b) uniform with repl. draws, d=10 s=4", p, x, 9);
+    expect_below(along("(b) uniform with repl. draws, d=10 s=4", p), x, 9);
   }
 }
 
@@ -445,7 +280,7 @@ TEST_CASE("statistics: weighted with replacement: every draw w_i / W") {
     CHECK(all_valid(t, d, s, false));
     const auto counts = draw_counts(t, d);
     CHECK(counts[2] == 0);  // zero weight: never drawn
-    expect_below("(c) weighted with repl. draws, 6 positive of 7", q,
+    expect_below(along("(c) weighted with repl. draws, 6 positive of 7", q),
                  pearson(counts, p, static_cast<double>(n_trials * s)), 5);
   }
 }
@@ -478,12 +313,12 @@ TEST_CASE("statistics: weighted without replacement on tiny rows: exact successi
     for (const path p : all_paths) {
       const auto t = draw(p, star(d, c.w), {c.s, false, true}, n_trials, ++seed);
       CHECK(all_valid(t, d, c.s, true));
-      const auto counts = inclusion_counts(t, d);
+      const auto counts = inclusion_counts(t.masks(), d);
       for (int i = 0; i < d; ++i) {
         if (c.w[i] == 0) CHECK(counts[i] == 0);
       }
-      expect_below(label + " incl.", p, inclusion_statistic(counts, n_trials, m), c.incl_df);
-      expect_below(label + " sets", p, set_pearson(t, model), c.set_df);
+      expect_below(along(label + " incl.", p), inclusion_statistic(counts, n_trials, m), c.incl_df);
+      expect_below(along(label + " sets", p), set_pearson(t.masks(), model), c.set_df);
     }
   }
 }
@@ -493,8 +328,8 @@ TEST_CASE("statistics: the checks reject wrong distributions (the tests can fail
   const auto t = draw(path::cpu_rows, star(10), {3, false, false}, n_trials, 900);
   const auto skewed = successive_sets({1, 1, 1, 1, 1, 1.3, 1.3, 1.3, 1.3, 1.3}, 3);
   expect_above("(e) uniform samples vs skewed inclusion model",
-               inclusion_statistic(inclusion_counts(t, 10), n_trials, inclusion_moments(skewed, 10)));
-  expect_above("(e) uniform samples vs skewed set model", set_pearson(t, skewed));
+               inclusion_statistic(inclusion_counts(t.masks(), 10), n_trials, inclusion_moments(skewed, 10)));
+  expect_above("(e) uniform samples vs skewed set model", set_pearson(t.masks(), skewed));
 
   // With replacement: uniform draws against p_i proportional to 1 + i / 20.
   const auto r = draw(path::reference_rows, star(10), {4, true, false}, n_trials, 901);
@@ -515,9 +350,9 @@ TEST_CASE("statistics: the checks reject wrong distributions (the tests can fail
   for (int i = 0; i < 4; ++i) {
     for (int j = i + 1; j < 4; ++j) poisson[(1U << i) | (1U << j)] = w[i] * w[j] / z;
   }
-  expect_above("(e) weighted samples vs conditional Poisson sets", set_pearson(u, poisson));
+  expect_above("(e) weighted samples vs conditional Poisson sets", set_pearson(u.masks(), poisson));
   expect_above("(e) weighted samples vs conditional Poisson inclusion",
-               inclusion_statistic(inclusion_counts(u, 4), n_trials, inclusion_moments(poisson, 4)));
+               inclusion_statistic(inclusion_counts(u.masks(), 4), n_trials, inclusion_moments(poisson, 4)));
 
   // A classic Floyd bug, emulated on the same Philox streams: on a collision
   // take the next position (mod d) instead of the fallback j. Adjacent pairs
@@ -532,5 +367,5 @@ TEST_CASE("statistics: the checks reject wrong distributions (the tests can fail
     bad.positions.push_back(std::max(first, second));
     bad.offsets.push_back(static_cast<std::int64_t>(bad.positions.size()));
   }
-  expect_above("(e) buggy Floyd (collision -> next) pairs", set_pearson(bad, successive_sets(std::vector<double>(5, 1.0), 2)));
+  expect_above("(e) buggy Floyd (collision -> next) pairs", set_pearson(bad.masks(), successive_sets(std::vector<double>(5, 1.0), 2)));
 }

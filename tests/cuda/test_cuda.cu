@@ -1,5 +1,7 @@
 // The CUDA backend against the reference and the CPU backend: the shared
-// kernel test bodies of tests/kernel_cases.hpp for every index width, the
+// kernel test cases of tests/kernel_cases.hpp for every index width on the
+// CUDA backend with its default options and with a one-byte memory budget
+// (test::cuda_backends, the backend axis of tests/backends.hpp), the
 // samplers on a device graph (the same minibatches as the CPU for the same
 // seed), the device-only paths (device views, device-callable apply and the
 // samplers' value maps, cuSPARSE with every fallback forced through
@@ -16,16 +18,18 @@
 #include <string>
 #include <vector>
 
-#include "kernel_cases.hpp"
+#include "backends.cuh"
 #include "matsample/cuda.cuh"
 #include "support.hpp"
 
+#define MATSAMPLE_KERNEL_BACKENDS test::cuda_backends
+#include "kernel_cases.hpp"
+
 namespace {
 
-const ms::cuda_backend gpu;
+const ms::cuda_backend& gpu = test::backend::cuda::get();
 /// A one-byte budget: every SpGEMM row is a chunk of its own.
-const ms::cuda_backend gpu_chunked{ms::cuda_options{.memory_budget = 1}};
-const auto no_more_checks = [](const auto&, const auto&, const auto&, double) {};
+const ms::cuda_backend& gpu_chunked = test::backend::cuda_chunked::get();
 
 template <class C>
 test::mat<C> weighted_rmat(int scale) {
@@ -36,39 +40,6 @@ test::mat<C> weighted_rmat(int scale) {
 }
 
 }  // namespace
-
-TEST_CASE_TEMPLATE("cuda gather_rows equals the reference", C, MATSAMPLE_INDEX_CONFIGS) {
-  kernel_cases::gather_rows_case<C>(gpu, gpu_chunked);
-}
-TEST_CASE_TEMPLATE("cuda sample_rows, gather_and_sample equal the reference", C, MATSAMPLE_INDEX_CONFIGS) {
-  kernel_cases::sample_rows_case<C>(gpu, gpu_chunked);
-}
-TEST_CASE_TEMPLATE("cuda bulk-sized selections equal the reference", C, MATSAMPLE_INDEX_CONFIGS) {
-  kernel_cases::bulk_gather_and_sample_case<C>(gpu, gpu_chunked);
-}
-TEST_CASE_TEMPLATE("cuda whole rows", C, MATSAMPLE_INDEX_CONFIGS) { kernel_cases::whole_row_case<C>(gpu, gpu_chunked); }
-TEST_CASE_TEMPLATE("cuda draw numbering", C, MATSAMPLE_INDEX_CONFIGS) { kernel_cases::draw_numbering_case<C>(gpu, gpu_chunked); }
-TEST_CASE_TEMPLATE("cuda compact_blocks equals the reference", C, MATSAMPLE_INDEX_CONFIGS) {
-  kernel_cases::compact_blocks_case<C>(gpu, gpu_chunked);
-}
-TEST_CASE_TEMPLATE("cuda spgemm equals the reference (chunked too)", C, MATSAMPLE_INDEX_CONFIGS) {
-  kernel_cases::spgemm_case<C>(gpu, gpu_chunked, no_more_checks);
-}
-TEST_CASE_TEMPLATE("cuda select_columns equals the reference", C, MATSAMPLE_INDEX_CONFIGS) {
-  kernel_cases::select_columns_case<C>(gpu, gpu_chunked);
-}
-TEST_CASE_TEMPLATE("cuda apply, row_reduce, row_normalize", C, MATSAMPLE_INDEX_CONFIGS) {
-  kernel_cases::apply_reduce_case<C>(gpu, gpu_chunked);
-}
-TEST_CASE_TEMPLATE("cuda relabel_columns equals the reference", C, MATSAMPLE_INDEX_CONFIGS) {
-  kernel_cases::relabel_columns_case<C>(gpu, gpu_chunked);
-}
-TEST_CASE_TEMPLATE("cuda relabel_columns errors", C, MATSAMPLE_INDEX_CONFIGS) {
-  kernel_cases::relabel_errors_case<C>(gpu, gpu_chunked);
-}
-TEST_CASE_TEMPLATE("cuda spgemm long rows equal the reference", C, MATSAMPLE_INDEX_CONFIGS) {
-  kernel_cases::long_rows_spgemm_case<C>(gpu, gpu_chunked);
-}
 
 TEST_CASE_TEMPLATE("cuda device views: kernels keep data on the device; device-callable apply runs there", C,
                    MATSAMPLE_INDEX_CONFIGS) {
