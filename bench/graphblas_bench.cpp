@@ -33,6 +33,8 @@ extern "C" {
 #include <string>
 #include <vector>
 
+#include "bench_main.hpp"
+
 namespace {
 
 using V = float;
@@ -202,4 +204,4 @@ BENCHMARK(BM_LadiesProduct)->Arg(1)->Arg(8)->Arg(64)->Unit(benchmark::kMilliseco
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) { return bench::run_benchmarks("graphblas_bench", argc, argv); }

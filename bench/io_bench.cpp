@@ -20,6 +20,8 @@
 #include <filesystem>
 #include <string>
 
+#include "bench_main.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -147,4 +149,4 @@ BENCHMARK(BM_StreamRead_Floor)->Unit(benchmark::kMillisecond)->UseRealTime()->It
 
 }  // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) { return bench::run_benchmarks("matsample_io_bench", argc, argv); }

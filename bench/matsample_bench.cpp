@@ -41,6 +41,8 @@
 #include <string>
 #include <vector>
 
+#include "bench_main.hpp"
+
 namespace {
 
 using V = float;
@@ -547,13 +549,10 @@ BENCHMARK(BM_FastGCN)->Apply(ks);
 }  // namespace
 
 int main(int argc, char** argv) {
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::AddCustomContext("matsample_graph", "R-MAT scale " + std::to_string(bench_scale()) + ", edge factor 16");
-  benchmark::AddCustomContext("matsample_threads", std::to_string(bench_threads()));
-  benchmark::AddCustomContext("matsample_nodewise", "fanouts 15,10,5, batch 1024, uniform, no replacement");
-  benchmark::AddCustomContext("matsample_layerwise", "sample size 512 x 3 layers, batch 512, keep_frontier");
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  return bench::run_benchmarks("matsample_bench", argc, argv, [] {
+    benchmark::AddCustomContext("matsample_graph", "R-MAT scale " + std::to_string(bench_scale()) + ", edge factor 16");
+    benchmark::AddCustomContext("matsample_threads", std::to_string(bench_threads()));
+    benchmark::AddCustomContext("matsample_nodewise", "fanouts 15,10,5, batch 1024, uniform, no replacement");
+    benchmark::AddCustomContext("matsample_layerwise", "sample size 512 x 3 layers, batch 512, keep_frontier");
+  });
 }

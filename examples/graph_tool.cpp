@@ -1,9 +1,12 @@
 // graph_tool: converts any supported input into a matsample snapshot and
 // prints graph statistics.
-//   graph_tool stats   INPUT
-//   graph_tool convert INPUT OUTPUT.snap
+//   graph_tool stats   INPUT [options]
+//   graph_tool convert INPUT OUTPUT.snap [options]
 // INPUT is an OGB raw-layout directory, a Matrix Market file (.mtx), an edge
-// list (anything else, .gz allowed) or a snapshot (.snap).
+// list (anything else, .gz allowed) or a snapshot (.snap). An edge list may
+// come with per-vertex tables (--features, --labels, --split-file) in its
+// own ids; --compact-ids numbers sparse ids 0..n-1 and keeps the id map
+// (--write-ids, and in the snapshot). See docs/io.md.
 #include <matsample/io.hpp>
 #include <matsample/matsample.hpp>
 
@@ -14,7 +17,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -24,6 +29,10 @@ struct input_options {
   std::string format = "auto";
   std::string split;
   bool one_based = false, weighted = false, symmetrize = false, drop_self_loops = false, merge_duplicates = false;
+  bool compact_ids = false;
+  std::int64_t num_vertices = -1;
+  std::string features, labels;
+  std::map<std::string, std::string> split_files;  ///< name -> file of ids
 };
 
 bool ends_with(const std::string& s, const std::string& tail) {
@@ -43,6 +52,13 @@ graph_data load(const std::filesystem::path& input, const input_options& o) {
   const matsample::build_options build{o.symmetrize, o.drop_self_loops, o.merge_duplicates};
   const std::string format = detect(input, o.format);
   graph_data data;
+  const bool tables = !o.features.empty() || !o.labels.empty() || !o.split_files.empty();
+  if (format != "edges" && (o.compact_ids || o.num_vertices >= 0 || tables)) {
+    throw matsample::argument_error(
+        "--compact-ids, --num-vertices, --features, --labels and --split-file apply to "
+        "edge lists only (this input is read as " +
+        format + ")");
+  }
   if (format == "ogb") {
     return matsample::read_ogb<float, std::int64_t, std::int64_t>(input, {.add_inverse_edges = true,
                                                                           .drop_self_loops = o.drop_self_loops,
@@ -52,8 +68,21 @@ graph_data load(const std::filesystem::path& input, const input_options& o) {
   if (format == "mtx") {
     data.graph = matsample::read_matrix_market<float, std::int64_t, std::int64_t>(input, build);
   } else if (format == "edges") {
-    data.graph = matsample::read_edge_list<float, std::int64_t, std::int64_t>(
-        input, {.one_based = o.one_based, .weighted = o.weighted, .build = build});
+    data.graph = matsample::read_edge_list<float, std::int64_t, std::int64_t>(input,
+                                                                              {.one_based = o.one_based,
+                                                                               .weighted = o.weighted,
+                                                                               .num_vertices = o.num_vertices,
+                                                                               .build = build,
+                                                                               .compact_ids = o.compact_ids},
+                                                                              &data.original_ids);
+    // Tables name vertices by the file's ids (through the id map when compacted).
+    const std::int64_t n = data.graph.rows();
+    if (!o.features.empty())
+      data.features = matsample::read_vertex_features(o.features, n, data.feature_dim, data.original_ids);
+    if (!o.labels.empty()) data.labels = matsample::read_vertex_labels(o.labels, n, data.original_ids);
+    for (const auto& [name, file] : o.split_files) {
+      data.splits[name] = matsample::read_vertex_ids<std::int64_t>(file, n, data.original_ids);
+    }
   } else if (format == "snapshot") {
     const matsample::snapshot<float, std::int64_t, std::int64_t> snap(input);
     const auto& v = snap.view();
@@ -62,6 +91,7 @@ graph_data load(const std::filesystem::path& input, const input_options& o) {
     data.features.assign(v.features.begin(), v.features.end());
     data.labels.assign(v.labels.begin(), v.labels.end());
     for (const auto& [name, ids] : v.splits) data.splits[name].assign(ids.begin(), ids.end());
+    data.original_ids.assign(v.original_ids.begin(), v.original_ids.end());
   } else {
     throw matsample::argument_error("unknown format '" + format + "' (auto, ogb, mtx, edges, snapshot)");
   }
@@ -105,46 +135,86 @@ void print_stats(const graph_data& data) {
     std::printf("features          %lld per vertex\n", static_cast<long long>(data.feature_dim));
   if (!data.labels.empty()) std::printf("classes           %d\n", data.view().num_classes());
   for (const auto& [name, ids] : data.splits) std::printf("split %-11s %zu vertices\n", name.c_str(), ids.size());
+  if (!data.original_ids.empty()) {
+    std::printf("compacted ids     %lld .. %lld\n", static_cast<long long>(data.original_ids.front()),
+                static_cast<long long>(data.original_ids.back()));
+  }
+}
+
+/// The id map, one original id per line: line v + 1 holds vertex v's id.
+void write_ids(const std::string& path, const graph_data& data) {
+  if (data.original_ids.empty()) {
+    throw matsample::argument_error("--write-ids: the ids were not compacted (add --compact-ids)");
+  }
+  std::ofstream out(path);
+  for (const auto id : data.original_ids) out << id << '\n';
+  out.close();
+  if (!out) throw matsample::error("cannot write the id map to " + path);
+  std::printf("wrote %s (%zu ids)\n", path.c_str(), data.original_ids.size());
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Convert graphs to matsample snapshots and print their statistics"};
-  app.require_subcommand(1);
-  input_options o;
-  std::string input, output;
-  const auto add_input = [&](CLI::App* cmd) {
-    cmd->add_option("input", input, "OGB directory, .mtx, edge list or .snap")->required();
-    cmd->add_option("--format", o.format, "auto, ogb, mtx, edges or snapshot")->capture_default_str();
-    cmd->add_option("--split", o.split, "OGB split name (default: the only one)");
-    cmd->add_flag("--one-based", o.one_based, "edge list ids start at 1");
-    cmd->add_flag("--weighted", o.weighted, "edge list has a weight column");
-    cmd->add_flag("--symmetrize", o.symmetrize, "add the reverse of every edge");
-    cmd->add_flag("--drop-self-loops", o.drop_self_loops, "discard (i, i) edges");
-    cmd->add_flag("--merge-duplicates", o.merge_duplicates, "keep one copy of repeated edges (weights summed)");
-  };
-  auto* stats = app.add_subcommand("stats", "print graph statistics");
-  add_input(stats);
-  auto* convert = app.add_subcommand("convert", "write a snapshot and print statistics");
-  add_input(convert);
-  convert->add_option("output", output, "snapshot file to write")->required();
-  CLI11_PARSE(app, argc, argv);
+  return matsample::guarded_main("graph_tool", [&] {
+    CLI::App app{"Convert graphs to matsample snapshots and print their statistics"};
+    app.require_subcommand(1);
+    input_options o;
+    std::string input, output, ids_path, memory_limit;
+    std::vector<std::string> split_files;
+    const auto add_input = [&](CLI::App* cmd) {
+      cmd->add_option("input", input, "OGB directory, .mtx, edge list or .snap")->required();
+      cmd->add_option("--format", o.format, "auto, ogb, mtx, edges or snapshot")->capture_default_str();
+      cmd->add_option("--split", o.split, "OGB split name (default: the only one)");
+      cmd->add_flag("--one-based", o.one_based, "edge list ids start at 1");
+      cmd->add_flag("--weighted", o.weighted, "edge list has a weight column");
+      cmd->add_flag("--symmetrize", o.symmetrize, "add the reverse of every edge");
+      cmd->add_flag("--drop-self-loops", o.drop_self_loops, "discard (i, i) edges");
+      cmd->add_flag("--merge-duplicates", o.merge_duplicates, "keep one copy of repeated edges (weights summed)");
+      cmd->add_flag("--compact-ids", o.compact_ids,
+                    "edge list: number the ids that occur 0..n-1 in increasing order (any int64 ids)");
+      cmd->add_option("--num-vertices", o.num_vertices, "edge list: the vertex count, isolated vertices included");
+      cmd->add_option("--features", o.features, "edge list: feature rows 'id f1 ... fd', one per vertex");
+      cmd->add_option("--labels", o.labels, "edge list: 'id label' rows (vertices without one are unlabelled)");
+      cmd->add_option("--split-file", split_files, "edge list: NAME=FILE, a split of vertex ids, one per line");
+      cmd->add_option("--write-ids", ids_path, "write the id map of --compact-ids, one original id per line");
+      cmd->add_option("--memory-limit", memory_limit,
+                      "refuse inputs that need more memory than this (bytes, or K/M/G/T); "
+                      "default: the cgroup limit, ulimit -v or physical memory");
+    };
+    auto* stats = app.add_subcommand("stats", "print graph statistics");
+    add_input(stats);
+    auto* convert = app.add_subcommand("convert", "write a snapshot and print statistics");
+    add_input(convert);
+    convert->add_option("output", output, "snapshot file to write")->required();
+    try {
+      app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) { return app.exit(e); }
+    for (const auto& spec : split_files) {
+      const auto eq = spec.find('=');
+      if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size()) {
+        throw matsample::argument_error("--split-file " + spec + ": expected NAME=FILE");
+      }
+      o.split_files[spec.substr(0, eq)] = spec.substr(eq + 1);
+    }
+    if (!memory_limit.empty()) {
+      const auto bytes = matsample::parse_byte_size(memory_limit);
+      if (bytes <= 0) throw matsample::argument_error("--memory-limit " + memory_limit + ": not a size");
+      matsample::set_memory_limit(bytes);
+    }
 
-  try {
     const auto t0 = std::chrono::steady_clock::now();
     const graph_data data = load(input, o);
     std::printf("loaded %s in %.3f s; peak resident %.0f MB, graph and features %.0f MB\n", input.c_str(),
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), peak_resident_mb(),
                 bytes_mb(data));
     print_stats(data);
+    if (!ids_path.empty()) write_ids(ids_path, data);
     if (!output.empty()) {
       matsample::write_snapshot(output, data.view());
       std::printf("wrote %s (%.1f MB)\n", output.c_str(),
                   static_cast<double>(std::filesystem::file_size(output)) / 1e6);
     }
-  } catch (const matsample::error& e) {
-    std::fprintf(stderr, "graph_tool: %s\n", e.what());
-    return 1;
-  }
+    return 0;
+  });
 }

@@ -26,7 +26,7 @@ void print(const char* name, const ms::csr_view<double, std::int32_t, std::int64
 
 }  // namespace
 
-int main() {
+static int main_body() {
   const std::vector<std::int32_t> src{0, 0, 1, 1, 2, 3, 3, 4}, dst{1, 2, 2, 3, 4, 4, 5, 5};
   const auto a = ms::csr_from_edges<double, std::int32_t, std::int64_t>(6, src, dst, {}, {.symmetrize = true});
   const ms::cpu_backend cpu;
@@ -62,4 +62,10 @@ int main() {
       }
     }
   }
+  return 0;
+}
+
+// Every exception ends as a message and an exit status (core/guarded_main.hpp).
+int main() {
+  return matsample::guarded_main("layerwise_example", [] { return main_body(); });
 }

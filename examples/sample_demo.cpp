@@ -12,7 +12,7 @@
 #include <numeric>
 #include <vector>
 
-int main(int argc, char** argv) {
+static int main_body(int argc, char** argv) {
   using namespace matsample;
   CLI::App app{"Sample GraphSAGE minibatches from a generated R-MAT graph and report throughput"};
   int scale = 20, threads = 0;
@@ -69,4 +69,10 @@ int main(int argc, char** argv) {
       tty ? "\n" : "", static_cast<long long>(epoch.size()), static_cast<long long>(batch_size),
       static_cast<long long>(bulk), cpu.threads(), seconds, 1e3 * seconds / static_cast<double>(epoch.size()),
       static_cast<double>(edges) / seconds / 1e6);
+  return 0;
+}
+
+// Every exception ends as a message and an exit status (core/guarded_main.hpp).
+int main(int argc, char** argv) {
+  return matsample::guarded_main("sample_demo", [&] { return main_body(argc, argv); });
 }

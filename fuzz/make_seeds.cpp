@@ -71,7 +71,7 @@ ms::csr_matrix<V, I, O> with_values(const ms::csr_matrix<V, I, O>& m) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int main_body(int argc, char** argv) {
   if (argc != 2) {
     std::fprintf(stderr, "usage: %s OUTPUT_DIR\n", argv[0]);
     return 2;
@@ -107,6 +107,12 @@ int main(int argc, char** argv) {
   save("edge_list", "comments-crlf", byte(0), "# comment\n% another\n\n0 1\r\n1,2\r\n  2\t0  \n3 3\n");
   save("edge_list", "weights", byte(2), "0 1 1.5e3\n1 0 -2\n2 2 +0.25\n1 2 nan\n2 1 inf\n");
   save("edge_list", "gz-concatenated", byte(4), gzip("0 1\n1 2\n") + gzip("2 3\n"));
+  // Size claims: ids far beyond the lines (refused, or compacted: flags 65).
+  save("edge_list", "claims-2e9-vertices", byte(0), "0 1\n1 2000000000\n");
+  save("edge_list", "claims-1e11-vertices-32bit", byte(128), "0 1\n2 99999999999\n");
+  save("edge_list", "beyond-int64", byte(0), "0 1\n99999999999999999999 1\n");
+  save("edge_list", "compact-sparse", byte(65), "0 1\n1 99999999999\n-5 7\n99999999999 -5\n");
+  save("edge_list", "compact-extremes", byte(65 | 128 | 8), "9223372036854775807,-9223372036854775808\n3,3\n");
 
   // ---- Matrix Market: flags = build (3 bits) | types << 3
   ms::write_matrix_market(tmp / "p.mtx", graph.view());
@@ -118,6 +124,10 @@ int main(int argc, char** argv) {
        "%%MatrixMarket matrix coordinate integer symmetric\r\n% comment\n\n3 3 4\n1 1 5\n2 1 -2\n3 2 7\n3 3 1\n");
   save("matrix_market", "rectangular", byte(0),
        "%%MatrixMarket matrix coordinate pattern general\n2 4 3\n1 4\n2 1\n2 3\n");
+  save("matrix_market", "claims-2e9-rows", byte(0),
+       "%%MatrixMarket matrix coordinate pattern general\n2000000000 2000000000 1\n1 2\n");
+  save("matrix_market", "claims-1e9-entries", byte(8),
+       "%%MatrixMarket matrix coordinate real general\n3 3 1000000000\n1 2 1.0\n");
 
   // ---- OGB directories: option byte, presence byte, NUL-separated files
   const char* files[] = {"raw/num-node-list.csv.gz", "raw/edge.csv.gz",       "raw/num-edge-list.csv.gz",
@@ -145,6 +155,10 @@ int main(int argc, char** argv) {
   bare.graph = directed;
   ms::write_ogb(tmp / "ogb-bare", bare.view(), false);
   ogb_seed(tmp / "ogb-bare", 0, "rmat-directed");
+  using namespace std::string_literals;
+  save("ogb", "claims-2e9-vertices", byte(0) + byte(0), "2000000000\n\0"s + "0,1\n1,2\n");
+  save("ogb", "claims-5e9-edges", byte(16) + byte(1), "3\n\0"s + "0,1\n1,2\n\0"s + "5000000000\n");
+  save("ogb", "claims-features", byte(0) + byte(2), "40000000\n\0"s + "0,1\n\0"s + "\0"s + "1,2,3\n");
 
   // ---- OGB columns: selector (0 count, 1 labels, 2 ids, 3 features; +4 gzip), parameter
   const auto column = [&](unsigned selector, unsigned parameter, const std::string& name, const std::string& text) {
@@ -180,4 +194,9 @@ int main(int argc, char** argv) {
   std::error_code ec;
   fs::remove_all(tmp, ec);
   return 0;
+}
+
+// Every exception ends as a message and an exit status (core/guarded_main.hpp).
+int main(int argc, char** argv) {
+  return matsample::guarded_main("make_seeds", [&] { return main_body(argc, argv); });
 }

@@ -34,6 +34,7 @@
 
 #include "matsample/io.hpp"
 #include "matsample/matsample.hpp"
+#include "files.hpp"
 #include "support.hpp"
 
 namespace fs = std::filesystem;
@@ -41,8 +42,8 @@ namespace sf = matsample::snapshot_format;
 
 namespace {
 
-using test::symmetric;
 using test::self_loops;
+using test::symmetric;
 
 using test::types;
 using f32_i32_i64 = types<float, i32, i64>;
@@ -52,33 +53,8 @@ using f64_i64_i32 = types<double, i64, i32>;
 
 // ---- files ---------------------------------------------------------------------
 
-/// A fresh directory under the system temp directory, removed with its contents.
-class temp_dir {
- public:
-  temp_dir() {
-    std::string pattern = (fs::temp_directory_path() / "matsample-test-io-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  [[nodiscard]] const fs::path& path() const { return path_; }
-  fs::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  fs::path path_;
-};
-
-void write_bytes(const fs::path& path, std::string_view bytes) {
-  fs::create_directories(path.parent_path());
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  REQUIRE(out.good());
-}
+using test::temp_dir;
+using test::write_bytes;
 
 std::string read_bytes(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -91,7 +67,8 @@ void write_gzip(const fs::path& path, std::string_view text) {
   fs::create_directories(path.parent_path());
   gzFile f = gzopen(path.c_str(), "wb6");
   REQUIRE(f != nullptr);
-  if (!text.empty()) REQUIRE(gzwrite(f, text.data(), static_cast<unsigned>(text.size())) == static_cast<int>(text.size()));
+  if (!text.empty())
+    REQUIRE(gzwrite(f, text.data(), static_cast<unsigned>(text.size())) == static_cast<int>(text.size()));
   REQUIRE(gzclose(f) == Z_OK);
 }
 
@@ -103,9 +80,7 @@ template <class F>
 std::string format_error_message(F&& f) {
   try {
     f();
-  } catch (const ms::format_error& e) {
-    return e.what();
-  } catch (const ms::error& e) {
+  } catch (const ms::format_error& e) { return e.what(); } catch (const ms::error& e) {
     FAIL_CHECK("expected matsample::format_error, got another matsample::error: " << std::string(e.what()));
     return "";
   } catch (const std::exception& e) {
@@ -135,30 +110,30 @@ bool names_file_and_some_line(std::string_view msg, const fs::path& file) {
 }  // namespace
 
 /// Checks that `expr` throws format_error "<file>:<line>: ..." containing `needle`.
-#define CHECK_FORMAT_ERROR(expr, file, line, needle)                         \
-  do {                                                                       \
-    const std::string msg_ = format_error_message([&] { (void)(expr); });    \
-    INFO("message: ", msg_);                                                 \
-    CHECK(starts_with(msg_, located((file), (line))));                       \
-    CHECK(contains(msg_, (needle)));                                         \
+#define CHECK_FORMAT_ERROR(expr, file, line, needle)                      \
+  do {                                                                    \
+    const std::string msg_ = format_error_message([&] { (void)(expr); }); \
+    INFO("message: ", msg_);                                              \
+    CHECK(starts_with(msg_, located((file), (line))));                    \
+    CHECK(contains(msg_, (needle)));                                      \
   } while (false)
 
 /// Checks that `expr` throws format_error "<file>:<some line>: ..." containing `needle`.
-#define CHECK_FORMAT_ERROR_SOME_LINE(expr, file, needle)                   \
-  do {                                                                     \
-    const std::string msg_ = format_error_message([&] { (void)(expr); });  \
-    INFO("message: ", msg_);                                               \
-    CHECK(names_file_and_some_line(msg_, (file)));                         \
-    CHECK(contains(msg_, (needle)));                                       \
+#define CHECK_FORMAT_ERROR_SOME_LINE(expr, file, needle)                  \
+  do {                                                                    \
+    const std::string msg_ = format_error_message([&] { (void)(expr); }); \
+    INFO("message: ", msg_);                                              \
+    CHECK(names_file_and_some_line(msg_, (file)));                        \
+    CHECK(contains(msg_, (needle)));                                      \
   } while (false)
 
 /// Checks that `expr` throws format_error "<file>: corrupt snapshot: ..." containing `needle`.
-#define CHECK_CORRUPT_SNAPSHOT(expr, file, needle)                             \
-  do {                                                                         \
-    const std::string msg_ = format_error_message([&] { (void)(expr); });      \
-    INFO("message: ", msg_);                                                   \
-    CHECK(starts_with(msg_, (file).string() + ": corrupt snapshot: "));        \
-    CHECK(contains(msg_, (needle)));                                           \
+#define CHECK_CORRUPT_SNAPSHOT(expr, file, needle)                        \
+  do {                                                                    \
+    const std::string msg_ = format_error_message([&] { (void)(expr); }); \
+    INFO("message: ", msg_);                                              \
+    CHECK(starts_with(msg_, (file).string() + ": corrupt snapshot: "));   \
+    CHECK(contains(msg_, (needle)));                                      \
   } while (false)
 
 namespace {
@@ -200,9 +175,7 @@ isolated_outcome run_isolated(F&& f) {
     } catch (const std::exception& e) {
       code = 12;
       message = e.what();
-    } catch (...) {
-      code = 13;
-    }
+    } catch (...) { code = 13; }
     std::size_t done = 0;
     while (done < message.size()) {
       const auto w = ::write(fds[1], message.data() + done, message.size() - done);
@@ -220,11 +193,16 @@ isolated_outcome run_isolated(F&& f) {
   ::waitpid(pid, &status, 0);
   if (WIFEXITED(status)) {
     switch (WEXITSTATUS(status)) {
-      case 10: return {"format_error", message};
-      case 11: return {"matsample::error", message};
-      case 12: return {"std::exception", message};
-      case 14: return {"no exception", ""};
-      default: return {"died", "exit status " + std::to_string(WEXITSTATUS(status)) + " (a sanitizer report?)"};
+      case 10:
+        return {"format_error", message};
+      case 11:
+        return {"matsample::error", message};
+      case 12:
+        return {"std::exception", message};
+      case 14:
+        return {"no exception", ""};
+      default:
+        return {"died", "exit status " + std::to_string(WEXITSTATUS(status)) + " (a sanitizer report?)"};
     }
   }
   return {"died", "signal " + std::to_string(WTERMSIG(status))};
@@ -260,11 +238,11 @@ ms::csr_matrix<V, I, O> leading_block(const ms::csr_matrix<V, I, O>& m, I n) {
   return {n, n, std::move(indptr), m.indices(), m.values()};
 }
 
-
 template <class T, class U>
 bool same_elements(std::span<const T> a, std::span<const U> b) {
   // Each stored element converted to the loaded type, as the loader does.
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const T& x, const U& y) { return x == static_cast<T>(y); });
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                    [](const T& x, const U& y) { return x == static_cast<T>(y); });
 }
 
 /// ogb_options without designated initializers (GCC's -Wmissing-field-initializers
@@ -343,7 +321,8 @@ TEST_CASE_TEMPLATE("edge list round trip: plain and gzip, 0- and 1-based, with a
       const fs::path path = tmp / name;
       // Weighted matrix written with its weights, read with a weight column.
       ms::write_edge_list(path, weighted.view(), {.one_based = one_based, .separator = separator});
-      CHECK(ms::read_edge_list<V, I, O>(path, {.one_based = one_based, .weighted = true, .num_vertices = n}) == weighted);
+      CHECK(ms::read_edge_list<V, I, O>(path, {.one_based = one_based, .weighted = true, .num_vertices = n}) ==
+            weighted);
       // ... and without: the pattern comes back.
       ms::write_edge_list(path, weighted.view(), {.one_based = one_based, .separator = separator, .weights = false});
       CHECK(ms::read_edge_list<V, I, O>(path, {.one_based = one_based, .num_vertices = n}) == pattern);
@@ -438,8 +417,8 @@ TEST_CASE_TEMPLATE("matrix market round trip: pattern and real, plain and gzip",
 TEST_CASE("matrix market: symmetric files expand, integer field, case-insensitive banner, comments, build options") {
   const temp_dir tmp;
   const fs::path path = tmp / "s.mtx";
-  write_bytes(path,
-              "%%MatrixMarket Matrix Coordinate Integer Symmetric\r\n% comment\n\n3 3 4\n1 1 5\n2 1 -2\n3 2 7\n3 3 1\n");
+  write_bytes(
+      path, "%%MatrixMarket Matrix Coordinate Integer Symmetric\r\n% comment\n\n3 3 4\n1 1 5\n2 1 -2\n3 2 7\n3 3 1\n");
   const auto m = ms::read_matrix_market<double, i32, i64>(path);
   CHECK(m.indptr() == std::vector<i64>{0, 2, 4, 6});
   CHECK(m.indices() == std::vector<i32>{0, 1, 0, 2, 1, 2});
@@ -488,7 +467,8 @@ TEST_CASE_TEMPLATE("OGB round trip: undirected with inverse edges, directed with
   check_same_data(ms::read_ogb<V, I, O>(tmp / "directed", ogb_options(false, "mine")), data);
 
   // A directed R-MAT graph (with self loops kept) without features, labels or splits.
-  const auto directed = ms::rmat<V, I, O>({.scale = 8, .edge_factor = 6, .symmetrize = false, .drop_self_loops = false, .seed = 5});
+  const auto directed =
+      ms::rmat<V, I, O>({.scale = 8, .edge_factor = 6, .symmetrize = false, .drop_self_loops = false, .seed = 5});
   REQUIRE(self_loops(directed) > 0);
   ms::graph_data<V, I, O> bare;
   bare.graph = directed;
@@ -518,7 +498,8 @@ TEST_CASE("OGB: plain .csv files, split selection, several splits") {
   write_bytes(dir / "split" / "b" / "test.csv", "1\n");
   CHECK_THROWS_AS((ms::read_ogb<float, i32, i64>(dir)), ms::argument_error);
   CHECK(ms::read_ogb<float, i32, i64>(dir, ogb_options(true, "b")).splits.at("test") == std::vector<i32>{1});
-  const std::string msg = format_error_message([&] { (void)ms::read_ogb<float, i32, i64>(dir, ogb_options(true, "c")); });
+  const std::string msg =
+      format_error_message([&] { (void)ms::read_ogb<float, i32, i64>(dir, ogb_options(true, "c")); });
   CHECK(starts_with(msg, (dir / "split" / "c").string() + ": "));
   CHECK(contains(msg, "split 'c' not found"));
 }
@@ -705,7 +686,7 @@ TEST_CASE("ego-twitter (shared data): 81,306 vertices, 2,684,606 entries, 14 sel
 TEST_CASE("line_aligned_part: the parts of any count cover every line once, each part starting at a line") {
   // Short lines, long lines, no final newline, empty lines, a single line, nothing at all.
   for (const std::string& text : {std::string("0 1\n2 3\n4 5\n"), std::string("a\n\n\nbb\nccc"), std::string("x"),
-                                 std::string(), std::string(1000, 'y') + "\n1 2\n", std::string("\n\n\n\n")}) {
+                                  std::string(), std::string(1000, 'y') + "\n1 2\n", std::string("\n\n\n\n")}) {
     for (const ms::io::byte_range& whole : {ms::io::byte_range{}, ms::io::byte_range{0, text.size() / 2}}) {
       const std::string_view range = std::string_view(text).substr(0, std::min(whole.end, text.size()));
       const auto lines_of = [](std::string_view t) {
@@ -729,10 +710,12 @@ TEST_CASE("line_aligned_part: the parts of any count cover every line once, each
           CHECK(r.begin <= r.end);
           CHECK((r.begin == 0 || text[r.begin - 1] == '\n' || r.begin == range.size()));
           previous_end = r.end;
-          for (const auto line : lines_of(std::string_view(text).substr(r.begin, r.end - r.begin))) joined.push_back(line);
+          for (const auto line : lines_of(std::string_view(text).substr(r.begin, r.end - r.begin)))
+            joined.push_back(line);
         }
         CHECK(previous_end == range.size());
-        // Cuts fall on line starts of the whole text, so the lines are the range's own (the last one may be cut by the range).
+        // Cuts fall on line starts of the whole text, so the lines are the range's own (the last one may be cut by the
+        // range).
         CHECK(joined == lines_of(range));
       }
     }
@@ -756,7 +739,8 @@ TEST_CASE("edge list errors name the file and the line") {
   CHECK_FORMAT_ERROR(read("0 1\n99999999999999999999 2\n"), path, 2, "out-of-range source id");
   // Wrong column counts: too many, too few.
   CHECK_FORMAT_ERROR(read("0 1\n1 2 3\n"), path, 2, "expected 2 columns per edge line, found more");
-  CHECK_FORMAT_ERROR(read("0 1 2\n1 2 3 4\n", {.weighted = true}), path, 2, "expected 3 columns per edge line, found more");
+  CHECK_FORMAT_ERROR(read("0 1 2\n1 2 3 4\n", {.weighted = true}), path, 2,
+                     "expected 3 columns per edge line, found more");
   CHECK_FORMAT_ERROR(read("0 1\n\n1\n"), path, 3, "missing target id");
   CHECK_FORMAT_ERROR(read("0 1\n1 2\n", {.weighted = true}), path, 1, "missing weight");
   CHECK_FORMAT_ERROR(read("0 1\n  ,\n"), path, 2, "missing source id");
@@ -779,9 +763,7 @@ TEST_CASE("edge list errors name the file and the line") {
   try {
     (void)ms::read_edge_list<float, i32, i64>(tmp / "absent.txt");
     FAIL_CHECK("no exception for a missing file");
-  } catch (const ms::error& e) {
-    CHECK(starts_with(e.what(), (tmp / "absent.txt").string() + ": cannot open"));
-  }
+  } catch (const ms::error& e) { CHECK(starts_with(e.what(), (tmp / "absent.txt").string() + ": cannot open")); }
 }
 
 TEST_CASE("edge list errors in large files: the line is right across parallel chunks, plain and gzip") {
@@ -810,7 +792,10 @@ TEST_CASE("edge list errors in large files: the line is right across parallel ch
     INFO("file: ", std::string(name));
     const fs::path path = tmp / name;
     const auto put = [&](const std::string& t) {
-      if (std::string_view(name).ends_with(".gz")) write_gzip(path, t); else write_bytes(path, t);
+      if (std::string_view(name).ends_with(".gz"))
+        write_gzip(path, t);
+      else
+        write_bytes(path, t);
     };
     const auto read = [&] { return ms::read_edge_list<float, i32, i64>(path); };
     put(text);
@@ -889,7 +874,8 @@ TEST_CASE("gzip: truncated, corrupt, empty, trailing garbage and concatenated me
   std::string broken = text;
   broken.replace(broken.find('\n', 1000) + 1, 1, "z");
   write_gzip(path, broken);
-  const auto line = 2 + std::count(broken.begin(), broken.begin() + static_cast<std::ptrdiff_t>(broken.find('\n', 1000)), '\n');
+  const auto line =
+      2 + std::count(broken.begin(), broken.begin() + static_cast<std::ptrdiff_t>(broken.find('\n', 1000)), '\n');
   CHECK_FORMAT_ERROR((ms::read_edge_list<float, i32, i64>(path)), path, line, "malformed source id");
 }
 
@@ -905,7 +891,8 @@ TEST_CASE("matrix market errors name the file and the line") {
   CHECK_FORMAT_ERROR(read("3 3 1\n1 1 1\n"), path, 1, "missing %%MatrixMarket banner");
   CHECK_FORMAT_ERROR(read("% MatrixMarket matrix coordinate real general\n3 3 0\n"), path, 1, "banner");
   CHECK_FORMAT_ERROR(read("%%MatrixMarket matrix array real general\n3 3\n"), path, 1, "only 'matrix coordinate'");
-  CHECK_FORMAT_ERROR(read("%%MatrixMarket vector coordinate real general\n3 3 0\n"), path, 1, "only 'matrix coordinate'");
+  CHECK_FORMAT_ERROR(read("%%MatrixMarket vector coordinate real general\n3 3 0\n"), path, 1,
+                     "only 'matrix coordinate'");
   CHECK_FORMAT_ERROR(read("%%MatrixMarket matrix coordinate complex general\n3 3 0\n"), path, 1, "unsupported field");
   CHECK_FORMAT_ERROR(read("%%MatrixMarket matrix coordinate double general\n3 3 0\n"), path, 1, "unsupported field");
   CHECK_FORMAT_ERROR(read("%%MatrixMarket matrix coordinate real hermitian\n3 3 0\n"), path, 1, "unsupported symmetry");
@@ -927,7 +914,8 @@ TEST_CASE("matrix market errors name the file and the line") {
   CHECK_FORMAT_ERROR(read(banner + "3 3 2\n1 1 1\n1 -2 1\n"), path, 4, "negative target id -2");
   CHECK_FORMAT_ERROR(read(banner + "3 3 2\n1 1 1\n1 2 1e\n"), path, 4, "malformed weight '1e'");
   CHECK_FORMAT_ERROR(read(banner + "3 3 2\n1 1 1\n1 2\n"), path, 4, "missing weight");
-  CHECK_FORMAT_ERROR(read(banner + "3 3 2\n1 1 1\n1 2 1 1\n"), path, 4, "expected 3 columns per entry line, found more");
+  CHECK_FORMAT_ERROR(read(banner + "3 3 2\n1 1 1\n1 2 1 1\n"), path, 4,
+                     "expected 3 columns per entry line, found more");
   CHECK_FORMAT_ERROR(read("%%MatrixMarket matrix coordinate pattern general\n3 3 2\n1 1\n1 2 5\n"), path, 4,
                      "expected 2 columns per entry line, found more");
   CHECK_FORMAT_ERROR(read(banner + "3 3 2\n1 1 1\n2\n"), path, 4, "missing target id");
@@ -1095,7 +1083,8 @@ std::string craft_snapshot(sf::header h, const std::vector<crafted_section>& sec
   }
   std::string file(at, '\0');
   for (std::size_t s = 0; s < sections.size(); ++s) {
-    std::copy(sections[s].bytes.begin(), sections[s].bytes.end(), file.begin() + static_cast<std::ptrdiff_t>(table[s].offset));
+    std::copy(sections[s].bytes.begin(), sections[s].bytes.end(),
+              file.begin() + static_cast<std::ptrdiff_t>(table[s].offset));
   }
   if (!table.empty()) std::memcpy(file.data() + sf::header_bytes, table.data(), table.size() * sf::entry_bytes);
   h.magic = sf::magic;
@@ -1152,7 +1141,8 @@ TEST_CASE("snapshot damage: truncation, flipped bytes in every section, bad magi
     CAPTURE(keep);
     write_bytes(path, bytes.substr(0, keep));
     CHECK_CORRUPT_SNAPSHOT(load(), path, keep < 128 ? "shorter than the header" : "truncated or extended");
-    CHECK_CORRUPT_SNAPSHOT(load({false, false}), path, keep < 128 ? "shorter than the header" : "truncated or extended");
+    CHECK_CORRUPT_SNAPSHOT(load({false, false}), path,
+                           keep < 128 ? "shorter than the header" : "truncated or extended");
   }
   // Extended.
   write_bytes(path, bytes + std::string(64, '\0'));
@@ -1253,7 +1243,9 @@ TEST_CASE("snapshot: valid checksums around invalid contents are rejected") {
   CHECK_CORRUPT_SNAPSHOT(load(), path, "section 'split/test' holds vertex -4 outside the graph");
 
   // Crafted files whose checksums are all valid.
-  const auto put = [&](const sf::header& h, const std::vector<crafted_section>& s) { write_bytes(path, craft_snapshot(h, s)); };
+  const auto put = [&](const sf::header& h, const std::vector<crafted_section>& s) {
+    write_bytes(path, craft_snapshot(h, s));
+  };
   const std::string indptr = raw_bytes(std::vector<i64>{0, 1, 2}), indices = raw_bytes(std::vector<i32>{1, 0});
   put(header_of(4, 8, 2, 2), {{"indptr", indptr}, {"indices", indices}});
   CHECK(ms::snapshot<float, i32, i64>(path).view().graph.nnz() == 2);  // the crafting itself is right
@@ -1269,7 +1261,8 @@ TEST_CASE("snapshot: valid checksums around invalid contents are rejected") {
   CHECK_CORRUPT_SNAPSHOT(load(), path, "missing section 'indices'");
   put(header_of(4, 8, 2, 2, 0, sf::float32), {{"indptr", indptr}, {"indices", indices}});
   CHECK_CORRUPT_SNAPSHOT(load(), path, "missing section 'values'");
-  put(header_of(4, 8, 2, 2, 0, sf::float32), {{"indptr", indptr}, {"indices", indices}, {"values", raw_bytes(std::vector<float>{1})}});
+  put(header_of(4, 8, 2, 2, 0, sf::float32),
+      {{"indptr", indptr}, {"indices", indices}, {"values", raw_bytes(std::vector<float>{1})}});
   CHECK_CORRUPT_SNAPSHOT(load(), path, "section 'values' has 4 bytes, expected 8");
   put(header_of(4, 8, 3, 2), {{"indptr", indptr}, {"indices", indices}});
   CHECK_CORRUPT_SNAPSHOT(load(), path, "section 'indptr' has 24 bytes, expected 32");
@@ -1279,9 +1272,11 @@ TEST_CASE("snapshot: valid checksums around invalid contents are rejected") {
   CHECK_CORRUPT_SNAPSHOT(load(), path, "indptr does not run from 0 to the edge count");
   put(header_of(4, 8, 2, 2), {{"indptr", raw_bytes(std::vector<i64>{0, 1, 1})}, {"indices", indices}});
   CHECK_CORRUPT_SNAPSHOT(load(), path, "indptr does not run from 0 to the edge count");
-  put(header_of(4, 8, 2, 2), {{"indptr", indptr}, {"indices", indices}, {"features", raw_bytes(std::vector<float>{1, 2})}});
+  put(header_of(4, 8, 2, 2),
+      {{"indptr", indptr}, {"indices", indices}, {"features", raw_bytes(std::vector<float>{1, 2})}});
   CHECK_CORRUPT_SNAPSHOT(load(), path, "features without a dimension");
-  put(header_of(4, 8, 2, 2, 3), {{"indptr", indptr}, {"indices", indices}, {"features", raw_bytes(std::vector<float>{1, 2})}});
+  put(header_of(4, 8, 2, 2, 3),
+      {{"indptr", indptr}, {"indices", indices}, {"features", raw_bytes(std::vector<float>{1, 2})}});
   CHECK_CORRUPT_SNAPSHOT(load(), path, "section 'features' has 8 bytes, expected 24");
   put(header_of(4, 8, 2, 2), {{"indptr", indptr}, {"indices", indices}, {"labels", raw_bytes(std::vector<i32>{1})}});
   CHECK_CORRUPT_SNAPSHOT(load(), path, "section 'labels' has 4 bytes, expected 8");
@@ -1343,7 +1338,8 @@ TEST_CASE("regression: snapshot feature_dim whose byte count wraps gives a featu
   const std::string indptr = raw_bytes(std::vector<i64>{0, 0});
   for (const std::uint64_t dim : {std::uint64_t{1} << 62, std::uint64_t{1} << 63}) {
     CAPTURE(dim);
-    write_bytes(path, craft_snapshot(header_of(4, 8, 1, 0, dim), {{"indptr", indptr}, {"indices", ""}, {"features", ""}}));
+    write_bytes(path,
+                craft_snapshot(header_of(4, 8, 1, 0, dim), {{"indptr", indptr}, {"indices", ""}, {"features", ""}}));
     const auto file_bytes = fs::file_size(path);
     try {
       const ms::snapshot<float, i32, i64> snap(path);
@@ -1422,9 +1418,7 @@ TEST_CASE("regression: vertex counts too large for any vector throw std::length_
     try {
       f();
       FAIL_CHECK("no exception");
-    } catch (const ms::error&) {
-      CHECK(true);
-    } catch (const std::exception& e) {
+    } catch (const ms::error&) { CHECK(true); } catch (const std::exception& e) {
       FAIL_CHECK("threw " << std::string(typeid(e).name()) << ": " << std::string(e.what()));
     }
   };
@@ -1435,7 +1429,8 @@ TEST_CASE("regression: vertex counts too large for any vector throw std::length_
   expect_matsample_error([&] { (void)ms::read_edge_list<float, i64, i64>(tmp / "el0.txt"); },
                          "edge list, 0-based, id INT64_MAX - 1");
   write_bytes(tmp / "m.mtx", "%%MatrixMarket matrix coordinate pattern general\n9000000000000000000 1 0\n");
-  expect_matsample_error([&] { (void)ms::read_matrix_market<float, i64, i64>(tmp / "m.mtx"); }, "matrix market size line");
+  expect_matsample_error([&] { (void)ms::read_matrix_market<float, i64, i64>(tmp / "m.mtx"); },
+                         "matrix market size line");
   write_bytes(tmp / "ogb" / "raw" / "num-node-list.csv", "9000000000000000000\n");
   write_bytes(tmp / "ogb" / "raw" / "edge.csv", "0,1\n");
   expect_matsample_error([&] { (void)ms::read_ogb<float, i64, i64>(tmp / "ogb"); }, "OGB num-node-list");
@@ -1459,7 +1454,8 @@ TEST_CASE("regression: float weights are parsed as double and then rounded again
   };
   INFO("edge list: read ", hex(m.values()[0]), ", expected ", hex(std::nextafter(1.0f, 2.0f)));
   CHECK(m.values()[0] == std::nextafter(1.0f, 2.0f));
-  write_bytes(tmp / "w.mtx", "%%MatrixMarket matrix coordinate real general\n1 2 1\n1 2 1.00000005960464477539062500001\n");
+  write_bytes(tmp / "w.mtx",
+              "%%MatrixMarket matrix coordinate real general\n1 2 1\n1 2 1.00000005960464477539062500001\n");
   const auto mm = ms::read_matrix_market<float, i32, i64>(tmp / "w.mtx");
   REQUIRE(mm.values().size() == 1);
   INFO("matrix market: read ", hex(mm.values()[0]), ", expected ", hex(std::nextafter(1.0f, 2.0f)));
@@ -1483,17 +1479,13 @@ TEST_CASE("regression: write_ogb writes empty files that read_ogb rejects (an em
     CHECK(back.splits.at("train") == data.splits.at("train"));
     CHECK(back.splits.at("test") == data.splits.at("test"));
     CHECK((back.splits.count("valid") == 0 || back.splits.at("valid").empty()));
-  } catch (const ms::error& e) {
-    FAIL_CHECK("reading back what write_ogb wrote: " << std::string(e.what()));
-  }
+  } catch (const ms::error& e) { FAIL_CHECK("reading back what write_ogb wrote: " << std::string(e.what())); }
   ms::graph_data<float, i32, i64> no_edges;
   no_edges.graph = ms::csr_matrix<float, i32, i64>(3, 3, {0, 0, 0, 0}, {});
   ms::write_ogb(tmp / "no-edges", no_edges.view(), true);
   try {
     CHECK(ms::read_ogb<float, i32, i64>(tmp / "no-edges").graph == no_edges.graph);
-  } catch (const ms::error& e) {
-    FAIL_CHECK("reading back what write_ogb wrote: " << std::string(e.what()));
-  }
+  } catch (const ms::error& e) { FAIL_CHECK("reading back what write_ogb wrote: " << std::string(e.what())); }
 }
 
 TEST_CASE("regression: an OGB label line that starts with \"nan\" is accepted whatever follows") {

@@ -301,10 +301,11 @@ int main(int argc, char** argv) {
   }
   std::map<std::string, std::string> args;
   for (int i = 2; i + 1 < argc; i += 2) args[argv[i]] = argv[i + 1];
-  try {
-    return std::string(argv[1]) == "prepare" ? prepare(args) : run(args);
-  } catch (const std::out_of_range&) {
-    std::fprintf(stderr, "matsample_compare: a required option is missing (--out for prepare, --graph for run)\n");
-  } catch (const std::exception& e) { std::fprintf(stderr, "matsample_compare: %s\n", e.what()); }
-  return 1;
+  return matsample::guarded_main("matsample_compare", [&] {
+    try {
+      return std::string(argv[1]) == "prepare" ? prepare(args) : run(args);
+    } catch (const std::out_of_range&) {
+      throw matsample::argument_error("a required option is missing (--out for prepare, --graph for run)");
+    }
+  });
 }

@@ -103,7 +103,7 @@ std::string format_metric(const graphsage::evaluation& e, const char* split) {
 
 }  // namespace
 
-int main(int argc, char** argv) {
+static int main_body(int argc, char** argv) {
   using namespace graphsage;
   CLI::App app{"Train GraphSAGE on minibatches sampled in bulk by matsample"};
   trainer_options o;
@@ -164,7 +164,7 @@ int main(int argc, char** argv) {
   o.model = models.at(model_name);
   o.background_sampling = !synchronous;
 
-  try {
+  {
     o = resolve(o);  // bad options fail before any data is loaded
     const auto t0 = std::chrono::steady_clock::now();
     const loaded_data data = load(data_path, split, csbm);
@@ -225,11 +225,11 @@ int main(int argc, char** argv) {
       if (!file) throw matsample::error("cannot write the report to " + report_path);
       std::printf("report: %s\n", report_path.c_str());
     }
-  } catch (const matsample::error& e) {
-    std::fprintf(stderr, "graphsage: %s\n", e.what());
-    return 1;
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "graphsage: internal error: %s\n", e.what());
-    return 2;
   }
+  return 0;
+}
+
+// Every exception ends as a message and an exit status (core/guarded_main.hpp).
+int main(int argc, char** argv) {
+  return matsample::guarded_main("graphsage", [&] { return main_body(argc, argv); });
 }

@@ -46,7 +46,9 @@ void for_each_layout(F&& f) {
     if (p % c == 0) f(mpi::process_grid::one_and_half_d(MPI_COMM_WORLD, c), "1.5D c=" + std::to_string(c));
   }
   for (int pr = 1; pr < p; ++pr) {
-    if (p % pr == 0) f(mpi::process_grid::two_d(MPI_COMM_WORLD, pr, p / pr), "2D " + std::to_string(pr) + "x" + std::to_string(p / pr));
+    if (p % pr == 0)
+      f(mpi::process_grid::two_d(MPI_COMM_WORLD, pr, p / pr),
+        "2D " + std::to_string(pr) + "x" + std::to_string(p / pr));
   }
 }
 
@@ -55,9 +57,7 @@ template <class E, class F>
 std::string message_of(F&& f) {
   try {
     f();
-  } catch (const E& e) {
-    return e.what();
-  }
+  } catch (const E& e) { return e.what(); }
   return "";
 }
 
@@ -101,15 +101,20 @@ TEST_CASE("process grid: every 2D shape and replication factor that fits, and th
 
 TEST_CASE("process grid: shapes that do not fit are rejected with a clear message") {
   const int p = world_size();
-  CHECK(message_of<ms::argument_error>([&] { (void)mpi::process_grid::two_d(MPI_COMM_WORLD, p + 1, 1); })
-            .find("does not match the " + std::to_string(p) + " ranks") != std::string::npos);
-  CHECK(message_of<ms::argument_error>([&] { (void)mpi::process_grid::two_d(MPI_COMM_WORLD, 0, p); })
-            .find("0 x " + std::to_string(p) + " does not match the " + std::to_string(p) + " ranks") != std::string::npos);
-  CHECK(message_of<ms::argument_error>([&] { (void)mpi::process_grid::one_and_half_d(MPI_COMM_WORLD, p + 1); })
-            .find("replication factor " + std::to_string(p + 1) + " does not divide " + std::to_string(p) + " ranks") !=
+  CHECK(message_of<ms::argument_error>([&] {
+          (void)mpi::process_grid::two_d(MPI_COMM_WORLD, p + 1, 1);
+        }).find("does not match the " + std::to_string(p) + " ranks") != std::string::npos);
+  CHECK(message_of<ms::argument_error>([&] {
+          (void)mpi::process_grid::two_d(MPI_COMM_WORLD, 0, p);
+        }).find("0 x " + std::to_string(p) + " does not match the " + std::to_string(p) + " ranks") !=
         std::string::npos);
-  CHECK(message_of<ms::argument_error>([&] { (void)mpi::process_grid::one_and_half_d(MPI_COMM_WORLD, 0); })
-            .find("replication factor 0 does not divide") != std::string::npos);
+  CHECK(message_of<ms::argument_error>([&] {
+          (void)mpi::process_grid::one_and_half_d(MPI_COMM_WORLD, p + 1);
+        }).find("replication factor " + std::to_string(p + 1) + " does not divide " + std::to_string(p) + " ranks") !=
+        std::string::npos);
+  CHECK(message_of<ms::argument_error>([&] {
+          (void)mpi::process_grid::one_and_half_d(MPI_COMM_WORLD, 0);
+        }).find("replication factor 0 does not divide") != std::string::npos);
   // SUMMA needs a square grid: p x 1 is square only for one rank.
   const auto tall = mpi::process_grid::two_d(MPI_COMM_WORLD, p, 1);
   const auto summa = [&] { (void)mpi::mpi_backend(tall, 1, mpi::two_d_product::summa); };
@@ -181,7 +186,8 @@ bool same_minibatches(const Bulk& whole, const Bulk& part, std::int64_t offset, 
     ok = std::ranges::equal(whole[offset + m].seeds(), part[m].seeds());
     for (std::size_t l = 0; l < whole.layers.size(); ++l) {
       const auto a = whole[offset + m].block(l), b = part[m].block(l);
-      ok = ok && std::ranges::equal(a.src_nodes, b.src_nodes) && std::ranges::equal(a.adjacency.indptr(), b.adjacency.indptr()) &&
+      ok = ok && std::ranges::equal(a.src_nodes, b.src_nodes) &&
+           std::ranges::equal(a.adjacency.indptr(), b.adjacency.indptr()) &&
            std::ranges::equal(a.adjacency.indices(), b.adjacency.indices()) &&
            std::ranges::equal(a.adjacency.values(), b.adjacency.values());
     }
@@ -189,8 +195,9 @@ bool same_minibatches(const Bulk& whole, const Bulk& part, std::int64_t offset, 
   return ok;
 }
 
-TEST_CASE("replicated graph: each rank samples its balanced share through the distributed backend, moving no bytes, "
-          "and the shares are the single-process sample") {
+TEST_CASE(
+    "replicated graph: each rank samples its balanced share through the distributed backend, moving no bytes, "
+    "and the shares are the single-process sample") {
   const int p = world_size(), me = world_rank();
   const auto graph = ms::rmat<float, std::int32_t, std::int64_t>({.scale = 11, .edge_factor = 8, .seed = 5});
   std::vector<std::int32_t> train;
@@ -223,8 +230,10 @@ TEST_CASE("replicated graph: each rank samples its balanced share through the di
   CHECK(total == all.size());
 }
 
-TEST_CASE_TEMPLATE("distributed graph (1.5D, every replication factor): node-wise, LABOR, LADIES and FastGCN minibatches are "
-                   "bit-identical to the CPU backend's", T, std::pair<float, std::int32_t>, std::pair<double, std::int64_t>) {
+TEST_CASE_TEMPLATE(
+    "distributed graph (1.5D, every replication factor): node-wise, LABOR, LADIES and FastGCN minibatches are "
+    "bit-identical to the CPU backend's",
+    T, std::pair<float, std::int32_t>, std::pair<double, std::int64_t>) {
   using V = typename T::first_type;
   using I = typename T::second_type;
   using O = std::int64_t;
@@ -232,8 +241,10 @@ TEST_CASE_TEMPLATE("distributed graph (1.5D, every replication factor): node-wis
   const auto pattern = ms::rmat<V, I, O>({.scale = 10, .edge_factor = 8, .seed = 9});
   // A weighted copy: values that make float sums order-sensitive.
   std::vector<V> weights(static_cast<std::size_t>(pattern.nnz()));
-  for (std::size_t e = 0; e < weights.size(); ++e) weights[e] = static_cast<V>(0.1 + 0.37 * static_cast<double>((e * 2654435761u) % 1000) / 7.0);
-  const ms::csr_matrix<V, I, O> weighted(pattern.rows(), pattern.cols(), {pattern.indptr().begin(), pattern.indptr().end()},
+  for (std::size_t e = 0; e < weights.size(); ++e)
+    weights[e] = static_cast<V>(0.1 + 0.37 * static_cast<double>((e * 2654435761u) % 1000) / 7.0);
+  const ms::csr_matrix<V, I, O> weighted(pattern.rows(), pattern.cols(),
+                                         {pattern.indptr().begin(), pattern.indptr().end()},
                                          {pattern.indices().begin(), pattern.indices().end()}, weights);
   std::vector<I> train;
   for (I v = 0; v < pattern.rows(); ++v) train.push_back(v);  // isolated vertices included
@@ -259,8 +270,10 @@ TEST_CASE_TEMPLATE("distributed graph (1.5D, every replication factor): node-wis
       const auto a = mpi::distributed_csr<V, I, O>::from_replicated(grid, graph->view());
       const mpi::mpi_backend distributed_backend(grid);
       const auto count = cuts[me + 1] - cuts[me];
-      CHECK(same_minibatches(whole_nodewise, ms::sample_nodewise(distributed_backend, a.view(), mine, nodewise), cuts[me], count));
-      CHECK(same_minibatches(whole_labor, ms::sample_labor(distributed_backend, a.view(), mine, labor), cuts[me], count));
+      CHECK(same_minibatches(whole_nodewise, ms::sample_nodewise(distributed_backend, a.view(), mine, nodewise),
+                             cuts[me], count));
+      CHECK(
+          same_minibatches(whole_labor, ms::sample_labor(distributed_backend, a.view(), mine, labor), cuts[me], count));
       const ms::ladies_sampler ladies(distributed_backend, a.view());
       CHECK(same_minibatches(whole_ladies, ladies(mine, layerwise), cuts[me], count));
       const ms::fastgcn_sampler fastgcn(distributed_backend, a.view());
@@ -269,16 +282,21 @@ TEST_CASE_TEMPLATE("distributed graph (1.5D, every replication factor): node-wis
   }
 }
 
-TEST_CASE_TEMPLATE("distributed graph (2D tiles, every grid shape): the ranks of a grid row share node-wise, LABOR, LADIES and FastGCN minibatches that are "
-                   "bit-identical to the CPU backend's", T, std::pair<float, std::int32_t>, std::pair<double, std::int64_t>) {
+TEST_CASE_TEMPLATE(
+    "distributed graph (2D tiles, every grid shape): the ranks of a grid row share node-wise, LABOR, LADIES and "
+    "FastGCN minibatches that are "
+    "bit-identical to the CPU backend's",
+    T, std::pair<float, std::int32_t>, std::pair<double, std::int64_t>) {
   using V = typename T::first_type;
   using I = typename T::second_type;
   using O = std::int64_t;
   const int p = world_size();
   const auto pattern = ms::rmat<V, I, O>({.scale = 10, .edge_factor = 8, .seed = 19});
   std::vector<V> weights(static_cast<std::size_t>(pattern.nnz()));
-  for (std::size_t e = 0; e < weights.size(); ++e) weights[e] = static_cast<V>(0.2 + 0.31 * static_cast<double>((e * 2246822519u) % 1000) / 9.0);
-  const ms::csr_matrix<V, I, O> weighted(pattern.rows(), pattern.cols(), {pattern.indptr().begin(), pattern.indptr().end()},
+  for (std::size_t e = 0; e < weights.size(); ++e)
+    weights[e] = static_cast<V>(0.2 + 0.31 * static_cast<double>((e * 2246822519u) % 1000) / 9.0);
+  const ms::csr_matrix<V, I, O> weighted(pattern.rows(), pattern.cols(),
+                                         {pattern.indptr().begin(), pattern.indptr().end()},
                                          {pattern.indices().begin(), pattern.indices().end()}, weights);
   std::vector<I> train;
   for (I v = 0; v < pattern.rows(); ++v) train.push_back(v);
@@ -326,7 +344,8 @@ TEST_CASE("2D tiles need sorted rows; every rank learns of an unsorted one") {
   // Row 0 lists its columns out of order.
   const ms::csr_matrix<float, I, std::int64_t> a(3, 3, {0, 2, 3, 4}, {2, 1, 0, 1});
   const auto grid = mpi::process_grid::two_d(MPI_COMM_WORLD, 1, p);
-  const auto what = message_of<ms::error>([&] { (void)mpi::distributed_csr<float, I, std::int64_t>::from_replicated(grid, a.view()); });
+  const auto what = message_of<ms::error>(
+      [&] { (void)mpi::distributed_csr<float, I, std::int64_t>::from_replicated(grid, a.view()); });
   CHECK(what.find("row 0 is not sorted by column") != std::string::npos);
 }
 
@@ -336,7 +355,8 @@ TEST_CASE("distributed graph: the bytes a row fetch moves match the model, for e
   using O = std::int64_t;
   const auto pattern = ms::rmat<V, I, O>({.scale = 10, .edge_factor = 8, .seed = 4});
   std::vector<V> weights(static_cast<std::size_t>(pattern.nnz()), 0.5F);
-  const ms::csr_matrix<V, I, O> weighted(pattern.rows(), pattern.cols(), {pattern.indptr().begin(), pattern.indptr().end()},
+  const ms::csr_matrix<V, I, O> weighted(pattern.rows(), pattern.cols(),
+                                         {pattern.indptr().begin(), pattern.indptr().end()},
                                          {pattern.indices().begin(), pattern.indices().end()}, weights);
   // Rank r asks for 200 scattered rows (with repeats).
   const auto ids_of = [&](int r) {
@@ -354,7 +374,8 @@ TEST_CASE("distributed graph: the bytes a row fetch moves match the model, for e
       const auto rows = mpi::fetch_rows(a.view(), std::span<const I>(ids), &moved);
       // A row's piece on the owner: the row itself, or in 2D its entries in my column block.
       const auto columns = a.view().column_blocks();
-      const auto lo = columns.begin(a.view().tiled() ? grid.my_col() : 0), hi = columns.end(a.view().tiled() ? grid.my_col() : 0);
+      const auto lo = columns.begin(a.view().tiled() ? grid.my_col() : 0),
+                 hi = columns.end(a.view().tiled() ? grid.my_col() : 0);
       const auto piece = [&](I v) {
         std::int64_t n = 0;
         for (auto e = graph->view().row_begin(v); e < graph->view().row_end(v); ++e) {
@@ -363,7 +384,8 @@ TEST_CASE("distributed graph: the bytes a row fetch moves match the model, for e
         return n;
       };
       bool same = rows.rows() == static_cast<I>(ids.size());
-      for (std::size_t r = 0; same && r < ids.size(); ++r) same = rows.view().degree(static_cast<I>(r)) == piece(ids[r]);
+      for (std::size_t r = 0; same && r < ids.size(); ++r)
+        same = rows.view().degree(static_cast<I>(r)) == piece(ids[r]);
       CHECK(same);
       // Model: requests go to the owner block's rank in my grid column. Each
       // distinct remote id goes out (4 bytes); its degree (8 bytes), columns
@@ -393,7 +415,7 @@ TEST_CASE("distributed graph: the bytes a row fetch moves match the model, for e
       std::int64_t total_sent = 0, total_received = 0;
       MPI_Allreduce(&moved.bytes_sent, &total_sent, 1, MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD);
       MPI_Allreduce(&moved.bytes_received, &total_received, 1, MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD);
-      CHECK(total_sent == total_received);  // every byte sent is received somewhere
+      CHECK(total_sent == total_received);                 // every byte sent is received somewhere
       if (grid.rows() == 1) CHECK(moved.bytes_sent == 0);  // one block (c = p, or 1 x p tiles): nothing moves
     });
   }
@@ -440,8 +462,10 @@ TEST_CASE_TEMPLATE("2D SUMMA: tiles of C = B·A are the CPU product's, with the 
   if (q * q != p || p == 1) return;  // a square grid of more than one rank: 4 or 9
   const auto pattern = ms::rmat<V, I, O>({.scale = 9, .edge_factor = 8, .seed = 12});
   std::vector<V> weights(static_cast<std::size_t>(pattern.nnz()));
-  for (std::size_t e = 0; e < weights.size(); ++e) weights[e] = static_cast<V>(0.1 + static_cast<double>((e * 2654435761u) % 997) / 7.0);
-  const ms::csr_matrix<V, I, O> a_whole(pattern.rows(), pattern.cols(), {pattern.indptr().begin(), pattern.indptr().end()},
+  for (std::size_t e = 0; e < weights.size(); ++e)
+    weights[e] = static_cast<V>(0.1 + static_cast<double>((e * 2654435761u) % 997) / 7.0);
+  const ms::csr_matrix<V, I, O> a_whole(pattern.rows(), pattern.cols(),
+                                        {pattern.indptr().begin(), pattern.indptr().end()},
                                         {pattern.indices().begin(), pattern.indices().end()}, weights);
   const auto grid = mpi::process_grid::two_d(MPI_COMM_WORLD, q, q);
   const auto a = mpi::distributed_csr<V, I, O>::from_replicated(grid, a_whole.view());
@@ -452,7 +476,8 @@ TEST_CASE_TEMPLATE("2D SUMMA: tiles of C = B·A are the CPU product's, with the 
     std::vector<V> values;
     for (int r = 0; r < 40; ++r) {
       std::vector<I> cols;
-      for (int j = 0; j < 1 + (r * 7 + row) % 30; ++j) cols.push_back(static_cast<I>((r * 131 + j * 977 + row * 17) % a_whole.rows()));
+      for (int j = 0; j < 1 + (r * 7 + row) % 30; ++j)
+        cols.push_back(static_cast<I>((r * 131 + j * 977 + row * 17) % a_whole.rows()));
       std::sort(cols.begin(), cols.end());
       cols.erase(std::unique(cols.begin(), cols.end()), cols.end());
       for (const I c : cols) {
@@ -500,16 +525,19 @@ TEST_CASE_TEMPLATE("2D SUMMA: tiles of C = B·A are the CPU product's, with the 
   // Model: I receive every other tile of my grid row's B and of my grid column's
   // A; I send my tiles to the q - 1 others of my row (B) and of my column (A).
   const auto bytes = [](const ms::csr_view<V, I, O>& t) {
-    return 32 + (t.rows() + 1) * static_cast<std::int64_t>(sizeof(O)) + t.nnz() * static_cast<std::int64_t>(sizeof(I) + sizeof(V));
+    return 32 + (t.rows() + 1) * static_cast<std::int64_t>(sizeof(O)) +
+           t.nnz() * static_cast<std::int64_t>(sizeof(I) + sizeof(V));
   };
   std::int64_t expect_received = 0;
   for (int s = 0; s < q; ++s) {
-    if (s != grid.my_col()) expect_received += bytes(restrict_columns(b.view(), k_blocks.begin(s), k_blocks.end(s)).view());
+    if (s != grid.my_col())
+      expect_received += bytes(restrict_columns(b.view(), k_blocks.begin(s), k_blocks.end(s)).view());
     if (s != grid.my_row()) {
       std::vector<I> block;
       for (auto v = k_blocks.begin(s); v < k_blocks.end(s); ++v) block.push_back(static_cast<I>(v));
       const auto block_rows = ms::cpu_backend().gather_rows(a_whole.view(), std::span<const I>(block));
-      expect_received += bytes(restrict_columns(block_rows.view(), columns.begin(grid.my_col()), columns.end(grid.my_col())).view());
+      expect_received +=
+          bytes(restrict_columns(block_rows.view(), columns.begin(grid.my_col()), columns.end(grid.my_col())).view());
     }
   }
   CHECK(moved.bytes_received == expect_received);
@@ -519,15 +547,19 @@ TEST_CASE_TEMPLATE("2D SUMMA: tiles of C = B·A are the CPU product's, with the 
   CHECK(what.find("lies outside this rank's tile") != std::string::npos);
 }
 
-TEST_CASE_TEMPLATE("FastGCN's column norms on a distributed graph travel block to block (O(N) bytes), with the CPU's "
-                   "bits", V, float, double) {
+TEST_CASE_TEMPLATE(
+    "FastGCN's column norms on a distributed graph travel block to block (O(N) bytes), with the CPU's "
+    "bits",
+    V, float, double) {
   using I = std::int32_t;
   using O = std::int64_t;
   const int p = world_size();
   const auto pattern = ms::rmat<V, I, O>({.scale = 10, .edge_factor = 16, .seed = 6});
   std::vector<V> weights(static_cast<std::size_t>(pattern.nnz()));
-  for (std::size_t e = 0; e < weights.size(); ++e) weights[e] = static_cast<V>(0.3 + static_cast<double>((e * 40503u) % 997) / 13.0);
-  const ms::csr_matrix<V, I, O> weighted(pattern.rows(), pattern.cols(), {pattern.indptr().begin(), pattern.indptr().end()},
+  for (std::size_t e = 0; e < weights.size(); ++e)
+    weights[e] = static_cast<V>(0.3 + static_cast<double>((e * 40503u) % 997) / 13.0);
+  const ms::csr_matrix<V, I, O> weighted(pattern.rows(), pattern.cols(),
+                                         {pattern.indptr().begin(), pattern.indptr().end()},
                                          {pattern.indices().begin(), pattern.indices().end()}, weights);
   const ms::cpu_backend cpu;
   for (const auto* graph : {&pattern, &weighted}) {
@@ -547,7 +579,8 @@ TEST_CASE_TEMPLATE("FastGCN's column norms on a distributed graph travel block t
       const std::int64_t n = graph->rows();
       const std::int64_t bound = p == 1 ? 0 : (2 * p + 4) * n * static_cast<std::int64_t>(sizeof(V) + 1) + 64 * p;
       CHECK(backend.moved().bytes_sent <= bound);
-      CHECK((p == 1 || grid.replication() == p || backend.moved().bytes_sent < graph->nnz() * static_cast<std::int64_t>(sizeof(I))));
+      CHECK((p == 1 || grid.replication() == p ||
+             backend.moved().bytes_sent < graph->nnz() * static_cast<std::int64_t>(sizeof(I))));
     });
   }
 }
@@ -564,11 +597,13 @@ TEST_CASE("bad input on one rank: every rank throws, none waits in a collective"
     std::vector<I> ids{0, 1, 2};
     if (me == culprit) ids.push_back(graph.rows() + 5);
     if (me == culprit) {
-      CHECK(message_of<ms::out_of_range_error>([&] { (void)backend.gather_rows(a.view(), std::span<const I>(ids)); })
-                .find("row " + std::to_string(graph.rows() + 5)) != std::string::npos);
+      CHECK(message_of<ms::out_of_range_error>([&] {
+              (void)backend.gather_rows(a.view(), std::span<const I>(ids));
+            }).find("row " + std::to_string(graph.rows() + 5)) != std::string::npos);
     } else {
-      CHECK(message_of<ms::error>([&] { (void)backend.gather_rows(a.view(), std::span<const I>(ids)); })
-                .find("rank " + std::to_string(culprit) + ": row selection") != std::string::npos);
+      CHECK(message_of<ms::error>([&] {
+              (void)backend.gather_rows(a.view(), std::span<const I>(ids));
+            }).find("rank " + std::to_string(culprit) + ": row selection") != std::string::npos);
     }
     // Seeds out of range in a sampler: the same agreement, then everyone goes on.
     const std::vector<I> seeds{me == culprit ? static_cast<I>(-1) : I{3}};
@@ -577,15 +612,16 @@ TEST_CASE("bad input on one rank: every rank throws, none waits in a collective"
     if (me == culprit) {
       CHECK(message_of<ms::out_of_range_error>(sampled).find("seed vertex -1") != std::string::npos);
     } else {
-      CHECK(message_of<ms::error>(sampled).find("rank " + std::to_string(culprit) + ": seed vertex -1") != std::string::npos);
+      CHECK(message_of<ms::error>(sampled).find("rank " + std::to_string(culprit) + ": seed vertex -1") !=
+            std::string::npos);
     }
     // A failure inside a local kernel (a bad weight met while sampling) is agreed on too.
     std::vector<float> weights(static_cast<std::size_t>(graph.nnz()), 1.0F);
     const I poisoned = 7;
     for (auto e = graph.indptr()[poisoned]; e < graph.indptr()[poisoned + 1]; ++e) weights[e] = -1.0F;
     const ms::csr_matrix<float, I, std::int64_t> weighted(graph.rows(), graph.cols(),
-                                                         {graph.indptr().begin(), graph.indptr().end()},
-                                                         {graph.indices().begin(), graph.indices().end()}, weights);
+                                                          {graph.indptr().begin(), graph.indptr().end()},
+                                                          {graph.indices().begin(), graph.indices().end()}, weights);
     REQUIRE(weighted.view().degree(poisoned) > 0);
     const auto wa = mpi::distributed_csr<float, I, std::int64_t>::from_replicated(grid, weighted.view());
     const std::vector<I> weighted_seeds{me == culprit ? poisoned : I{3}};
@@ -608,11 +644,13 @@ TEST_CASE("bad input on one rank: every rank throws, none waits in a collective"
 TEST_CASE("exchanges cut large buffers into messages of at most max_message_bytes, with the same result") {
   using I = std::int32_t;
   const auto graph = ms::rmat<float, I, std::int64_t>({.scale = 9, .edge_factor = 8, .seed = 3});
-  const ms::epoch_batches<I> epoch([&] {
-    std::vector<I> v(static_cast<std::size_t>(graph.rows()));
-    std::iota(v.begin(), v.end(), I{0});
-    return v;
-  }(), 16, 2, 0);
+  const ms::epoch_batches<I> epoch(
+      [&] {
+        std::vector<I> v(static_cast<std::size_t>(graph.rows()));
+        std::iota(v.begin(), v.end(), I{0});
+        return v;
+      }(),
+      16, 2, 0);
   const auto batches = epoch.bulk(0, 6);
   const ms::nodewise_options options{.fanouts = {4, 3}, .weighted = false, .seed = 8};
   const auto want = ms::sample_nodewise(ms::cpu_backend(), graph.view(), batches, options);
@@ -630,11 +668,13 @@ TEST_CASE("exchanges cut large buffers into messages of at most max_message_byte
   mpi::transport::max_message_bytes = saved;
 }
 
-TEST_CASE_TEMPLATE("gradient all-reduce: every rank holds the sum, and the bytes are the ring model's", T, float, double) {
+TEST_CASE_TEMPLATE("gradient all-reduce: every rank holds the sum, and the bytes are the ring model's", T, float,
+                   double) {
   const int p = world_size(), me = world_rank();
   // Small integers, so the sum is exact whatever order MPI adds in.
   std::vector<T> gradients(1001);
-  for (std::size_t i = 0; i < gradients.size(); ++i) gradients[i] = static_cast<T>((me + 1) * static_cast<int>(i % 97)) - 40;
+  for (std::size_t i = 0; i < gradients.size(); ++i)
+    gradients[i] = static_cast<T>((me + 1) * static_cast<int>(i % 97)) - 40;
   mpi::volume moved;
   mpi::all_reduce_gradients(MPI_COMM_WORLD, std::span<T>(gradients), &moved);
   for (std::size_t i = 0; i < gradients.size(); ++i) {
@@ -659,8 +699,8 @@ TEST_CASE("collective errors: a bad call on one rank throws on every rank, none 
     if (me == culprit) offsets.back() = p + 3;
     std::vector<std::int64_t> got;
     const auto what = message_of<ms::error>([&] { (void)mpi::exchange<I>(MPI_COMM_WORLD, data, offsets, got); });
-    CHECK(what.find(me == culprit ? "do not describe a send buffer" : "rank " + std::to_string(culprit) + ": exchange") !=
-          std::string::npos);
+    CHECK(what.find(me == culprit ? "do not describe a send buffer"
+                                  : "rank " + std::to_string(culprit) + ": exchange") != std::string::npos);
 
     // A block with a corrupt row (an unchecked snapshot would give one) on one rank.
     const I n = 18;  // a ring: row v holds v + 1; every rank's block has rows
@@ -672,10 +712,12 @@ TEST_CASE("collective errors: a bad call on one rank throws on every rank, none 
     }
     const ms::csr_matrix<float, I, O> good(n, n, ring_indptr, ring_columns);
     std::vector<I> bad_columns = ring_columns;
-    if (me == culprit) bad_columns[static_cast<std::size_t>(mpi::block_partition{n, p}.begin(me))] = 99;  // a row of my block
+    if (me == culprit)
+      bad_columns[static_cast<std::size_t>(mpi::block_partition{n, p}.begin(me))] = 99;  // a row of my block
     const ms::csr_view<float, I, O> maybe_bad(n, n, good.indptr(), bad_columns);
     const auto grid = mpi::process_grid::one_and_half_d(MPI_COMM_WORLD, 1);
-    const auto corrupt = message_of<ms::error>([&] { (void)mpi::distributed_csr<float, I, O>::from_replicated(grid, maybe_bad); });
+    const auto corrupt =
+        message_of<ms::error>([&] { (void)mpi::distributed_csr<float, I, O>::from_replicated(grid, maybe_bad); });
     CHECK(corrupt.find(me == culprit ? "column 99" : "rank " + std::to_string(culprit) + ":") != std::string::npos);
 
     // estimated_work with different minibatch counts.
@@ -683,8 +725,9 @@ TEST_CASE("collective errors: a bad call on one rank throws on every rank, none 
     const std::vector<I> seeds{0, 1, 2, 3};
     const auto batches = ms::batch_list<I>::uniform(seeds, me == culprit ? 1 : 2);  // 4 or 2 minibatches
     if (p > 1) {
-      CHECK(message_of<ms::argument_error>([&] { (void)mpi::estimated_work(dist.view(), batches); })
-                .find("every rank must pass the same ones") != std::string::npos);
+      CHECK(message_of<ms::argument_error>([&] {
+              (void)mpi::estimated_work(dist.view(), batches);
+            }).find("every rank must pass the same ones") != std::string::npos);
     }
   }
   // 2D: the ranks of one grid row disagree on the rows they gather.
@@ -696,8 +739,10 @@ TEST_CASE("collective errors: a bad call on one rank throws on every rank, none 
     const auto a = mpi::distributed_csr<float, I, O>::from_replicated(grid, graph.view());
     std::vector<I> ids{1, 2, 3};
     if (grid.my_row() == pr - 1 && grid.my_col() == 0) ids.push_back(4);
-    CHECK(message_of<ms::argument_error>([&] { (void)mpi::mpi_backend(grid).gather_rows(a.view(), std::span<const I>(ids)); })
-              .find("the ranks of grid row " + std::to_string(pr - 1) + " must sample the same minibatches") != std::string::npos);
+    CHECK(message_of<ms::argument_error>([&] {
+            (void)mpi::mpi_backend(grid).gather_rows(a.view(), std::span<const I>(ids));
+          }).find("the ranks of grid row " + std::to_string(pr - 1) + " must sample the same minibatches") !=
+          std::string::npos);
   }
   int sum = 0, one = 1;
   MPI_Allreduce(&one, &sum, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
@@ -709,7 +754,8 @@ TEST_CASE("partitioned load: every rank maps one snapshot and keeps only its blo
   const int p = world_size(), me = world_rank();
   using I = std::int32_t;
   const auto graph = ms::rmat<float, I, std::int64_t>({.scale = 10, .edge_factor = 8, .seed = 8});
-  const auto path = std::filesystem::temp_directory_path() / ("matsample-test-mpi-" + std::to_string(getppid()) + ".snap");
+  const auto path =
+      std::filesystem::temp_directory_path() / ("matsample-test-mpi-" + std::to_string(getppid()) + ".snap");
   if (me == 0) {
     ms::graph_data_view<float, I, std::int64_t> data;
     data.graph = graph.view();
@@ -725,12 +771,13 @@ TEST_CASE("partitioned load: every rank maps one snapshot and keeps only its blo
     CHECK(a.view().local().rows() == a.view().blocks().end(grid.my_row()) - first);
     bool same_rows = true;
     for (I r = 0; r < a.view().local().rows(); ++r) {
-      same_rows = same_rows && std::ranges::equal(a.view().local().indices().subspan(
-                                                      static_cast<std::size_t>(a.view().local().row_begin(r)),
-                                                      static_cast<std::size_t>(a.view().local().degree(r))),
-                                                  graph.view().indices().subspan(
-                                                      static_cast<std::size_t>(graph.view().row_begin(static_cast<I>(r + first))),
-                                                      static_cast<std::size_t>(graph.view().degree(static_cast<I>(r + first)))));
+      same_rows =
+          same_rows &&
+          std::ranges::equal(a.view().local().indices().subspan(static_cast<std::size_t>(a.view().local().row_begin(r)),
+                                                                static_cast<std::size_t>(a.view().local().degree(r))),
+                             graph.view().indices().subspan(
+                                 static_cast<std::size_t>(graph.view().row_begin(static_cast<I>(r + first))),
+                                 static_cast<std::size_t>(graph.view().degree(static_cast<I>(r + first)))));
     }
     CHECK(same_rows);
     const std::vector<I> seeds{static_cast<I>(me), static_cast<I>(me + 100)};
@@ -755,7 +802,8 @@ struct ogb_fixture {
     dir = std::filesystem::temp_directory_path() / ("matsample-test-mpi-" + std::to_string(getppid()) + "-" + name);
     if (world_rank() == 0) {
       std::filesystem::remove_all(dir);
-      const auto data = ms::csbm<float, std::int32_t, std::int64_t>({.num_vertices = 300, .num_classes = 3, .average_degree = 6, .feature_dim = 4, .seed = 5});
+      const auto data = ms::csbm<float, std::int32_t, std::int64_t>(
+          {.num_vertices = 300, .num_classes = 3, .average_degree = 6, .feature_dim = 4, .seed = 5});
       ms::write_ogb(dir, data.view(), /*undirected=*/true);
       if (!gzip || !bad_edge_line.empty()) {  // the plain layout: every file inflated in place
         for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
@@ -763,8 +811,8 @@ struct ogb_fixture {
           const ms::io::text_file text(entry.path(), true);
           auto plain = entry.path();
           plain.replace_extension();
-          std::ofstream(plain, std::ios::binary) << text.text()
-                                                 << (plain.filename() == "edge.csv" ? bad_edge_line : std::string());
+          std::ofstream(plain, std::ios::binary)
+              << text.text() << (plain.filename() == "edge.csv" ? bad_edge_line : std::string());
           std::filesystem::remove(entry.path());
         }
       }
@@ -779,8 +827,10 @@ struct ogb_fixture {
 
 }  // namespace
 
-TEST_CASE_TEMPLATE("partitioned OGB load: every layout gets exactly the blocks, features, labels and split of a whole "
-                   "read", I, std::int32_t, std::int64_t) {
+TEST_CASE_TEMPLATE(
+    "partitioned OGB load: every layout gets exactly the blocks, features, labels and split of a whole "
+    "read",
+    I, std::int32_t, std::int64_t) {
   using O = std::int64_t;
   for (const bool gzip : {false, true}) {
     CAPTURE(gzip);
@@ -815,8 +865,10 @@ TEST_CASE_TEMPLATE("partitioned OGB load: every layout gets exactly the blocks, 
   }
 }
 
-TEST_CASE_TEMPLATE("partitioned OGB load with a permutation: the blocks, features, labels and split of the relabelled "
-                   "whole graph", I, std::int32_t, std::int64_t) {
+TEST_CASE_TEMPLATE(
+    "partitioned OGB load with a permutation: the blocks, features, labels and split of the relabelled "
+    "whole graph",
+    I, std::int32_t, std::int64_t) {
   using O = std::int64_t;
   const ogb_fixture fixture("ogb-relabel", false);
   const auto whole = ms::read_ogb<float, I, O>(fixture.dir);
@@ -825,7 +877,8 @@ TEST_CASE_TEMPLATE("partitioned OGB load with a permutation: the blocks, feature
   const auto relabelled = ms::relabel_vertices(whole.graph.view(), std::span<const I>(perm));
   std::vector<float> features(whole.features.size());
   for (std::int64_t v = 0; v < n; ++v) {
-    std::copy_n(whole.features.begin() + v * whole.feature_dim, whole.feature_dim, features.begin() + perm[v] * whole.feature_dim);
+    std::copy_n(whole.features.begin() + v * whole.feature_dim, whole.feature_dim,
+                features.begin() + perm[v] * whole.feature_dim);
   }
   for_each_layout([&](const mpi::process_grid& grid, const std::string& layout) {
     CAPTURE(layout);
@@ -849,7 +902,8 @@ TEST_CASE_TEMPLATE("partitioned OGB load with a permutation: the blocks, feature
   std::vector<I> not_a_permutation(perm);
   not_a_permutation[0] = not_a_permutation[1];
   CHECK(message_of<ms::argument_error>([&] {
-          (void)mpi::read_ogb_partitioned<float, I, O>(grid, fixture.dir, {}, nullptr, std::span<const I>(not_a_permutation));
+          (void)mpi::read_ogb_partitioned<float, I, O>(grid, fixture.dir, {}, nullptr,
+                                                       std::span<const I>(not_a_permutation));
         }).find("not a permutation") != std::string::npos);
 }
 
@@ -859,16 +913,34 @@ TEST_CASE("partitioned OGB load: a malformed line in one rank's part stops every
   const ms::io::text_file edges(fixture.dir / "raw" / "edge.csv");
   const auto line = std::count(edges.text().begin(), edges.text().end(), '\n');
   const auto grid = mpi::process_grid::one_and_half_d(MPI_COMM_WORLD, 1);
-  const auto what = message_of<ms::error>([&] { (void)mpi::read_ogb_partitioned<float, std::int32_t, std::int64_t>(grid, fixture.dir); });
+  const auto what = message_of<ms::error>(
+      [&] { (void)mpi::read_ogb_partitioned<float, std::int32_t, std::int64_t>(grid, fixture.dir); });
   CHECK(what.find("edge.csv:" + std::to_string(line) + ": malformed target id 'oops'") != std::string::npos);
-  const auto missing = message_of<ms::error>([&] {
-    (void)mpi::read_ogb_partitioned<float, std::int32_t, std::int64_t>(grid, fixture.dir / "nowhere");
-  });
+  const auto missing = message_of<ms::error>(
+      [&] { (void)mpi::read_ogb_partitioned<float, std::int32_t, std::int64_t>(grid, fixture.dir / "nowhere"); });
   CHECK(missing.find("not an OGB raw-layout directory") != std::string::npos);
 }
 
-TEST_CASE_TEMPLATE("feature blocks on a grid: replicated c times, fetched from the replica in my grid column, with the "
-                   "modelled volume", I, std::int32_t, std::int64_t) {
+TEST_CASE("partitioned OGB load: a vertex count beyond memory stops every rank before anything is allocated") {
+  const ogb_fixture fixture("ogb-claims", false);
+  if (world_rank() == 0) {
+    std::filesystem::remove(fixture.dir / "raw" / "num-node-list.csv.gz");
+    std::ofstream(fixture.dir / "raw" / "num-node-list.csv") << "2000000000\n";
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  ms::set_memory_limit(std::int64_t{4} << 30);
+  const auto grid = mpi::process_grid::one_and_half_d(MPI_COMM_WORLD, 1);
+  const auto what = message_of<ms::size_error>(
+      [&] { (void)mpi::read_ogb_partitioned<float, std::int64_t, std::int64_t>(grid, fixture.dir); });
+  ms::set_memory_limit(0);
+  CHECK(what.find("num-node-list.csv:1: the vertex count 2000000000") != std::string::npos);
+  CHECK(what.find("is available (set_memory_limit)") != std::string::npos);
+}
+
+TEST_CASE_TEMPLATE(
+    "feature blocks on a grid: replicated c times, fetched from the replica in my grid column, with the "
+    "modelled volume",
+    I, std::int32_t, std::int64_t) {
   const std::int64_t n = 500, dim = 3;
   std::vector<float> all(static_cast<std::size_t>(n * dim));
   for (std::size_t i = 0; i < all.size(); ++i) all[i] = static_cast<float>(i);
@@ -880,7 +952,8 @@ TEST_CASE_TEMPLATE("feature blocks on a grid: replicated c times, fetched from t
   for_each_layout([&](const mpi::process_grid& grid, const std::string& layout) {
     CAPTURE(layout);
     const auto block = mpi::feature_block::from_replicated(grid, all, dim);
-    CHECK(block.rows.size() == static_cast<std::size_t>((block.vertices.end(grid.my_row()) - block.vertices.begin(grid.my_row())) * dim));
+    CHECK(block.rows.size() ==
+          static_cast<std::size_t>((block.vertices.end(grid.my_row()) - block.vertices.begin(grid.my_row())) * dim));
     const auto needed = needed_by(grid.rank());
     mpi::volume moved;
     const auto rows = mpi::fetch_features<I>(grid, block, needed, &moved);

@@ -16,6 +16,7 @@
 #include "matsample/core/error.hpp"
 #include "matsample/core/index.hpp"
 #include "matsample/core/memory.hpp"
+#include "matsample/core/memory_limit.hpp"
 #include "matsample/core/parallel.hpp"
 
 namespace matsample {
@@ -65,12 +66,17 @@ class csr_assembly {
     if (options.symmetrize && rows != cols) {
       throw argument_error(concat("csr_from_coo: cannot symmetrize a ", rows, " x ", cols, " matrix"));
     }
-    // Row offsets alone need 8 bytes a row: refuse what no machine can hold
-    // with an error the caller can catch as matsample::error.
-    if (static_cast<std::uint64_t>(rows) >= (std::uint64_t{1} << 48)) {
-      throw index_overflow_error(concat("csr_from_coo: ", rows, " rows cannot be allocated"));
-    }
+    // The row arrays come first: refuse a shape no memory can hold with an
+    // error the caller can catch as matsample::error, not std::bad_alloc.
+    require_memory(bytes_needed(rows, 0, false), concat("building a CSR matrix of ", rows, " rows"));
     count_.assign(static_cast<std::size_t>(rows), 0);
+  }
+
+  /// The peak memory of a build of `rows` rows and `nnz` entries: the
+  /// counts, the offsets (twice while packing) and the entry arrays. A
+  /// double, so that a reader can price an absurd claim without wrapping.
+  static double bytes_needed(double rows, double nnz, bool weighted) {
+    return rows * (2 * sizeof(std::int64_t) + sizeof(O)) + nnz * (sizeof(I) + (weighted ? sizeof(V) : 0));
   }
 
   /// First pass: entry (r, c), ids already checked against the shape.
@@ -89,6 +95,8 @@ class csr_assembly {
     offset_.resize(count_.size() + 1);
     const std::int64_t nnz = exclusive_scan<std::int64_t>(count_, offset_);
     (void)checked_cast<O>(nnz, "entries of the built matrix");
+    require_memory(bytes_needed(rows_, nnz, weighted_),
+                   concat("building a CSR matrix of ", rows_, " rows and ", nnz, " entries"));
     resize_huge(indices_, static_cast<std::size_t>(nnz));  // the graph: read at random while sampling
     resize_huge(values_, weighted_ ? static_cast<std::size_t>(nnz) : 0);
     std::copy(offset_.begin(), offset_.end() - 1, count_.begin());  // the counts become cursors

@@ -41,6 +41,15 @@ struct format_error : error {
   using error::error;
 };
 
+/// An input whose claimed or implied size cannot be held: more entries than
+/// the file has room for, ids far sparser than its lines, or more memory
+/// than the process may use. Thrown before anything of that size is
+/// allocated; the message names the file, line and field, the memory it
+/// would need, and what to do.
+struct size_error : error {
+  using error::error;
+};
+
 namespace detail {
 
 template <class... Parts>

@@ -44,6 +44,13 @@ graph_data<V, I, O> csbm(const csbm_options& o) {
   const std::int64_t n = o.num_vertices;
   const std::int32_t c = o.num_classes;
   (void)checked_cast<I>(n, "csbm vertex count");
+  {  // labels, features, the edge arrays and the CSR, before any is allocated
+    const double vertices = static_cast<double>(n), edges = o.average_degree * vertices / 2;
+    require_memory(
+        vertices * (sizeof(std::int32_t) + 2 * sizeof(I) + static_cast<double>(o.feature_dim) * sizeof(float)) +
+            2 * edges * sizeof(I) + detail::csr_assembly<V, I, O>::bytes_needed(vertices, 2 * edges, false),
+        detail::concat("csbm: ", n, " vertices, average degree ", o.average_degree, ", ", o.feature_dim, " features"));
+  }
   // Streams: row 0 labels, 1 means, 2 features, 3 edges, 4 split (counter word 2 is the item).
   const auto stream = [&](std::uint64_t what, std::uint64_t item) {
     return philox_row_stream(o.seed, csbm_stream, {what, item, 0});

@@ -53,6 +53,11 @@ csr_matrix<V, I, O> rmat(const rmat_options& options) {
   const std::int64_t n = std::int64_t{1} << options.scale;
   (void)checked_cast<I>(n, "rmat vertex count");
   const auto edges = static_cast<std::int64_t>(options.edge_factor * static_cast<double>(n));
+  // The edge arrays and the CSR built from them, before either is allocated.
+  require_memory(
+      2.0 * static_cast<double>(edges) * sizeof(I) +
+          detail::csr_assembly<V, I, O>::bytes_needed(static_cast<double>(n), static_cast<double>(edges) * 2, false),
+      detail::concat("rmat: scale ", options.scale, ", edge factor ", options.edge_factor));
   std::vector<I> src(static_cast<std::size_t>(edges)), dst(static_cast<std::size_t>(edges));
   const double ab = options.a + options.b, abc = ab + options.c;
 #pragma omp parallel for schedule(static)

@@ -22,6 +22,9 @@ struct graph_data_view {
   std::span<const float> features;                   ///< row-major, num_vertices x feature_dim (empty: none)
   std::span<const std::int32_t> labels;              ///< one per vertex, -1 for unlabelled (empty: none)
   std::map<std::string, std::span<const I>> splits;  ///< e.g. "train", "valid", "test"
+  /// Compacted ids: vertex v was original_ids[v] in the input (empty: the
+  /// ids are the input's own). See core/id_map.hpp.
+  std::span<const std::int64_t> original_ids;
 
   [[nodiscard]] std::int64_t num_vertices() const noexcept { return graph.rows(); }
   [[nodiscard]] std::int32_t num_classes() const {
@@ -39,9 +42,10 @@ struct graph_data {
   std::vector<float> features;
   std::vector<std::int32_t> labels;
   std::map<std::string, std::vector<I>> splits;
+  std::vector<std::int64_t> original_ids;  ///< the id map, when the ids were compacted
 
   [[nodiscard]] graph_data_view<V, I, O> view() const {
-    graph_data_view<V, I, O> v{graph.view(), feature_dim, features, labels, {}};
+    graph_data_view<V, I, O> v{graph.view(), feature_dim, features, labels, {}, original_ids};
     for (const auto& [name, ids] : splits) v.splits.emplace(name, ids);
     return v;
   }

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "matsample/core/build.hpp"
+#include "matsample/core/memory_limit.hpp"
 #include "matsample/io/coo_text.hpp"
 
 namespace matsample {
@@ -57,9 +58,21 @@ csr_matrix<V, I, O> read_matrix_market(const std::filesystem::path& path, build_
   if (rows < 0 || cols < 0 || declared < 0) file.fail(at, "negative size");
   if (symmetric && rows != cols) file.fail(at, "a symmetric matrix must be square");
 
+  // Size claims are believed only as far as the file and memory allow.
+  const std::size_t body = line_end(at) + 1;
+  if (declared > file.max_lines(body, 2)) {
+    throw size_error(detail::concat(file.where(at), ": the size line declares ", declared, " entries, but the ",
+                                    text.size() - std::min(body, text.size()), " bytes after it can hold at most ",
+                                    file.max_lines(body, 2), " lines (a line takes 2 bytes at least)"));
+  }
+  require_memory(::matsample::detail::csr_assembly<V, I, O>::bytes_needed(
+                     static_cast<double>(rows), static_cast<double>(declared) * (symmetric ? 2 : 1), !pattern),
+                 detail::concat(file.where(at), ": the size line declares ", rows, " rows, ", cols, " columns and ",
+                                declared, " entries"));
+
   build.symmetrize = build.symmetrize || symmetric;
   return io::read_coo_matrix<V, I, O>(
-      file, line_end(at) + 1, {true, !pattern, rows, cols, "entry"}, build, [&](const io::coo_scan& scan) {
+      file, body, {true, !pattern, rows, cols, "entry"}, build, [&](const io::coo_scan& scan) {
         if (scan.entries != declared) {
           file.fail(text.size(),
                     detail::concat("the size line declares ", declared, " entries but the file has ", scan.entries));

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "matsample/core/build.hpp"
+#include "matsample/core/memory_limit.hpp"
 #include "matsample/io/coo_text.hpp"
 #include "matsample/io/dataset.hpp"
 
@@ -149,6 +150,8 @@ inline std::int64_t read_feature_range(const text_file& file, byte_range range, 
   std::partial_sum(first_row.begin(), first_row.end(), first_row.begin());
   const std::int64_t rows = first_row.back();
   if (check_rows) check_rows(rows);
+  require_memory(static_cast<double>(rows) * static_cast<double>(dim) * sizeof(float),
+                 detail::concat(file.name(), ": ", rows, " feature rows of ", dim, " values"));
   out.assign(static_cast<std::size_t>(checked_mul(rows, dim, "feature values")), 0.0F);
   parse_chunks(
       file, range,
@@ -161,22 +164,7 @@ inline std::int64_t read_feature_range(const text_file& file, byte_range range, 
         for_each_line(chunk, offset, [&](std::string_view line, std::size_t at) {
           if (!is_row(line)) return true;
           field_reader fields(line, at);
-          std::int64_t count = 0;
-          float x = 0;
-          while (!fields.at_end()) {
-            if (!fields.read(x, "feature", failure)) return false;
-            if (!std::isfinite(x)) {
-              failure = {at, "non-finite feature value"};
-              return false;
-            }
-            if (count < dim) next[count] = x;
-            ++count;
-          }
-          if (count != dim) {
-            failure = {at, detail::concat("feature row has ", count, " values, expected ", dim,
-                                          " (the length of the first row)")};
-            return false;
-          }
+          if (!read_feature_values(fields, next, dim, at, failure)) return false;
           next += dim;
           return true;
         });
@@ -205,11 +193,15 @@ inline std::filesystem::path ogb_raw_dir(const std::filesystem::path& dir) {
   return raw;
 }
 
-/// The vertex count of `raw/num-node-list`, checked to fit ids of type I.
+/// The vertex count of `raw/num-node-list`, checked to fit ids of type I
+/// and, at `bytes_per_vertex`, the memory available.
 template <index_type I>
-std::int64_t ogb_vertex_count(const std::filesystem::path& raw) {
-  const std::int64_t n = read_single_count(require_csv(raw, "num-node-list"));
+std::int64_t ogb_vertex_count(const std::filesystem::path& raw, double bytes_per_vertex) {
+  const auto path = require_csv(raw, "num-node-list");
+  const std::int64_t n = read_single_count(path);
   (void)checked_cast<I>(n > 0 ? n - 1 : 0, "vertex id");
+  require_memory(static_cast<double>(n) * bytes_per_vertex, detail::concat(path.string(), ":1: the vertex count ", n),
+                 "Check the count against the edge, feature and label files.");
   return n;
 }
 
@@ -233,7 +225,13 @@ struct ogb_edges {
       // A graph without edges has an empty edge file; num-edge-list must say so.
       : file(require_csv(raw, "edge"), listed && read_single_count(*listed) == 0),
         expected_lines(listed ? read_single_count(*listed) : -1),
-        count_file(listed ? listed->filename().string() : std::string()) {}
+        count_file(listed ? listed->filename().string() : std::string()) {
+    if (expected_lines > file.max_lines(0, 2)) {
+      throw size_error(detail::concat(listed->string(), ":1: the edge count ", expected_lines, ", but ", file.name(),
+                                      " has ", file.text().size(), " bytes, room for at most ", file.max_lines(0, 2),
+                                      " lines (a line takes 2 bytes at least)"));
+    }
+  }
 };
 
 /// The labels (one per vertex, -1 for "nan") and the chosen split of an
@@ -279,7 +277,9 @@ void read_ogb_labels_and_splits(const std::filesystem::path& dir, std::int64_t n
 template <class V, index_type I, index_type O>
 graph_data<V, I, O> read_ogb(const std::filesystem::path& dir, const ogb_options& options = {}) {
   const auto raw = io::ogb_raw_dir(dir);
-  const std::int64_t n = io::ogb_vertex_count<I>(raw);
+  // Per vertex: the CSR's row arrays and a label.
+  const std::int64_t n = io::ogb_vertex_count<I>(
+      raw, ::matsample::detail::csr_assembly<V, I, O>::bytes_needed(1, 0, false) + sizeof(std::int32_t));
   graph_data<V, I, O> data;
   {
     const io::ogb_edges edges(raw);

@@ -25,6 +25,7 @@
 
 #include "matsample/core/csr.hpp"
 #include "matsample/core/error.hpp"
+#include "matsample/core/id_map.hpp"
 #include "matsample/io/dataset.hpp"
 #include "matsample/io/text.hpp"
 
@@ -61,7 +62,8 @@ static_assert(sizeof(header) == header_bytes && std::is_trivially_copyable_v<hea
 
 /// One section-table entry.
 struct entry {
-  std::array<char, name_bytes> name;  ///< "indptr", "indices", "values", "features", "labels", "split/<name>"
+  std::array<char, name_bytes>
+      name;  ///< "indptr", "indices", "values", "features", "labels", "original_ids", "split/<name>"
   std::uint64_t offset;
   std::uint64_t bytes;
   std::uint64_t checksum;  ///< XXH3-64 of the section's bytes
@@ -96,6 +98,12 @@ void write_snapshot(const std::filesystem::path& path, const graph_data_view<V, 
     sections.push_back({"values", data.graph.values().data(), data.graph.values().size_bytes()});
   if (!data.features.empty()) sections.push_back({"features", data.features.data(), data.features.size_bytes()});
   if (!data.labels.empty()) sections.push_back({"labels", data.labels.data(), data.labels.size_bytes()});
+  if (!data.original_ids.empty()) {
+    if (static_cast<std::int64_t>(data.original_ids.size()) != data.num_vertices())
+      throw argument_error("snapshot: the id map does not have one id per vertex");
+    validate_id_map(data.original_ids, "snapshot: original_ids");
+    sections.push_back({"original_ids", data.original_ids.data(), data.original_ids.size_bytes()});
+  }
   for (const auto& [name, ids] : data.splits) {
     if (name.size() + 6 >= sf::name_bytes)
       throw argument_error(detail::concat("snapshot: split name '", name, "' too long"));
@@ -240,6 +248,14 @@ class snapshot {
       view_.features = typed<float>(*s, checked_mul(n, view_.feature_dim, "feature count"));
     }
     if (const auto* s = find("labels")) view_.labels = typed<std::int32_t>(*s, n);
+    if (const auto* s = find("original_ids")) {
+      view_.original_ids = typed<std::int64_t>(*s, n);
+      if (options.validate_graph) {
+        try {
+          validate_id_map(view_.original_ids, "section 'original_ids'");
+        } catch (const argument_error& e) { corrupt(e.what()); }
+      }
+    }
     for (const auto& s : sections_) {
       if (s.name.rfind("split/", 0) != 0) continue;
       if (s.bytes.size() % h.id_bytes != 0) corrupt(detail::concat("section '", s.name, "' has a partial id"));

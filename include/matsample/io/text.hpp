@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -23,6 +24,7 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <type_traits>
 #include <vector>
 
 #include "matsample/core/error.hpp"
@@ -84,12 +86,17 @@ class mapped_file {
   std::size_t size_ = 0;
 };
 
+/// "<file>:<line>" for byte `at` of `text`.
+inline std::string location(const std::string& file, std::string_view text, std::size_t at) {
+  at = std::min(at, text.size());
+  const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n');
+  return detail::concat(file, ":", line);
+}
+
 /// Throws format_error "<file>:<line>: <what>" for an error at byte `at` of `text`.
 [[noreturn]] inline void fail_at(const std::string& file, std::string_view text, std::size_t at,
                                  std::string_view what) {
-  at = std::min(at, text.size());
-  const auto line = 1 + std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n');
-  throw format_error(detail::concat(file, ":", line, ": ", what));
+  throw format_error(detail::concat(location(file, text, at), ": ", what));
 }
 
 /// The text of an input file: mapped when plain, inflated when it ends in .gz.
@@ -110,6 +117,15 @@ class text_file {
   }
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
   [[noreturn]] void fail(std::size_t at, std::string_view what) const { fail_at(name_, text(), at, what); }
+  /// "<file>:<line>" of byte `at`, for messages.
+  [[nodiscard]] std::string where(std::size_t at) const { return location(name_, text(), at); }
+  /// The most lines of at least `min_line_bytes` bytes (newline included;
+  /// the last may lack it) that text[begin, end) can hold: what a count
+  /// claimed by a header is checked against before it is believed.
+  [[nodiscard]] std::int64_t max_lines(std::size_t begin, std::size_t min_line_bytes) const noexcept {
+    const std::size_t bytes = text().size() - std::min(begin, text().size());
+    return static_cast<std::int64_t>((bytes + 1) / min_line_bytes);
+  }
   /// Text bytes [begin, end) have been parsed (see mapped_file::release).
   void release(std::size_t begin, std::size_t end) const noexcept {
     if (inflated_.empty()) map_.release(begin, end);
@@ -262,8 +278,10 @@ class field_reader {
     if (ec != std::errc{} || !ends_field) {
       std::size_t stop = pos_;
       while (stop < line_.size() && !is_separator(line_[stop]) && line_[stop] != '\r') ++stop;
-      failure = {base_ + pos_, detail::concat(ec == std::errc::result_out_of_range ? "out-of-range " : "malformed ",
-                                              what, " '", line_.substr(pos_, stop - pos_), "'")};
+      const bool too_big = ec == std::errc::result_out_of_range;
+      failure = {base_ + pos_,
+                 detail::concat(too_big ? "out-of-range " : "malformed ", what, " '", line_.substr(pos_, stop - pos_),
+                                "'", too_big ? range_note<T>() : std::string())};
       return false;
     }
     pos_ = static_cast<std::size_t>(end - line_.data());
@@ -278,10 +296,44 @@ class field_reader {
 
  private:
   static bool is_separator(char c) noexcept { return c == ',' || c == ' ' || c == '\t'; }
+  /// What a value that does not fit T is beyond, for messages.
+  template <class T>
+  static std::string range_note() {
+    if constexpr (std::is_integral_v<T>) {
+      return detail::concat(" (beyond the ", sizeof(T) * 8, "-bit integers, whose largest is ",
+                            std::numeric_limits<T>::max(), ")");
+    } else {
+      return detail::concat(" (beyond ", sizeof(T) == 4 ? "float" : "double", " range)");
+    }
+  }
   std::string_view line_;
   std::size_t base_;
   std::size_t pos_ = 0;
 };
+
+/// Reads the rest of a line as exactly `dim` finite floats into `out` (a
+/// feature row); otherwise fills `failure` (at the line's offset `at`,
+/// naming the row's vertex id when `id` is given) and returns false.
+inline bool read_feature_values(field_reader& fields, float* out, std::int64_t dim, std::size_t at,
+                                parse_failure& failure, const std::int64_t* id = nullptr) {
+  std::int64_t count = 0;
+  float x = 0;
+  while (!fields.at_end()) {
+    if (!fields.read(x, "feature", failure)) return false;
+    if (!std::isfinite(x)) {
+      failure = {at, "non-finite feature value"};
+      return false;
+    }
+    if (count < dim) out[count] = x;
+    ++count;
+  }
+  if (count != dim) {
+    failure = {at, detail::concat("feature row", id != nullptr ? detail::concat(" of id ", *id) : std::string(),
+                                  " has ", count, " values, expected ", dim, " (as on the first row)")};
+    return false;
+  }
+  return true;
+}
 
 /// Calls f(line, offset_of_line) for every line of `chunk` (without '\n').
 template <class F>

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "matsample/core/error.hpp"
+#include "matsample/core/guarded_main.hpp"
 #include "matsample/core/index.hpp"
 
 namespace matsample {
@@ -316,19 +317,22 @@ auto agreed(MPI_Comm comm, F&& f) {
   return std::move(*out);
 }
 
-/// Runs f; if it throws on this rank, prints "matsample: rank R: <what>" and
-/// aborts every rank of `comm` (MPI_Abort), so no rank waits forever in a
-/// collective that the failed rank will never enter. Returns f's result.
+/// Runs f; if it throws on this rank, prints "matsample: rank R: <message>"
+/// (report_current_exception: std::bad_alloc reads as out of memory) and
+/// aborts every rank of `comm` (MPI_Abort with the report's exit status), so
+/// no rank waits forever in a collective that the failed rank will never
+/// enter. Returns f's result.
 template <class F>
 decltype(auto) abort_on_error(MPI_Comm comm, F&& f) {
   try {
     return f();
-  } catch (const std::exception& e) {
+  } catch (...) {
+    const auto report = report_current_exception();
     int rank = -1;
     MPI_Comm_rank(comm, &rank);
-    std::fprintf(stderr, "matsample: rank %d: %s\n", rank, e.what());
+    std::fprintf(stderr, "matsample: rank %d: %s\n", rank, report.message.c_str());
     std::fflush(stderr);
-    MPI_Abort(comm, 1);
+    MPI_Abort(comm, report.status);
     throw;  // not reached: MPI_Abort does not return
   }
 }

@@ -226,7 +226,11 @@ distributed_dataset<V, I, O> read_ogb_partitioned(const process_grid& grid, cons
   std::map<std::string, std::vector<I>> splits;
   collective_check(grid.world(), [&] {
     raw = io::ogb_raw_dir(dir);
-    n = io::ogb_vertex_count<I>(raw);
+    // Per vertex on every rank: a label, a permutation entry, and this
+    // rank's share of the row arrays.
+    n = io::ogb_vertex_count<I>(
+        raw, 2 * sizeof(std::int64_t) + ::matsample::detail::csr_assembly<V, I, O>::bytes_needed(1, 0, false) /
+                                            static_cast<double>(grid.rows()));
     if (options.read_features) feat = io::find_csv(raw, "node-feat");
     io::read_ogb_labels_and_splits(dir, n, options, labels, splits);
     if (!permutation.empty()) {
