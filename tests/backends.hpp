@@ -49,7 +49,8 @@ struct cpu_2_threads {
 
 /// Every backend of this build.
 #ifdef MATSAMPLE_TEST_EXTRA_BACKENDS
-using backends = std::tuple<backend::reference, backend::cpu_1_thread, backend::cpu_2_threads, MATSAMPLE_TEST_EXTRA_BACKENDS>;
+using backends =
+    std::tuple<backend::reference, backend::cpu_1_thread, backend::cpu_2_threads, MATSAMPLE_TEST_EXTRA_BACKENDS>;
 #else
 using backends = std::tuple<backend::reference, backend::cpu_1_thread, backend::cpu_2_threads>;
 #endif
@@ -100,8 +101,8 @@ void for_each_backend(F&& f) {
 /// takes the types one by one), made of the same doctest pieces as it.
 #define MATSAMPLE_TEST_CASE_OVER(name, T, ...) \
   MATSAMPLE_TEST_CASE_OVER_IMPL(name, T, DOCTEST_ANONYMOUS(MATSAMPLE_ANON_TMP_), __VA_ARGS__)
-#define MATSAMPLE_TEST_CASE_OVER_IMPL(name, T, anon, ...)                                \
+#define MATSAMPLE_TEST_CASE_OVER_IMPL(name, T, anon, ...)                             \
   DOCTEST_TEST_CASE_TEMPLATE_DEFINE_IMPL(name, T, DOCTEST_CAT(anon, ITERATOR), anon); \
   DOCTEST_TEST_CASE_TEMPLATE_INSTANTIATE_IMPL(anon, anon, __VA_ARGS__)                \
-  template <typename T>                                                                  \
+  template <typename T>                                                               \
   static void anon()

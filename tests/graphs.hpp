@@ -50,13 +50,13 @@ std::vector<I> all_vertices(i64 n) {
 
 /// Where the parts of a hub_graph lie.
 struct hub_graph_shape {
-  int vertices;     ///< the graph is vertices x vertices
-  int hub_degree;   ///< hub 0 is linked both ways to 1..hub_degree
-  int lone_loop;    ///< a vertex with a self loop and nothing else
-  int path_first;   ///< a path path_first..path_last, linked both ways
+  int vertices;    ///< the graph is vertices x vertices
+  int hub_degree;  ///< hub 0 is linked both ways to 1..hub_degree
+  int lone_loop;   ///< a vertex with a self loop and nothing else
+  int path_first;  ///< a path path_first..path_last, linked both ways
   int path_last;
-  int into_five;    ///< a vertex with one edge, to 5, one way only
-  int sink;         ///< 2 -> sink one way only: the sink has no out-edges
+  int into_five;  ///< a vertex with one edge, to 5, one way only
+  int sink;       ///< 2 -> sink one way only: the sink has no out-edges
 };
 
 /// A hand-made graph with every feature a sampler must handle: hub 0 (with
@@ -90,7 +90,8 @@ mat<C> hub_graph(const hub_graph_shape& shape) {
   }
   edge(shape.into_five, 5);
   edge(2, shape.sink);
-  return ms::csr_from_edges<typename C::V, I, typename C::O>(shape.vertices, sp(src), sp(dst), {}, {false, false, true});
+  return ms::csr_from_edges<typename C::V, I, typename C::O>(shape.vertices, sp(src), sp(dst), {},
+                                                             {false, false, true});
 }
 
 }  // namespace test

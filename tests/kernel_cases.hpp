@@ -43,8 +43,6 @@ using test::d_i64_o64;
 using test::f_i32_o64;
 using test::mat;
 
-
-
 enum class weights { none, positive, with_zeros };
 
 /// rows x cols with merged duplicates (distinct columns per row). Row r % 7 == 0
@@ -76,7 +74,9 @@ mat<C> random_matrix(i64 rows, i64 cols, i64 avg_degree, std::uint64_t seed, wei
       for (i64 i = 0; i < hub_degree; ++i) push(r, all_cols[static_cast<std::size_t>(i)]);
       continue;
     }
-    const i64 deg = r % 7 == 0 ? 0 : r % 7 == 1 ? 1 : static_cast<i64>(gen() % static_cast<std::uint64_t>(2 * avg_degree + 1));
+    const i64 deg = r % 7 == 0   ? 0
+                    : r % 7 == 1 ? 1
+                                 : static_cast<i64>(gen() % static_cast<std::uint64_t>(2 * avg_degree + 1));
     for (i64 i = 0; i < deg; ++i) push(r, static_cast<i64>(gen() % static_cast<std::uint64_t>(cols)));
   }
   ms::build_options opt;
@@ -110,7 +110,8 @@ std::vector<named<C>> square_graphs() {
   ro.edge_factor = 8;
   ro.seed = 3;
   auto g = ms::rmat<V, I, O>(ro);
-  auto weighted = ref.apply(g.view(), [](I r, I c, V) { return static_cast<V>(static_cast<double>((r * 31 + c * 17) % 11) / 8.0); });
+  auto weighted = ref.apply(
+      g.view(), [](I r, I c, V) { return static_cast<V>(static_cast<double>((r * 31 + c * 17) % 11) / 8.0); });
   out.push_back({"rmat scale 9 pattern", g});
   out.push_back({"rmat scale 9 weighted", weighted});
   return out;
@@ -140,12 +141,15 @@ selection_data<I> make_selection(i64 n, const std::vector<i64>& sizes, std::uint
     std::shuffle(ids.begin(), ids.end(), gen);
     std::vector<I> batch;
     for (i64 i = 0; i < size; ++i) {
-      batch.push_back(unique ? ids[static_cast<std::size_t>(i)] : static_cast<I>(gen() % static_cast<std::uint64_t>(n)));
+      batch.push_back(unique ? ids[static_cast<std::size_t>(i)]
+                             : static_cast<I>(gen() % static_cast<std::uint64_t>(n)));
     }
     if (!hub_placed && size > 0) {
       const auto it = std::find(batch.begin(), batch.end(), static_cast<I>(hub));
-      if (it != batch.end()) std::iter_swap(batch.begin(), it);
-      else batch.front() = static_cast<I>(hub);
+      if (it != batch.end())
+        std::iter_swap(batch.begin(), it);
+      else
+        batch.front() = static_cast<I>(hub);
       hub_placed = true;
     }
     out.vertices.insert(out.vertices.end(), batch.begin(), batch.end());
@@ -158,9 +162,9 @@ template <class C>
 std::vector<selection_data<typename C::I>> selections_for(const named<C>& g, bool unique) {
   const i64 n = g.m.rows();
   std::vector<selection_data<typename C::I>> out;
-  out.push_back(make_selection<typename C::I>(n, {}, 1, unique));                      // k = 0
-  out.push_back(make_selection<typename C::I>(n, {0, 0}, 2, unique));                  // empty batches
-  out.push_back(make_selection<typename C::I>(n, {1}, 3, unique, g.hub));              // one row
+  out.push_back(make_selection<typename C::I>(n, {}, 1, unique));          // k = 0
+  out.push_back(make_selection<typename C::I>(n, {0, 0}, 2, unique));      // empty batches
+  out.push_back(make_selection<typename C::I>(n, {1}, 3, unique, g.hub));  // one row
   out.push_back(make_selection<typename C::I>(n, {5, 0, 17, 1, 30}, 4, unique, g.hub));
   return out;
 }
@@ -215,8 +219,10 @@ void check_sample_properties(const M& p, const M& s, ms::row_sampling spec) {
       if (weighted) CHECK(srow[i].second > V{0});
       if (i > 0) {
         // Columns of P's rows are ascending and distinct, and positions come out ascending.
-        if (spec.replace) CHECK(srow[i - 1].first <= srow[i].first);
-        else CHECK(srow[i - 1].first < srow[i].first);
+        if (spec.replace)
+          CHECK(srow[i - 1].first <= srow[i].first);
+        else
+          CHECK(srow[i - 1].first < srow[i].first);
       }
     }
   }
@@ -233,8 +239,6 @@ std::vector<ms::row_sampling> sampling_specs() {
   return out;
 }
 
-
-
 /// The products of the spgemm case: A, B and a name.
 template <class C>
 struct product {
@@ -246,7 +250,8 @@ template <class C>
 std::vector<product<C>> spgemm_products() {
   std::vector<product<C>> cases;
   cases.push_back({"0x0 * 0x0", mat<C>{}, mat<C>{}});
-  cases.push_back({"5x0 * 0x7", random_matrix<C>(5, 0, 2, 1, weights::positive), random_matrix<C>(0, 7, 2, 2, weights::positive)});
+  cases.push_back(
+      {"5x0 * 0x7", random_matrix<C>(5, 0, 2, 1, weights::positive), random_matrix<C>(0, 7, 2, 2, weights::positive)});
   cases.push_back({"120x300 * 300x80", random_matrix<C>(120, 300, 6, 3, weights::positive),
                    random_matrix<C>(300, 80, 5, 4, weights::positive)});
   cases.push_back({"pattern 60x90 * pattern 90x45", random_matrix<C>(60, 90, 8, 5, weights::none),
@@ -278,7 +283,8 @@ void for_long_row_products(F&& f) {
   using O = typename C::O;
   const auto pattern = ms::rmat<V, I, O>({.scale = 12, .edge_factor = 16, .seed = 13});
   std::vector<V> w(static_cast<std::size_t>(pattern.nnz()));
-  for (std::size_t e = 0; e < w.size(); ++e) w[e] = static_cast<V>(0.5 + 0.013 * static_cast<double>((e * 40503u) % 977));
+  for (std::size_t e = 0; e < w.size(); ++e)
+    w[e] = static_cast<V>(0.5 + 0.013 * static_cast<double>((e * 40503u) % 977));
   const ms::csr_matrix<V, I, O> a(pattern.rows(), pattern.cols(), {pattern.indptr().begin(), pattern.indptr().end()},
                                   {pattern.indices().begin(), pattern.indices().end()}, w);
   REQUIRE(a.nnz() >= (1 << 16));  // one row of all ones has enough products for the split path
@@ -290,7 +296,8 @@ void for_long_row_products(F&& f) {
     for (std::int64_t m = 0; m < k; ++m) {
       const std::int64_t count = k == 1 ? a.rows() : 1500;
       for (std::int64_t i = 0; i < count; ++i) {
-        indices.push_back(static_cast<I>(k == 1 ? i : (i * 2654435761u + static_cast<std::uint64_t>(m) * 97) % a.rows()));
+        indices.push_back(
+            static_cast<I>(k == 1 ? i : (i * 2654435761u + static_cast<std::uint64_t>(m) * 97) % a.rows()));
         values.push_back(static_cast<V>(1.0 + 0.25 * static_cast<double>(i % 5)));
       }
       indptr.push_back(static_cast<O>(indices.size()));
@@ -356,7 +363,8 @@ MATSAMPLE_TEST_CASE_OVER("sample_rows, gather_and_sample: equal the reference fo
   }
 }
 
-MATSAMPLE_TEST_CASE_OVER("gather_and_sample: bulk-sized selections (pipelined, many chunks) equal the reference", T, axis) {
+MATSAMPLE_TEST_CASE_OVER("gather_and_sample: bulk-sized selections (pipelined, many chunks) equal the reference", T,
+                         axis) {
   using C = typename T::config;
   const auto& b = T::backend::get();
   using I = typename C::I;
@@ -395,7 +403,8 @@ MATSAMPLE_TEST_CASE_OVER("sample_rows: fanout -1 and fanout above the degree kee
     const auto sel = make_selection<typename C::I>(g.m.rows(), {8, 8}, 21, true, g.hub);
     const auto p = ref.gather_rows(g.m.view(), sp(sel.vertices));
     i64 max_degree = 0;
-    for (i64 r = 0; r < p.rows(); ++r) max_degree = std::max<i64>(max_degree, p.view().degree(static_cast<typename C::I>(r)));
+    for (i64 r = 0; r < p.rows(); ++r)
+      max_degree = std::max<i64>(max_degree, p.view().degree(static_cast<typename C::I>(r)));
     for (const i64 fanout : {i64{-1}, max_degree, max_degree + 1}) {
       for (const bool replace : {false, true}) {
         for (const bool weighted : {false, true}) {
@@ -532,7 +541,8 @@ MATSAMPLE_TEST_CASE_OVER("select_columns: equals the reference; entries keep the
       const i64 rows = g.m.rows(), cols = g.m.cols();
       // k row blocks over [0, rows), some empty; per block an ascending column subset.
       std::vector<i64> row_blocks{0};
-      while (row_blocks.back() < rows) row_blocks.push_back(std::min<i64>(rows, row_blocks.back() + static_cast<i64>(gen() % 40)));
+      while (row_blocks.back() < rows)
+        row_blocks.push_back(std::min<i64>(rows, row_blocks.back() + static_cast<i64>(gen() % 40)));
       if (rows == 0) row_blocks.push_back(0);  // one empty block over an empty matrix
       std::vector<I> columns;
       std::vector<i64> column_blocks{0};
@@ -558,7 +568,9 @@ MATSAMPLE_TEST_CASE_OVER("select_columns: equals the reference; entries keep the
           std::vector<std::pair<I, typename C::V>> want;
           for (const auto& [c, v] : row_entries(g.m, row)) {
             if (listed.contains(c)) {
-              const auto j = std::lower_bound(columns.begin() + column_blocks[blk], columns.begin() + column_blocks[blk + 1], c) - columns.begin();
+              const auto j =
+                  std::lower_bound(columns.begin() + column_blocks[blk], columns.begin() + column_blocks[blk + 1], c) -
+                  columns.begin();
               want.emplace_back(static_cast<I>(j), v);
             }
           }
@@ -577,14 +589,17 @@ MATSAMPLE_TEST_CASE_OVER("apply, row_reduce, row_normalize: equal the reference"
   for (const auto& g : square_graphs<C>()) {
     CAPTURE(g.name);
     const auto a = g.m.view();
-    const auto f = [](I r, I c, V v) { return static_cast<double>(v) * 3.0 + static_cast<double>(r) - 0.5 * static_cast<double>(c); };
+    const auto f = [](I r, I c, V v) {
+      return static_cast<double>(v) * 3.0 + static_cast<double>(r) - 0.5 * static_cast<double>(c);
+    };
     const auto fr = b.apply(a, f);
     CHECK(fr == ref.apply(a, f));
     CHECK(fr.indptr() == g.m.indptr());
     CHECK(fr.indices() == g.m.indices());
     for (i64 r = 0; r < a.rows(); ++r) {
       for (auto e = a.row_begin(static_cast<I>(r)); e < a.row_end(static_cast<I>(r)); ++e) {
-        CHECK(fr.values()[static_cast<std::size_t>(e)] == f(static_cast<I>(r), a.indices()[static_cast<std::size_t>(e)], a.value(e)));
+        CHECK(fr.values()[static_cast<std::size_t>(e)] ==
+              f(static_cast<I>(r), a.indices()[static_cast<std::size_t>(e)], a.value(e)));
       }
     }
     const auto same_type = [](I, I, V v) { return static_cast<V>(v * V{2}); };
@@ -597,7 +612,8 @@ MATSAMPLE_TEST_CASE_OVER("apply, row_reduce, row_normalize: equal the reference"
     const auto count = [](i64 acc, V) { return acc + 1; };
     const auto counts = b.row_reduce(a, i64{0}, count);
     CHECK(counts == ref.row_reduce(a, i64{0}, count));
-    for (i64 r = 0; r < a.rows(); ++r) CHECK(counts[static_cast<std::size_t>(r)] == static_cast<i64>(a.degree(static_cast<I>(r))));
+    for (i64 r = 0; r < a.rows(); ++r)
+      CHECK(counts[static_cast<std::size_t>(r)] == static_cast<i64>(a.degree(static_cast<I>(r))));
     const auto maxi = [](V acc, V v) { return std::max(acc, v); };
     CHECK(b.row_reduce(a, V{-1}, maxi) == ref.row_reduce(a, V{-1}, maxi));
 
@@ -686,8 +702,8 @@ MATSAMPLE_TEST_CASE_OVER("relabel_columns: bad maps and malformed input throw, i
     const std::vector<V> values{1, 2, 3, 4, 5};
     const ms::csr_view<V, I, O> bad(3, 3, sp(indptr), sp(bad_columns), sp(values));
     const std::vector<I> three{2, 0, 1};
-    CHECK_THROWS_WITH_AS(b.relabel_columns(bad, sp(three), 3), doctest::Contains("column 50 out of range [0, 3) in row 2"),
-                         ms::csr_error);
+    CHECK_THROWS_WITH_AS(b.relabel_columns(bad, sp(three), 3),
+                         doctest::Contains("column 50 out of range [0, 3) in row 2"), ms::csr_error);
     const std::vector<O> decreasing{0, 3, 2, 5};
     const ms::csr_view<V, I, O> bad_offsets(3, 3, sp(decreasing), sp(bad_columns), sp(values));
     CHECK_THROWS_AS(b.relabel_columns(bad_offsets, sp(three), 3), ms::csr_error);
@@ -701,12 +717,11 @@ MATSAMPLE_TEST_CASE_OVER("relabel_columns: bad maps and malformed input throw, i
 
 // The OpenMP backend on 3 and 4 threads (fewer rows than threads) is held
 // to the same products in tests/test_kernels.cpp.
-MATSAMPLE_TEST_CASE_OVER("spgemm: long rows (radix-sorted) and fewer rows than threads (split by columns) equal the reference",
-                         T, axis) {
+MATSAMPLE_TEST_CASE_OVER(
+    "spgemm: long rows (radix-sorted) and fewer rows than threads (split by columns) equal the reference", T, axis) {
   const auto& b = T::backend::get();
-  for_long_row_products<typename T::config>([&](const auto& q, const auto& a, const auto& expected) {
-    CHECK(b.spgemm(q, a) == expected);
-  });
+  for_long_row_products<typename T::config>(
+      [&](const auto& q, const auto& a, const auto& expected) { CHECK(b.spgemm(q, a) == expected); });
 }
 
 }  // namespace kernel_cases

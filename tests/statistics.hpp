@@ -52,12 +52,18 @@ inline constexpr std::int64_t n_trials = 40000;
 /// Chi-square upper quantile at p = 1e-6 (see the table above).
 inline double bound(int df) {
   switch (df) {
-    case 3: return 30.66485;
-    case 4: return 33.376842;
-    case 5: return 35.888187;
-    case 9: return 44.810938;
-    case 119: return 207.19861;
-    default: return std::numeric_limits<double>::quiet_NaN();  // fails every check
+    case 3:
+      return 30.66485;
+    case 4:
+      return 33.376842;
+    case 5:
+      return 35.888187;
+    case 9:
+      return 44.810938;
+    case 119:
+      return 207.19861;
+    default:
+      return std::numeric_limits<double>::quiet_NaN();  // fails every check
   }
 }
 
@@ -93,7 +99,8 @@ struct moments {
 
 inline moments inclusion_moments(const set_distribution& sets, int d) {
   moments m{std::vector<double>(static_cast<std::size_t>(d), 0.0),
-            std::vector<std::vector<double>>(static_cast<std::size_t>(d), std::vector<double>(static_cast<std::size_t>(d), 0.0))};
+            std::vector<std::vector<double>>(static_cast<std::size_t>(d),
+                                             std::vector<double>(static_cast<std::size_t>(d), 0.0))};
   for (const auto& [mask, p] : sets) {
     for (int i = 0; i < d; ++i) {
       if (!((mask >> i) & 1U)) continue;

@@ -20,12 +20,9 @@
 #include "matsample/matsample.hpp"
 #include "support.hpp"
 
-
 namespace {
 
 using test::with_threads;
-
-
 
 template <class M>
 bool rows_strictly_sorted(const M& m) {
@@ -242,7 +239,7 @@ TEST_CASE("csr_from_coo: the same matrix for 1 and 2 OpenMP threads") {
   std::vector<double> v(m);
   for (i64 e = 0; e < m; ++e) {
     r[e] = static_cast<i32>(gen() % 1000 == 0 ? 7 : gen() % n);  // row 7 is a hub
-    c[e] = static_cast<i32>(gen() % 300);  // many duplicates
+    c[e] = static_cast<i32>(gen() % 300);                        // many duplicates
     v[e] = static_cast<double>(gen() % 1000) / 8.0;
   }
   i64 loops = 0;
@@ -339,13 +336,13 @@ TEST_CASE("philox_row_stream: a pure function of its address") {
   const std::uint64_t base = first(7, 1, at, 5);
   CHECK(first(7, 1, at, 5) == base);
   std::set<std::uint64_t> variants{base,
-                                   first(8, 1, at, 5),            // seed
-                                   first(7, 2, at, 5),            // layer
-                                   first(7, 1, {3, 3, 4}, 5),     // epoch
-                                   first(7, 1, {2, 4, 4}, 5),     // minibatch
-                                   first(7, 1, {2, 3, 5}, 5),     // row
-                                   first(7, 1, at, 6),            // draw in the same block
-                                   first(7, 1, at, 9),            // draw in another block
+                                   first(8, 1, at, 5),         // seed
+                                   first(7, 2, at, 5),         // layer
+                                   first(7, 1, {3, 3, 4}, 5),  // epoch
+                                   first(7, 1, {2, 4, 4}, 5),  // minibatch
+                                   first(7, 1, {2, 3, 5}, 5),  // row
+                                   first(7, 1, at, 6),         // draw in the same block
+                                   first(7, 1, at, 9),         // draw in another block
                                    first(7, ms::shuffle_stream, at, 5)};
   CHECK(variants.size() == 9);
 }
@@ -358,7 +355,8 @@ TEST_CASE("philox_row_stream::fill gives the bits of draws 0 .. n-1, and scale i
     bool same = bits[static_cast<std::size_t>(n)] == 0xdeadbeef;  // nothing past n is written
     for (std::int64_t i = 0; i < n; ++i) {
       same = same && bits[i] == b.bits(static_cast<std::uint64_t>(i));
-      same = same && ms::philox_row_stream::scale(bits[i], 1000 + i) == b.below(static_cast<std::uint64_t>(i), 1000 + i);
+      same =
+          same && ms::philox_row_stream::scale(bits[i], 1000 + i) == b.below(static_cast<std::uint64_t>(i), 1000 + i);
     }
     CHECK(same);
   }
@@ -403,8 +401,9 @@ TEST_CASE("uniform positions: the bitset, rank-sort and insertion paths all give
   CHECK(all_same);
 }
 
-TEST_CASE("huge pages: resize_huge and shrink_huge keep contents; advice never fails; large arrays get 2 MiB pages "
-          "where the system allows it") {
+TEST_CASE(
+    "huge pages: resize_huge and shrink_huge keep contents; advice never fails; large arrays get 2 MiB pages "
+    "where the system allows it") {
   std::vector<std::int32_t> small{1, 2, 3};
   ms::detail::resize_huge(small, 5);
   CHECK(small == std::vector<std::int32_t>{1, 2, 3, 0, 0});
@@ -416,7 +415,7 @@ TEST_CASE("huge pages: resize_huge and shrink_huge keep contents; advice never f
   CHECK(big.capacity() == big.size());
   CHECK(big[12345] == 12345);
   CHECK(big.back() == static_cast<std::int64_t>(big.size()) - 1);
-  ms::advise_huge_pages(std::span<const std::int32_t>(small));                   // below the threshold: nothing
+  ms::advise_huge_pages(std::span<const std::int32_t>(small));                    // below the threshold: nothing
   ms::advise_huge_pages(std::span<const std::int64_t>(big).subspan(3, 1 << 22));  // unaligned: the whole pages inside
   const ms::csr_matrix<float, std::int32_t, std::int64_t> m(2, 2, {0, 1, 2}, {1, 0});
   ms::advise_huge_pages(m.view());
@@ -434,7 +433,8 @@ TEST_CASE("huge pages: resize_huge and shrink_huge keep contents; advice never f
     while (std::getline(smaps, line)) {
       unsigned long lo = 0, hi = 0;
       char permissions[5] = {};
-      if (std::sscanf(line.c_str(), "%lx-%lx %4s", &lo, &hi, permissions) == 3) overlaps = lo < end && start < hi;  // a mapping's header
+      if (std::sscanf(line.c_str(), "%lx-%lx %4s", &lo, &hi, permissions) == 3)
+        overlaps = lo < end && start < hi;  // a mapping's header
       long kb = 0;
       if (overlaps && std::sscanf(line.c_str(), "AnonHugePages: %ld kB", &kb) == 1) huge_kb += kb;
     }
@@ -462,8 +462,9 @@ TEST_CASE("philox_row_stream: uniform in [0, 1), below(n) in [0, n)") {
   CHECK(hi > 0.99);
   CHECK(sum / draws == doctest::Approx(0.5).epsilon(0.05));
 
-  for (const std::uint64_t n : {std::uint64_t{1}, std::uint64_t{2}, std::uint64_t{3}, std::uint64_t{7}, std::uint64_t{1000},
-                                std::uint64_t{1} << 40, std::numeric_limits<std::uint64_t>::max()}) {
+  for (const std::uint64_t n :
+       {std::uint64_t{1}, std::uint64_t{2}, std::uint64_t{3}, std::uint64_t{7}, std::uint64_t{1000},
+        std::uint64_t{1} << 40, std::numeric_limits<std::uint64_t>::max()}) {
     ms::philox_row_stream s(5, 5, {1, 1, n});
     std::set<std::uint64_t> seen;
     for (std::uint64_t d = 0; d < 200; ++d) {
@@ -555,7 +556,9 @@ TEST_CASE("epoch_batches: a seeded permutation per epoch, cut into batches") {
   for (std::size_t i = 0; i < train.size(); ++i) train[i] = static_cast<i64>(3 * i + 1);
   const ms::epoch_batches<i64> e0(sp(train), 64, 77, 0), e0_again(sp(train), 64, 77, 0);
   const ms::epoch_batches<i64> e1(sp(train), 64, 77, 1), other_seed(sp(train), 64, 78, 0);
-  const auto order = [](const ms::epoch_batches<i64>& e) { return std::vector<i64>(e.order().begin(), e.order().end()); };
+  const auto order = [](const ms::epoch_batches<i64>& e) {
+    return std::vector<i64>(e.order().begin(), e.order().end());
+  };
 
   auto sorted = order(e0);
   std::sort(sorted.begin(), sorted.end());
@@ -646,11 +649,13 @@ TEST_CASE("relabel_vertices: B(perm[i], perm[j]) = A(i, j), sorted rows, the inv
   bool all_found = true, sorted = true;
   for (I i = 0; i < a.rows(); ++i) {
     const auto row = b.view();
-    for (O e = row.row_begin(perm[i]) + 1; e < row.row_end(perm[i]); ++e) sorted = sorted && row.indices()[e - 1] <= row.indices()[e];
+    for (O e = row.row_begin(perm[i]) + 1; e < row.row_end(perm[i]); ++e)
+      sorted = sorted && row.indices()[e - 1] <= row.indices()[e];
     for (O e = a.view().row_begin(i); e < a.view().row_end(i); ++e) {
       const I j = perm[a.indices()[e]];
       bool found = false;
-      for (O f = row.row_begin(perm[i]); f < row.row_end(perm[i]); ++f) found = found || (row.indices()[f] == j && row.values()[f] == a.values()[e]);
+      for (O f = row.row_begin(perm[i]); f < row.row_end(perm[i]); ++f)
+        found = found || (row.indices()[f] == j && row.values()[f] == a.values()[e]);
       all_found = all_found && found;
     }
   }

@@ -85,7 +85,8 @@ std::uint64_t sample_digest(const std::string& name) {
   if (name == "nodewise uniform") return nodewise({.fanouts = {10, 5}, .seed = 7});
   if (name == "nodewise uniform replace") return nodewise({.fanouts = {10, 5}, .replace = true, .seed = 7});
   if (name == "nodewise weighted") return nodewise({.fanouts = {10, 5}, .weighted = true, .seed = 7});
-  if (name == "nodewise weighted replace") return nodewise({.fanouts = {10, 5}, .replace = true, .weighted = true, .seed = 7});
+  if (name == "nodewise weighted replace")
+    return nodewise({.fanouts = {10, 5}, .replace = true, .weighted = true, .seed = 7});
   if (name == "nodewise paper mode") return nodewise({.fanouts = {4, 3}, .deduplicate = false, .seed = 7});
   if (name == "nodewise full") return nodewise({.fanouts = {-1, 40}, .seed = 9});
   const ms::layerwise_options lw{.sample_sizes = {64, 48}, .seed = 13};
@@ -95,7 +96,8 @@ std::uint64_t sample_digest(const std::string& name) {
   if (name == "ladies without frontier") return digest(ms::ladies_sampler(test::cpu2, g.view())(b, no_frontier));
   const auto labor = [&](ms::labor_options o) { return digest(ms::labor_sampler(test::cpu2, g.view())(b, o)); };
   if (name == "labor") return labor({.fanouts = {10, 5}, .seed = 7});
-  if (name == "labor weighted fixed count") return labor({.fanouts = {10, 5}, .weighted = true, .fixed_count = true, .seed = 7});
+  if (name == "labor weighted fixed count")
+    return labor({.fanouts = {10, 5}, .weighted = true, .fixed_count = true, .seed = 7});
   if (name == "labor dependent layers and batches") {
     return labor({.fanouts = {10, 5}, .layer_dependency = true, .batch_dependency = 3, .seed = 7});
   }

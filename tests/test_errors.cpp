@@ -28,9 +28,9 @@
 
 namespace {
 
-using test::ref;
 using test::cpu1;
 using test::cpu2;
+using test::ref;
 std::atomic<std::size_t> largest_request{0};
 }  // namespace
 
@@ -40,8 +40,7 @@ std::atomic<std::size_t> largest_request{0};
 #if !defined(__CUDA_ARCH__)
 [[gnu::noinline]] void* operator new(std::size_t n) {
   std::size_t seen = largest_request.load(std::memory_order_relaxed);
-  while (n > seen && !largest_request.compare_exchange_weak(seen, n, std::memory_order_relaxed)) {
-  }
+  while (n > seen && !largest_request.compare_exchange_weak(seen, n, std::memory_order_relaxed)) {}
   if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
   throw std::bad_alloc();
 }
@@ -49,10 +48,7 @@ std::atomic<std::size_t> largest_request{0};
 [[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 #endif
 
-
 namespace {
-
-
 
 /// The type of what f throws (or "no error"), and its message.
 struct outcome {
@@ -65,17 +61,13 @@ outcome run(F&& f) {
   try {
     f();
     return {"no error", ""};
-  } catch (const ms::csr_error& e) {
-    return {"csr_error", e.what()};
-  } catch (const ms::out_of_range_error& e) {
+  } catch (const ms::csr_error& e) { return {"csr_error", e.what()}; } catch (const ms::out_of_range_error& e) {
     return {"out_of_range_error", e.what()};
   } catch (const ms::argument_error& e) {
     return {"argument_error", e.what()};
   } catch (const ms::index_overflow_error& e) {
     return {"index_overflow_error", e.what()};
-  } catch (const ms::error& e) {
-    return {"matsample::error", e.what()};
-  } catch (const std::exception& e) {
+  } catch (const ms::error& e) { return {"matsample::error", e.what()}; } catch (const std::exception& e) {
     return {"foreign exception", e.what()};
   }
 }
@@ -166,8 +158,8 @@ TEST_CASE("every error type derives from matsample::error") {
 
 TEST_CASE("csr_view: O(1) shape checks") {
   const std::vector<i32> idx{0, 1, 2};
-  CHECK_THROWS_WITH_AS(view_t(2, 3, sp(std::vector<i64>{1, 2, 3}), sp(idx)), doctest::Contains("indptr[0] = 1, expected 0"),
-                       ms::csr_error);
+  CHECK_THROWS_WITH_AS(view_t(2, 3, sp(std::vector<i64>{1, 2, 3}), sp(idx)),
+                       doctest::Contains("indptr[0] = 1, expected 0"), ms::csr_error);
   CHECK_THROWS_WITH_AS(view_t(2, 3, sp(std::vector<i64>{0, 1, 2}), sp(idx)),
                        doctest::Contains("indptr[2] = 2 but there are 3 column indices"), ms::csr_error);
   CHECK_THROWS_WITH_AS(view_t(2, 3, sp(std::vector<i64>{0, 1, 4}), sp(idx)),
@@ -179,12 +171,12 @@ TEST_CASE("csr_view: O(1) shape checks") {
   CHECK_THROWS_WITH_AS(view_t(-1, 3, sp(std::vector<i64>{0}), {}), doctest::Contains("negative shape"), ms::csr_error);
   CHECK_THROWS_AS(view_t(2, 3, sp(std::vector<i64>{0, 1, 2}), sp(idx)), ms::error);
   // The owning matrix runs the same checks.
-  CHECK_THROWS_WITH_AS((void)(ms::csr_matrix<double, i32, i64>(2, 3, {1, 2, 3}, {0, 1, 2})), doctest::Contains("indptr[0]"),
-                       ms::csr_error);
-  CHECK_THROWS_WITH_AS((void)(ms::csr_matrix<double, i32, i64>(2, 3, {0, 1, 2}, {0, 1, 2})), doctest::Contains("indptr[2]"),
-                       ms::csr_error);
-  CHECK_THROWS_WITH_AS((void)(ms::csr_matrix<double, i32, i64>(2, 3, {0, 1}, {0, 1, 2})), doctest::Contains("indptr has 2 entries"),
-                       ms::csr_error);
+  CHECK_THROWS_WITH_AS((void)(ms::csr_matrix<double, i32, i64>(2, 3, {1, 2, 3}, {0, 1, 2})),
+                       doctest::Contains("indptr[0]"), ms::csr_error);
+  CHECK_THROWS_WITH_AS((void)(ms::csr_matrix<double, i32, i64>(2, 3, {0, 1, 2}, {0, 1, 2})),
+                       doctest::Contains("indptr[2]"), ms::csr_error);
+  CHECK_THROWS_WITH_AS((void)(ms::csr_matrix<double, i32, i64>(2, 3, {0, 1}, {0, 1, 2})),
+                       doctest::Contains("indptr has 2 entries"), ms::csr_error);
 }
 
 TEST_CASE("validate and csr_matrix: offsets not monotone, column out of range") {
@@ -197,12 +189,14 @@ TEST_CASE("validate and csr_matrix: offsets not monotone, column out of range") 
   CHECK_THROWS_AS((void)(ms::csr_matrix<double, i32, i64>{dec}), ms::csr_error);
 
   const bad_column_graph g;
-  CHECK_THROWS_WITH_AS(ms::validate(g.view()), doctest::Contains("column 50 out of range [0, 5) in row 2"), ms::csr_error);
-  CHECK_THROWS_WITH_AS((void)(ms::csr_matrix<double, i32, i64>{g.view()}), doctest::Contains("column 50"), ms::csr_error);
-  CHECK_THROWS_WITH_AS((void)(ms::csr_matrix<double, i32, i64>(2, 4, {0, 1, 2}, {0, -3})), doctest::Contains("column -3 out of range"),
+  CHECK_THROWS_WITH_AS(ms::validate(g.view()), doctest::Contains("column 50 out of range [0, 5) in row 2"),
                        ms::csr_error);
-  CHECK_THROWS_WITH_AS((void)(ms::csr_matrix<double, i64, i32>(1, 4, {0, 1}, {4})), doctest::Contains("column 4 out of range [0, 4)"),
+  CHECK_THROWS_WITH_AS((void)(ms::csr_matrix<double, i32, i64>{g.view()}), doctest::Contains("column 50"),
                        ms::csr_error);
+  CHECK_THROWS_WITH_AS((void)(ms::csr_matrix<double, i32, i64>(2, 4, {0, 1, 2}, {0, -3})),
+                       doctest::Contains("column -3 out of range"), ms::csr_error);
+  CHECK_THROWS_WITH_AS((void)(ms::csr_matrix<double, i64, i32>(1, 4, {0, 1}, {4})),
+                       doctest::Contains("column 4 out of range [0, 4)"), ms::csr_error);
 }
 
 TEST_CASE("validate: an offset past nnz in a middle row is reported as bad offsets, without reading past nnz") {
@@ -233,7 +227,8 @@ MATSAMPLE_TEST_CASE_OVER("gather_rows: a bad row is reported when selected, igno
   expect_on<B>("out_of_range_error", {"vertex 9", "[0, 5)"},
                [&](const auto& b) { (void)b.gather_rows(g.view(), sp(out_of_range)); });
   const std::vector<i32> negative{-1};
-  expect_on<B>("out_of_range_error", {"vertex -1"}, [&](const auto& b) { (void)b.gather_rows(g.view(), sp(negative)); });
+  expect_on<B>("out_of_range_error", {"vertex -1"},
+               [&](const auto& b) { (void)b.gather_rows(g.view(), sp(negative)); });
 
   // Offsets that decrease at a selected row.
   const std::vector<i64> indptr{0, 2, 1, 3};
@@ -263,8 +258,9 @@ MATSAMPLE_TEST_CASE_OVER("sample_nodewise: bad rows, seeds, fanouts and shapes",
   // Row 2 reached at the second hop only (0 -> 2).
   const std::vector<i32> seeds_far{0};
   const auto far = ms::batch_list<i32>::uniform(sp(seeds_far), 1);
-  expect_on<B>("csr_error", {"column 50"},
-               [&](const auto& b) { (void)ms::sample_nodewise(b, g.view(), far, fanouts({-1, -1})); });
+  expect_on<B>("csr_error", {"column 50"}, [&](const auto& b) {
+    (void)ms::sample_nodewise(b, g.view(), far, fanouts({-1, -1}));
+  });
   const std::vector<i32> seeds_ok{3, 4};
   const auto fine = ms::batch_list<i32>::uniform(sp(seeds_ok), 1);
   expect_on<B>("no error", {}, [&](const auto& b) { (void)ms::sample_nodewise(b, g.view(), fine, fanouts({-1, 2})); });
@@ -280,14 +276,16 @@ MATSAMPLE_TEST_CASE_OVER("sample_nodewise: bad rows, seeds, fanouts and shapes",
   expect_on<B>("out_of_range_error", {"seed vertex -2"}, [&](const auto& b) {
     (void)ms::sample_nodewise(b, a.view(), ms::batch_list<i32>::uniform(sp(negative_seed), 2), fanouts({2}));
   });
-  expect_on<B>("argument_error", {"fanout 0", "layer 1"},
-               [&](const auto& b) { (void)ms::sample_nodewise(b, a.view(), batches, fanouts({2, 0})); });
+  expect_on<B>("argument_error", {"fanout 0", "layer 1"}, [&](const auto& b) {
+    (void)ms::sample_nodewise(b, a.view(), batches, fanouts({2, 0}));
+  });
   expect_on<B>("argument_error", {"fanout -2", "layer 0"},
                [&](const auto& b) { (void)ms::sample_nodewise(b, a.view(), batches, fanouts({-2})); });
   expect_on<B>("argument_error", {"fanouts"},
                [&](const auto& b) { (void)ms::sample_nodewise(b, a.view(), batches, fanouts({})); });
-  expect_on<B>("no error", {},
-               [&](const auto& b) { (void)ms::sample_nodewise(b, a.view(), batches, fanouts({-1, 1})); });
+  expect_on<B>("no error", {}, [&](const auto& b) {
+    (void)ms::sample_nodewise(b, a.view(), batches, fanouts({-1, 1}));
+  });
 
   const auto rect = ms::csr_from_coo<double, i32, i64>(6, 7, sp(std::vector<i32>{0, 1}), sp(std::vector<i32>{6, 2}));
   expect_on<B>("argument_error", {"square", "6 x 7"},
@@ -346,25 +344,28 @@ TEST_CASE("weighted sampling: negative, NaN and infinite weights") {
                              [&](const auto& b) { (void)ms::gather_and_sample(b, a, q, weighted, 1, 3); });
       // Uniform sampling does not read the values.
       const ms::row_sampling uniform{1, replace, false};
-      expect_on_all_backends("no error", {}, [&](const auto& b) { (void)ms::gather_and_sample(b, a, q, uniform, 1, 0); });
+      expect_on_all_backends("no error", {},
+                             [&](const auto& b) { (void)ms::gather_and_sample(b, a, q, uniform, 1, 0); });
     }
     // Seeds 3 and 2: vertex 2 is a seed (layer 0). Seeds 0 and 3 reach vertex 2 only at layer 1.
     const std::vector<i32> seeds{3, 2};
     auto opt = fanouts({1});
     opt.weighted = true;
-    expect_on_all_backends("argument_error", {"vertex 2: its edge to vertex 1", "(layer 0, minibatch 0)"}, [&](const auto& b) {
-      (void)ms::sample_nodewise(b, a, ms::batch_list<i32>::uniform(sp(seeds), 2), opt);
-    });
+    expect_on_all_backends(
+        "argument_error", {"vertex 2: its edge to vertex 1", "(layer 0, minibatch 0)"},
+        [&](const auto& b) { (void)ms::sample_nodewise(b, a, ms::batch_list<i32>::uniform(sp(seeds), 2), opt); });
     const std::vector<i32> reaches_two{0, 3};
     auto two_layers = fanouts({-1, 1});
     two_layers.weighted = true;
-    expect_on_all_backends("argument_error", {"vertex 2: its edge to vertex 1", "(layer 1, minibatch 4)"}, [&](const auto& b) {
-      (void)ms::sample_nodewise(b, a, ms::batch_list<i32>::uniform(sp(reaches_two), 2, 0, 4), two_layers);
-    });
+    expect_on_all_backends(
+        "argument_error", {"vertex 2: its edge to vertex 1", "(layer 1, minibatch 4)"}, [&](const auto& b) {
+          (void)ms::sample_nodewise(b, a, ms::batch_list<i32>::uniform(sp(reaches_two), 2, 0, 4), two_layers);
+        });
     const ms::labor_options labor{.fanouts = {-1, 1}, .weighted = true};
-    expect_on_all_backends("argument_error", {"vertex 2: its edge to vertex 1", "(layer 1, minibatch 4)"}, [&](const auto& b) {
-      (void)ms::sample_labor(b, a, ms::batch_list<i32>::uniform(sp(reaches_two), 2, 0, 4), labor);
-    });
+    expect_on_all_backends(
+        "argument_error", {"vertex 2: its edge to vertex 1", "(layer 1, minibatch 4)"}, [&](const auto& b) {
+          (void)ms::sample_labor(b, a, ms::batch_list<i32>::uniform(sp(reaches_two), 2, 0, 4), labor);
+        });
   }
 }
 
@@ -382,7 +383,8 @@ MATSAMPLE_TEST_CASE_OVER("select_columns: column lists must be ascending and in 
   expect_on<B>("out_of_range_error", {"column 6"},
                [&](const auto& b) { (void)b.select_columns(m.view(), sp(rows2), sp(outside), sp(cols2)); });
   const std::vector<i32> fine{0, 1, 3, 5};
-  expect_on<B>("no error", {}, [&](const auto& b) { (void)b.select_columns(m.view(), sp(rows2), sp(fine), sp(cols2)); });
+  expect_on<B>("no error", {},
+               [&](const auto& b) { (void)b.select_columns(m.view(), sp(rows2), sp(fine), sp(cols2)); });
   // Block counts and offsets.
   const std::vector<i64> cols3{0, 1, 2, 4};
   expect_on<B>("argument_error", {"2 row blocks but 3 column blocks"},
@@ -398,8 +400,11 @@ MATSAMPLE_TEST_CASE_OVER("select_columns: column lists must be ascending and in 
 MATSAMPLE_TEST_CASE_OVER("spgemm: inner dimensions must agree", B, test::backends) {
   const auto a = ms::csr_from_coo<double, i32, i64>(3, 4, sp(std::vector<i32>{0}), sp(std::vector<i32>{3}));
   const auto b = ms::csr_from_coo<double, i32, i64>(5, 2, sp(std::vector<i32>{4}), sp(std::vector<i32>{1}));
-  expect_on<B>("argument_error", {"inner dimensions", "4 vs 5"}, [&](const auto& be) { (void)be.spgemm(a.view(), b.view()); });
-  expect_on<B>("no error", {}, [&](const auto& be) { (void)be.spgemm(b.view(), ms::csr_matrix<double, i32, i64>(2, 0, {0, 0, 0}, {}).view()); });
+  expect_on<B>("argument_error", {"inner dimensions", "4 vs 5"},
+               [&](const auto& be) { (void)be.spgemm(a.view(), b.view()); });
+  expect_on<B>("no error", {}, [&](const auto& be) {
+    (void)be.spgemm(b.view(), ms::csr_matrix<double, i32, i64>(2, 0, {0, 0, 0}, {}).view());
+  });
   // A bad column in a row of A that is multiplied.
   const bad_column_graph g;
   expect_on<B>("csr_error", {"column 50"}, [&](const auto& be) { (void)be.spgemm(g.view(), g.view()); });
@@ -412,24 +417,29 @@ MATSAMPLE_TEST_CASE_OVER("sample_rows and compact_blocks: P, S and Q must agree"
   const std::vector<i32> two{0, 1};
   const std::vector<i64> off2{0, 2};
   const ms::stacked_selection<i32> short_q{sp(two), sp(off2), 0, 0};
-  expect_on<B>("argument_error", {"P has 3 rows but Q has 2"},
-               [&](const auto& b) { (void)b.sample_rows(p.view(), short_q, ms::row_sampling{1, false, false}, 0, 0); });
+  expect_on<B>("argument_error", {"P has 3 rows but Q has 2"}, [&](const auto& b) {
+    (void)b.sample_rows(p.view(), short_q, ms::row_sampling{1, false, false}, 0, 0);
+  });
   expect_on<B>("argument_error", {"compact_blocks", "3 sampled rows for 2 destinations"},
                [&](const auto& b) { (void)b.compact_blocks(p.view(), short_q, true); });
-  for (const auto& off : {std::vector<i64>{1, 3}, std::vector<i64>{0, 2}, std::vector<i64>{0, 2, 1, 3}, std::vector<i64>{}}) {
+  for (const auto& off :
+       {std::vector<i64>{1, 3}, std::vector<i64>{0, 2}, std::vector<i64>{0, 2, 1, 3}, std::vector<i64>{}}) {
     const ms::stacked_selection<i32> q{sp(rows), sp(off), 0, 0};
+    expect_on<B>("argument_error", {"batch offsets"}, [&](const auto& b) {
+      (void)b.sample_rows(p.view(), q, ms::row_sampling{1, false, false}, 0, 0);
+    });
     expect_on<B>("argument_error", {"batch offsets"},
-                 [&](const auto& b) { (void)b.sample_rows(p.view(), q, ms::row_sampling{1, false, false}, 0, 0); });
-    expect_on<B>("argument_error", {"batch offsets"}, [&](const auto& b) { (void)b.compact_blocks(p.view(), q, true); });
-    expect_on<B>("argument_error", {"batch offsets"},
-                 [&](const auto& b) { (void)ms::gather_and_sample(b, a.view(), q, ms::row_sampling{1, false, false}, 0, 0); });
+                 [&](const auto& b) { (void)b.compact_blocks(p.view(), q, true); });
+    expect_on<B>("argument_error", {"batch offsets"}, [&](const auto& b) {
+      (void)ms::gather_and_sample(b, a.view(), q, ms::row_sampling{1, false, false}, 0, 0);
+    });
   }
 }
 
 TEST_CASE("batches: size 0 and bulk ranges") {
   const std::vector<i32> seeds{1, 2, 3, 4, 5};
-  CHECK_THROWS_WITH_AS(ms::batch_list<i32>::uniform(sp(seeds), 0), doctest::Contains("batch size must be positive, got 0"),
-                       ms::argument_error);
+  CHECK_THROWS_WITH_AS(ms::batch_list<i32>::uniform(sp(seeds), 0),
+                       doctest::Contains("batch size must be positive, got 0"), ms::argument_error);
   CHECK_THROWS_WITH_AS(ms::batch_list<i32>::uniform(sp(seeds), -3), doctest::Contains("got -3"), ms::argument_error);
   CHECK_THROWS_WITH_AS(ms::epoch_batches<i32>(sp(seeds), 0, 1, 0), doctest::Contains("batch size"), ms::argument_error);
   const ms::epoch_batches<i32> e(sp(seeds), 2, 1, 0);  // 3 batches
@@ -444,12 +454,12 @@ TEST_CASE("csr_from_coo: ids outside the shape, bad arguments, shapes beyond the
   const std::vector<i32> r{0, 1, 2}, c{0, 5, 1};
   CHECK_THROWS_WITH_AS((void)(ms::csr_from_coo<double, i32, i64>(3, 5, sp(r), sp(c))),
                        doctest::Contains("edge 1 (1, 5) lies outside the 3 x 5 matrix"), ms::out_of_range_error);
-  CHECK_THROWS_WITH_AS((void)(ms::csr_from_coo<double, i32, i64>(2, 6, sp(r), sp(c))), doctest::Contains("edge 2 (2, 1)"),
-                       ms::out_of_range_error);
+  CHECK_THROWS_WITH_AS((void)(ms::csr_from_coo<double, i32, i64>(2, 6, sp(r), sp(c))),
+                       doctest::Contains("edge 2 (2, 1)"), ms::out_of_range_error);
   const std::vector<i32> neg{0, -1, 2};
   CHECK_THROWS_AS((void)(ms::csr_from_coo<double, i32, i64>(3, 6, sp(neg), sp(c))), ms::out_of_range_error);
-  CHECK_THROWS_WITH_AS((void)(ms::csr_from_coo<double, i32, i64>(-3, 6, sp(r), sp(c))), doctest::Contains("negative shape"),
-                       ms::argument_error);
+  CHECK_THROWS_WITH_AS((void)(ms::csr_from_coo<double, i32, i64>(-3, 6, sp(r), sp(c))),
+                       doctest::Contains("negative shape"), ms::argument_error);
   CHECK_THROWS_WITH_AS((void)(ms::csr_from_coo<double, i32, i64>(3, 6, sp(r), sp(std::vector<i32>{0, 1}))),
                        doctest::Contains("3 row ids, 2 column ids"), ms::argument_error);
   CHECK_THROWS_WITH_AS((void)(ms::csr_from_coo<double, i32, i64>(3, 6, sp(r), sp(c), sp(std::vector<double>{1.0}))),
@@ -462,22 +472,23 @@ TEST_CASE("csr_from_coo: ids outside the shape, bad arguments, shapes beyond the
   largest_request = 0;
   CHECK_THROWS_WITH_AS((void)(ms::csr_from_coo<double, i32, i64>(3'000'000'000LL, 10, sp(r), sp(c))),
                        doctest::Contains("rows = 3000000000 does not fit a 32-bit"), ms::index_overflow_error);
-  CHECK_THROWS_WITH_AS((void)(ms::csr_from_edges<double, i32, i32>(i64{1} << 31, sp(r), sp(c))), doctest::Contains("2147483648"),
-                       ms::index_overflow_error);
+  CHECK_THROWS_WITH_AS((void)(ms::csr_from_edges<double, i32, i32>(i64{1} << 31, sp(r), sp(c))),
+                       doctest::Contains("2147483648"), ms::index_overflow_error);
   CHECK_THROWS_WITH_AS((void)(ms::csr_from_coo<double, i32, i64>(10, 5'000'000'000LL, sp(r), sp(c))),
                        doctest::Contains("columns = 5000000000"), ms::index_overflow_error);
   CHECK(largest_request.load() < (std::size_t{1} << 20));
 }
 
-MATSAMPLE_TEST_CASE_OVER("int32 offsets: 40000 copies of a degree-70000 row overflow before anything that size is allocated", B,
-                         test::backends) {
+MATSAMPLE_TEST_CASE_OVER(
+    "int32 offsets: 40000 copies of a degree-70000 row overflow before anything that size is allocated", B,
+    test::backends) {
   // Vertex 0 of a 70001-vertex graph links to every other vertex.
   std::vector<i32> indptr(70'002, 70'000);
   indptr[0] = 0;
   std::vector<i32> indices(70'000);
   for (i32 i = 0; i < 70'000; ++i) indices[static_cast<std::size_t>(i)] = i + 1;
   const ms::csr_matrix<double, i32, i32> a(70'001, 70'001, std::move(indptr), std::move(indices));
-  const std::vector<i32> hub(40'000, 0);  // 2.8e9 entries > 2^31 - 1
+  const std::vector<i32> hub(40'000, 0);            // 2.8e9 entries > 2^31 - 1
   const std::size_t limit = std::size_t{64} << 20;  // the output would need 11 GB
 
   largest_request = 0;
@@ -504,7 +515,8 @@ MATSAMPLE_TEST_CASE_OVER("int32 offsets: 40000 copies of a degree-70000 row over
 MATSAMPLE_TEST_CASE_OVER("backend parity: apply and row_reduce on a matrix with a bad column", B, test::backends) {
   const bad_column_graph g;
   expect_same_outcome<B>([&](const auto& b) { (void)b.apply(g.view(), [](i32, i32, double v) { return v; }); });
-  expect_same_outcome<B>([&](const auto& b) { (void)b.row_reduce(g.view(), 0.0, [](double acc, double v) { return acc + v; }); });
+  expect_same_outcome<B>(
+      [&](const auto& b) { (void)b.row_reduce(g.view(), 0.0, [](double acc, double v) { return acc + v; }); });
   expect_same_outcome<B>([&](const auto& b) { (void)ms::row_normalize(b, g.view()); });
   // Kernels that visit every row agree already.
   const std::vector<i64> rb{0, 5}, cb{0, 2};
@@ -522,12 +534,17 @@ MATSAMPLE_TEST_CASE_OVER("backend parity: sampling a row whose bad column is not
   const ms::stacked_selection<i32> q{sp(rows), sp(off), 0, 0};
   for (const std::uint64_t seed : {0u, 1u, 2u}) {
     CAPTURE(seed);
-    expect_same_outcome<B>([&](const auto& b) { (void)ms::gather_and_sample(b, a, q, ms::row_sampling{2, false, false}, seed, 0); });
-    expect_same_outcome<B>([&](const auto& b) { (void)b.sample_rows(a, q, ms::row_sampling{2, false, false}, seed, 0); });
+    expect_same_outcome<B>([&](const auto& b) {
+      (void)ms::gather_and_sample(b, a, q, ms::row_sampling{2, false, false}, seed, 0);
+    });
+    expect_same_outcome<B>([&](const auto& b) {
+      (void)b.sample_rows(a, q, ms::row_sampling{2, false, false}, seed, 0);
+    });
   }
   // Whole rows are copied, so every backend sees the bad column.
-  expect_on<B>("csr_error", {"column 99"},
-               [&](const auto& b) { (void)ms::gather_and_sample(b, a, q, ms::row_sampling{-1, false, false}, 0, 0); });
+  expect_on<B>("csr_error", {"column 99"}, [&](const auto& b) {
+    (void)ms::gather_and_sample(b, a, q, ms::row_sampling{-1, false, false}, 0, 0);
+  });
 }
 
 MATSAMPLE_TEST_CASE_OVER("backend parity: a bad weight in one row and a bad column in a later row", B, test::backends) {

@@ -16,14 +16,11 @@
 #include "matsample/matsample.hpp"
 #include "support.hpp"
 
-
 namespace {
 
-using test::with_threads;
-using test::symmetric;
 using test::self_loops;
-
-
+using test::symmetric;
+using test::with_threads;
 
 /// Every row strictly increasing: sorted and without repeated entries.
 template <class V, class I, class O>
@@ -60,8 +57,8 @@ TEST_CASE("rmat: the same graph for 1 and 2 threads, for both index widths") {
   CHECK(std::equal(wide2.indices().begin(), wide2.indices().end(), two.indices().begin(), two.indices().end()));
   CHECK(wide2.indptr() == two.indptr());
   // Directed, undeduplicated, with loops: the raw edge stream, also thread-independent.
-  const ms::rmat_options raw{.scale = 11, .edge_factor = 4, .symmetrize = false, .deduplicate = false,
-                             .drop_self_loops = false, .seed = 9};
+  const ms::rmat_options raw{
+      .scale = 11, .edge_factor = 4, .symmetrize = false, .deduplicate = false, .drop_self_loops = false, .seed = 9};
   CHECK(with_threads(1, [&] { return ms::rmat<float, i32, i32>(raw); }) ==
         with_threads(2, [&] { return ms::rmat<float, i32, i32>(raw); }));
   // Another seed, another graph.
@@ -93,7 +90,8 @@ TEST_CASE("rmat: 2^scale vertices, symmetric, deduplicated, no self loops by def
   CHECK(low > g.rows() / 4);
 
   // Uniform quadrant probabilities give an Erdős–Rényi-like graph: no skew.
-  const auto flat = ms::rmat<float, i32, i64>({.scale = 12, .edge_factor = 16, .a = 0.25, .b = 0.25, .c = 0.25, .seed = 7});
+  const auto flat =
+      ms::rmat<float, i32, i64>({.scale = 12, .edge_factor = 16, .a = 0.25, .b = 0.25, .c = 0.25, .seed = 7});
   const double flat_mean = static_cast<double>(flat.nnz()) / static_cast<double>(flat.rows());
   CHECK(static_cast<double>(max_degree(flat)) < 3 * flat_mean);
 
@@ -112,8 +110,8 @@ TEST_CASE("rmat: 2^scale vertices, symmetric, deduplicated, no self loops by def
 }
 
 TEST_CASE("rmat: options keep loops, duplicates and direction when asked") {
-  const ms::rmat_options raw{.scale = 10, .edge_factor = 8, .symmetrize = false, .deduplicate = false,
-                             .drop_self_loops = false, .seed = 3};
+  const ms::rmat_options raw{
+      .scale = 10, .edge_factor = 8, .symmetrize = false, .deduplicate = false, .drop_self_loops = false, .seed = 3};
   const auto d = ms::rmat<float, i32, i64>(raw);
   CHECK(d.nnz() == 8 * 1024);  // exactly the generated edges
   CHECK(self_loops(d) > 0);
@@ -148,15 +146,17 @@ template <class V, class I, class O>
 double edge_homophily(const ms::graph_data<V, I, O>& d) {
   i64 same = 0;
   for (I r = 0; r < d.graph.rows(); ++r) {
-    for (O e = d.graph.indptr()[r]; e < d.graph.indptr()[r + 1]; ++e) same += d.labels[r] == d.labels[d.graph.indices()[e]];
+    for (O e = d.graph.indptr()[r]; e < d.graph.indptr()[r + 1]; ++e)
+      same += d.labels[r] == d.labels[d.graph.indices()[e]];
   }
   return static_cast<double>(same) / static_cast<double>(d.graph.nnz());
 }
 
 /// Per-class means of row-major features x (n x dim) over the vertices `ids`.
-std::vector<std::vector<double>> class_means(std::span<const double> x, i64 dim, std::span<const i32> labels, i32 classes,
-                                             std::span<const i64> ids) {
-  std::vector<std::vector<double>> mean(static_cast<std::size_t>(classes), std::vector<double>(static_cast<std::size_t>(dim)));
+std::vector<std::vector<double>> class_means(std::span<const double> x, i64 dim, std::span<const i32> labels,
+                                             i32 classes, std::span<const i64> ids) {
+  std::vector<std::vector<double>> mean(static_cast<std::size_t>(classes),
+                                        std::vector<double>(static_cast<std::size_t>(dim)));
   std::vector<i64> count(static_cast<std::size_t>(classes));
   for (const i64 v : ids) {
     const auto k = static_cast<std::size_t>(labels[static_cast<std::size_t>(v)]);
@@ -180,7 +180,9 @@ double nearest_mean_accuracy(std::span<const double> x, i64 dim, std::span<const
     for (i32 k = 0; k < classes; ++k) {
       double distance = 0;
       for (i64 j = 0; j < dim; ++j) {
-        distance += std::pow(x[static_cast<std::size_t>(v * dim + j)] - mean[static_cast<std::size_t>(k)][static_cast<std::size_t>(j)], 2);
+        distance += std::pow(
+            x[static_cast<std::size_t>(v * dim + j)] - mean[static_cast<std::size_t>(k)][static_cast<std::size_t>(j)],
+            2);
       }
       if (distance < best_distance) {
         best_distance = distance;
@@ -232,7 +234,8 @@ TEST_CASE("csbm: labels, graph shape, homophily within tolerance") {
   std::vector<i64> per_class(static_cast<std::size_t>(o.num_classes));
   for (const i32 l : d.labels) ++per_class[static_cast<std::size_t>(l)];
   for (const i64 c : per_class) {  // uniform classes: each within 10% of n / c
-    CHECK(std::abs(static_cast<double>(c) - static_cast<double>(n) / o.num_classes) < 0.1 * static_cast<double>(n) / o.num_classes);
+    CHECK(std::abs(static_cast<double>(c) - static_cast<double>(n) / o.num_classes) <
+          0.1 * static_cast<double>(n) / o.num_classes);
   }
   CHECK(d.view().num_classes() == o.num_classes);
   CHECK(symmetric(d.graph));
@@ -332,8 +335,8 @@ TEST_CASE("csbm: features alone classify clearly worse than features averaged ov
   const auto train = widen(d.splits.at("train")), test = widen(d.splits.at("test"));
   const double features_only = nearest_mean_accuracy(raw, dim, d.labels, o.num_classes, train, test);
   const double with_graph = nearest_mean_accuracy(aggregated, dim, d.labels, o.num_classes, train, test);
-  MESSAGE("csbm defaults, nearest class mean on the test split: features only " << features_only
-                                                                                << ", mean over neighbours " << with_graph);
+  MESSAGE("csbm defaults, nearest class mean on the test split: features only "
+          << features_only << ", mean over neighbours " << with_graph);
   CHECK(features_only > 1.0 / o.num_classes);  // better than chance: the features carry some signal
   CHECK(with_graph >= features_only + 0.15);
   // Without homophily the graph carries no label information: no gain.
@@ -347,8 +350,8 @@ TEST_CASE("csbm: features alone classify clearly worse than features averaged ov
     }
     for (i64 j = 0; j < dim; ++j) agg2[v * dim + j] /= static_cast<double>(std::max<i64>(e - b, 1));
   }
-  const double uninformative = nearest_mean_accuracy(agg2, dim, noise.labels, o.num_classes, widen(noise.splits.at("train")),
-                                                     widen(noise.splits.at("test")));
+  const double uninformative = nearest_mean_accuracy(agg2, dim, noise.labels, o.num_classes,
+                                                     widen(noise.splits.at("train")), widen(noise.splits.at("test")));
   CHECK(uninformative < 1.0 / o.num_classes + 0.05);
 }
 
@@ -366,9 +369,9 @@ TEST_CASE("csbm: bad options throw argument_error") {
   // Tiny graphs either have every class or say that one drew no vertex.
   for (std::uint64_t seed = 1; seed <= 20; ++seed) {
     try {
-      const auto d = ms::csbm<float, i32, i64>({.num_vertices = 4, .num_classes = 3, .average_degree = 2, .seed = seed});
+      const auto d =
+          ms::csbm<float, i32, i64>({.num_vertices = 4, .num_classes = 3, .average_degree = 2, .seed = seed});
       CHECK(std::set<i32>(d.labels.begin(), d.labels.end()).size() == 3);
-    } catch (const ms::argument_error&) {
-    }
+    } catch (const ms::argument_error&) {}
   }
 }

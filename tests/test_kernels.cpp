@@ -29,9 +29,11 @@ template <class M>
 Eigen::SparseMatrix<double, Eigen::RowMajor> to_eigen(const M& m) {
   std::vector<Eigen::Triplet<double>> t;
   for (i64 r = 0; r < m.rows(); ++r) {
-    for (const auto& [c, v] : kernel_cases::row_entries(m, r)) t.emplace_back(static_cast<int>(r), static_cast<int>(c), static_cast<double>(v));
+    for (const auto& [c, v] : kernel_cases::row_entries(m, r))
+      t.emplace_back(static_cast<int>(r), static_cast<int>(c), static_cast<double>(v));
   }
-  Eigen::SparseMatrix<double, Eigen::RowMajor> e(static_cast<Eigen::Index>(m.rows()), static_cast<Eigen::Index>(m.cols()));
+  Eigen::SparseMatrix<double, Eigen::RowMajor> e(static_cast<Eigen::Index>(m.rows()),
+                                                 static_cast<Eigen::Index>(m.cols()));
   e.setFromTriplets(t.begin(), t.end());
   return e;
 }
@@ -67,8 +69,9 @@ TEST_CASE_TEMPLATE("spgemm: the reference equals Eigen", C, MATSAMPLE_INDEX_CONF
   }
 }
 
-TEST_CASE_TEMPLATE("spgemm: long rows on 3 and 4 threads (fewer rows than threads, split by columns) equal the reference", C,
-                   MATSAMPLE_INDEX_CONFIGS) {
+TEST_CASE_TEMPLATE(
+    "spgemm: long rows on 3 and 4 threads (fewer rows than threads, split by columns) equal the reference", C,
+    MATSAMPLE_INDEX_CONFIGS) {
   kernel_cases::for_long_row_products<C>([](const auto& q, const auto& a, const auto& expected) {
     CHECK(ms::cpu_backend(4).spgemm(q, a) == expected);
     CHECK(ms::cpu_backend(3).spgemm(q, a) == expected);
@@ -154,9 +157,7 @@ TEST_CASE("kernels::sample_weighted_positions: zero weights never drawn, count r
           if (i > 0 && replace) CHECK(out[static_cast<std::size_t>(i - 1)] <= pos);
           if (i > 0 && !replace) CHECK(out[static_cast<std::size_t>(i - 1)] < pos);
         }
-        if (!replace && fanout >= 4) {
-          CHECK(std::equal(positive.begin(), positive.end(), out.begin()));
-        }
+        if (!replace && fanout >= 4) { CHECK(std::equal(positive.begin(), positive.end(), out.begin())); }
       }
     }
   }
@@ -218,7 +219,8 @@ TEST_CASE("kernels::sample_weighted_positions: bad weights") {
   }
   const std::vector<float> fw{1.0f, -0.5f};
   ms::philox_row_stream rng(1, 0, {});
-  CHECK(ms::kernels::sample_weighted_positions(fw.data(), 2, 1, false, rng, cdf.data(), out.data()) == ms::kernels::bad_weight);
+  CHECK(ms::kernels::sample_weighted_positions(fw.data(), 2, 1, false, rng, cdf.data(), out.data()) ==
+        ms::kernels::bad_weight);
 }
 
 TEST_CASE("kernels: its_pick, upper_bound and the sorted inserts") {
@@ -266,12 +268,13 @@ TEST_CASE("kernels::block_of, find_sorted, lower_bound_key, row_address") {
 namespace {
 template <class V, class I, class O>
 ms::kernels::csr_arrays<V, I, O> arrays_of(const ms::csr_view<V, I, O>& m) {
-  return {m.rows(), m.cols(), static_cast<i64>(m.nnz()), m.indptr().data(), m.indices().data(),
-          m.has_values() ? m.values().data() : nullptr};
+  return {m.rows(),          m.cols(),           static_cast<i64>(m.nnz()),
+          m.indptr().data(), m.indices().data(), m.has_values() ? m.values().data() : nullptr};
 }
 }  // namespace
 
-TEST_CASE_TEMPLATE("kernels::sample_row: the CUDA sampling body row by row equals the reference", C, MATSAMPLE_INDEX_CONFIGS) {
+TEST_CASE_TEMPLATE("kernels::sample_row: the CUDA sampling body row by row equals the reference", C,
+                   MATSAMPLE_INDEX_CONFIGS) {
   using V = typename C::V;
   using I = typename C::I;
   for (const auto& g : kernel_cases::square_graphs<C>()) {
@@ -319,8 +322,10 @@ TEST_CASE_TEMPLATE("kernels::sample_row: the CUDA sampling body row by row equal
   std::vector<i32> oi(4);
   std::vector<double> ov(4);
   ms::philox_row_stream rng(1, 0, {});
-  CHECK(ms::kernels::sample_row(bad, 0, 3, {2, false, true}, rng, pos.data(), cdf.data(), oi.data(), ov.data()).bad_weight);
-  CHECK(ms::kernels::sample_row(bad, 0, 3, {-1, false, false}, rng, pos.data(), cdf.data(), oi.data(), ov.data()).bad_column);
+  CHECK(ms::kernels::sample_row(bad, 0, 3, {2, false, true}, rng, pos.data(), cdf.data(), oi.data(), ov.data())
+            .bad_weight);
+  CHECK(ms::kernels::sample_row(bad, 0, 3, {-1, false, false}, rng, pos.data(), cdf.data(), oi.data(), ov.data())
+            .bad_column);
   CHECK_FALSE(bad.row_sound(0));
   CHECK_FALSE(bad.row_ok(1));
 }
@@ -345,7 +350,8 @@ TEST_CASE_TEMPLATE("kernels::select_row and expand_products/sum_run: the CUDA bo
     const i64 blk = ms::kernels::block_of(row_blocks.data(), 3, r);
     const i64 n = ms::kernels::select_row(a, r, columns.data(), column_blocks[blk], column_blocks[blk + 1],
                                           got_i.data() + indptr.back(), got_v.data() + indptr.back());
-    CHECK(n == ms::kernels::select_row<V, I, O>(a, r, columns.data(), column_blocks[blk], column_blocks[blk + 1], nullptr, nullptr));
+    CHECK(n == ms::kernels::select_row<V, I, O>(a, r, columns.data(), column_blocks[blk], column_blocks[blk + 1],
+                                                nullptr, nullptr));
     indptr.push_back(static_cast<O>(indptr.back() + n));
   }
   got_i.resize(static_cast<std::size_t>(indptr.back()));
@@ -387,8 +393,8 @@ TEST_CASE_TEMPLATE("kernels::select_row and expand_products/sum_run: the CUDA bo
     vals.push_back(ms::kernels::sum_run(sorted.data(), static_cast<i64>(i), static_cast<i64>(j)));
     // In two passes, the second continuing the first (the CUDA product's long rows).
     const auto mid = static_cast<i64>(i + (j - i) / 2);
-    CHECK(ms::kernels::sum_run(sorted.data(), mid, static_cast<i64>(j), ms::kernels::sum_run(sorted.data(), static_cast<i64>(i), mid)) ==
-          vals.back());
+    CHECK(ms::kernels::sum_run(sorted.data(), mid, static_cast<i64>(j),
+                               ms::kernels::sum_run(sorted.data(), static_cast<i64>(i), mid)) == vals.back());
     i = j;
   }
   CHECK(cols == product.indices());
@@ -397,7 +403,8 @@ TEST_CASE_TEMPLATE("kernels::select_row and expand_products/sum_run: the CUDA bo
   std::vector<std::uint64_t> unique_keys(sorted_keys);
   unique_keys.erase(std::unique(unique_keys.begin(), unique_keys.end()), unique_keys.end());
   for (i64 r = 0; r <= m.rows(); ++r) {
-    CHECK(ms::kernels::lower_bound_key(unique_keys.data(), static_cast<i64>(unique_keys.size()), static_cast<std::uint64_t>(r) * 80) ==
+    CHECK(ms::kernels::lower_bound_key(unique_keys.data(), static_cast<i64>(unique_keys.size()),
+                                       static_cast<std::uint64_t>(r) * 80) ==
           static_cast<i64>(product.indptr()[static_cast<std::size_t>(r)]));
   }
 }
@@ -423,7 +430,8 @@ TEST_CASE_TEMPLATE("kernels::item_vertex/item_key: sorted items number the sourc
       std::vector<I> vertex(keys.size());
       for (i64 i = 0; i < items; ++i) {
         const i64 m = ms::kernels::block_of(ioff.data(), k, i);
-        vertex[i] = ms::kernels::item_vertex(sel.vertices.data(), s.indices().data(), sel.offsets.data(), eoff.data(), m, i);
+        vertex[i] =
+            ms::kernels::item_vertex(sel.vertices.data(), s.indices().data(), sel.offsets.data(), eoff.data(), m, i);
         keys[i] = ms::kernels::item_key(m, vertex[i], 0, span);
       }
       std::vector<i64> order(keys.size());
@@ -440,7 +448,8 @@ TEST_CASE_TEMPLATE("kernels::item_vertex/item_key: sorted items number the sourc
       std::vector<i64> rank(keys.size() + 1, 0);
       for (std::size_t i = 0; i < keys.size(); ++i) rank[i + 1] = rank[i] + first[i];
       std::vector<I> src, local;
-      for (std::size_t i = 0; i < keys.size(); ++i) if (first[i]) src.push_back(vertex[i]);
+      for (std::size_t i = 0; i < keys.size(); ++i)
+        if (first[i]) src.push_back(vertex[i]);
       for (i64 e = 0; e < static_cast<i64>(s.nnz()); ++e) {
         const i64 m = ms::kernels::block_of(eoff.data(), k, e);
         const i64 i = ioff[m] + (sel.offsets[m + 1] - sel.offsets[m]) + (e - eoff[m]);

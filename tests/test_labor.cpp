@@ -118,8 +118,12 @@ MATSAMPLE_TEST_CASE_OVER("labor: identical on every backend and thread count, an
         CAPTURE(fixed);
         CAPTURE(kappa);
         CAPTURE(importance);
-        const ms::labor_options o{.fanouts = {4, 3}, .weighted = weighted, .fixed_count = fixed,
-                                  .batch_dependency = kappa, .importance_iterations = importance, .seed = 21};
+        const ms::labor_options o{.fanouts = {4, 3},
+                                  .weighted = weighted,
+                                  .fixed_count = fixed,
+                                  .batch_dependency = kappa,
+                                  .importance_iterations = importance,
+                                  .seed = 21};
         const auto seeds = spread_seeds<I>(24);
         const auto batches = ms::batch_list<I>::uniform(sp(seeds), 4, /*epoch=*/2, /*first_batch=*/5);
         const auto want = ms::labor_sampler(test::ref, g.view())(batches, o);
@@ -161,7 +165,8 @@ TEST_CASE("labor: blocks match a plain oracle (shared variates, π, A/π values)
       const auto pi = inclusion_probabilities(a, s, 5, weighted);
       for (auto e = a.row_begin(s); e < a.row_end(s); ++e) {
         const auto j = static_cast<std::size_t>(e - a.row_begin(s));
-        const double r = ms::kernels::labor_variate(3, ms::streams::labor, 1, 9, static_cast<std::uint64_t>(a.indices()[e]), 1);
+        const double r =
+            ms::kernels::labor_variate(3, ms::streams::labor, 1, 9, static_cast<std::uint64_t>(a.indices()[e]), 1);
         if (pi[j] > 0 && (pi[j] >= 1 || r < pi[j])) expected.emplace_back(a.indices()[e], a.values()[e] / pi[j]);
       }
     }
@@ -225,11 +230,12 @@ TEST_CASE("labor: per-edge inclusion probabilities match π (Poisson and fixed c
       for (std::int64_t trial = 0; trial < trials; ++trial) {
         // Each trial is its own minibatch number, so its variates are independent.
         const auto batches = ms::batch_list<I>::uniform(sp(seeds), 5, 0, static_cast<std::uint64_t>(trial));
-        const auto bulk =
-            ms::sample_labor(test::cpu1, a, batches, {.fanouts = {fanout}, .weighted = weighted, .fixed_count = fixed, .seed = 77});
+        const auto bulk = ms::sample_labor(
+            test::cpu1, a, batches, {.fanouts = {fanout}, .weighted = weighted, .fixed_count = fixed, .seed = 77});
         const auto block = bulk.layers[0][0];
         for (std::size_t r = 0; r < seeds.size(); ++r) {
-          for (auto e = block.adjacency.row_begin(static_cast<I>(r)); e < block.adjacency.row_end(static_cast<I>(r)); ++e) {
+          for (auto e = block.adjacency.row_begin(static_cast<I>(r)); e < block.adjacency.row_end(static_cast<I>(r));
+               ++e) {
             ++count[{seeds[r], block.src_nodes[static_cast<std::size_t>(block.adjacency.indices()[e])]}];
           }
         }
@@ -267,14 +273,19 @@ TEST_CASE("labor: the blocks' aggregation is unbiased: the mean of Â·x over dr
       std::vector<double> sum(seeds.size(), 0.0), sum_sq(seeds.size(), 0.0);
       for (std::int64_t trial = 0; trial < trials; ++trial) {
         const auto batches = ms::batch_list<I>::uniform(sp(seeds), 5, 1, static_cast<std::uint64_t>(trial));
-        const auto bulk =
-            ms::sample_labor(test::cpu1, a, batches, {.fanouts = {3}, .weighted = weighted, .fixed_count = fixed,
-                                                     .importance_iterations = variant == 2 ? 2 : 0, .seed = 5});
+        const auto bulk = ms::sample_labor(test::cpu1, a, batches,
+                                           {.fanouts = {3},
+                                            .weighted = weighted,
+                                            .fixed_count = fixed,
+                                            .importance_iterations = variant == 2 ? 2 : 0,
+                                            .seed = 5});
         const auto block = bulk.layers[0][0];
         for (std::size_t r = 0; r < seeds.size(); ++r) {
           double y = 0;
-          for (auto e = block.adjacency.row_begin(static_cast<I>(r)); e < block.adjacency.row_end(static_cast<I>(r)); ++e) {
-            y += block.adjacency.values()[e] * x[static_cast<std::size_t>(block.src_nodes[static_cast<std::size_t>(block.adjacency.indices()[e])])];
+          for (auto e = block.adjacency.row_begin(static_cast<I>(r)); e < block.adjacency.row_end(static_cast<I>(r));
+               ++e) {
+            y += block.adjacency.values()[e] *
+                 x[static_cast<std::size_t>(block.src_nodes[static_cast<std::size_t>(block.adjacency.indices()[e])])];
           }
           sum[r] += y;
           sum_sq[r] += y * y;
@@ -282,7 +293,8 @@ TEST_CASE("labor: the blocks' aggregation is unbiased: the mean of Â·x over dr
       }
       for (std::size_t r = 0; r < seeds.size(); ++r) {
         double truth = 0;
-        for (auto e = a.row_begin(seeds[r]); e < a.row_end(seeds[r]); ++e) truth += a.values()[e] * x[static_cast<std::size_t>(a.indices()[e])];
+        for (auto e = a.row_begin(seeds[r]); e < a.row_end(seeds[r]); ++e)
+          truth += a.values()[e] * x[static_cast<std::size_t>(a.indices()[e])];
         const double mean = sum[r] / trials, var = sum_sq[r] / trials - mean * mean;
         CAPTURE(seeds[r]);
         CHECK(std::abs(mean - truth) <= 5 * std::sqrt(var / trials) + 1e-12);
@@ -345,8 +357,10 @@ TEST_CASE("labor: batch dependency keeps every variate uniform and shares most o
   const double p = 1.0 - 1.0 / static_cast<double>(kappa);
   CHECK(std::abs(static_cast<double>(same_next) - vertices * p) <= 5 * std::sqrt(vertices * p * (1 - p)) + 1);
   // Independent minibatches share nothing; the group boundary is continuous.
-  CHECK(ms::kernels::labor_variate(9, ms::streams::labor, 0, 5, 17, 1) != ms::kernels::labor_variate(9, ms::streams::labor, 0, 6, 17, 1));
-  CHECK(ms::kernels::labor_variate(9, ms::streams::labor, 0, 8, 17, kappa) == ms::kernels::labor_variate(9, ms::streams::labor, 0, 8, 17, kappa));
+  CHECK(ms::kernels::labor_variate(9, ms::streams::labor, 0, 5, 17, 1) !=
+        ms::kernels::labor_variate(9, ms::streams::labor, 0, 6, 17, 1));
+  CHECK(ms::kernels::labor_variate(9, ms::streams::labor, 0, 8, 17, kappa) ==
+        ms::kernels::labor_variate(9, ms::streams::labor, 0, 8, 17, kappa));
 }
 
 TEST_CASE("labor: layer dependency reuses one stream for every layer") {
@@ -366,7 +380,8 @@ TEST_CASE("labor: bad options and weights are clear errors") {
   const auto b = ms::batch_list<I>::uniform(sp(seeds), 2);
   const ms::labor_sampler sampler(test::cpu2, g.view());
   CHECK_THROWS_WITH_AS(sampler(b, {.fanouts = {}}), "labor: fanouts must name at least one layer", ms::argument_error);
-  CHECK_THROWS_WITH_AS(sampler(b, {.fanouts = {3, 0}}), "labor: fanout 0 at layer 1; use a positive count, or -1 for all neighbours",
+  CHECK_THROWS_WITH_AS(sampler(b, {.fanouts = {3, 0}}),
+                       "labor: fanout 0 at layer 1; use a positive count, or -1 for all neighbours",
                        ms::argument_error);
   CHECK_THROWS_WITH_AS(sampler(b, {.fanouts = {3}, .batch_dependency = 0}),
                        "labor: batch_dependency 0; use 1 for independent minibatches, or a larger group size",
@@ -379,13 +394,15 @@ TEST_CASE("labor: bad options and weights are clear errors") {
   const std::vector<I> nine{9};
   test::for_each_backend([&]<class B>() {
     CAPTURE(doctest::toString<B>());
-    CHECK_THROWS_AS(ms::sample_labor(B::get(), bad.view(), ms::batch_list<I>::uniform(sp(nine), 1), {.fanouts = {2}, .weighted = true}),
+    CHECK_THROWS_AS(ms::sample_labor(B::get(), bad.view(), ms::batch_list<I>::uniform(sp(nine), 1),
+                                     {.fanouts = {2}, .weighted = true}),
                     ms::argument_error);
   });
 }
 
-TEST_CASE("labor-*: inclusion follows the solved π, every row keeps uniform sampling's variance, and fewer vertices "
-          "are expected than with LABOR-0") {
+TEST_CASE(
+    "labor-*: inclusion follows the solved π, every row keeps uniform sampling's variance, and fewer vertices "
+    "are expected than with LABOR-0") {
   using C = types<double, std::int32_t, std::int64_t>;
   using I = std::int32_t;
   for (const bool weighted : {false, true}) {
@@ -400,11 +417,12 @@ TEST_CASE("labor-*: inclusion follows the solved π, every row keeps uniform sam
     std::int64_t unstable = 0;             // kept entries whose π differs from an earlier trial's
     for (std::int64_t trial = 0; trial < trials; ++trial) {
       const auto batches = ms::batch_list<I>::uniform(sp(seeds), 7, 0, static_cast<std::uint64_t>(trial));
-      const auto bulk = ms::sample_labor(test::cpu1, a, batches,
-                                         {.fanouts = {fanout}, .weighted = weighted, .importance_iterations = 3, .seed = 6});
+      const auto bulk = ms::sample_labor(
+          test::cpu1, a, batches, {.fanouts = {fanout}, .weighted = weighted, .importance_iterations = 3, .seed = 6});
       const auto block = bulk.layers[0][0];
       for (std::size_t r = 0; r < seeds.size(); ++r) {
-        for (auto e = block.adjacency.row_begin(static_cast<I>(r)); e < block.adjacency.row_end(static_cast<I>(r)); ++e) {
+        for (auto e = block.adjacency.row_begin(static_cast<I>(r)); e < block.adjacency.row_end(static_cast<I>(r));
+             ++e) {
           const I t = block.src_nodes[static_cast<std::size_t>(block.adjacency.indices()[e])];
           ++count[{seeds[r], t}];
           const auto first = a.indices().begin() + a.row_begin(seeds[r]);
@@ -438,12 +456,15 @@ TEST_CASE("labor-*: inclusion follows the solved π, every row keeps uniform sam
         const double n = static_cast<double>(count[{s, t}]);
         CAPTURE(s);
         CAPTURE(t);
-        if (p > 0) CHECK(std::abs(n - trials * p) <= 5 * std::sqrt(trials * p * (1 - p)) + 1);
-        else CHECK(n == 0);
+        if (p > 0)
+          CHECK(std::abs(n - trials * p) <= 5 * std::sqrt(trials * p * (1 - p)) + 1);
+        else
+          CHECK(n == 0);
         most_star[t] = std::max(most_star[t], p);
         most_zero[t] = std::max(most_zero[t], pi0[static_cast<std::size_t>(e - a.row_begin(s))]);
       }
-      const double target = weighted ? d * d / fanout - d * d / static_cast<double>(positive) + squares : d * d / fanout;
+      const double target =
+          weighted ? d * d / fanout - d * d / static_cast<double>(positive) + squares : d * d / fanout;
       CAPTURE(s);
       if (positive > fanout) CHECK(variance == doctest::Approx(target).epsilon(2e-3));
     }

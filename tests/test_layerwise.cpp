@@ -82,8 +82,13 @@ using test::with_weights;
 // 33 -> 5 and 2 -> 31 one way only (31 has no out-edges), 35..39 isolated.
 template <class C>
 mat<C> hand_graph() {
-  return test::hub_graph<C>({.vertices = 40, .hub_degree = 20, .lone_loop = 30, .path_first = 20, .path_last = 28,
-                             .into_five = 33, .sink = 31});
+  return test::hub_graph<C>({.vertices = 40,
+                             .hub_degree = 20,
+                             .lone_loop = 30,
+                             .path_first = 20,
+                             .path_last = 28,
+                             .into_five = 33,
+                             .sink = 31});
 }
 
 /// A with every self loop present (Â = A + I, as GCN uses).
@@ -205,9 +210,8 @@ struct plain_block {
   std::set<i64> sampled;                                  // the sampled columns (before keep_frontier)
 };
 
-plain_block plain_layer(const plain_graph& g, const std::vector<i64>& frontier, const distribution& p, i64 s,
-                        bool keep, std::uint64_t seed, std::uint64_t layer, std::uint64_t epoch,
-                        std::uint64_t batch) {
+plain_block plain_layer(const plain_graph& g, const std::vector<i64>& frontier, const distribution& p, i64 s, bool keep,
+                        std::uint64_t seed, std::uint64_t layer, std::uint64_t epoch, std::uint64_t batch) {
   std::vector<i64> candidates;
   std::vector<double> w;
   for (const auto& [j, pj] : p) {
@@ -275,16 +279,13 @@ std::string difference(const plain_block& want, const ms::block_view<V, I, O>& g
   if (static_cast<i64>(got.src_nodes.size()) != static_cast<i64>(got.num_src())) return "num_src != source list";
   try {
     ms::validate(got.adjacency);
-  } catch (const ms::error& e) {
-    return e.what();
-  }
+  } catch (const ms::error& e) { return e.what(); }
   for (i64 r = 0; r < got.num_dst(); ++r) {
     const auto& row = want.rows[static_cast<std::size_t>(r)];
     const auto& adj = got.adjacency;
     if (static_cast<i64>(adj.degree(static_cast<I>(r))) != static_cast<i64>(row.size())) {
       return "row " + std::to_string(r) + " (vertex " + std::to_string(want.dst[static_cast<std::size_t>(r)]) +
-             "): " + std::to_string(adj.degree(static_cast<I>(r))) + " entries, expected " +
-             std::to_string(row.size());
+             "): " + std::to_string(adj.degree(static_cast<I>(r))) + " entries, expected " + std::to_string(row.size());
     }
     for (std::size_t i = 0; i < row.size(); ++i) {
       const auto e = adj.row_begin(static_cast<I>(r)) + static_cast<O>(i);
@@ -325,15 +326,16 @@ std::string difference(const std::vector<std::vector<plain_block>>& want, const 
 /// min(s, positive candidates) for LADIES without keep_frontier), rows sum to
 /// 1 or are empty, and the DGL layer order holds.
 template <class V, class I, class O>
-std::string properties(method m, const plain_graph& g, const ms::batch_list<I>& batches,
-                       const ms::layerwise_options& o, const ms::bulk_sample<V, I, O>& s) {
+std::string properties(method m, const plain_graph& g, const ms::batch_list<I>& batches, const ms::layerwise_options& o,
+                       const ms::bulk_sample<V, I, O>& s) {
   const std::size_t layers = o.sample_sizes.size();
   if (s.layers.size() != layers || s.size() != batches.size()) return "wrong shape";
   const distribution shared = fastgcn_p(g);
   for (i64 mb = 0; mb < s.size(); ++mb) {
     const auto view = s[mb];
     if (!std::ranges::equal(view.seeds(), batches.batch(mb))) return "seeds() differ from the batch";
-    if (!std::ranges::equal(view.input_nodes(), view.block(0).src_nodes)) return "input_nodes() is not block 0's sources";
+    if (!std::ranges::equal(view.input_nodes(), view.block(0).src_nodes))
+      return "input_nodes() is not block 0's sources";
     for (std::size_t j = 0; j < layers; ++j) {
       const auto blk = view.block(j);
       const std::string at = "minibatch " + std::to_string(mb) + " layer " + std::to_string(j) + ": ";
@@ -363,7 +365,8 @@ std::string properties(method m, const plain_graph& g, const ms::batch_list<I>& 
           sum += static_cast<double>(blk.adjacency.value(e));
         }
         if (want != got) return at + "row " + std::to_string(r) + " is not R·A·C for the block's columns";
-        if (!got.empty() && !within(sum, 1.0, 1e-5) && sum != 0) return at + "row " + std::to_string(r) + " does not sum to 1";
+        if (!got.empty() && !within(sum, 1.0, 1e-5) && sum != 0)
+          return at + "row " + std::to_string(r) + " does not sum to 1";
       }
       // Every column outside the frontier was sampled: a candidate, at most s of them.
       i64 outside = 0, positive = 0;
@@ -408,7 +411,6 @@ std::string properties(method m, const plain_graph& g, const ms::batch_list<I>& 
 using test::block_difference;
 
 }  // namespace
-
 
 // ---- against the direct implementation ------------------------------------
 
@@ -625,7 +627,8 @@ void for_each_identity_setting(F&& f) {
       for (const bool keep : {true, false}) {
         for (const i64 k : {1, 5}) {
           const auto batches = seeds.bulk(3, k);
-          const auto o = options(m == method::ladies ? std::vector<i64>{64, 48, 32} : std::vector<i64>{256, 256}, keep, 77);
+          const auto o =
+              options(m == method::ladies ? std::vector<i64>{64, 48, 32} : std::vector<i64>{256, 256}, keep, 77);
           CAPTURE(a->has_values());
           CAPTURE(name(m));
           CAPTURE(keep);
@@ -639,16 +642,19 @@ void for_each_identity_setting(F&& f) {
 
 }  // namespace
 
-MATSAMPLE_TEST_CASE_OVER("layerwise: bit-identical on every backend and thread count", T, test::each_config_on<test::backends>) {
+MATSAMPLE_TEST_CASE_OVER("layerwise: bit-identical on every backend and thread count", T,
+                         test::each_config_on<test::backends>) {
   const auto& b = T::backend::get();
-  for_each_identity_setting<typename T::config>([&](method m, const auto& a, const auto& batches, const auto& o, const auto& expected) {
-    const auto got = sample(m, b, a, batches, o);
-    CHECK(got.num_edges() > 0);
-    CHECK(got == expected);
-  });
+  for_each_identity_setting<typename T::config>(
+      [&](method m, const auto& a, const auto& batches, const auto& o, const auto& expected) {
+        const auto got = sample(m, b, a, batches, o);
+        CHECK(got.num_edges() > 0);
+        CHECK(got == expected);
+      });
 }
 
-TEST_CASE_TEMPLATE("layerwise: the samplers' own OpenMP loops follow the default team size", C, MATSAMPLE_INDEX_CONFIGS) {
+TEST_CASE_TEMPLATE("layerwise: the samplers' own OpenMP loops follow the default team size", C,
+                   MATSAMPLE_INDEX_CONFIGS) {
   for_each_identity_setting<C>([&](method m, const auto& a, const auto& batches, const auto& o, const auto& expected) {
     for (const int threads : {1, 2, 3}) {
       CHECK(test::with_threads(threads, [&] { return sample(m, ms::cpu_backend{}, a, batches, o); }) == expected);
@@ -684,7 +690,8 @@ TEST_CASE_TEMPLATE("layerwise: k minibatches in one call equal one call per mini
         const ms::batch_list<I> by_hand{mid.seeds, mid.offsets, mid.epoch, 4};
         const auto part = sample(m, cpu1, *a, by_hand, o);
         for (i64 i = 0; i < 3; ++i) {
-          for (std::size_t l = 0; l < o.sample_sizes.size(); ++l) CHECK(block_difference(all[4 + i].block(l), part[i].block(l)).empty());
+          for (std::size_t l = 0; l < o.sample_sizes.size(); ++l)
+            CHECK(block_difference(all[4 + i].block(l), part[i].block(l)).empty());
         }
         // The wrong batch number gives another sample: the numbering is what makes this work.
         const ms::batch_list<I> shifted{mid.seeds, mid.offsets, mid.epoch, 5};
@@ -732,9 +739,9 @@ using stat_matrix = ms::csr_matrix<double, i32, i64>;
 /// (epoch, t, 0). keep_frontier is off and every candidate touches the
 /// frontier, so the block's source nodes after the frontier are the sample.
 template <class B>
-std::vector<std::uint32_t> sampled_sets(method m, const B& backend, const stat_matrix& a, const std::vector<i32>& frontier,
-                                        const std::vector<i32>& candidates, i64 s, std::uint64_t seed,
-                                        std::uint64_t epoch, bool& valid) {
+std::vector<std::uint32_t> sampled_sets(method m, const B& backend, const stat_matrix& a,
+                                        const std::vector<i32>& frontier, const std::vector<i32>& candidates, i64 s,
+                                        std::uint64_t seed, std::uint64_t epoch, bool& valid) {
   std::vector<i32> seeds;
   std::vector<i64> offsets{0};
   for (i64 t = 0; t < n_trials; ++t) {
@@ -785,8 +792,20 @@ TEST_CASE("layerwise statistics: sampled sets follow the exact successive-sampli
     int s;
   };
   const stat_case cases[] = {
-      {"LADIES, two frontier rows, s=2", method::ladies, ladies_graph(), {0, 1}, {2, 3, 4, 5, 6}, {1, 5, 5, 0.5625, 2.25}, 2},
-      {"LADIES, two frontier rows, s=3", method::ladies, ladies_graph(), {0, 1}, {2, 3, 4, 5, 6}, {1, 5, 5, 0.5625, 2.25}, 3},
+      {"LADIES, two frontier rows, s=2",
+       method::ladies,
+       ladies_graph(),
+       {0, 1},
+       {2, 3, 4, 5, 6},
+       {1, 5, 5, 0.5625, 2.25},
+       2},
+      {"LADIES, two frontier rows, s=3",
+       method::ladies,
+       ladies_graph(),
+       {0, 1},
+       {2, 3, 4, 5, 6},
+       {1, 5, 5, 0.5625, 2.25},
+       3},
       {"LADIES, uniform row, s=2", method::ladies, fastgcn_graph(), {0}, {1, 2, 3, 4, 5}, {1, 1, 1, 1, 1}, 2},
       {"FastGCN, column norms, s=2", method::fastgcn, fastgcn_graph(), {0}, {1, 2, 3, 4, 5}, {5, 2, 2, 1, 10}, 2},
       {"FastGCN, column norms, s=3", method::fastgcn, fastgcn_graph(), {0}, {1, 2, 3, 4, 5}, {5, 2, 2, 1, 10}, 3},
@@ -801,11 +820,15 @@ TEST_CASE("layerwise statistics: sampled sets follow the exact successive-sampli
     const auto p = c.m == method::ladies ? ladies_p(g, frontier) : fastgcn_p(g);
     const double total = std::accumulate(c.importance.begin(), c.importance.end(), 0.0);
     REQUIRE(p.size() == c.candidates.size());
-    for (int i = 0; i < d; ++i) CHECK(p.at(c.candidates[static_cast<std::size_t>(i)]) == doctest::Approx(c.importance[static_cast<std::size_t>(i)] / total));
+    for (int i = 0; i < d; ++i)
+      CHECK(p.at(c.candidates[static_cast<std::size_t>(i)]) ==
+            doctest::Approx(c.importance[static_cast<std::size_t>(i)] / total));
     if (c.m == method::fastgcn) {
       const ms::fastgcn_sampler sampler(ref, c.a.view());
       const auto fp = sampler.probabilities();
-      for (int i = 0; i < d; ++i) CHECK(fp.values()[static_cast<std::size_t>(i)] == doctest::Approx(c.importance[static_cast<std::size_t>(i)] / total).epsilon(1e-12));
+      for (int i = 0; i < d; ++i)
+        CHECK(fp.values()[static_cast<std::size_t>(i)] ==
+              doctest::Approx(c.importance[static_cast<std::size_t>(i)] / total).epsilon(1e-12));
     }
     const auto model = successive_sets(c.importance, c.s);
     const auto m = inclusion_moments(model, d);
@@ -832,7 +855,8 @@ TEST_CASE("layerwise statistics: the check rejects the wrong distribution (negat
   // FastGCN on its graph against LADIES' (uniform) distribution there, and the reverse.
   const auto f = sampled_sets(method::fastgcn, cpu2, fastgcn_graph(), {0}, {1, 2, 3, 4, 5}, 2, 8001, 3, valid);
   REQUIRE(valid);
-  expect_above("FastGCN samples vs the uniform model: inclusion", inclusion_statistic(f, 5, inclusion_moments(uniform, 5)));
+  expect_above("FastGCN samples vs the uniform model: inclusion",
+               inclusion_statistic(f, 5, inclusion_moments(uniform, 5)));
   expect_above("FastGCN samples vs the uniform model: sets", set_pearson(f, uniform));
   const auto l = sampled_sets(method::ladies, cpu2, fastgcn_graph(), {0}, {1, 2, 3, 4, 5}, 2, 8002, 3, valid);
   REQUIRE(valid);
@@ -962,7 +986,8 @@ TEST_CASE_TEMPLATE("layerwise: a sample size of -1 or above the candidates takes
         CHECK(std::ranges::equal(x.adjacency.indices(), y.adjacency.indices()));
         for (I r = 0; r < x.num_dst(); ++r) {
           double sum = 0;
-          for (auto e = y.adjacency.row_begin(r); e < y.adjacency.row_end(r); ++e) sum += static_cast<double>(y.adjacency.value(e));
+          for (auto e = y.adjacency.row_begin(r); e < y.adjacency.row_end(r); ++e)
+            sum += static_cast<double>(y.adjacency.value(e));
           for (auto e = x.adjacency.row_begin(r); e < x.adjacency.row_end(r); ++e) {
             const V want = sum > 0 ? static_cast<V>(static_cast<double>(y.adjacency.value(e)) / sum) : V{0};
             CHECK(x.adjacency.value(e) == doctest::Approx(want).epsilon(1e-6));
@@ -1031,8 +1056,8 @@ TEST_CASE("layerwise: one column holding almost all the mass ends (exact pass, n
       REQUIRE(blk.num_edges() == s);
       for (auto v : blk.src_nodes.subspan(1)) ++counts[v];
     }
-    CHECK(counts[1] == 500);          // the heavy column, always
-    CHECK(counts.size() == 6);        // and every light one sometimes
+    CHECK(counts[1] == 500);    // the heavy column, always
+    CHECK(counts.size() == 6);  // and every light one sometimes
   }
 }
 
@@ -1139,7 +1164,8 @@ TEST_CASE_TEMPLATE("layerwise: bad sample sizes, seeds, batches and shapes throw
 }
 
 // Regressions found by review of layerwise.hpp: each of these failed before the fix.
-TEST_CASE("regression: NaN or overflowing weights throw instead of sampling an empty row; a copied sampler owns its A∘A") {
+TEST_CASE(
+    "regression: NaN or overflowing weights throw instead of sampling an empty row; a copied sampler owns its A∘A") {
   using graph = ms::csr_matrix<double, std::int32_t, std::int64_t>;
   const std::vector<std::int32_t> one_seed{0};
   const ms::batch_list<std::int32_t> b{one_seed, {0, 1}, 0, 0};
@@ -1157,26 +1183,30 @@ TEST_CASE("regression: NaN or overflowing weights throw instead of sampling an e
   CHECK_THROWS_AS(ms::fastgcn_sampler(cpu, nan_graph.view()), ms::argument_error);
   // A finite weight whose square overflows is named as such.
   const graph huge(6, 6, {0, 4, 4, 4, 4, 4, 4}, {1, 2, 3, 4}, {1, 2, 3, 1e200});
-  CHECK_THROWS_WITH_AS(ms::sample_ladies(cpu, huge.view(), b, o), doctest::Contains("square overflows"), ms::argument_error);
+  CHECK_THROWS_WITH_AS(ms::sample_ladies(cpu, huge.view(), b, o), doctest::Contains("square overflows"),
+                       ms::argument_error);
 
   // A copy keeps working after the original is gone (it used to view the original's A∘A).
   const graph a(6, 6, {0, 4, 4, 4, 4, 4, 6}, {1, 2, 3, 4, 1, 2}, {1, 2, 3, 4, 1, 1});
   const std::vector<std::int32_t> two_seeds{0, 5};
   const ms::batch_list<std::int32_t> b2{two_seeds, {0, 2}, 0, 0};
-  std::optional<ms::ladies_sampler<ms::cpu_backend, double, std::int32_t, std::int64_t>> original(std::in_place, cpu, a.view());
+  std::optional<ms::ladies_sampler<ms::cpu_backend, double, std::int32_t, std::int64_t>> original(std::in_place, cpu,
+                                                                                                  a.view());
   const auto copy = *original;
   original.reset();
   CHECK(copy(b2, o) == ms::sample_ladies(cpu, a.view(), b2, o));
 }
 
-TEST_CASE("regression: when the positive candidates fit in s they are all taken, and pi = 1 (zero weights do not count)") {
+TEST_CASE(
+    "regression: when the positive candidates fit in s they are all taken, and pi = 1 (zero weights do not count)") {
   // 0 -> 1..6 with weights 0, 2, 0, 3, 0, 1: three positive candidates.
   const ms::csr_matrix<double, std::int32_t, std::int64_t> a(8, 8, {0, 6, 6, 6, 6, 6, 6, 6, 6}, {1, 2, 3, 4, 5, 6},
                                                              {0, 2, 0, 3, 0, 1});
   const std::vector<std::int32_t> seeds{0};
   const ms::batch_list<std::int32_t> b{seeds, {0, 1}, 0, 0};
   const auto weights = [&](std::int64_t s) {
-    const auto sample = ms::sample_ladies(ms::cpu_backend{2}, a.view(), b, {.sample_sizes = {s}, .keep_frontier = false, .seed = 1});
+    const auto sample =
+        ms::sample_ladies(ms::cpu_backend{2}, a.view(), b, {.sample_sizes = {s}, .keep_frontier = false, .seed = 1});
     const auto blk = sample[0].block(0);
     std::map<std::int32_t, double> out;
     for (auto e = blk.adjacency.row_begin(0); e < blk.adjacency.row_end(0); ++e) {
@@ -1184,7 +1214,8 @@ TEST_CASE("regression: when the positive candidates fit in s they are all taken,
     }
     return out;
   };
-  const std::map<std::int32_t, double> row_normalized_a{{1, 0.0}, {2, 2.0 / 6}, {3, 0.0}, {4, 3.0 / 6}, {5, 0.0}, {6, 1.0 / 6}};
+  const std::map<std::int32_t, double> row_normalized_a{{1, 0.0},     {2, 2.0 / 6}, {3, 0.0},
+                                                        {4, 3.0 / 6}, {5, 0.0},     {6, 1.0 / 6}};
   for (const std::int64_t s : {3, 4, 5, 6, -1}) {
     CAPTURE(s);
     const auto w = weights(s);
@@ -1199,7 +1230,8 @@ TEST_CASE("regression: when the positive candidates fit in s they are all taken,
 TEST_CASE("regression: relabel_columns with a negative column count is an argument_error") {
   const ms::csr_matrix<double, std::int32_t, std::int64_t> m(2, 0, {0, 0, 0}, {});
   const std::vector<std::int32_t> none;
-  CHECK_THROWS_AS(ms::cpu_backend{2}.relabel_columns(m.view(), std::span<const std::int32_t>(none), -1), ms::argument_error);
+  CHECK_THROWS_AS(ms::cpu_backend{2}.relabel_columns(m.view(), std::span<const std::int32_t>(none), -1),
+                  ms::argument_error);
   CHECK_THROWS_AS(ms::reference_backend{}.relabel_columns(m.view(), std::span<const std::int32_t>(none), -1),
                   ms::argument_error);
 }

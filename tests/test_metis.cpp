@@ -27,7 +27,8 @@ double block_cut(const M& g, int parts) {
 
 }  // namespace
 
-TEST_CASE("metis_permutation: a permutation, reproducible, and its blocks cut less than half of a random relabelling's") {
+TEST_CASE(
+    "metis_permutation: a permutation, reproducible, and its blocks cut less than half of a random relabelling's") {
   // Four classes with 90% of edges inside a class, shuffled ids: METIS should find the classes.
   const auto data = ms::csbm<float, std::int32_t, std::int64_t>(
       {.num_vertices = 4000, .num_classes = 4, .average_degree = 10, .homophily = 0.9, .seed = 5});

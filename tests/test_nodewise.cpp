@@ -43,8 +43,13 @@ using graph = csr_matrix<V, typename T::I, typename T::O>;
 // 46, 47 isolated.
 template <class T>
 graph<T> hand_graph() {
-  return test::hub_graph<T>({.vertices = 48, .hub_degree = 30, .lone_loop = 40, .path_first = 30, .path_last = 39,
-                             .into_five = 44, .sink = 41});
+  return test::hub_graph<T>({.vertices = 48,
+                             .hub_degree = 30,
+                             .lone_loop = 40,
+                             .path_first = 30,
+                             .path_last = 39,
+                             .into_five = 44,
+                             .sink = 41});
 }
 
 // Every vertex linked to its `k` nearest neighbours on each side of a ring:
@@ -131,14 +136,15 @@ std::string violations(const csr_matrix<VV, I, O>& a, const batch_list<I>& batch
           return why.str();
         }
         const std::int64_t degree = av.degree(v);
-        const auto row = av.indices().subspan(static_cast<std::size_t>(av.row_begin(v)),
-                                              static_cast<std::size_t>(degree));
+        const auto row =
+            av.indices().subspan(static_cast<std::size_t>(av.row_begin(v)), static_cast<std::size_t>(degree));
         const std::int64_t count = blk.adjacency.degree(static_cast<I>(r));
         // Weighted rows never draw zero weights, so they can run out of entries.
         std::int64_t expected = expected_count(degree, fanout);
         const bool skip_zeros = opt.weighted && a.has_values() && expected < degree;
         if (skip_zeros) {
-          const auto w = av.values().subspan(static_cast<std::size_t>(av.row_begin(v)), static_cast<std::size_t>(degree));
+          const auto w =
+              av.values().subspan(static_cast<std::size_t>(av.row_begin(v)), static_cast<std::size_t>(degree));
           const auto positive = std::ranges::count_if(w, [](VV x) { return x > 0; });
           expected = positive == 0 ? 0 : opt.replace ? fanout : std::min<std::int64_t>(positive, fanout);
         }
@@ -177,9 +183,9 @@ std::string violations(const csr_matrix<VV, I, O>& a, const batch_list<I>& batch
           global.push_back(u);
         }
         // Positions come out ascending and A's rows are sorted by column.
-        const bool ordered = opt.replace ? std::ranges::is_sorted(global)
-                                         : std::adjacent_find(global.begin(), global.end(), std::greater_equal<I>{}) ==
-                                               global.end();
+        const bool ordered =
+            opt.replace ? std::ranges::is_sorted(global)
+                        : std::adjacent_find(global.begin(), global.end(), std::greater_equal<I>{}) == global.end();
         if (!ordered) {
           at(r) << (opt.replace ? "entries out of order" : "duplicate or unordered entries without replacement");
           return why.str();
@@ -201,8 +207,7 @@ std::string violations(const csr_matrix<VV, I, O>& a, const batch_list<I>& batch
           return why.str();
         }
       } else if (n_src != n_dst + edges) {
-        at(-1) << "paper mode: " << n_src << " source nodes for " << n_dst << " destinations and " << edges
-               << " edges";
+        at(-1) << "paper mode: " << n_src << " source nodes for " << n_dst << " destinations and " << edges << " edges";
         return why.str();
       }
     }
@@ -225,7 +230,8 @@ nodewise_options options(std::vector<std::int64_t> fanouts, bool replace, bool w
 
 }  // namespace
 
-MATSAMPLE_TEST_CASE_OVER("nodewise: invariants on hand-made graphs (isolated vertices, self loops, hub)", TB, on_every_backend) {
+MATSAMPLE_TEST_CASE_OVER("nodewise: invariants on hand-made graphs (isolated vertices, self loops, hub)", TB,
+                         on_every_backend) {
   using T = typename TB::config;
   using I = typename T::I;
   const auto& b = TB::backend::get();
@@ -272,13 +278,13 @@ TEST_CASE_TEMPLATE("nodewise: hub, isolated and self-loop seeds in detail", T, i
   CHECK_MESSAGE(why.empty(), why);
   const auto blk = s[0].block(0);
   REQUIRE(blk.num_dst() == 5);
-  CHECK(blk.adjacency.degree(0) == 4);  // the hub has 31 neighbours
-  CHECK(blk.adjacency.degree(1) == 0);  // isolated
-  REQUIRE(blk.adjacency.degree(2) == 1);  // 40's only neighbour is itself ...
+  CHECK(blk.adjacency.degree(0) == 4);                              // the hub has 31 neighbours
+  CHECK(blk.adjacency.degree(1) == 0);                              // isolated
+  REQUIRE(blk.adjacency.degree(2) == 1);                            // 40's only neighbour is itself ...
   CHECK(blk.adjacency.indices()[blk.adjacency.row_begin(2)] == 2);  // ... which is destination 2, not a new node
-  REQUIRE(blk.adjacency.degree(3) == 2);  // 2 -> {0, 41}: all kept
+  REQUIRE(blk.adjacency.degree(3) == 2);                            // 2 -> {0, 41}: all kept
   const auto row3 = blk.adjacency.indices().subspan(static_cast<std::size_t>(blk.adjacency.row_begin(3)), 2);
-  CHECK(row3[0] == 0);                    // the hub is destination 0
+  CHECK(row3[0] == 0);  // the hub is destination 0
   CHECK(blk.src_nodes[static_cast<std::size_t>(row3[1])] == 41);
   REQUIRE(blk.adjacency.degree(4) == 2);  // 3 -> {0, 3}
   CHECK(blk.adjacency.indices()[blk.adjacency.row_begin(4)] == 0);
@@ -543,8 +549,8 @@ TEST_CASE("nodewise: the invariant checker rejects broken samples") {
   CHECK_FALSE(violations(a, batches, paper, good).empty());  // deduplicated output is not paper mode
 }
 
-MATSAMPLE_TEST_CASE_OVER("nodewise: weighted rows with zero weights keep fewer entries, identically on every backend", TB,
-                         on_every_backend) {
+MATSAMPLE_TEST_CASE_OVER("nodewise: weighted rows with zero weights keep fewer entries, identically on every backend",
+                         TB, on_every_backend) {
   using T = typename TB::config;
   using I = typename T::I;
   const auto& b = TB::backend::get();

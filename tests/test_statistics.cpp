@@ -90,12 +90,18 @@ constexpr path all_paths[] = {path::kernel,    path::reference_rows,     path::c
 
 const char* name(path p) {
   switch (p) {
-    case path::kernel: return "kernels:: row body";
-    case path::reference_rows: return "reference sample_rows";
-    case path::cpu_rows: return "cpu sample_rows";
-    case path::cpu_fused: return "cpu gather_and_sample";
-    case path::nodewise_reference: return "sample_nodewise(reference)";
-    case path::nodewise_cpu: return "sample_nodewise(cpu)";
+    case path::kernel:
+      return "kernels:: row body";
+    case path::reference_rows:
+      return "reference sample_rows";
+    case path::cpu_rows:
+      return "cpu sample_rows";
+    case path::cpu_fused:
+      return "cpu gather_and_sample";
+    case path::nodewise_reference:
+      return "sample_nodewise(reference)";
+    case path::nodewise_cpu:
+      return "sample_nodewise(cpu)";
   }
   return "?";
 }
@@ -162,8 +168,8 @@ trials draw(path p, const matrix& a, row_sampling spec, std::int64_t n, std::uin
       for (const auto mb : s) {
         const auto blk = mb.block(0);
         for (O e = blk.adjacency.row_begin(0); e < blk.adjacency.row_end(0); ++e) {
-          out.positions.push_back(static_cast<int>(blk.src_nodes[static_cast<std::size_t>(blk.adjacency.indices()[e])]) -
-                                  1);
+          out.positions.push_back(
+              static_cast<int>(blk.src_nodes[static_cast<std::size_t>(blk.adjacency.indices()[e])]) - 1);
         }
         out.offsets.push_back(static_cast<std::int64_t>(out.positions.size()));
       }
@@ -210,8 +216,7 @@ TEST_CASE("statistics: the statistics are zero at the expectation and match the 
   }
   const std::vector<double> exact(10, 0.3 * 1200);
   CHECK(inclusion_statistic(exact, 1200, m).x == doctest::Approx(0.0));
-  CHECK(pearson(std::vector<double>(120, 10.0), std::vector<double>(120, 1.0 / 120), 1200).x ==
-        doctest::Approx(0.0));
+  CHECK(pearson(std::vector<double>(120, 10.0), std::vector<double>(120, 1.0 / 120), 1200).x == doctest::Approx(0.0));
   // Hand-checked successive sampling: weights {1, 2, 3, 4}, s = 2:
   // P({2, 3}) = 3/10 * 4/7 + 4/10 * 3/6 = 0.371428...
   const auto w = successive_sets({1, 2, 3, 4}, 2);
@@ -292,11 +297,9 @@ TEST_CASE("statistics: weighted without replacement on tiny rows: exact successi
     int set_df, incl_df;
   };
   const row_case cases[] = {
-      {{1, 2, 3, 4}, 2, 5, 3},
-      {{1, 1, 20, 1}, 2, 5, 3},             // one heavy entry: pi close to 1 but not 1
-      {{0.5, 0, 3, 1, 2}, 2, 5, 3},         // a zero weight: never sampled
-      {{1, 8, 1, 0.5, 2}, 3, 9, 4},
-      {{5, 1, 0, 0.25, 2, 1.5}, 3, 9, 4},   // a zero weight and a light one
+      {{1, 2, 3, 4}, 2, 5, 3},      {{1, 1, 20, 1}, 2, 5, 3},            // one heavy entry: pi close to 1 but not 1
+      {{0.5, 0, 3, 1, 2}, 2, 5, 3},                                      // a zero weight: never sampled
+      {{1, 8, 1, 0.5, 2}, 3, 9, 4}, {{5, 1, 0, 0.25, 2, 1.5}, 3, 9, 4},  // a zero weight and a light one
   };
   std::uint64_t seed = 500;
   for (const auto& c : cases) {
@@ -367,5 +370,6 @@ TEST_CASE("statistics: the checks reject wrong distributions (the tests can fail
     bad.positions.push_back(std::max(first, second));
     bad.offsets.push_back(static_cast<std::int64_t>(bad.positions.size()));
   }
-  expect_above("(e) buggy Floyd (collision -> next) pairs", set_pearson(bad.masks(), successive_sets(std::vector<double>(5, 1.0), 2)));
+  expect_above("(e) buggy Floyd (collision -> next) pairs",
+               set_pearson(bad.masks(), successive_sets(std::vector<double>(5, 1.0), 2)));
 }

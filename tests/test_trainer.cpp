@@ -122,8 +122,17 @@ const ms::graph_data<float, i32, i64>& small_graph() {
 }
 
 gs::trainer_options small_options() {
-  return {.layers = 2, .hidden = 32, .fanouts = {8, 8}, .batch_size = 64, .bulk = 3, .epochs = 12,
-          .learning_rate = 0.01, .weight_decay = 5e-4, .dropout = 0.3, .seed = 3, .threads = 2};
+  return {.layers = 2,
+          .hidden = 32,
+          .fanouts = {8, 8},
+          .batch_size = 64,
+          .bulk = 3,
+          .epochs = 12,
+          .learning_rate = 0.01,
+          .weight_decay = 5e-4,
+          .dropout = 0.3,
+          .seed = 3,
+          .threads = 2};
 }
 
 std::vector<double> losses(const gs::training_report& r) {

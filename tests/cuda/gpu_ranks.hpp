@@ -66,10 +66,10 @@ int run(int argc, char** argv, const char* what, F&& body) {
 }  // namespace gpu_ranks
 
 /// A check of the NCCL tests: on failure, names the rank and line and aborts every rank.
-#define EXPECT(cond)                                                                                    \
-  do {                                                                                                  \
-    if (!(cond)) {                                                                                      \
+#define EXPECT(cond)                                                                                   \
+  do {                                                                                                 \
+    if (!(cond)) {                                                                                     \
       std::fprintf(stderr, "rank %d: %s:%d: %s failed\n", gpu_ranks::rank, __FILE__, __LINE__, #cond); \
-      MPI_Abort(MPI_COMM_WORLD, 1);                                                                     \
-    }                                                                                                   \
+      MPI_Abort(MPI_COMM_WORLD, 1);                                                                    \
+    }                                                                                                  \
   } while (false)

@@ -36,7 +36,8 @@ test::mat<C> weighted_rmat(int scale) {
   using V = typename C::V;
   using I = typename C::I;
   auto g = ms::rmat<V, I, typename C::O>({.scale = scale, .edge_factor = 8, .seed = 3});
-  return test::ref.apply(g.view(), [](I r, I c, V) { return static_cast<V>(static_cast<double>((r * 31 + c * 17) % 11) / 8.0); });
+  return test::ref.apply(g.view(),
+                         [](I r, I c, V) { return static_cast<V>(static_cast<double>((r * 31 + c * 17) % 11) / 8.0); });
 }
 
 }  // namespace
@@ -89,7 +90,8 @@ TEST_CASE_TEMPLATE("cuda samplers on a device graph give the CPU's minibatches",
     lo.sample_sizes = {64, 64};
     lo.seed = 7;
     CHECK(ms::sample_ladies(gpu, d.view(), batches, lo) == ms::sample_ladies(test::cpu2, g->view(), batches, lo));
-    CHECK(ms::sample_ladies(gpu_chunked, d.view(), batches, lo) == ms::sample_ladies(test::cpu2, g->view(), batches, lo));
+    CHECK(ms::sample_ladies(gpu_chunked, d.view(), batches, lo) ==
+          ms::sample_ladies(test::cpu2, g->view(), batches, lo));
     CHECK(ms::sample_fastgcn(gpu, d.view(), batches, lo) == ms::sample_fastgcn(test::cpu2, g->view(), batches, lo));
   }
 }
@@ -100,13 +102,15 @@ TEST_CASE("cuda spgemm_cusparse: the general product, every fallback path, rows 
   const auto weighted = weighted_rmat<C>(10);
   // Pattern products sum small integers: exact whatever the order.
   CHECK(gpu.spgemm_cusparse(pattern.view(), pattern.view()) == test::ref.spgemm(pattern.view(), pattern.view()));
-  CHECK(gpu_chunked.spgemm_cusparse(pattern.view(), pattern.view()) == test::ref.spgemm(pattern.view(), pattern.view()));
+  CHECK(gpu_chunked.spgemm_cusparse(pattern.view(), pattern.view()) ==
+        test::ref.spgemm(pattern.view(), pattern.view()));
   const ms::cuda_backend via_cusparse{ms::cuda_options{.spgemm = ms::cuda::spgemm_method::cusparse}};
   const auto got = via_cusparse.spgemm(weighted.view(), weighted.view());
   const auto want = test::ref.spgemm(weighted.view(), weighted.view());
   REQUIRE(got.indptr() == want.indptr());
   CHECK(got.indices() == want.indices());
-  for (std::size_t e = 0; e < want.values().size(); ++e) CHECK(got.values()[e] == doctest::Approx(want.values()[e]).epsilon(1e-12));
+  for (std::size_t e = 0; e < want.values().size(); ++e)
+    CHECK(got.values()[e] == doctest::Approx(want.values()[e]).epsilon(1e-12));
   const auto wide = ms::rmat<double, i64, i64>({.scale = 6, .edge_factor = 4, .seed = 1});
   CHECK_THROWS_AS(gpu.spgemm_cusparse(wide.view(), wide.view()), ms::argument_error);
 }
@@ -129,7 +133,8 @@ void check_cusparse(const M& a, const ms::cuda::spgemm_tuning& tuning, std::size
   if (!a.has_values()) {
     CHECK(got.values() == want.values());
   } else {
-    for (std::size_t e = 0; e < want.values().size(); ++e) CHECK(got.values()[e] == doctest::Approx(want.values()[e]).epsilon(1e-12));
+    for (std::size_t e = 0; e < want.values().size(); ++e)
+      CHECK(got.values()[e] == doctest::Approx(want.values()[e]).epsilon(1e-12));
   }
 }
 
@@ -202,15 +207,17 @@ TEST_CASE("cuda spgemm_cusparse: ALG2 first, ALG3 first, the int32 skip, halved 
   }
   ms::cuda::spgemm_tuning bad;
   bad.alg3_fractions = {0.0f};
-  CHECK_THROWS_AS((ms::cuda_backend{ms::cuda_options{.spgemm_tuning = bad}}.spgemm_cusparse(small.view(), small.view())),
-                  ms::argument_error);
+  CHECK_THROWS_AS(
+      (ms::cuda_backend{ms::cuda_options{.spgemm_tuning = bad}}.spgemm_cusparse(small.view(), small.view())),
+      ms::argument_error);
   bad = {};
   bad.max_pass_products = 0;
   CHECK_THROWS_AS((ms::cuda_backend{ms::cuda_options{.spgemm_tuning = bad}}.spgemm(small.view(), small.view())),
                   ms::argument_error);
 }
 
-TEST_CASE_TEMPLATE("cuda spgemm: rows past one pass are summed in passes with the same bits", C, MATSAMPLE_INDEX_CONFIGS) {
+TEST_CASE_TEMPLATE("cuda spgemm: rows past one pass are summed in passes with the same bits", C,
+                   MATSAMPLE_INDEX_CONFIGS) {
   using V = typename C::V;
   using I = typename C::I;
   using O = typename C::O;
@@ -237,7 +244,8 @@ TEST_CASE_TEMPLATE("cuda spgemm: rows past one pass are summed in passes with th
   }
 }
 
-TEST_CASE_TEMPLATE("cuda samplers' value maps run on the device and read their tables there", C, MATSAMPLE_INDEX_CONFIGS) {
+TEST_CASE_TEMPLATE("cuda samplers' value maps run on the device and read their tables there", C,
+                   MATSAMPLE_INDEX_CONFIGS) {
   using V = typename C::V;
   using I = typename C::I;
   const auto g = weighted_rmat<C>(9);
@@ -245,9 +253,11 @@ TEST_CASE_TEMPLATE("cuda samplers' value maps run on the device and read their t
   std::vector<double> factors(static_cast<std::size_t>(g.cols()));
   for (std::size_t j = 0; j < factors.size(); ++j) factors[j] = 1.0 / static_cast<double>(j + 3);
   const ms::detail::scale_by_column<V, I> scale{factors.data(), static_cast<std::int64_t>(factors.size())};
-  static_assert(ms::cuda::device_callable<ms::detail::scale_by_column<V, I>>::value && ms::cuda::table_map<ms::detail::scale_by_column<V, I>>);
+  static_assert(ms::cuda::device_callable<ms::detail::scale_by_column<V, I>>::value &&
+                ms::cuda::table_map<ms::detail::scale_by_column<V, I>>);
   CHECK(ms::to_host(gpu.apply(d.view(), scale)) == test::ref.apply(g.view(), scale));
-  CHECK(ms::to_host(gpu.apply(d.view(), ms::detail::square_value<V, I>{})) == test::ref.apply(g.view(), ms::detail::square_value<V, I>{}));
+  CHECK(ms::to_host(gpu.apply(d.view(), ms::detail::square_value<V, I>{})) ==
+        test::ref.apply(g.view(), ms::detail::square_value<V, I>{}));
   const auto sums = gpu.row_reduce(d.view(), 0.0, ms::detail::sum_as_double<V>{});
   CHECK(sums == test::ref.row_reduce(g.view(), 0.0, ms::detail::sum_as_double<V>{}));
   CHECK(ms::to_host(ms::row_normalize(gpu, d.view())) == ms::row_normalize(test::ref, g.view()));
@@ -255,7 +265,8 @@ TEST_CASE_TEMPLATE("cuda samplers' value maps run on the device and read their t
   CHECK_THROWS_WITH_AS(gpu.apply(d.view(), short_table), doctest::Contains("a table of 3 values"), ms::argument_error);
 }
 
-TEST_CASE_TEMPLATE("cuda weighted sampling in CDF chunks that fit the budget equals the CPU", C, MATSAMPLE_INDEX_CONFIGS) {
+TEST_CASE_TEMPLATE("cuda weighted sampling in CDF chunks that fit the budget equals the CPU", C,
+                   MATSAMPLE_INDEX_CONFIGS) {
   using I = typename C::I;
   const auto g = weighted_rmat<C>(11);
   const auto d = ms::to_device(g.view());
@@ -290,7 +301,8 @@ TEST_CASE("cuda errors: bad input as on the CPU, out of memory with the bytes as
           std::string::npos);
   }
   CHECK_THROWS_AS(ms::cuda::check(cudaErrorInvalidValue, "cudaTest"), ms::cuda_error);
-  CHECK_THROWS_WITH(ms::cuda::check(CUSPARSE_STATUS_INVALID_VALUE, "cusparseTest"), doctest::Contains("cusparseTest failed"));
+  CHECK_THROWS_WITH(ms::cuda::check(CUSPARSE_STATUS_INVALID_VALUE, "cusparseTest"),
+                    doctest::Contains("cusparseTest failed"));
 }
 
 int main(int argc, char** argv) {

@@ -48,9 +48,7 @@ int main(int argc, char** argv) {
     bool threw = size == 1;
     try {
       if (size > 1) (void)comm.exchange(d_send.data(), std::span<const std::int64_t>(bad), recv_offsets);
-    } catch (const ms::argument_error&) {
-      threw = true;
-    }
+    } catch (const ms::argument_error&) { threw = true; }
     EXPECT(threw);
   });
 }

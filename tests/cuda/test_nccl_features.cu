@@ -59,9 +59,7 @@ template <class F>
 std::string failure_of(F&& f) {
   try {
     f();
-  } catch (const std::exception& e) {
-    return e.what();
-  }
+  } catch (const std::exception& e) { return e.what(); }
   return {};
 }
 
@@ -100,12 +98,14 @@ void grid_forms(std::int64_t n, std::int64_t dim, int replication) {
 
 void gradients(ms::nccl::communicator& comm) {
   std::vector<float> host(1001);
-  for (std::size_t i = 0; i < host.size(); ++i) host[i] = static_cast<float>((rank + 1) * static_cast<int>(i % 97)) - 40.0f;
+  for (std::size_t i = 0; i < host.size(); ++i)
+    host[i] = static_cast<float>((rank + 1) * static_cast<int>(i % 97)) - 40.0f;
   auto device = ms::cuda::upload(std::span<const float>(host), comm.stream());
   mpi::volume by_mpi, by_nccl;
   mpi::all_reduce_gradients(MPI_COMM_WORLD, std::span<float>(host), &by_mpi);
   mpi::all_reduce_gradients(comm, ms::cuda::device_span<float>(device), &by_nccl);
-  EXPECT(same_bits(ms::cuda::download(device.data(), device.size(), comm.stream()), host));  // small integers: exact sums
+  EXPECT(
+      same_bits(ms::cuda::download(device.data(), device.size(), comm.stream()), host));  // small integers: exact sums
   EXPECT(host[96] == static_cast<float>(96 * size * (size + 1) / 2) - 40.0f * size);
   EXPECT(same_volume(by_mpi, by_nccl));
 }
@@ -121,7 +121,8 @@ void errors(ms::nccl::communicator& comm) {
   if (rank == 0) needed = {4, 77, -1};
   const auto d_needed = ms::cuda::upload(std::span<const std::int32_t>(needed), comm.stream());
   const auto by_mpi = failure_of([&] {
-    (void)mpi::fetch_features(MPI_COMM_WORLD, partition, std::span<const float>(mine), dim, std::span<const std::int32_t>(needed));
+    (void)mpi::fetch_features(MPI_COMM_WORLD, partition, std::span<const float>(mine), dim,
+                              std::span<const std::int32_t>(needed));
   });
   const auto by_nccl = failure_of([&] {
     (void)mpi::fetch_features(comm, partition, ms::cuda::device_span<const float>(d_mine), dim,
@@ -131,13 +132,15 @@ void errors(ms::nccl::communicator& comm) {
   EXPECT(by_nccl == by_mpi);
   EXPECT(by_nccl.find("vertex 77 outside [0, 50)") != std::string::npos);
   // Local rows of the wrong length on the last rank.
-  const auto short_rows = ms::cuda::device_span<const float>(d_mine.data(), rank == size - 1 ? d_mine.size() - 1 : d_mine.size());
+  const auto short_rows =
+      ms::cuda::device_span<const float>(d_mine.data(), rank == size - 1 ? d_mine.size() - 1 : d_mine.size());
   const auto short_mpi = failure_of([&] {
     const std::span<const float> rows(mine.data(), rank == size - 1 ? mine.size() - 1 : mine.size());
     (void)mpi::fetch_features(MPI_COMM_WORLD, partition, rows, dim, std::span<const std::int32_t>(needed).first(1));
   });
   const auto short_nccl = failure_of([&] {
-    (void)mpi::fetch_features(comm, partition, short_rows, dim, ms::cuda::device_span<const std::int32_t>(d_needed.data(), 1));
+    (void)mpi::fetch_features(comm, partition, short_rows, dim,
+                              ms::cuda::device_span<const std::int32_t>(d_needed.data(), 1));
   });
   EXPECT(!short_mpi.empty());
   EXPECT(short_nccl == short_mpi);
@@ -145,7 +148,8 @@ void errors(ms::nccl::communicator& comm) {
   std::vector<std::int64_t> offsets(static_cast<std::size_t>(size) + 1, 0);
   if (rank == size - 1) offsets[0] = 1;
   std::vector<std::int64_t> recv_offsets;
-  const auto bad = failure_of([&] { (void)comm.exchange(d_needed.data(), std::span<const std::int64_t>(offsets), recv_offsets); });
+  const auto bad =
+      failure_of([&] { (void)comm.exchange(d_needed.data(), std::span<const std::int64_t>(offsets), recv_offsets); });
   EXPECT(!bad.empty());
   if (rank != size - 1) EXPECT(bad.find("rank " + std::to_string(size - 1) + ": exchange") != std::string::npos);
 }

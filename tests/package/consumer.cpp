@@ -25,8 +25,8 @@ int main() {
   const graph a = matsample::csr_from_edges<float, std::int32_t, std::int64_t>(5, src, dst, {}, {.symmetrize = true});
   const std::vector<std::int32_t> seeds{0, 4};
   const auto batches = matsample::batch_list<std::int32_t>::uniform(seeds, 1);
-  const auto sample = matsample::sample_nodewise(matsample::cpu_backend{}, a.view(), batches,
-                                                 {.fanouts = {2, 2}, .seed = 1});
+  const auto sample =
+      matsample::sample_nodewise(matsample::cpu_backend{}, a.view(), batches, {.fanouts = {2, 2}, .seed = 1});
   if (sample.size() != 2 || sample[1].seeds()[0] != 4 || sample.num_edges() == 0) {
     std::puts("consumer: unexpected sample");
     return 1;
