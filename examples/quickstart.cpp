@@ -18,12 +18,17 @@ int main() {
     std::iota(train.begin(), train.end(), 0);
     const epoch_batches<std::int32_t> epoch(train, /*batch_size=*/256, /*shuffle_seed=*/42, /*epoch=*/0);
 
-    // One call samples every batch of the epoch: 2 layers with fanouts 10 and 5.
+    // One call samples every batch of the epoch: 2 layers. Fanouts run from the
+    // seeds outwards (PyG's order): 10 neighbours of each seed, then 5 of each of
+    // those. A row gathers from its columns: entry A[u][v] (edge-list line "u v")
+    // makes v a neighbour of u, the reverse of DGL's message direction on a
+    // directed graph (docs/design.md, "Edge direction and fanout order").
     const cpu_backend cpu;
     const auto bulk = sample_nodewise(cpu, graph.view(), epoch.bulk(0, epoch.size()), {.fanouts = {10, 5}, .seed = 7});
 
-    // Each minibatch is a list of DGL-style blocks, input layer first; a block's
-    // source nodes start with its destination nodes.
+    // Each minibatch is a list of DGL-style blocks, input layer first (DGL's
+    // order, the reverse of the fanouts: block(0) is the hop sampled with fanout
+    // 5); a block's source nodes start with its destination nodes.
     for (const auto minibatch : bulk) {
       const auto input = minibatch.block(0), output = minibatch.block(1);
       std::printf("minibatch %lld: %zu seeds, %zu input nodes, %lld + %lld sampled edges\n",
