@@ -33,7 +33,25 @@ struct input_options {
   std::int64_t num_vertices = -1;
   std::string features, labels;
   std::map<std::string, std::string> split_files;  ///< name -> file of ids
+  std::vector<double> random_split;                ///< train[, valid[, test]] fractions
+  std::uint64_t split_seed = 0;
 };
+
+/// Replaces the splits with a random train/valid/test split of the labelled
+/// vertices (of all vertices when there are no labels).
+void split_at_random(graph_data& data, const input_options& o) {
+  if (o.random_split.size() > 3) {
+    throw matsample::argument_error("--random-split: at most 3 fractions (train, valid, test)");
+  }
+  std::vector<std::int64_t> candidates;
+  for (std::int64_t v = 0; v < data.graph.rows(); ++v) {
+    if (data.labels.empty() || data.labels[static_cast<std::size_t>(v)] >= 0) candidates.push_back(v);
+  }
+  const auto parts = matsample::random_split<std::int64_t>(candidates, o.random_split, o.split_seed);
+  const char* names[] = {"train", "valid", "test"};
+  data.splits.clear();
+  for (std::size_t p = 0; p < parts.size(); ++p) data.splits[names[p]] = parts[p];
+}
 
 bool ends_with(const std::string& s, const std::string& tail) {
   return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
@@ -46,6 +64,63 @@ std::string detect(const std::filesystem::path& input, const std::string& format
   if (ends_with(name, ".snap")) return "snapshot";
   if (ends_with(name, ".mtx") || ends_with(name, ".mtx.gz")) return "mtx";
   return "edges";
+}
+
+/// Features, labels and splits for an edge list. Text tables name vertices
+/// by the file's ids (through the id map when compacted); .npy arrays are
+/// indexed by vertex (0..n-1: for compacted ids, in increasing original id),
+/// except split arrays, which hold ids as the text tables do.
+void attach_tables(graph_data& data, const input_options& o) {
+  const std::int64_t n = data.graph.rows();
+  const auto npy = [](const std::string& file) { return ends_with(file, ".npy"); };
+  const auto require_rows = [&](const std::string& file, const std::vector<std::int64_t>& shape, std::size_t rank) {
+    if (shape.size() != rank || shape[0] != n) {
+      std::string dims;
+      for (const auto e : shape) dims += (dims.empty() ? "" : ", ") + std::to_string(e);
+      throw matsample::format_error(file + ": shape (" + dims + ") but the graph has " + std::to_string(n) +
+                                    " vertices (expected " + (rank == 1 ? "(n,)" : "(n, d)") + ")");
+    }
+  };
+  if (npy(o.features)) {
+    auto a = matsample::read_npy<float>(o.features);
+    require_rows(o.features, a.shape, 2);
+    data.feature_dim = a.shape[1];
+    data.features = std::move(a.values);
+  } else if (!o.features.empty()) {
+    data.features = matsample::read_vertex_features(o.features, n, data.feature_dim, data.original_ids);
+  }
+  if (npy(o.labels)) {
+    auto a = matsample::read_npy<std::int32_t>(o.labels);
+    require_rows(o.labels, a.shape, 1);
+    for (std::size_t v = 0; v < a.values.size(); ++v) {
+      if (a.values[v] < -1) {
+        throw matsample::format_error(o.labels + ": label " + std::to_string(a.values[v]) + " of vertex " +
+                                      std::to_string(v) + " (labels are >= 0, -1 for none)");
+      }
+    }
+    data.labels = std::move(a.values);
+  } else if (!o.labels.empty()) {
+    data.labels = matsample::read_vertex_labels(o.labels, n, data.original_ids);
+  }
+  for (const auto& [name, file] : o.split_files) {
+    if (!npy(file)) {
+      data.splits[name] = matsample::read_vertex_ids<std::int64_t>(file, n, data.original_ids);
+      continue;
+    }
+    const auto a = matsample::read_npy<std::int64_t>(file);
+    if (a.shape.size() != 1) throw matsample::format_error(file + ": a split is a one-dimensional array of ids");
+    if (!data.original_ids.empty()) {
+      data.splits[name] = matsample::to_vertices<std::int64_t>(data.original_ids, a.values, file);
+      continue;
+    }
+    for (const auto v : a.values) {
+      if (v < 0 || v >= n) {
+        throw matsample::out_of_range_error(file + ": vertex id " + std::to_string(v) + " out of range [0, " +
+                                            std::to_string(n) + ")");
+      }
+    }
+    data.splits[name] = a.values;
+  }
 }
 
 graph_data load(const std::filesystem::path& input, const input_options& o) {
@@ -75,14 +150,7 @@ graph_data load(const std::filesystem::path& input, const input_options& o) {
                                                                                .build = build,
                                                                                .compact_ids = o.compact_ids},
                                                                               &data.original_ids);
-    // Tables name vertices by the file's ids (through the id map when compacted).
-    const std::int64_t n = data.graph.rows();
-    if (!o.features.empty())
-      data.features = matsample::read_vertex_features(o.features, n, data.feature_dim, data.original_ids);
-    if (!o.labels.empty()) data.labels = matsample::read_vertex_labels(o.labels, n, data.original_ids);
-    for (const auto& [name, file] : o.split_files) {
-      data.splits[name] = matsample::read_vertex_ids<std::int64_t>(file, n, data.original_ids);
-    }
+    attach_tables(data, o);
   } else if (format == "snapshot") {
     const matsample::snapshot<float, std::int64_t, std::int64_t> snap(input);
     const auto& v = snap.view();
@@ -116,12 +184,22 @@ double bytes_mb(const graph_data& data) {
 void print_stats(const graph_data& data) {
   const auto& g = data.graph;
   std::int64_t min_degree = g.rows() > 0 ? g.nnz() : 0, max_degree = 0, self_loops = 0, isolated = 0;
+  std::int64_t duplicates = 0, one_way = 0;  // entries equal to the one before; (u, v) without (v, u)
+  const auto has_entry = [&](std::int64_t u, std::int64_t v) {
+    const auto first = g.indices().begin() + g.indptr()[u], last = g.indices().begin() + g.indptr()[u + 1];
+    return std::binary_search(first, last, v);  // rows are sorted by column
+  };
   for (std::int64_t v = 0; v < g.rows(); ++v) {
     const auto degree = g.indptr()[v + 1] - g.indptr()[v];
     min_degree = std::min(min_degree, degree);
     max_degree = std::max(max_degree, degree);
     isolated += degree == 0;
-    for (auto e = g.indptr()[v]; e < g.indptr()[v + 1]; ++e) self_loops += g.indices()[e] == v;
+    for (auto e = g.indptr()[v]; e < g.indptr()[v + 1]; ++e) {
+      const auto u = g.indices()[e];
+      self_loops += u == v;
+      duplicates += e > g.indptr()[v] && g.indices()[e - 1] == u;
+      one_way += g.rows() == g.cols() && u != v && !has_entry(u, v);
+    }
   }
   std::printf("vertices          %lld\n", static_cast<long long>(g.rows()));
   std::printf("edges (directed)  %lld\n", static_cast<long long>(g.nnz()));
@@ -129,6 +207,10 @@ void print_stats(const graph_data& data) {
               g.rows() > 0 ? static_cast<double>(g.nnz()) / static_cast<double>(g.rows()) : 0.0,
               static_cast<long long>(max_degree));
   std::printf("self loops        %lld\n", static_cast<long long>(self_loops));
+  std::printf("duplicate edges   %lld (repeats of an edge already counted; --merge-duplicates drops them)\n",
+              static_cast<long long>(duplicates));
+  std::printf("one-way edges     %lld (u -> v without v -> u; %s)\n", static_cast<long long>(one_way),
+              one_way == 0 ? "the graph is symmetric" : "--symmetrize adds the reverses");
   std::printf("isolated vertices %lld\n", static_cast<long long>(isolated));
   std::printf("edge weights      %s\n", g.has_values() ? "yes" : "no");
   if (data.feature_dim > 0)
@@ -153,6 +235,13 @@ void write_ids(const std::string& path, const graph_data& data) {
   std::printf("wrote %s (%zu ids)\n", path.c_str(), data.original_ids.size());
 }
 
+/// CLI11 check for seeds: CLI11 reads "-1" into a uint64_t as 2^64 - 1.
+const CLI::Validator unsigned_seed(
+    [](std::string& value) {
+      return value.find('-') == std::string::npos ? std::string() : "a seed is a number >= 0, not " + value;
+    },
+    "SEED >= 0");
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -174,9 +263,19 @@ int main(int argc, char** argv) {
       cmd->add_flag("--compact-ids", o.compact_ids,
                     "edge list: number the ids that occur 0..n-1 in increasing order (any int64 ids)");
       cmd->add_option("--num-vertices", o.num_vertices, "edge list: the vertex count, isolated vertices included");
-      cmd->add_option("--features", o.features, "edge list: feature rows 'id f1 ... fd', one per vertex");
-      cmd->add_option("--labels", o.labels, "edge list: 'id label' rows (vertices without one are unlabelled)");
-      cmd->add_option("--split-file", split_files, "edge list: NAME=FILE, a split of vertex ids, one per line");
+      cmd->add_option("--features", o.features,
+                      "edge list: feature rows 'id f1 ... fd', one per vertex, or an (n, d) .npy array");
+      cmd->add_option("--labels", o.labels,
+                      "edge list: 'id label' rows (vertices without one are unlabelled), or an (n,) .npy array");
+      cmd->add_option("--split-file", split_files,
+                      "edge list: NAME=FILE, a split of vertex ids, one per line or a .npy array");
+      cmd->add_option("--random-split", o.random_split,
+                      "replace the splits by a random one of the labelled vertices (all without labels): "
+                      "train[,valid[,test]] fractions, e.g. 0.8,0.1,0.1")
+          ->delimiter(',');
+      cmd->add_option("--split-seed", o.split_seed, "seed of --random-split")
+          ->check(unsigned_seed)
+          ->capture_default_str();
       cmd->add_option("--write-ids", ids_path, "write the id map of --compact-ids, one original id per line");
       cmd->add_option("--memory-limit", memory_limit,
                       "refuse inputs that need more memory than this (bytes, or K/M/G/T); "
@@ -204,7 +303,8 @@ int main(int argc, char** argv) {
     }
 
     const auto t0 = std::chrono::steady_clock::now();
-    const graph_data data = load(input, o);
+    graph_data data = load(input, o);
+    if (!o.random_split.empty()) split_at_random(data, o);
     std::printf("loaded %s in %.3f s; peak resident %.0f MB, graph and features %.0f MB\n", input.c_str(),
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), peak_resident_mb(),
                 bytes_mb(data));

@@ -474,3 +474,23 @@ TEST_CASE(
     CHECK(expected_star < expected_zero);
   }
 }
+
+TEST_CASE("every sampler takes an owning csr_matrix where a view is expected, and keeps its view") {
+  using I = std::int32_t;
+  const auto g = ms::rmat<float, I, std::int64_t>({.scale = 9, .edge_factor = 8, .symmetrize = true, .seed = 4});
+  std::vector<I> train(128);
+  std::iota(train.begin(), train.end(), I{0});
+  const ms::epoch_batches<I> epoch(sp(train), 32, 1, 0);
+  const auto b = epoch.bulk(0, epoch.size());
+  require_same(ms::sample_nodewise(test::cpu2, g, b, {.fanouts = {5, 5}, .seed = 3}),
+               ms::sample_nodewise(test::cpu2, g.view(), b, {.fanouts = {5, 5}, .seed = 3}));
+  require_same(ms::sample_labor(test::cpu2, g, b, {.fanouts = {5, 5}, .seed = 3}),
+               ms::sample_labor(test::cpu2, g.view(), b, {.fanouts = {5, 5}, .seed = 3}));
+  require_same(ms::sample_ladies(test::cpu2, g, b, {.sample_sizes = {64, 64}, .seed = 3}),
+               ms::sample_ladies(test::cpu2, g.view(), b, {.sample_sizes = {64, 64}, .seed = 3}));
+  require_same(ms::sample_fastgcn(test::cpu2, g, b, {.sample_sizes = {64, 64}, .seed = 3}),
+               ms::sample_fastgcn(test::cpu2, g.view(), b, {.sample_sizes = {64, 64}, .seed = 3}));
+  const ms::nodewise_sampler sampler(test::cpu2, g);  // a view of g, not a copy
+  static_assert(std::is_same_v<decltype(sampler), const ms::nodewise_sampler<ms::cpu_backend, float, I, std::int64_t,
+                                                                             ms::csr_view<float, I, std::int64_t>>>);
+}

@@ -255,3 +255,81 @@ TEST_CASE("compact ids on an empty or comment-only edge list: the usual error") 
   CHECK_THROWS_WITH_AS((void)(ms::read_edge_list<float, i64, i64>(dir / "e.txt", {.compact_ids = true})),
                        doctest::Contains("no edges"), ms::format_error);
 }
+
+// ---- NumPy .npy arrays ---------------------------------------------------------
+
+namespace {
+
+/// A .npy file's bytes: the header numpy.save writes (padded to 64 bytes),
+/// then `data`.
+std::string npy_bytes(const std::string& descr, const std::string& shape, std::string_view data, int version = 1,
+                      const std::string& order = "False") {
+  std::string header = "{'descr': '" + descr + "', 'fortran_order': " + order + ", 'shape': (" + shape + "), }";
+  const std::size_t fixed = version == 1 ? 10 : 12;
+  while ((fixed + header.size() + 1) % 64 != 0) header += ' ';
+  header += '\n';
+  std::string out("\x93NUMPY", 6);
+  out += static_cast<char>(version);
+  out += '\0';
+  const auto length = header.size();
+  for (std::size_t b = 0; b < (version == 1 ? 2u : 4u); ++b) out += static_cast<char>((length >> (8 * b)) & 0xff);
+  return out + header + std::string(data);
+}
+
+template <class T>
+std::string_view raw(const std::vector<T>& v) {
+  return {reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T)};
+}
+
+}  // namespace
+
+TEST_CASE("npy: every element type converts with a check; the shape is checked against the file") {
+  const temp_dir dir;
+  const std::vector<float> f{1.5F, -2.0F, 3.0F, 4.25F, 0.0F, 6.0F};
+  write_bytes(dir / "f.npy", npy_bytes("<f4", "3, 2", raw(f)));
+  const auto a = ms::read_npy<float>(dir / "f.npy");
+  CHECK(a.shape == std::vector<std::int64_t>{3, 2});
+  CHECK(a.values == f);
+  write_bytes(dir / "f2.npy", npy_bytes("<f4", "3, 2", raw(f), 2));  // format 2.0: a 4-byte header length
+  CHECK(ms::read_npy<float>(dir / "f2.npy").values == f);
+
+  const std::vector<std::int64_t> ids{std::numeric_limits<std::int64_t>::min(), -1, 0,
+                                      std::numeric_limits<std::int64_t>::max()};
+  write_bytes(dir / "i8.npy", npy_bytes("<i8", "4,", raw(ids)));
+  CHECK(ms::read_npy<std::int64_t>(dir / "i8.npy").values == ids);  // exact, not through a double
+  CHECK_THROWS_WITH_AS((void)ms::read_npy<std::int32_t>(dir / "i8.npy"),
+                       doctest::Contains("i8.npy: element 0 does not fit a 32-bit integer"), ms::format_error);
+  const std::vector<std::uint8_t> bytes{0, 7, 255};
+  write_bytes(dir / "u1.npy", npy_bytes("|u1", "3,", raw(bytes)));
+  CHECK(ms::read_npy<std::int32_t>(dir / "u1.npy").values == std::vector<std::int32_t>{0, 7, 255});
+  const std::vector<std::uint64_t> huge{std::uint64_t{1} << 63};
+  write_bytes(dir / "u8.npy", npy_bytes("<u8", "1,", raw(huge)));
+  CHECK_THROWS_WITH_AS((void)ms::read_npy<std::int64_t>(dir / "u8.npy"), doctest::Contains("does not fit"),
+                       ms::format_error);
+  const std::vector<double> d{2.0, 2.5};
+  write_bytes(dir / "f8.npy", npy_bytes("<f8", "2,", raw(d)));
+  CHECK_THROWS_WITH_AS((void)ms::read_npy<std::int32_t>(dir / "f8.npy"),
+                       doctest::Contains("element 1 (2.5) is not an integer"), ms::format_error);
+  const std::vector<double> inf{1e300};
+  write_bytes(dir / "inf.npy", npy_bytes("<f8", "1,", raw(inf)));
+  CHECK_THROWS_WITH_AS((void)ms::read_npy<float>(dir / "inf.npy"), doctest::Contains("is not finite"),
+                       ms::format_error);
+
+  // Claims and layouts it refuses.
+  write_bytes(dir / "claims.npy", npy_bytes("<f4", "1000000000, 10", raw(f)));
+  const auto message = size_error_message([&] { (void)ms::read_npy<float>(dir / "claims.npy"); });
+  CHECK(message.find("claims 10000000000 elements of 4 bytes, but the file holds 24 bytes") != std::string::npos);
+  write_bytes(dir / "overflow.npy", npy_bytes("<f4", "4294967296, 4294967296", raw(f)));
+  CHECK_THROWS_AS((void)ms::read_npy<float>(dir / "overflow.npy"), ms::error);
+  write_bytes(dir / "fortran.npy", npy_bytes("<f4", "3, 2", raw(f), 1, "True"));
+  CHECK_THROWS_WITH_AS((void)ms::read_npy<float>(dir / "fortran.npy"), doctest::Contains("Fortran-order"),
+                       ms::format_error);
+  write_bytes(dir / "big.npy", npy_bytes(">f4", "3, 2", raw(f)));
+  CHECK_THROWS_WITH_AS((void)ms::read_npy<float>(dir / "big.npy"), doctest::Contains("unsupported element type '>f4'"),
+                       ms::format_error);
+  write_bytes(dir / "text.npy", "not numpy at all");
+  CHECK_THROWS_WITH_AS((void)ms::read_npy<float>(dir / "text.npy"), doctest::Contains("not a .npy file"),
+                       ms::format_error);
+  write_bytes(dir / "short.npy", npy_bytes("<f4", "3, 2", raw(f)).substr(0, 30));
+  CHECK_THROWS_AS((void)ms::read_npy<float>(dir / "short.npy"), ms::format_error);
+}

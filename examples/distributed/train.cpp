@@ -1,7 +1,7 @@
 // Data-parallel GraphSAGE over MPI with the reference trainer's step function.
 //
 //   mpirun -n 4 build/release/examples/distributed/distributed_graphsage
-//          --data ../shared/data/cora --split planetoid --row-normalize --batch 35 --epochs 100
+//          --data data/cora --split planetoid --row-normalize --batch 35 --epochs 100
 //          [--graph-replication c | --grid PRxPC [--summa]] [--feature-replication c]
 //
 // Sampling runs on mpi_backend over a distributed_csr:

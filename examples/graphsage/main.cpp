@@ -5,7 +5,7 @@
 // built-in contextual-SBM graph, so it runs with no download.
 //
 //   graphsage                                    # built-in graph, defaults
-//   graphsage --data ../shared/data/cora --split planetoid --row-normalize
+//   graphsage --data data/cora --split planetoid --row-normalize
 //   graphsage --model mlp                        # the same without the graph
 #include <matsample/matsample.hpp>
 #if GRAPHSAGE_WITH_IO
@@ -76,8 +76,9 @@ class progress_bar {
     if (!enabled_) return;
     constexpr int width = 30;
     const int filled = total > 0 ? static_cast<int>(width * done / total) : width;
-    std::fprintf(stderr, "\repoch %lld/%lld [%.*s%*s] %lld/%lld", static_cast<long long>(epoch + 1),
-                 static_cast<long long>(epochs), filled, "##############################", width - filled, "",
+    // Epochs count from 0, as in the log lines: the last is epochs - 1.
+    std::fprintf(stderr, "\repoch %lld/%lld [%.*s%*s] %lld/%lld", static_cast<long long>(epoch),
+                 static_cast<long long>(epochs - 1), filled, "##############################", width - filled, "",
                  static_cast<long long>(done), static_cast<long long>(total));
     std::fflush(stderr);
   }
@@ -101,6 +102,13 @@ std::string format_metric(const graphsage::evaluation& e, const char* split) {
   return buf;
 }
 
+/// CLI11 check for seeds: CLI11 reads "-1" into a uint64_t as 2^64 - 1.
+const CLI::Validator unsigned_seed(
+    [](std::string& value) {
+      return value.find('-') == std::string::npos ? std::string() : "a seed is a number >= 0, not " + value;
+    },
+    "SEED >= 0");
+
 }  // namespace
 
 static int main_body(int argc, char** argv) {
@@ -114,6 +122,10 @@ static int main_body(int argc, char** argv) {
                                                      {"labor", sampler_kind::labor},
                                                      {"ladies", sampler_kind::ladies},
                                                      {"fastgcn", sampler_kind::fastgcn}};
+  const std::map<std::string, input_features> inputs{{"auto", input_features::automatic},
+                                                     {"data", input_features::data},
+                                                     {"degree", input_features::degree},
+                                                     {"constant", input_features::constant}};
   const std::map<std::string, model_kind> models{
       {"auto", model_kind::automatic}, {"sage", model_kind::sage}, {"gcn", model_kind::gcn}, {"mlp", model_kind::mlp}};
 
@@ -144,7 +156,9 @@ static int main_body(int argc, char** argv) {
   app.add_option("--lr", o.learning_rate, "Adam learning rate")->capture_default_str();
   app.add_option("--weight-decay", o.weight_decay, "L2 weight decay on the weight matrices")->capture_default_str();
   app.add_option("--dropout", o.dropout, "dropout probability on every layer's input")->capture_default_str();
-  app.add_option("--seed", o.seed, "seed of shuffling, sampling, dropout and initialisation")->capture_default_str();
+  app.add_option("--seed", o.seed, "seed of shuffling, sampling, dropout and initialisation")
+      ->check(unsigned_seed)
+      ->capture_default_str();
   app.add_option("--threads", o.threads, "OpenMP and Eigen threads (0: OpenMP's default)")->capture_default_str();
   app.add_option("--sampling-threads", o.sampling_threads,
                  "threads of the sampling calls (0: 1 when sampling in the background, else --threads)")
@@ -158,14 +172,36 @@ static int main_body(int argc, char** argv) {
   app.add_option("--report", report_path, "write a JSON summary of the run to this file");
   app.add_option("--csbm-vertices", csbm.num_vertices, "built-in graph: vertices")->capture_default_str();
   app.add_option("--csbm-classes", csbm.num_classes, "built-in graph: classes")->capture_default_str();
-  app.add_option("--graph-seed", csbm.seed, "built-in graph: generator seed")->capture_default_str();
+  app.add_option("--graph-seed", csbm.seed, "built-in graph: generator seed")
+      ->check(unsigned_seed)
+      ->capture_default_str();
+  std::string inputs_name = "auto";
+  app.add_option("--input-features", inputs_name,
+                 "what the first layer reads: data (the node features), degree or constant (for a graph without "
+                 "features); auto: data when there are features, else degree")
+      ->transform(CLI::IsMember(inputs, CLI::ignore_case))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  o.inputs = inputs.at(inputs_name);
   o.sampler = samplers.at(sampler_name);
   o.model = models.at(model_name);
   o.background_sampling = !synchronous;
 
   {
-    o = resolve(o);  // bad options fail before any data is loaded
+    o = resolve(o);              // bad options fail before any data is loaded
+    if (!report_path.empty()) {  // not after training: the directory must exist now
+      const auto dir = std::filesystem::absolute(report_path).parent_path();
+      if (!std::filesystem::is_directory(dir)) {
+        throw matsample::argument_error("--report " + report_path + ": the directory " + dir.string() +
+                                        " does not exist");
+      }
+    }
+    if (!split.empty() && data_path.empty()) {
+      std::fprintf(stderr,
+                   "graphsage: warning: --split %s is ignored: it names a split of --data, and the built-in "
+                   "graph has its own\n",
+                   split.c_str());
+    }
     const auto t0 = std::chrono::steady_clock::now();
     const loaded_data data = load(data_path, split, csbm);
     const auto& v = data.view;
@@ -183,17 +219,18 @@ static int main_body(int argc, char** argv) {
 
     trainer<vertex, offset> t(v, o);
     const auto& r = t.options();
-    std::printf("model: %s, %lld layers, hidden %lld, %lld parameters; sampler: %s", to_string(r.model),
+    std::printf("model: %s, %lld layers, hidden %lld, %lld parameters; inputs: %s; sampler: %s", to_string(r.model),
                 static_cast<long long>(r.layers), static_cast<long long>(r.hidden),
-                static_cast<long long>(t.network().parameters().size()), t.sampler_name().c_str());
+                static_cast<long long>(t.network().parameters().size()), to_string(r.inputs), t.sampler_name().c_str());
     const auto& sizes = r.model == model_kind::mlp ? std::vector<std::int64_t>{}
                         : (r.sampler == sampler_kind::ladies || r.sampler == sampler_kind::fastgcn) ? r.sample_sizes
                                                                                                     : r.fanouts;
     for (std::size_t l = 0; l < sizes.size(); ++l) {
       std::printf("%s%lld", l ? "," : " ", static_cast<long long>(sizes[l]));
     }
-    std::printf("; batch %lld, k = %lld, %lld minibatches per epoch\n", static_cast<long long>(r.batch_size),
-                static_cast<long long>(r.bulk), static_cast<long long>(t.batches_per_epoch()));
+    std::printf("; batch %lld, k = %lld, %lld minibatch%s per epoch\n", static_cast<long long>(r.batch_size),
+                static_cast<long long>(r.bulk), static_cast<long long>(t.batches_per_epoch()),
+                t.batches_per_epoch() == 1 ? "" : "es");
     std::fflush(stdout);
 
     const progress_bar bar(isatty(fileno(stderr)) != 0);

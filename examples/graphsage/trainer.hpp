@@ -17,7 +17,9 @@
 
 #include <Eigen/Core>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <future>
@@ -78,6 +80,36 @@ inline const char* to_string(model_kind k) {
   return "?";
 }
 
+/// What the first layer reads. A graph without node features (an edge
+/// list, say) still trains: on its degrees or on a constant.
+enum class input_features {
+  automatic,  ///< the data's features when it has them, else degree
+  data,       ///< the data's node features (an error when it has none)
+  degree,     ///< two per vertex: 1 and log(1 + degree) / log(1 + the largest degree)
+  constant,   ///< one per vertex: 1 (the model then sees only the graph's structure through aggregation)
+};
+inline const char* to_string(input_features f) {
+  switch (f) {
+    case input_features::automatic:
+      return "auto";
+    case input_features::data:
+      return "data";
+    case input_features::degree:
+      return "degree";
+    case input_features::constant:
+      return "constant";
+  }
+  return "?";
+}
+/// `f` with automatic resolved for data whose features have `data_dim` columns.
+inline input_features resolve_inputs(input_features f, std::int64_t data_dim) {
+  return f != input_features::automatic ? f : data_dim > 0 ? input_features::data : input_features::degree;
+}
+/// The input dimension of resolved input features `f`.
+inline std::int64_t input_dim(input_features f, std::int64_t data_dim) {
+  return f == input_features::degree ? 2 : f == input_features::constant ? 1 : data_dim;
+}
+
 inline constexpr std::int64_t default_fanout = 10;
 inline constexpr std::int64_t default_sample_size = 512;
 
@@ -110,6 +142,7 @@ struct trainer_options {
   std::int64_t eval_batch = 4096;
   bool background_sampling = true;
   bool row_normalize_features = false;  ///< divide each feature row by its sum (as for Cora's bag of words)
+  input_features inputs = input_features::automatic;  ///< resolved by the trainer against the data
 };
 
 /// Fills the defaults that depend on other options and checks everything;
@@ -241,8 +274,9 @@ class trainer {
         cpu_(options_.sampling_threads > 0  ? options_.sampling_threads
              : options_.background_sampling ? 1
                                             : options_.threads),
-        model_(network_shape(layer_type(options_.model), data.feature_dim, options_.hidden, data.num_classes(),
-                             options_.layers)),
+        model_(network_shape(layer_type(options_.model),
+                             input_dim(resolve_inputs(options_.inputs, data.feature_dim), data.feature_dim),
+                             options_.hidden, data.num_classes(), options_.layers)),
         optimizer_(model_.parameters().size(),
                    {.learning_rate = options_.learning_rate, .weight_decay = options_.weight_decay},
                    model_.weight_ranges()) {
@@ -250,8 +284,12 @@ class trainer {
       omp_set_num_threads(options_.threads);
       Eigen::setNbThreads(options_.threads);
     }
+    options_.inputs = resolve_inputs(options_.inputs, data.feature_dim);
+    feature_dim_ = input_dim(options_.inputs, data.feature_dim);
     check_data();
-    if (options_.row_normalize_features) {
+    if (options_.inputs != input_features::data) {
+      synthesize_features();
+    } else if (options_.row_normalize_features) {
       normalized_features_.assign(data.features.begin(), data.features.end());
       const auto d = static_cast<std::size_t>(data.feature_dim);
       for (std::size_t v = 0; v * d < normalized_features_.size(); ++v) {
@@ -269,7 +307,12 @@ class trainer {
     model_.initialize(options_.seed);
     train_ids_ = data_.splits.at("train");
     batches_per_epoch_ = (static_cast<std::int64_t>(train_ids_.size()) + options_.batch_size - 1) / options_.batch_size;
+    // A bulk call never holds more minibatches than an epoch has (samples do
+    // not depend on k), and the resolved options record what actually ran.
+    options_.bulk = std::max<std::int64_t>(1, std::min(options_.bulk, batches_per_epoch_));
     bulks_per_epoch_ = (batches_per_epoch_ + options_.bulk - 1) / options_.bulk;
+    if (options_.threads == 0) options_.threads = omp_get_max_threads();
+    if (options_.sampling_threads == 0) options_.sampling_threads = cpu_.threads();
   }
 
   trainer(const trainer&) = delete;
@@ -288,7 +331,7 @@ class trainer {
 
   /// Input feature rows of `nodes`, in order.
   [[nodiscard]] matrix<float> gather_features(std::span<const I> nodes) const {
-    const auto d = static_cast<Eigen::Index>(data_.feature_dim);
+    const auto d = static_cast<Eigen::Index>(feature_dim_);
     matrix<float> x(static_cast<Eigen::Index>(nodes.size()), d);
 #pragma omp parallel for schedule(static)
     for (std::int64_t i = 0; i < static_cast<std::int64_t>(nodes.size()); ++i) {
@@ -435,13 +478,32 @@ class trainer {
     return m == model_kind::gcn ? layer_kind::gcn : m == model_kind::mlp ? layer_kind::linear : layer_kind::sage;
   }
 
+  /// Degree or constant features in place of the data's (see input_features).
+  void synthesize_features() {
+    const std::int64_t n = data_.num_vertices(), d = feature_dim_;
+    normalized_features_.assign(static_cast<std::size_t>(n * d), 1.0F);
+    if (options_.inputs == input_features::degree) {
+      std::int64_t most = 0;
+      for (std::int64_t v = 0; v < n; ++v) most = std::max<std::int64_t>(most, data_.graph.degree(static_cast<I>(v)));
+      const double scale = most > 0 ? 1.0 / std::log1p(static_cast<double>(most)) : 0.0;
+      for (std::int64_t v = 0; v < n; ++v) {
+        normalized_features_[static_cast<std::size_t>(v * d + 1)] =
+            static_cast<float>(std::log1p(static_cast<double>(data_.graph.degree(static_cast<I>(v)))) * scale);
+      }
+    }
+    features_ = normalized_features_;
+  }
+
   void check_data() const {
     using matsample::argument_error;
     using matsample::detail::concat;
     const std::int64_t n = data_.num_vertices();
-    if (data_.feature_dim < 1 || static_cast<std::int64_t>(data_.features.size()) != n * data_.feature_dim) {
+    if (options_.inputs == input_features::data &&
+        (data_.feature_dim < 1 || static_cast<std::int64_t>(data_.features.size()) != n * data_.feature_dim)) {
       throw argument_error(concat("data: need node features (", n, " x dimension), got ", data_.features.size(),
-                                  " values of dimension ", data_.feature_dim));
+                                  " values of dimension ", data_.feature_dim,
+                                  "; train on the structure alone with input features 'degree' or 'constant', or "
+                                  "attach features (graph_tool convert --features)"));
     }
     if (static_cast<std::int64_t>(data_.labels.size()) != n) {
       throw argument_error(concat("data: need one label per vertex, got ", data_.labels.size(), " for ", n));
@@ -449,7 +511,9 @@ class trainer {
     if (data_.num_classes() < 2) throw argument_error("data: need at least two classes");
     const auto train = data_.splits.find("train");
     if (train == data_.splits.end() || train->second.empty()) {
-      throw argument_error("data: the 'train' split is missing or empty");
+      throw argument_error(
+          "data: the 'train' split is missing or empty (attach one: graph_tool convert --split-file train=FILE, or "
+          "--random-split 0.8,0.1,0.1)");
     }
     for (const auto& [name, ids] : data_.splits) {
       for (const I v : ids) {
@@ -567,7 +631,9 @@ class trainer {
   data_view data_;
   matsample::cpu_backend cpu_;
   std::span<const float> features_;
-  std::vector<float> normalized_features_;
+  std::vector<float>
+      normalized_features_;       ///< row-normalised or synthesized features, when features_ are not the data's
+  std::int64_t feature_dim_ = 0;  ///< columns of features_
   std::span<const I> train_ids_;
   matsample::csr_matrix<float, I, O> propagation_;  ///< the GCN model's graph (empty otherwise)
   std::string sampler_name_;

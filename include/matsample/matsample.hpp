@@ -2,6 +2,15 @@
 // Umbrella header for the CPU part of matsample: core types, the kernel
 // contract, the reference and OpenMP backends, and the samplers.
 
+/// \namespace matsample
+/// Bulk GNN minibatch sampling as sparse linear algebra. Graphs are CSR
+/// matrices (csr_matrix owns, csr_view borrows); a backend implements the few
+/// sparse kernels of the kernel_set contract; the samplers (nodewise, LABOR,
+/// LADIES, FastGCN) are written once against that contract and turn a
+/// batch_list of seed vertices into a bulk_sample of per-layer blocks. The
+/// graph readers and writers and the synthetic generators live here too;
+/// names in nested `detail` namespaces are internal.
+
 #include "matsample/core/config.hpp"
 #include "matsample/core/error.hpp"
 #include "matsample/core/index.hpp"

@@ -4,6 +4,12 @@
 // distributed graph (1.5D row blocks or 2D tiles), sparse SUMMA, and the
 // backend that samples from them.
 
+/// \namespace matsample::mpi
+/// The distributed backend over MPI: a process_grid of ranks, exchanges that
+/// count the bytes they move (volume), feature fetch from block-partitioned
+/// tables, the distributed graph (distributed_csr, 1.5D row blocks or 2D
+/// tiles), sparse SUMMA, and mpi_backend, which runs the samplers on it.
+
 #include "matsample/matsample.hpp"
 #include "matsample/backend/mpi/communicator.hpp"
 #include "matsample/backend/mpi/grid.hpp"

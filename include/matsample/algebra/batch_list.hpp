@@ -18,12 +18,14 @@ namespace matsample {
 /// for the random streams.
 template <index_type I>
 struct batch_list {
-  std::span<const I> seeds;
-  std::vector<std::int64_t> offsets{0};
-  std::uint64_t epoch = 0;
-  std::uint64_t first_batch = 0;
+  std::span<const I> seeds;              ///< Seed vertex ids (graph rows) of all minibatches, not owned
+  std::vector<std::int64_t> offsets{0};  ///< k + 1 offsets into seeds, from 0 to seeds.size()
+  std::uint64_t epoch = 0;               ///< Epoch number, the counter word of every draw
+  std::uint64_t first_batch = 0;         ///< Global number of minibatch 0 within the epoch
 
+  /// Number of minibatches k.
   [[nodiscard]] std::int64_t size() const noexcept { return static_cast<std::int64_t>(offsets.size()) - 1; }
+  /// The seeds of minibatch `m` (0 <= m < size(), unchecked).
   [[nodiscard]] std::span<const I> batch(std::int64_t m) const {
     return seeds.subspan(static_cast<std::size_t>(offsets[m]), static_cast<std::size_t>(offsets[m + 1] - offsets[m]));
   }

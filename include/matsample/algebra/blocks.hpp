@@ -14,14 +14,21 @@
 
 namespace matsample {
 
+/// One block (one layer of one minibatch) as views into a block_set, valid
+/// while that block_set lives: the adjacency in local ids plus the global
+/// vertex id of each local source id.
 template <class V, index_type I, index_type O>
 struct block_view {
   csr_view<V, I, O> adjacency;   ///< num_dst x num_src, local ids
   std::span<const I> src_nodes;  ///< global ids; the first num_dst are the destination nodes
 
+  /// Number of destination nodes (rows of the adjacency).
   [[nodiscard]] I num_dst() const noexcept { return adjacency.rows(); }
+  /// Number of source nodes (columns of the adjacency), destinations included.
   [[nodiscard]] I num_src() const noexcept { return adjacency.cols(); }
+  /// Global ids of the destination nodes: the first num_dst() source nodes.
   [[nodiscard]] std::span<const I> dst_nodes() const noexcept { return src_nodes.first(num_dst()); }
+  /// Number of sampled edges (entries of the adjacency).
   [[nodiscard]] O num_edges() const noexcept { return adjacency.nnz(); }
 };
 
@@ -31,20 +38,23 @@ struct block_view {
 /// its source nodes are [node_offsets[m], node_offsets[m+1]).
 template <class V, index_type I, index_type O>
 struct block_set {
-  std::vector<std::int64_t> row_offsets{0};
-  std::vector<O> indptr;
-  std::vector<std::int64_t> edge_offsets{0};
-  std::vector<I> indices;
+  std::vector<std::int64_t> row_offsets{0};   ///< k + 1 offsets of each block's destination rows
+  std::vector<O> indptr;                      ///< Each block's zero-based indptr, concatenated (rows + k entries)
+  std::vector<std::int64_t> edge_offsets{0};  ///< k + 1 offsets of each block's entries
+  std::vector<I> indices;                     ///< Column of each entry, a local source id within its block
   /// Empty when the blocks are unweighted. What the values mean depends on
   /// the sampler: node-wise blocks carry A's edge weights as sampled;
   /// layer-wise blocks carry the debiased, row-normalised aggregation weights.
   std::vector<V> values;
-  std::vector<I> src_nodes;
-  std::vector<std::int64_t> node_offsets{0};
+  std::vector<I> src_nodes;                   ///< Global ids of each block's source nodes, concatenated
+  std::vector<std::int64_t> node_offsets{0};  ///< k + 1 offsets of each block's source nodes
 
+  /// Number of blocks (minibatches) k.
   [[nodiscard]] std::int64_t size() const noexcept { return static_cast<std::int64_t>(row_offsets.size()) - 1; }
+  /// Entries over all k blocks.
   [[nodiscard]] std::int64_t num_edges() const noexcept { return edge_offsets.back(); }
 
+  /// Block `m` (0 <= m < size(), unchecked) as views into this set.
   [[nodiscard]] block_view<V, I, O> operator[](std::int64_t m) const {
     const auto rows = static_cast<std::size_t>(row_offsets[m + 1] - row_offsets[m]);
     const auto e0 = static_cast<std::size_t>(edge_offsets[m]), e1 = static_cast<std::size_t>(edge_offsets[m + 1]);
@@ -58,6 +68,7 @@ struct block_set {
         std::span<const I>(src_nodes).subspan(n0, n1 - n0)};
   }
 
+  /// Exact equality of every array.
   friend bool operator==(const block_set&, const block_set&) = default;
 };
 
@@ -122,13 +133,17 @@ class bulk_sample;
 template <class V, index_type I, index_type O>
 class minibatch_view {
  public:
+  /// Minibatch `m` of `bulk`, which must outlive the view.
   minibatch_view(const bulk_sample<V, I, O>& bulk, std::int64_t m) : bulk_(&bulk), m_(m) {}
+  /// Number of layers L.
   [[nodiscard]] std::size_t num_layers() const noexcept { return bulk_->layers.size(); }
+  /// Block of layer `l` (0 is the input layer, L - 1 has the seeds; unchecked).
   [[nodiscard]] block_view<V, I, O> block(std::size_t l) const { return bulk_->layers[l][m_]; }
   /// The minibatch's seed vertices: destination nodes of the last block.
   [[nodiscard]] std::span<const I> seeds() const { return block(num_layers() - 1).dst_nodes(); }
   /// Every vertex whose input features the minibatch needs.
   [[nodiscard]] std::span<const I> input_nodes() const { return block(0).src_nodes; }
+  /// The minibatch's position m within the bulk sample.
   [[nodiscard]] std::int64_t index() const noexcept { return m_; }
 
  private:
@@ -141,9 +156,11 @@ class minibatch_view {
 template <class V, index_type I, index_type O>
 class bulk_sample {
  public:
-  std::vector<block_set<V, I, O>> layers;
+  std::vector<block_set<V, I, O>> layers;  ///< One block_set per layer, input layer first
 
+  /// Number of minibatches k (0 with no layers).
   [[nodiscard]] std::int64_t size() const noexcept { return layers.empty() ? 0 : layers.front().size(); }
+  /// The L blocks of minibatch `m`, as a view of this sample.
   [[nodiscard]] minibatch_view<V, I, O> operator[](std::int64_t m) const { return {*this, m}; }
   /// Sampled edges over all layers and minibatches.
   [[nodiscard]] std::int64_t num_edges() const noexcept {
@@ -152,31 +169,41 @@ class bulk_sample {
     return total;
   }
 
+  /// Forward iterator over the minibatches, yielding minibatch_view values.
   class iterator {
    public:
-    using value_type = minibatch_view<V, I, O>;
-    using difference_type = std::ptrdiff_t;
+    using value_type = minibatch_view<V, I, O>;  ///< What dereferencing yields (by value).
+    using difference_type = std::ptrdiff_t;      ///< Distance between iterators.
+    /// A singular iterator (only assignable).
     iterator() = default;
+    /// Position `m` of sample `s`.
     iterator(const bulk_sample* s, std::int64_t m) : s_(s), m_(m) {}
+    /// The current minibatch.
     value_type operator*() const { return (*s_)[m_]; }
+    /// Advances to the next minibatch.
     iterator& operator++() {
       ++m_;
       return *this;
     }
+    /// Advances, returning the old position.
     iterator operator++(int) {
       auto old = *this;
       ++m_;
       return old;
     }
+    /// Same position (iterators of one sample only).
     bool operator==(const iterator& o) const { return m_ == o.m_; }
 
    private:
     const bulk_sample* s_ = nullptr;
     std::int64_t m_ = 0;
   };
+  /// First minibatch.
   [[nodiscard]] iterator begin() const { return {this, 0}; }
+  /// One past the last minibatch.
   [[nodiscard]] iterator end() const { return {this, size()}; }
 
+  /// Exact equality of every layer.
   friend bool operator==(const bulk_sample&, const bulk_sample&) = default;
 };
 

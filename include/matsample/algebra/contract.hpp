@@ -18,11 +18,14 @@ namespace matsample {
 /// never be handed a pointer it cannot dereference.
 struct host_memory {};
 
+/// The CSR view type of memory space `Memory` (specialised per space; the
+/// CUDA backend adds device_memory).
 template <class Memory, class V, index_type I, index_type O>
 struct csr_view_for;
+/// Host memory: a csr_view.
 template <class V, index_type I, index_type O>
 struct csr_view_for<host_memory, V, I, O> {
-  using type = csr_view<V, I, O>;
+  using type = csr_view<V, I, O>;  ///< The host view type.
 };
 /// The CSR view type a backend's kernels take.
 template <class Backend, class V, index_type I, index_type O>
@@ -48,6 +51,23 @@ concept graph_operand = requires(const View& a) {
   { a.cols() } -> std::convertible_to<std::int64_t>;
   { a.has_values() } -> std::convertible_to<bool>;
 };
+
+/// What a sampler keeps of the graph it is given: an owning csr_matrix is
+/// kept as its csr_view (so a matrix can be passed where a view is
+/// expected, and must outlive the sampler as any graph must); anything else,
+/// a csr_view or a backend's own view, as itself.
+template <class Graph>
+struct graph_view_of {
+  using type = Graph;  ///< The graph type itself.
+};
+/// An owning csr_matrix is kept as its csr_view.
+template <class V, index_type I, index_type O>
+struct graph_view_of<csr_matrix<V, I, O>> {
+  using type = csr_view<V, I, O>;  ///< The matrix's view type.
+};
+/// Shorthand for graph_view_of<Graph>::type.
+template <class Graph>
+using graph_view_t = typename graph_view_of<Graph>::type;
 
 /// The sparse kernels a backend provides (checked for double values, int32
 /// ids and int64 offsets; the kernels are templates over all index widths):

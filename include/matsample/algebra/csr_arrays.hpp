@@ -13,13 +13,14 @@ namespace matsample::kernels {
 /// pattern matrix (every entry 1).
 template <class V, class I, class O>
 struct csr_arrays {
-  std::int64_t rows = 0;
-  std::int64_t cols = 0;
-  std::int64_t nnz = 0;
-  const O* indptr = nullptr;
-  const I* indices = nullptr;
-  const V* values = nullptr;
+  std::int64_t rows = 0;       ///< Number of rows
+  std::int64_t cols = 0;       ///< Number of columns
+  std::int64_t nnz = 0;        ///< Number of stored entries
+  const O* indptr = nullptr;   ///< rows + 1 row offsets (not owned)
+  const I* indices = nullptr;  ///< nnz column ids (not owned)
+  const V* values = nullptr;   ///< nnz values, or null for a pattern matrix (not owned)
 
+  /// Value of entry `e` (1 for a pattern matrix).
   MATSAMPLE_HD V value(std::int64_t e) const { return values == nullptr ? V{1} : values[e]; }
   /// Row v exists and its offsets are a valid slice of the entry arrays.
   MATSAMPLE_HD bool row_ok(std::int64_t v) const {
@@ -27,6 +28,7 @@ struct csr_arrays {
     const std::int64_t b = indptr[v], e = indptr[v + 1];
     return 0 <= b && b <= e && e <= nnz;
   }
+  /// Entry e's column lies in [0, cols).
   MATSAMPLE_HD bool column_ok(std::int64_t e) const {
     const std::int64_t c = indices[e];
     return 0 <= c && c < cols;

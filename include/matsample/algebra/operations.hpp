@@ -55,6 +55,8 @@ struct scale_by_column {
 
 }  // namespace detail
 
+/// The view of `m`: m.view() for an owning matrix (csr_matrix, a backend's
+/// own matrix type), otherwise a reference to `m` itself (already a view).
 template <class M>
 decltype(auto) as_view(const M& m) {
   if constexpr (requires { m.view(); })

@@ -13,6 +13,10 @@
 #include "matsample/core/config.hpp"
 #include "matsample/core/random.hpp"
 
+/// Per-row and per-entry kernel bodies over raw pointers (csr_arrays), marked
+/// MATSAMPLE_HD so the CPU backend, the CUDA launch layer and the unit tests
+/// run the same code: row sampling, row rules, block search and the helpers
+/// the CUDA kernels launch one thread per row or entry.
 namespace matsample::kernels {
 
 /// Block holding position i of offsets[0..k] (k + 1 ascending offsets): the

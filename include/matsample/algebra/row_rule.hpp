@@ -20,9 +20,9 @@ namespace matsample {
 /// What a rule may draw from: the sampler's seed and layer, and the row's
 /// address (epoch, global minibatch number, row within the minibatch).
 struct row_context {
-  std::uint64_t seed = 0;
-  std::uint64_t layer = 0;
-  draw_address at{};
+  std::uint64_t seed = 0;   ///< The sampler's seed (first Philox key word)
+  std::uint64_t layer = 0;  ///< The layer number, the row stream (second key word)
+  draw_address at{};        ///< The row's counter: epoch, global minibatch, row within it
 };
 
 /// A per-row selection rule. For a row of `degree` entries starting at entry

@@ -35,9 +35,13 @@ struct row_sampling {
   bool replace = false;      ///< draw with replacement
   bool weighted = false;     ///< draw proportionally to the values of P
 
+  /// Entries kept of a row of `degree`: min(degree, fanout), or degree for -1.
   MATSAMPLE_HD std::int64_t bound(std::int64_t degree) const { return kernels::sampled_count(degree, fanout); }
+  /// Doubles of scratch per row: the running sums of the weights when weighted.
   MATSAMPLE_HD std::int64_t scratch(std::int64_t degree) const { return weighted ? degree : 0; }
+  /// Reads P's values as weights only when weighted and P has values.
   MATSAMPLE_HD bool reads_weights(bool has_values) const { return weighted && has_values; }
+  /// Kept entries carry P's values when P has any.
   MATSAMPLE_HD bool writes_values(bool has_values) const { return has_values; }
   /// Defined in row_kernels.hpp: the body the CPU and CUDA backends share.
   template <class V, class I, class O>
@@ -66,6 +70,8 @@ MATSAMPLE_HD inline bool insert_sorted_unique(std::int64_t* out, std::int64_t n,
   return true;
 }
 
+/// Inserts `value` into the ascending array out[0, n), after any equal
+/// entries (duplicates are kept); out must have room for n + 1.
 MATSAMPLE_HD inline void insert_sorted(std::int64_t* out, std::int64_t n, std::int64_t value) {
   std::int64_t i = n;
   for (; i > 0 && out[i - 1] > value; --i) out[i] = out[i - 1];

@@ -14,6 +14,9 @@
 
 namespace matsample {
 
+/// Q for k minibatches, stacked: row r selects vertex vertices[r] (a graph
+/// row id). Both spans are borrowed, not owned. epoch and first_batch number
+/// the draws exactly as in the batch_list it came from.
 template <index_type I>
 struct stacked_selection {
   std::span<const I> vertices;                  ///< Q(r, vertices[r]) = 1
@@ -21,7 +24,9 @@ struct stacked_selection {
   std::uint64_t epoch = 0;                      ///< counter word of every draw
   std::uint64_t first_batch = 0;                ///< global number of minibatch 0
 
+  /// Number of stacked rows (selected vertices over all minibatches).
   [[nodiscard]] std::int64_t rows() const noexcept { return static_cast<std::int64_t>(vertices.size()); }
+  /// Number of minibatches k (0 when there are no offsets).
   [[nodiscard]] std::int64_t batches() const noexcept {
     return batch_offsets.empty() ? 0 : static_cast<std::int64_t>(batch_offsets.size()) - 1;
   }

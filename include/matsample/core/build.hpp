@@ -21,6 +21,8 @@
 
 namespace matsample {
 
+/// How csr_from_coo and the readers turn entries into a CSR. Every row of
+/// the result is sorted by column (ties by value) whatever the options.
 struct build_options {
   bool symmetrize = false;        ///< also insert (j, i) for every (i, j) with i != j
   bool drop_self_loops = false;   ///< discard (i, i)
@@ -33,9 +35,9 @@ struct build_options {
 /// concatenating them.
 template <class V, index_type I>
 struct coo_span {
-  std::span<const I> rows;
-  std::span<const I> cols;
-  std::span<const V> values;
+  std::span<const I> rows;    ///< Row id of each entry (not owned)
+  std::span<const I> cols;    ///< Column id of each entry, as many as rows
+  std::span<const V> values;  ///< Value of each entry, as many as rows, or empty
 };
 
 namespace detail {

@@ -19,13 +19,19 @@
 
 namespace matsample {
 
+/// Non-owning CSR matrix: spans over indptr (rows + 1 offsets of type O),
+/// indices (column ids of type I) and optional values (V; empty for a pattern
+/// matrix, whose entries are all 1). The caller keeps the arrays alive; a
+/// copy is cheap and shares them. Constructing one checks only the shape,
+/// validate() checks every entry.
 template <class V, index_type I, index_type O>
 class csr_view {
  public:
-  using value_type = V;
-  using index_type = I;
-  using offset_type = O;
+  using value_type = V;   ///< Type of the stored values.
+  using index_type = I;   ///< Type of row and column ids.
+  using offset_type = O;  ///< Type of the row offsets (indptr).
 
+  /// The empty 0 x 0 matrix.
   csr_view() = default;
 
   /// Checks the shape in O(1): sizes of the arrays and the last offset. The
@@ -48,17 +54,27 @@ class csr_view {
     }
   }
 
+  /// Number of rows.
   [[nodiscard]] I rows() const noexcept { return rows_; }
+  /// Number of columns.
   [[nodiscard]] I cols() const noexcept { return cols_; }
+  /// Number of stored entries, indptr[rows].
   [[nodiscard]] O nnz() const noexcept { return rows_ == 0 ? O{0} : indptr_[rows_]; }
+  /// Row offsets: rows + 1 entries, row r is entries [indptr[r], indptr[r + 1]).
   [[nodiscard]] std::span<const O> indptr() const noexcept { return indptr_; }
+  /// Column id of each stored entry (nnz of them).
   [[nodiscard]] std::span<const I> indices() const noexcept { return indices_; }
+  /// Value of each stored entry; empty for a pattern matrix.
   [[nodiscard]] std::span<const V> values() const noexcept { return values_; }
+  /// Whether values are stored (false: a pattern matrix, every entry 1).
   [[nodiscard]] bool has_values() const noexcept { return !values_.empty(); }
   /// Value of stored entry `e` (1 for a pattern matrix).
   [[nodiscard]] V value(O e) const noexcept { return values_.empty() ? V{1} : values_[e]; }
+  /// First entry of row `r` (unchecked: 0 <= r < rows).
   [[nodiscard]] O row_begin(I r) const noexcept { return indptr_[r]; }
+  /// One past the last entry of row `r` (unchecked).
   [[nodiscard]] O row_end(I r) const noexcept { return indptr_[r + 1]; }
+  /// Number of stored entries in row `r` (unchecked).
   [[nodiscard]] O degree(I r) const noexcept { return indptr_[r + 1] - indptr_[r]; }
 
  private:
@@ -130,14 +146,19 @@ struct trusted_t {};
 inline constexpr trusted_t trusted{};
 }  // namespace detail
 
+/// Owning CSR matrix: holds its indptr, indices and (optional) values in
+/// std::vectors and hands out csr_view views of them, valid while the matrix
+/// lives and is not assigned to or moved from. Converts implicitly to its
+/// view, so it can be passed wherever a view is expected.
 template <class V, index_type I, index_type O>
 class csr_matrix {
  public:
-  using value_type = V;
-  using index_type = I;
-  using offset_type = O;
-  using view_type = csr_view<V, I, O>;
+  using value_type = V;                 ///< Type of the stored values.
+  using index_type = I;                 ///< Type of row and column ids.
+  using offset_type = O;                ///< Type of the row offsets (indptr).
+  using view_type = csr_view<V, I, O>;  ///< The non-owning view it hands out.
 
+  /// The empty 0 x 0 matrix.
   csr_matrix() : indptr_(1, O{0}) {}
 
   /// Takes ownership of CSR arrays and validates them fully.
@@ -146,6 +167,8 @@ class csr_matrix {
     validate(view());
   }
 
+  /// Takes ownership of CSR arrays known to be valid (detail::trusted, for
+  /// matsample's own kernels): only the shape is checked, not the entries.
   csr_matrix(detail::trusted_t, I rows, I cols, std::vector<O> indptr, std::vector<I> indices,
              std::vector<V> values = {})
       : rows_(rows), cols_(cols), indptr_(std::move(indptr)), indices_(std::move(indices)), values_(std::move(values)) {
@@ -157,17 +180,28 @@ class csr_matrix {
       : csr_matrix(v.rows(), v.cols(), {v.indptr().begin(), v.indptr().end()}, {v.indices().begin(), v.indices().end()},
                    {v.values().begin(), v.values().end()}) {}
 
+  /// A view of the owned arrays, valid while this matrix is alive and unchanged.
   [[nodiscard]] view_type view() const { return view_type(rows_, cols_, indptr_, indices_, values_); }
+  /// Same as view(): a matrix is usable wherever a view is.
   operator view_type() const { return view(); }  // NOLINT: a matrix is usable wherever a view is
 
+  /// Number of rows.
   [[nodiscard]] I rows() const noexcept { return rows_; }
+  /// Number of columns.
   [[nodiscard]] I cols() const noexcept { return cols_; }
+  /// Number of stored entries.
   [[nodiscard]] O nnz() const noexcept { return indptr_.back(); }
+  /// Whether values are stored (false: a pattern matrix, every entry 1).
   [[nodiscard]] bool has_values() const noexcept { return !values_.empty(); }
+  /// Row offsets (rows + 1 entries, starting at 0).
   [[nodiscard]] const std::vector<O>& indptr() const noexcept { return indptr_; }
+  /// Column id of each stored entry.
   [[nodiscard]] const std::vector<I>& indices() const noexcept { return indices_; }
+  /// Value of each stored entry; empty for a pattern matrix.
   [[nodiscard]] const std::vector<V>& values() const noexcept { return values_; }
 
+  /// Exact equality of shape and arrays (the same entries in the same order;
+  /// a pattern matrix differs from one that stores all-ones values).
   friend bool operator==(const csr_matrix&, const csr_matrix&) = default;
 
  private:

@@ -22,8 +22,8 @@ inline constexpr int exit_out_of_memory = 3;   ///< std::bad_alloc
 
 /// What an exception means for a program: its exit status and message.
 struct exception_report {
-  int status = exit_internal_error;
-  std::string message;
+  int status = exit_internal_error;  ///< Exit status: exit_input_error, exit_internal_error or exit_out_of_memory
+  std::string message;               ///< One-line description for stderr, without the program name
 };
 
 /// The report of the exception being handled (call it inside a catch).
@@ -59,6 +59,7 @@ int guarded_main(const char* program, Body&& body) noexcept {
     return std::forward<Body>(body)();
   } catch (...) {
     const auto report = report_current_exception();
+    std::fflush(stdout);  // so that, piped together, stdout's earlier lines come first
     std::fprintf(stderr, "%s: %s\n", program, report.message.c_str());
     return report.status;
   }

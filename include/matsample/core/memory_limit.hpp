@@ -29,9 +29,11 @@
 
 namespace matsample {
 
-/// A memory limit and where it came from ("cgroup limit", ...).
+/// A memory limit and where it came from.
 struct memory_limit_info {
-  std::int64_t bytes = std::numeric_limits<std::int64_t>::max();
+  std::int64_t bytes = std::numeric_limits<std::int64_t>::max();  ///< The limit in bytes; INT64_MAX for none
+  /// Where it came from: "no limit" (none found), "set_memory_limit", "MATSAMPLE_MEMORY_LIMIT",
+  /// "physical memory", "cgroup memory limit" or "address-space limit (ulimit -v)".
   std::string source = "no limit";
 };
 

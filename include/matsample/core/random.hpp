@@ -17,14 +17,15 @@ namespace matsample {
 /// epoch (not the position inside a bulk call), so sampling k batches at once
 /// gives exactly the batches that k separate calls would.
 struct draw_address {
-  std::uint64_t epoch = 0;
-  std::uint64_t minibatch = 0;
-  std::uint64_t row = 0;
+  std::uint64_t epoch = 0;      ///< Epoch number (Philox counter word 0)
+  std::uint64_t minibatch = 0;  ///< Global minibatch number within the epoch (counter word 1)
+  std::uint64_t row = 0;        ///< Row within the minibatch (counter word 2)
 };
 
 /// The random numbers for one row of one minibatch at one layer.
 class philox_row_stream {
  public:
+  /// Keyed by (seed, layer), countered by (epoch, minibatch, row, draw).
   MATSAMPLE_HD philox_row_stream(std::uint64_t seed, std::uint64_t layer, draw_address at) {
     key_.v[0] = seed;
     key_.v[1] = layer;

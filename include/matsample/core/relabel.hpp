@@ -7,6 +7,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <span>
 #include <utility>
@@ -24,17 +25,52 @@ namespace matsample {
 
 /// A uniformly random permutation of [0, n): Fisher–Yates with Philox draws,
 /// so every platform and rank computes the same one for a seed.
+/// (`stream`: which registry word keys the draws; core/streams.hpp.)
 template <index_type I>
-std::vector<I> random_permutation(std::int64_t n, std::uint64_t seed) {
+std::vector<I> random_permutation(std::int64_t n, std::uint64_t seed, std::uint64_t stream = relabel_stream) {
   if (n < 0) throw argument_error(detail::concat("random_permutation: negative size ", n));
   (void)checked_cast<I>(n > 0 ? n - 1 : 0, "vertex id");
   std::vector<I> perm(static_cast<std::size_t>(n));
   for (std::int64_t i = 0; i < n; ++i) perm[i] = static_cast<I>(i);
   for (std::int64_t i = n - 1; i > 0; --i) {
-    philox_row_stream rng(seed, relabel_stream, {0, 0, static_cast<std::uint64_t>(i)});
+    philox_row_stream rng(seed, stream, {0, 0, static_cast<std::uint64_t>(i)});
     std::swap(perm[i], perm[static_cast<std::int64_t>(rng.below(0, static_cast<std::uint64_t>(i) + 1))]);
   }
   return perm;
+}
+
+/// `vertices` split at random into consecutive parts of the given fractions
+/// (train/valid/test, as PyG's RandomNodeSplit does): a Philox permutation
+/// keyed by `seed` (stream streams::split), so every platform makes the same
+/// split, then cut at round(fraction · count). Fractions must be positive
+/// and sum to at most 1; what they leave out is in no part. Each part is
+/// sorted.
+template <index_type I>
+std::vector<std::vector<I>> random_split(std::span<const I> vertices, std::span<const double> fractions,
+                                         std::uint64_t seed) {
+  double total = 0;
+  for (const double f : fractions) {
+    if (!(f > 0)) throw argument_error(detail::concat("random_split: fraction ", f, " is not positive"));
+    total += f;
+  }
+  if (fractions.empty() || total > 1 + 1e-9) {
+    throw argument_error(detail::concat("random_split: ", fractions.size(), " fractions summing to ", total,
+                                        "; give one or more positive fractions summing to at most 1"));
+  }
+  const auto n = static_cast<std::int64_t>(vertices.size());
+  const auto order = random_permutation<std::int64_t>(n, seed, streams::split);
+  std::vector<std::vector<I>> parts;
+  double cumulative = 0;
+  std::int64_t begin = 0;
+  for (const double f : fractions) {
+    cumulative += f;
+    const std::int64_t end = std::min(n, static_cast<std::int64_t>(std::llround(cumulative * static_cast<double>(n))));
+    auto& part = parts.emplace_back();
+    for (std::int64_t i = begin; i < end; ++i) part.push_back(vertices[static_cast<std::size_t>(order[i])]);
+    std::sort(part.begin(), part.end());
+    begin = std::max(begin, end);
+  }
+  return parts;
 }
 
 namespace detail {

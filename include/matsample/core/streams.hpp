@@ -10,6 +10,9 @@
 
 namespace matsample {
 
+/// The registry of Philox stream words (the second key word): one fixed word
+/// per library user of random numbers, all above the layer-number range, so no
+/// two users read the same numbers for the same seed.
 namespace streams {
 
 /// Sampling layers key their row streams by their layer number, which stays
@@ -20,6 +23,7 @@ inline constexpr std::uint64_t shuffle = 0xffff'ffff'0000'0001ULL;  ///< epoch_b
 inline constexpr std::uint64_t rmat = 0xffff'ffff'0000'0002ULL;     ///< R-MAT edges
 inline constexpr std::uint64_t csbm = 0xffff'ffff'0000'0003ULL;     ///< contextual SBM edges, features, splits
 inline constexpr std::uint64_t relabel = 0xffff'ffff'0000'0004ULL;  ///< random vertex relabelling
+inline constexpr std::uint64_t split = 0xffff'ffff'0000'0005ULL;    ///< random_split's train/valid/test split
 
 /// LABOR's per-vertex variates: labor + layer, or labor alone when layers
 /// share their variates (layer dependency). Up to max_layers words from here.
@@ -31,7 +35,7 @@ inline constexpr std::uint64_t labor = 0xffff'fffe'0000'0000ULL;
 inline constexpr std::uint64_t first_library = labor;
 
 /// The fixed words, for the distinctness checks below and in the tests.
-inline constexpr std::array<std::uint64_t, 4> fixed = {shuffle, rmat, csbm, relabel};
+inline constexpr std::array<std::uint64_t, 5> fixed = {shuffle, rmat, csbm, relabel, split};
 
 namespace detail {
 consteval bool distinct_and_reserved() {
@@ -50,9 +54,9 @@ static_assert(detail::distinct_and_reserved(), "random stream words must be dist
 }  // namespace streams
 
 // The names these words had before the registry.
-inline constexpr std::uint64_t shuffle_stream = streams::shuffle;
-inline constexpr std::uint64_t rmat_stream = streams::rmat;
-inline constexpr std::uint64_t csbm_stream = streams::csbm;
-inline constexpr std::uint64_t relabel_stream = streams::relabel;
+inline constexpr std::uint64_t shuffle_stream = streams::shuffle;  ///< Former name of streams::shuffle
+inline constexpr std::uint64_t rmat_stream = streams::rmat;        ///< Former name of streams::rmat
+inline constexpr std::uint64_t csbm_stream = streams::csbm;        ///< Former name of streams::csbm
+inline constexpr std::uint64_t relabel_stream = streams::relabel;  ///< Former name of streams::relabel
 
 }  // namespace matsample

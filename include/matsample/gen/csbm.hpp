@@ -20,18 +20,24 @@
 
 namespace matsample {
 
+/// Parameters of csbm().
 struct csbm_options {
-  std::int64_t num_vertices = 20000;
-  std::int32_t num_classes = 8;
-  double average_degree = 12;  ///< directed entries per vertex after symmetrizing
-  double homophily = 0.75;     ///< fraction of edges whose endpoints share a class
-  std::int64_t feature_dim = 32;
-  double signal = 1.0;  ///< distance between class means, in noise standard deviations
-  double train_fraction = 0.1;
-  double valid_fraction = 0.1;  ///< the rest of the vertices form the test split
-  std::uint64_t seed = 1;
+  std::int64_t num_vertices = 20000;  ///< vertices n, at least 2
+  std::int32_t num_classes = 8;       ///< classes c, in [2, n]; each vertex draws one uniformly
+  double average_degree = 12;         ///< directed entries per vertex after symmetrizing
+  double homophily = 0.75;            ///< fraction of edges whose endpoints share a class
+  std::int64_t feature_dim = 32;      ///< features per vertex, at least 1
+  double signal = 1.0;                ///< distance between class means, in noise standard deviations
+  double train_fraction = 0.1;        ///< fraction of the vertices in the train split, > 0
+  double valid_fraction = 0.1;        ///< the rest of the vertices form the test split
+  std::uint64_t seed = 1;             ///< Philox seed; the dataset is a function of the options alone
 };
 
+/// A contextual SBM dataset: a symmetric pattern graph (no values, no self
+/// loops, no repeated edges), a class label per vertex, row-major float
+/// features (n x feature_dim) and "train", "valid" and "test" splits of a
+/// seeded permutation. Throws argument_error for out-of-range options or when
+/// a class draws no vertex.
 template <class V, index_type I, index_type O>
 graph_data<V, I, O> csbm(const csbm_options& o) {
   if (o.num_vertices < 2 || o.num_classes < 2 || o.num_classes > o.num_vertices || o.feature_dim < 1 ||

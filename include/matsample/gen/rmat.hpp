@@ -15,15 +15,23 @@
 
 namespace matsample {
 
+/// Parameters of rmat().
 struct rmat_options {
-  int scale = 16;                       ///< 2^scale vertices
-  double edge_factor = 16;              ///< generated edges = edge_factor * 2^scale
-  double a = 0.57, b = 0.19, c = 0.19;  ///< quadrant probabilities (d = 1 - a - b - c)
-  bool symmetrize = true;               ///< undirected: store both directions
-  bool deduplicate = true;              ///< merge repeated edges
-  bool drop_self_loops = true;
-  bool scramble = true;  ///< relabel vertices so that degree does not follow the id
-  std::uint64_t seed = 1;
+  int scale = 16;           ///< 2^scale vertices; scale in [1, 40]
+  double edge_factor = 16;  ///< generated edges = edge_factor * 2^scale
+  /// Quadrant probabilities of each recursion level (non-negative, summing to
+  /// at most 1; d = 1 - a - b - c is the bottom-right's): `a` is the top-left
+  /// quadrant's, where the level's bit of both source and target is 0.
+  double a = 0.57, b = 0.19, c = 0.19;
+  /// \var b
+  /// Probability of the top-right quadrant (target bit 1, source bit 0).
+  /// \var c
+  /// Probability of the bottom-left quadrant (source bit 1, target bit 0).
+  bool symmetrize = true;       ///< undirected: store both directions
+  bool deduplicate = true;      ///< merge repeated edges
+  bool drop_self_loops = true;  ///< discard edges (v, v)
+  bool scramble = true;         ///< relabel vertices so that degree does not follow the id
+  std::uint64_t seed = 1;       ///< Philox seed; the graph is a function of the options alone
 };
 
 namespace detail {
@@ -40,6 +48,9 @@ inline std::uint64_t scramble_id(std::uint64_t x, int scale, std::uint64_t seed)
 }
 }  // namespace detail
 
+/// An R-MAT graph as a 2^scale x 2^scale pattern matrix (no values), the
+/// same for any thread count. Throws argument_error for a scale outside
+/// [1, 40], bad probabilities or a non-positive edge factor.
 template <class V, index_type I, index_type O>
 csr_matrix<V, I, O> rmat(const rmat_options& options) {
   if (options.scale < 1 || options.scale > 40) {

@@ -50,11 +50,13 @@ class reserved_counts {
 
 namespace matsample::io {
 
+/// How parse_coo_lines reads "row col [value]" lines.
 struct coo_line_format {
-  bool one_based = false;
-  bool weighted = false;              ///< a third column holds the value
-  std::int64_t rows = -1, cols = -1;  ///< id bounds when known (-1: unbounded)
-  const char* what = "edge";
+  bool one_based = false;  ///< the file's ids start at 1 (ignored with an id map or raw_ids)
+  bool weighted = false;   ///< a third column holds the value
+  /// Bound on the 0-based row ids when known (-1: unbounded).
+  std::int64_t rows = -1, cols = -1;  ///< bound on the 0-based column ids when known (-1: unbounded)
+  const char* what = "edge";          ///< what a line holds, for error messages ("expected 2 columns per edge line")
   /// Non-empty: the ids are compacted through this sorted list of the ids
   /// that occur (an id map); each becomes its position in it.
   std::span<const std::int64_t> id_map = {};
@@ -64,13 +66,17 @@ struct coo_line_format {
 
 /// What a pass over the lines saw.
 struct coo_scan {
-  std::int64_t entries = 0;
-  std::int64_t max_row = -1, max_col = -1;
-  std::size_t largest_at = 0;           ///< byte offset of the largest id
-  const char* largest_role = "source";  ///< and whether it was a source or a target id
-  std::int64_t largest_written = -1;    ///< that id as the file writes it
+  std::int64_t entries = 0;  ///< lines parsed as entries
+  /// Largest row id seen, 0-based (-1: none).
+  std::int64_t max_row = -1, max_col = -1;  ///< largest column id seen, 0-based (-1: none)
+  std::size_t largest_at = 0;               ///< byte offset of the largest id
+  const char* largest_role = "source";      ///< and whether it was a source or a target id
+  std::int64_t largest_written = -1;        ///< that id as the file writes it
 
+  /// Largest id seen in either column (-1: none).
   [[nodiscard]] std::int64_t largest() const noexcept { return std::max(max_row, max_col); }
+  /// Adds another chunk's scan: counts add, maxima and the largest id's
+  /// position combine.
   void merge(const coo_scan& o) noexcept {
     entries += o.entries;
     max_row = std::max(max_row, o.max_row);
@@ -82,6 +88,8 @@ struct coo_scan {
       largest_written = o.largest_written;
     }
   }
+  /// Records `id` (0-based; `written` as in the file, at byte `at`, a source
+  /// or target id) if it is the largest so far.
   void see(std::int64_t id, std::int64_t written, bool source, std::size_t at) noexcept {
     if (id > largest_seen_) {
       largest_seen_ = id;

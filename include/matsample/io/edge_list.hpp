@@ -21,8 +21,9 @@
 
 namespace matsample {
 
+/// How read_edge_list reads "source target [weight]" lines.
 struct edge_list_options {
-  bool one_based = false;
+  bool one_based = false;          ///< the file's ids start at 1 (vertex v is written v + 1)
   bool weighted = false;           ///< a third column holds the edge weight
   std::int64_t num_vertices = -1;  ///< -1: one more than the largest id (or the number of ids, compacted)
   build_options build{};           ///< symmetrize, drop self loops, merge duplicates
@@ -36,6 +37,7 @@ namespace io {
 /// A vertex count this many times the ids the lines can name (two per
 /// line), and above sparse_id_floor, means sparse ids, not isolated vertices.
 inline constexpr std::int64_t sparse_id_factor = 16;
+/// Implied vertex counts up to this (2^20) are never taken for sparse ids.
 inline constexpr std::int64_t sparse_id_floor = std::int64_t{1} << 20;
 
 /// Refuses a vertex count implied by the largest id when the ids are far

@@ -1,6 +1,6 @@
 #pragma once
-// The OGB raw layout (node property prediction), as an `ogbn-*` download or
-// ../shared/data holds it:
+// The OGB raw layout (node property prediction), read and written. The
+// layout is what an `ogbn-*` download or scripts/get-cora gives:
 //   raw/edge.csv[.gz]            "src,dst" per line, 0-based
 //   raw/num-node-list.csv[.gz]   the vertex count
 //   raw/num-edge-list.csv[.gz]   the edge-line count (checked when present)
@@ -10,6 +10,7 @@
 // Undirected datasets list each edge once; add_inverse_edges restores the
 // other direction, as OGB's loaders do.
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
@@ -27,12 +28,13 @@
 
 namespace matsample {
 
+/// How read_ogb (and read_ogb_partitioned) read an OGB directory.
 struct ogb_options {
-  bool add_inverse_edges = true;
-  bool drop_self_loops = false;
-  bool merge_duplicates = false;
-  std::string split;  ///< split/<split>/ to read; empty: the only one present, if any
-  bool read_features = true;
+  bool add_inverse_edges = true;  ///< store (t, s) for every edge (s, t): an undirected graph
+  bool drop_self_loops = false;   ///< discard edges (v, v)
+  bool merge_duplicates = false;  ///< keep one entry per repeated edge
+  std::string split;              ///< `split/<split>/` to read; empty: the only one present, if any
+  bool read_features = true;      ///< read raw/node-feat.csv[.gz] when present
 };
 
 namespace io {
@@ -46,6 +48,7 @@ inline std::optional<std::filesystem::path> find_csv(const std::filesystem::path
   return std::nullopt;
 }
 
+/// find_csv, or format_error naming the missing file (required by the OGB layout).
 inline std::filesystem::path require_csv(const std::filesystem::path& dir, const std::string& stem) {
   if (auto p = find_csv(dir, stem)) return *p;
   throw format_error(detail::concat((dir / (stem + ".csv[.gz]")).string(), ": missing (required by the OGB layout)"));
@@ -64,7 +67,9 @@ inline std::int64_t read_single_count(const std::filesystem::path& path) {
   return n;
 }
 
-/// One value per line (ids or labels). `nan_as` replaces "nan" when given.
+/// One value per line (ids or labels), each in [0, bound) (bound -1: no upper
+/// bound); with `allow_nan` a "nan" line reads as -1. `what` names the value
+/// in errors, which throw format_error with the file and line.
 template <class T>
 std::vector<T> read_column(const std::filesystem::path& path, std::int64_t bound, bool allow_nan, const char* what) {
   const text_file file(path);
@@ -207,10 +212,13 @@ std::int64_t ogb_vertex_count(const std::filesystem::path& raw, double bytes_per
 
 /// The edge file and the line count `num-edge-list` promises (-1: none).
 struct ogb_edges {
-  text_file file;
-  std::int64_t expected_lines = -1;
-  std::string count_file;
+  text_file file;                    ///< raw/edge.csv[.gz], opened (and decompressed)
+  std::int64_t expected_lines = -1;  ///< edge lines num-edge-list promises; -1 without that file
+  std::string count_file;            ///< file name of num-edge-list, for messages (empty without it)
 
+  /// Opens the edge file of the `raw` directory and reads its count, if any;
+  /// throws format_error when edge.csv is missing or size_error when the
+  /// count cannot fit the file.
   explicit ogb_edges(const std::filesystem::path& raw) : ogb_edges(raw, find_csv(raw, "num-edge-list")) {}
 
   /// Fails unless `lines` edge lines were read (when a count was listed).
@@ -252,7 +260,18 @@ void read_ogb_labels_and_splits(const std::filesystem::path& dir, std::int64_t n
   if (!options.split.empty()) {
     split_dir = dir / "split" / options.split;
     if (!std::filesystem::is_directory(split_dir)) {
-      throw format_error(detail::concat(split_dir.string(), ": split '", options.split, "' not found"));
+      std::string present;
+      if (std::filesystem::is_directory(dir / "split")) {
+        std::vector<std::string> names;
+        for (const auto& entry : std::filesystem::directory_iterator(dir / "split")) {
+          if (entry.is_directory()) names.push_back(entry.path().filename().string());
+        }
+        std::sort(names.begin(), names.end());
+        for (const auto& name : names) present += (present.empty() ? "" : ", ") + name;
+      }
+      throw format_error(detail::concat(split_dir.string(), ": split '", options.split, "' not found (",
+                                        present.empty() ? "the dataset has no splits" : "the splits are: " + present,
+                                        ")"));
     }
   } else if (std::filesystem::is_directory(dir / "split")) {
     for (const auto& entry : std::filesystem::directory_iterator(dir / "split")) {

@@ -31,52 +31,63 @@
 
 namespace matsample {
 
+/// The on-disk layout of a snapshot file (docs/snapshot.md): a header, a
+/// table of section entries, then the sections, each aligned.
 namespace snapshot_format {
+/// The first 8 bytes of every snapshot: "MATSNAP" and 0x1a.
 inline constexpr std::array<char, 8> magic{'M', 'A', 'T', 'S', 'N', 'A', 'P', '\x1a'};
-inline constexpr std::uint32_t version = 1;
-inline constexpr std::size_t header_bytes = 128;
-inline constexpr std::size_t entry_bytes = 64;
-inline constexpr std::size_t alignment = 64;
-inline constexpr std::size_t name_bytes = 32;
-enum value_kind : std::uint8_t { none = 0, float32 = 1, float64 = 2 };
+inline constexpr std::uint32_t version = 1;       ///< The format version this build writes and reads
+inline constexpr std::size_t header_bytes = 128;  ///< Size of the header
+inline constexpr std::size_t entry_bytes = 64;    ///< Size of one section-table entry
+inline constexpr std::size_t alignment = 64;      ///< Every section starts at a multiple of this
+inline constexpr std::size_t name_bytes = 32;     ///< Room for a section name, zero-padded
+/// What the "values" section holds.
+enum value_kind : std::uint8_t {
+  none = 0,     ///< no values: a pattern graph
+  float32 = 1,  ///< IEEE single precision
+  float64 = 2   ///< IEEE double precision
+};
 
 /// The fixed 128-byte header (little-endian).
 struct header {
-  std::array<char, 8> magic;
-  std::uint32_t version;
-  std::uint32_t header_bytes;
-  std::uint8_t id_bytes;      ///< 4 or 8
-  std::uint8_t offset_bytes;  ///< 4 or 8
-  std::uint8_t value_kind;
-  std::uint8_t reserved0;
-  std::uint32_t section_count;
-  std::uint64_t num_vertices;
-  std::uint64_t num_edges;
-  std::uint64_t feature_dim;
-  std::uint64_t file_bytes;      ///< the whole file: a shorter one was truncated
-  std::uint64_t table_checksum;  ///< XXH3-64 of the section table
-  std::array<std::uint8_t, 56> reserved1;
-  std::uint64_t header_checksum;  ///< XXH3-64 of the 120 bytes before it
+  std::array<char, 8> magic;               ///< snapshot_format::magic
+  std::uint32_t version;                   ///< snapshot_format::version of the writer
+  std::uint32_t header_bytes;              ///< 128
+  std::uint8_t id_bytes;                   ///< 4 or 8
+  std::uint8_t offset_bytes;               ///< 4 or 8
+  std::uint8_t value_kind;                 ///< a snapshot_format::value_kind
+  std::uint8_t reserved0;                  ///< 0
+  std::uint32_t section_count;             ///< entries in the section table that follows the header
+  std::uint64_t num_vertices;              ///< rows (and columns) of the graph
+  std::uint64_t num_edges;                 ///< stored entries of the graph
+  std::uint64_t feature_dim;               ///< features per vertex; 0 without features
+  std::uint64_t file_bytes;                ///< the whole file: a shorter one was truncated
+  std::uint64_t table_checksum;            ///< XXH3-64 of the section table
+  std::array<std::uint8_t, 56> reserved1;  ///< zeros
+  std::uint64_t header_checksum;           ///< XXH3-64 of the 120 bytes before it
 };
 static_assert(sizeof(header) == header_bytes && std::is_trivially_copyable_v<header>);
 
 /// One section-table entry.
 struct entry {
   std::array<char, name_bytes>
-      name;  ///< "indptr", "indices", "values", "features", "labels", "original_ids", "split/<name>"
-  std::uint64_t offset;
-  std::uint64_t bytes;
+      name;                ///< "indptr", "indices", "values", "features", "labels", "original_ids", "split/<name>"
+  std::uint64_t offset;    ///< byte offset of the section in the file, a multiple of alignment
+  std::uint64_t bytes;     ///< length of the section in bytes
   std::uint64_t checksum;  ///< XXH3-64 of the section's bytes
-  std::uint64_t reserved;
+  std::uint64_t reserved;  ///< 0
 };
 static_assert(sizeof(entry) == entry_bytes && std::is_trivially_copyable_v<entry>);
 
+/// The value_kind a writer records for values of type V (float64 for
+/// double, float32 otherwise).
 template <class V>
 constexpr std::uint8_t kind_of() {
   return std::is_same_v<V, double> ? float64 : float32;
 }
 }  // namespace snapshot_format
 
+/// How snapshot checks a file as it loads it.
 struct snapshot_options {
   bool verify_checksums = true;  ///< hash every section (bandwidth-bound)
   bool validate_graph = true;    ///< full CSR check and split ids in range
@@ -182,6 +193,9 @@ void write_snapshot(const std::filesystem::path& path, const graph_data_view<V, 
 template <class V, index_type I, index_type O>
 class snapshot {
  public:
+  /// Maps `path` and checks it (header, section table, and per `options` the
+  /// checksums and the graph); throws format_error naming the file when it
+  /// is damaged or not a snapshot, error when it cannot be opened.
   explicit snapshot(const std::filesystem::path& path, snapshot_options options = {})
       : name_(path.string()), map_(path) {
     namespace sf = snapshot_format;
@@ -271,9 +285,13 @@ class snapshot {
     }
   }
 
+  /// Moves the mapping and the views with it.
   snapshot(snapshot&&) noexcept = default;
+  /// Moves the mapping and the views with it.
   snapshot& operator=(snapshot&&) noexcept = default;
 
+  /// The dataset, viewing the mapping (or owned conversions); valid while
+  /// this snapshot lives.
   [[nodiscard]] const graph_data_view<V, I, O>& view() const noexcept { return view_; }
   /// True when the graph arrays are used in place in the mapping.
   [[nodiscard]] bool zero_copy() const noexcept { return indptr_.empty() && indices_.empty() && values_.empty(); }

@@ -34,7 +34,10 @@ namespace matsample::io {
 /// A read-only memory mapping of a whole file (RAII).
 class mapped_file {
  public:
+  /// No file: bytes() is empty.
   mapped_file() = default;
+  /// Maps the whole of `path` read-only (an empty file maps to no bytes);
+  /// throws matsample::error when it cannot be opened, inspected or mapped.
   explicit mapped_file(const std::filesystem::path& path) : path_(path.string()) {
     const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) throw error(detail::concat(path_, ": cannot open (", std::strerror(errno), ")"));
@@ -55,7 +58,9 @@ class mapped_file {
     }
     ::close(fd);
   }
+  /// Takes over o's mapping; o is left with none.
   mapped_file(mapped_file&& o) noexcept { *this = std::move(o); }
+  /// Swaps mappings with o, which unmaps this one's old mapping when it is destroyed.
   mapped_file& operator=(mapped_file&& o) noexcept {
     std::swap(path_, o.path_);
     std::swap(data_, o.data_);
@@ -67,7 +72,9 @@ class mapped_file {
   ~mapped_file() {
     if (data_ != nullptr) ::munmap(const_cast<char*>(data_), size_);
   }
+  /// The file's bytes, valid while the mapping lives.
   [[nodiscard]] std::string_view bytes() const noexcept { return {data_, size_}; }
+  /// The path it was opened with (empty for no file).
   [[nodiscard]] const std::string& path() const noexcept { return path_; }
 
   /// Drops the whole pages inside bytes [begin, end) from this process's
@@ -112,10 +119,13 @@ class text_file {
     }
     if (text().empty() && !allow_empty) throw format_error(detail::concat(name_, ":1: empty file"));
   }
+  /// The whole text (decompressed for .gz), valid while this object lives.
   [[nodiscard]] std::string_view text() const noexcept {
     return inflated_.empty() ? map_.bytes() : std::string_view(inflated_);
   }
+  /// The file's path as given, for messages.
   [[nodiscard]] const std::string& name() const noexcept { return name_; }
+  /// Throws format_error "file:line: what" for an error at byte `at` of text().
   [[noreturn]] void fail(std::size_t at, std::string_view what) const { fail_at(name_, text(), at, what); }
   /// "<file>:<line>" of byte `at`, for messages.
   [[nodiscard]] std::string where(std::size_t at) const { return location(name_, text(), at); }
@@ -180,8 +190,8 @@ class text_file {
 
 /// A parse error found inside a parallel region: where, and what.
 struct parse_failure {
-  std::size_t at = std::numeric_limits<std::size_t>::max();
-  std::string what;
+  std::size_t at = std::numeric_limits<std::size_t>::max();  ///< byte offset in the text (max: none yet)
+  std::string what;                                          ///< the message; empty while nothing failed
 };
 
 /// Splits `text` into about `pieces` chunks that start at line beginnings.
@@ -201,8 +211,9 @@ inline std::vector<std::size_t> line_aligned_chunks(std::string_view text, std::
 /// Converts from a lone offset, meaning "from there to the end", because
 /// most readers parse everything after a header.
 struct byte_range {
-  std::size_t begin = 0;
-  std::size_t end = std::string_view::npos;
+  std::size_t begin = 0;                     ///< first byte
+  std::size_t end = std::string_view::npos;  ///< one past the last byte; npos (or beyond): the text's end
+  /// Bytes [from, to); implicit, so a lone offset means "from there to the end".
   constexpr byte_range(std::size_t from = 0, std::size_t to = std::string_view::npos) noexcept : begin(from), end(to) {}
 };
 
@@ -252,6 +263,8 @@ void parse_chunks(const text_file& file, byte_range range, Prepare&& prepare, Pa
 /// Cursor over one line's fields, separated by commas and/or blanks.
 class field_reader {
  public:
+  /// Reads `line`, which starts at byte `line_offset` of the text (for the
+  /// offsets in failures).
   field_reader(std::string_view line, std::size_t line_offset) : line_(line), base_(line_offset) {}
 
   /// Skips separators; false at the end of the line.
@@ -259,6 +272,7 @@ class field_reader {
     while (pos_ < line_.size() && is_separator(line_[pos_])) ++pos_;
     return pos_ < line_.size();
   }
+  /// Byte offset in the text of the cursor (the next field after next()).
   [[nodiscard]] std::size_t offset() const noexcept { return base_ + pos_; }
 
   /// Parses the next field as T; on failure fills `failure` and returns false.
@@ -288,7 +302,7 @@ class field_reader {
     return true;
   }
 
-  /// True when only separators (or a trailing '\r') remain.
+  /// True when only separators (or a trailing carriage return) remain.
   bool at_end() {
     while (pos_ < line_.size() && (is_separator(line_[pos_]) || line_[pos_] == '\r')) ++pos_;
     return pos_ == line_.size();

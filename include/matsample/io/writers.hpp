@@ -21,6 +21,8 @@ namespace matsample::io {
 /// at all (temporary name, renamed on close).
 class text_sink {
  public:
+  /// Opens `path` + ".tmp" for writing, gzip-compressed when `path` ends in
+  /// .gz; throws matsample::error when it cannot.
   explicit text_sink(std::filesystem::path path) : path_(std::move(path)), tmp_(path_.string() + ".tmp") {
     gz_ = path_.extension() == ".gz";
     if (gz_) {
@@ -44,6 +46,8 @@ class text_sink {
     }
   }
 
+  /// Appends a char, a string, or a number (std::to_chars: integers in
+  /// decimal, floating point in the shortest form that reads back exactly).
   template <class T>
   text_sink& operator<<(T value) {
     if constexpr (std::is_same_v<T, char>) {
@@ -59,6 +63,9 @@ class text_sink {
     return *this;
   }
 
+  /// Flushes and renames the temporary file to the final path; throws
+  /// matsample::error (and removes the temporary file) when writing failed.
+  /// A sink destroyed without close() removes its temporary file.
   void close() {
     flush();
     const bool ok = gz_ ? gzclose(gzfile_) == Z_OK : std::fclose(file_) == 0;
@@ -93,13 +100,16 @@ class text_sink {
 
 namespace matsample {
 
+/// How write_edge_list writes lines.
 struct edge_list_write_options {
-  bool one_based = false;
-  char separator = ' ';
+  bool one_based = false;   ///< write vertex v as v + 1
+  char separator = ' ';     ///< between the fields of a line (a space, a comma, a tab)
   bool weights = true;      ///< write values as a third column when the matrix has them
   bool upper_only = false;  ///< write (i, j) only for i <= j: one line per undirected edge
 };
 
+/// Writes one "row col [value]" line per stored entry of `m`, in row order
+/// (.gz: gzip-compressed); the file appears complete or not at all.
 template <class V, index_type I, index_type O>
 void write_edge_list(const std::filesystem::path& path, const csr_view<V, I, O>& m,
                      edge_list_write_options options = {}) {
@@ -135,7 +145,7 @@ void write_matrix_market(const std::filesystem::path& path, const csr_view<V, I,
 }
 
 /// Writes `data` in the OGB raw layout under `dir` (gzip-compressed), with
-/// its splits under split/<split_name>/. With `undirected`, each edge is
+/// its splits under `split/<split_name>/`. With `undirected`, each edge is
 /// listed once (i <= j), to be read back with add_inverse_edges.
 template <class V, index_type I, index_type O>
 void write_ogb(const std::filesystem::path& dir, const graph_data_view<V, I, O>& data, bool undirected,

@@ -21,6 +21,9 @@ namespace matsample {
 template <index_type I>
 class epoch_batches {
  public:
+  /// Copies the `train` vertex ids and, when `shuffle`, permutes them with
+  /// the Fisher–Yates stream of (shuffle_seed, epoch); the batches are then
+  /// consecutive runs of `batch_size` (> 0, else argument_error).
   epoch_batches(std::span<const I> train, std::int64_t batch_size, std::uint64_t shuffle_seed, std::uint64_t epoch,
                 bool shuffle = true)
       : order_(train.begin(), train.end()), batch_size_(batch_size), epoch_(epoch) {
@@ -37,6 +40,7 @@ class epoch_batches {
   [[nodiscard]] std::int64_t size() const noexcept {
     return (static_cast<std::int64_t>(order_.size()) + batch_size_ - 1) / batch_size_;
   }
+  /// The epoch's vertex order (shuffled train ids), owned by this object.
   [[nodiscard]] std::span<const I> order() const noexcept { return order_; }
 
   /// Batches [first, first + k), clipped to the epoch.
@@ -57,6 +61,8 @@ class epoch_batches {
   std::uint64_t epoch_;
 };
 
+/// Throws argument_error, naming `who`, unless `a` is square (an adjacency
+/// matrix).
 template <class View>
 void require_square(const View& a, const char* who) {
   if (a.rows() != a.cols()) {

@@ -36,6 +36,7 @@
 
 namespace matsample {
 
+/// Parameters of LABOR sampling (see the file comment).
 struct labor_options {
   /// Neighbours per vertex, hop 1 (the seeds' neighbours) first; -1 keeps
   /// all. An expected count with Poisson sampling, exact with fixed_count.
@@ -68,6 +69,8 @@ struct labor_options {
 /// The most rounds importance_iterations = -1 runs.
 inline constexpr int max_importance_iterations = 64;
 
+/// Throws argument_error for bad fanouts (none, or one that is neither
+/// positive nor -1), batch_dependency < 1 or importance_iterations < -1.
 inline void validate(const labor_options& options) {
   detail::validate_fanouts(options.fanouts, "labor");
   if (options.batch_dependency < 1) {
@@ -135,6 +138,8 @@ MATSAMPLE_HD inline bool heap_before(const double* key, std::int64_t a, std::int
   return key[a] > key[b] || (key[a] == key[b] && a > b);
 }
 
+/// Restores the heap_before order of heap[0, n) (positions into `key`) below
+/// index i.
 MATSAMPLE_HD inline void sift_down(std::int64_t* heap, std::int64_t n, std::int64_t i, const double* key) {
   for (;;) {
     std::int64_t top = i;
@@ -177,27 +182,33 @@ MATSAMPLE_HD inline void sort_positions(std::int64_t* p, std::int64_t n) {
 
 /// LABOR's row rule for one layer (see the file comment).
 struct labor_rule {
-  std::int64_t fanout = -1;
-  bool weighted = false;
-  bool fixed_count = false;
+  std::int64_t fanout = -1;                       ///< expected entries per row (exact with fixed_count); -1 keeps all
+  bool weighted = false;                          ///< inclusion in proportion to the values of P
+  bool fixed_count = false;                       ///< sequential Poisson: exactly min(fanout, positive entries) per row
   std::uint64_t variate_stream = streams::labor;  ///< streams::labor + layer, or + 0 with layer dependency
-  std::uint64_t batch_dependency = 1;
+  std::uint64_t batch_dependency = 1;             ///< κ of labor_options::batch_dependency, >= 1
   /// π of every entry of the sampled matrix, indexed by entry (LABOR-*'s
   /// probabilities); null: π_st = min(1, c_s · w_st) as in LABOR-0.
   const double* inclusion = nullptr;
 
   /// The per-entry table, for a device backend to copy next to the matrix.
   MATSAMPLE_HD const double* entry_table() const { return inclusion; }
+  /// A copy reading its per-entry table from `table` (a device copy).
   MATSAMPLE_HD labor_rule with_entry_table(const double* table) const {
     labor_rule out = *this;
     out.inclusion = table;
     return out;
   }
+  /// Most entries kept of a row of `degree`: fanout with fixed_count (when
+  /// smaller), else the whole row (Poisson sampling has no hard cap).
   MATSAMPLE_HD std::int64_t bound(std::int64_t degree) const {
     return (fixed_count && fanout >= 0 && fanout < degree) ? fanout : degree;
   }
+  /// Doubles of scratch: one key per entry when a fixed count must choose.
   MATSAMPLE_HD std::int64_t scratch(std::int64_t degree) const { return bound(degree) < degree ? degree : 0; }
+  /// Reads P's values as weights only when weighted and P has values.
   MATSAMPLE_HD bool reads_weights(bool has_values) const { return weighted && has_values; }
+  /// Always: kept entries carry A_st / π_st (1 / π_st on a pattern graph).
   MATSAMPLE_HD bool writes_values(bool) const { return true; }
 
   /// Exactly the number of entries select keeps (0 for a row with a bad
@@ -210,6 +221,10 @@ struct labor_rule {
     return st.bad_weight ? 0 : st.kept;
   }
 
+  /// The rule's selection (see row_rule): keeps entry (s, t) when r_t < π_st
+  /// (Poisson), or the `fanout` smallest r_t / π_st (fixed_count), writing the
+  /// kept columns in row order with values A_st / π_st. Null out_indices only
+  /// counts (as count() does).
   template <class V, class I, class O>
   MATSAMPLE_HD kernels::row_status select(const kernels::csr_arrays<V, I, O>& m, std::int64_t begin,
                                           std::int64_t degree, const row_context& context, std::int64_t* positions,
@@ -395,7 +410,9 @@ std::vector<double> labor_importance(const csr_view<V, I, O>& p, const stacked_s
 template <kernel_set B, class V, index_type I, index_type O, graph_operand View = csr_view<V, I, O>>
 class labor_sampler {
  public:
-  using options_type = labor_options;
+  using options_type = labor_options;  ///< The options operator() takes.
+  /// Keeps a pointer to `backend` and the view of `a` (graph_view_t), both of
+  /// which must outlive the sampler; throws argument_error unless `a` is square.
   labor_sampler(const B& backend, const View& a) : backend_(&backend), a_(a) { require_square(a, "labor"); }
 
   /// Samples every minibatch of `batches` through all layers in one pass;
@@ -434,9 +451,11 @@ class labor_sampler {
   View a_;
 };
 
+/// Deduces the sampler from the backend and the graph (a view, an owning
+/// matrix or a backend's own view).
 template <kernel_set B, graph_operand View>
-labor_sampler(const B&, const View&)
-    -> labor_sampler<B, typename View::value_type, typename View::index_type, typename View::offset_type, View>;
+labor_sampler(const B&, const View&) -> labor_sampler<B, typename View::value_type, typename View::index_type,
+                                                      typename View::offset_type, graph_view_t<View>>;
 
 /// One-call form.
 template <kernel_set B, graph_operand View, index_type I>

@@ -31,6 +31,7 @@
 
 namespace matsample {
 
+/// Parameters of layer-wise (LADIES, FastGCN) sampling.
 struct layerwise_options {
   /// Columns sampled per minibatch, hop 1 (the seeds' layer) first; -1 takes
   /// every candidate. A layer with fewer candidates takes them all.
@@ -41,6 +42,8 @@ struct layerwise_options {
   std::uint64_t seed = 0;
 };
 
+/// Throws argument_error unless there is at least one sample size and each
+/// is positive or -1.
 inline void validate(const layerwise_options& options) {
   if (options.sample_sizes.empty()) throw argument_error("layerwise: sample_sizes must name at least one layer");
   for (std::size_t l = 0; l < options.sample_sizes.size(); ++l) {
@@ -225,13 +228,16 @@ auto squared_entries(const B& backend, const View& a) {
 template <kernel_set B, class V, index_type I, index_type O, graph_operand View = csr_view<V, I, O>>
 class ladies_sampler {
  public:
-  using options_type = layerwise_options;
+  using options_type = layerwise_options;  ///< The options operator() takes.
   /// `backend` and the graph behind `a` must outlive the sampler.
   ladies_sampler(const B& backend, const View& a) : backend_(&backend), a_(a) {
     require_square(a, "ladies");
     if (a.has_values()) squared_storage_.emplace(detail::squared_entries(backend, a));
   }
 
+  /// Samples every minibatch of `batches` through all layers in one pass;
+  /// blocks come back in DGL order (layers[0] is the input layer) and carry
+  /// the debiased, row-normalised aggregation weights.
   [[nodiscard]] bulk_sample<V, I, O> operator()(const batch_list<I>& batches, const layerwise_options& options) const {
     return detail::sample_layerwise(*backend_, a_, batches, options, [&](std::size_t l, const stacked_selection<I>& f) {
       // Q_l: row m holds minibatch m's frontier, so P = Q_l·(A∘A). Its rows
@@ -267,7 +273,7 @@ class ladies_sampler {
 template <kernel_set B, class V, index_type I, index_type O, graph_operand View = csr_view<V, I, O>>
 class fastgcn_sampler {
  public:
-  using options_type = layerwise_options;
+  using options_type = layerwise_options;  ///< The options operator() takes.
   /// `backend` and the graph behind `a` must outlive the sampler.
   fastgcn_sampler(const B& backend, const View& a) : backend_(&backend), a_(a) {
     require_square(a, "fastgcn");
@@ -285,6 +291,9 @@ class fastgcn_sampler {
     probabilities_ = row_normalize(backend, as_view(norms));
   }
 
+  /// Samples every minibatch of `batches` through all layers in one pass,
+  /// every layer from probabilities(); blocks come back in DGL order
+  /// (layers[0] is the input layer) with debiased, row-normalised weights.
   [[nodiscard]] bulk_sample<V, I, O> operator()(const batch_list<I>& batches, const layerwise_options& options) const {
     return detail::sample_layerwise(*backend_, a_, batches, options, [&](std::size_t, const stacked_selection<I>&) {
       return detail::borrowed_distribution<V, I, O>{probabilities_.view()};
@@ -300,19 +309,25 @@ class fastgcn_sampler {
   csr_matrix<V, I, O> probabilities_;
 };
 
+/// Deduces the sampler from the backend and the graph (a view, an owning
+/// matrix or a backend's own view).
 template <kernel_set B, graph_operand View>
-ladies_sampler(const B&, const View&)
-    -> ladies_sampler<B, typename View::value_type, typename View::index_type, typename View::offset_type, View>;
+ladies_sampler(const B&, const View&) -> ladies_sampler<B, typename View::value_type, typename View::index_type,
+                                                        typename View::offset_type, graph_view_t<View>>;
+/// Deduces the sampler from the backend and the graph (a view, an owning
+/// matrix or a backend's own view).
 template <kernel_set B, graph_operand View>
-fastgcn_sampler(const B&, const View&)
-    -> fastgcn_sampler<B, typename View::value_type, typename View::index_type, typename View::offset_type, View>;
+fastgcn_sampler(const B&, const View&) -> fastgcn_sampler<B, typename View::value_type, typename View::index_type,
+                                                          typename View::offset_type, graph_view_t<View>>;
 
-/// One-call forms; they square A (when it has values) or take its column
-/// norms on every call, so keep a sampler object to sample repeatedly.
+/// One-call form of ladies_sampler; it squares A (when it has values) on
+/// every call, so keep a sampler object to sample repeatedly.
 template <kernel_set B, graph_operand View, index_type I>
 auto sample_ladies(const B& backend, const View& a, const batch_list<I>& batches, const layerwise_options& options) {
   return ladies_sampler(backend, a)(batches, options);
 }
+/// One-call form of fastgcn_sampler; it takes A's column norms on every
+/// call, so keep a sampler object to sample repeatedly.
 template <kernel_set B, graph_operand View, index_type I>
 auto sample_fastgcn(const B& backend, const View& a, const batch_list<I>& batches, const layerwise_options& options) {
   return fastgcn_sampler(backend, a)(batches, options);

@@ -16,9 +16,11 @@
 
 namespace matsample {
 
+/// Parameters of node-wise (GraphSAGE) sampling.
 struct nodewise_options {
   /// Neighbours kept per vertex, hop 1 (the seeds' neighbours) first; -1 keeps all.
   std::vector<std::int64_t> fanouts;
+  /// Draw with replacement (a neighbour may be kept more than once).
   bool replace = false;
   /// Draw proportionally to edge values (uniform when the graph has none).
   bool weighted = false;
@@ -28,6 +30,8 @@ struct nodewise_options {
   std::uint64_t seed = 0;
 };
 
+/// Throws argument_error unless there is at least one fanout and each is
+/// positive or -1.
 inline void validate(const nodewise_options& options) { detail::validate_fanouts(options.fanouts, "nodewise"); }
 
 /// GraphSAGE's rule for layer `layer` of `options`.
@@ -41,7 +45,9 @@ inline row_sampling nodewise_layer_rule(const nodewise_options& options, std::si
 template <kernel_set B, class V, index_type I, index_type O, graph_operand View = csr_view<V, I, O>>
 class nodewise_sampler {
  public:
-  using options_type = nodewise_options;
+  using options_type = nodewise_options;  ///< The options operator() takes.
+  /// Keeps a pointer to `backend` and the view of `a` (graph_view_t: an
+  /// owning csr_matrix is kept as its csr_view); both must outlive the sampler.
   nodewise_sampler(const B& backend, const View& a) : backend_(&backend), a_(a) {}
 
   /// Samples every minibatch of `batches` through all layers in one pass.
@@ -59,9 +65,11 @@ class nodewise_sampler {
   View a_;
 };
 
+/// Deduces the sampler from the backend and the graph (a view, an owning
+/// matrix or a backend's own view).
 template <kernel_set B, graph_operand View>
-nodewise_sampler(const B&, const View&)
-    -> nodewise_sampler<B, typename View::value_type, typename View::index_type, typename View::offset_type, View>;
+nodewise_sampler(const B&, const View&) -> nodewise_sampler<B, typename View::value_type, typename View::index_type,
+                                                            typename View::offset_type, graph_view_t<View>>;
 
 /// One-call form.
 template <kernel_set B, graph_operand View, index_type I>

@@ -30,21 +30,31 @@
 
 namespace matsample {
 
+/// The OpenMP kernel set on host memory (satisfies kernel_set). Results
+/// match the reference backend's bit for bit for any thread count; every
+/// kernel checks the rows it reads and throws csr_error (or argument_error)
+/// instead of reading out of bounds.
 class cpu_backend {
  public:
-  using memory_space = host_memory;
-  static constexpr const char* name = "cpu";
+  using memory_space = host_memory;           ///< Operands are host csr_view objects.
+  static constexpr const char* name = "cpu";  ///< Backend name in reports and tests.
 
   /// Uses `threads` OpenMP threads per kernel (0: OpenMP's default).
   explicit cpu_backend(int threads = 0) : threads_(threads > 0 ? threads : omp_get_max_threads()) {}
+  /// OpenMP threads each kernel uses (at least 1).
   [[nodiscard]] int threads() const noexcept { return threads_; }
 
+  /// P = Q·A for a one-hot Q given by its column per row: row r of the
+  /// result is a copy of row rows[r] of `a` (ids are rows of `a`).
   template <class V, index_type I, index_type O>
   csr_matrix<V, I, O> gather_rows(const csr_view<V, I, O>& a, std::span<const I> rows) const {
     const stacked_selection<I> unsampled{rows, {}, 0, 0};  // keeps whole rows: draws no addresses
     return sample_selected_rows(a, true, unsampled, row_sampling{-1, false, false}, 0, 0, "row selection");
   }
 
+  /// Row-wise ITS: keeps `spec.fanout` sampled entries of each row of P
+  /// (p.rows() == q.rows()); row r draws from the stream at q.address(r) of
+  /// (seed, layer). Column ids and values are kept as in P.
   template <class V, index_type I, index_type O>
   csr_matrix<V, I, O> sample_rows(const csr_view<V, I, O>& p, const stacked_selection<I>& q, row_sampling spec,
                                   std::uint64_t seed, std::uint64_t layer) const {
@@ -79,6 +89,9 @@ class cpu_backend {
     validate_batches(q);
     return select_by_rule(p, false, q, rule, seed, layer, "sample_rows");
   }
+  /// Fused Q·A and a generic row rule: row r applies `rule` to row
+  /// q.vertices[r] of A; identical to sample_rows(gather_rows(A, q.vertices),
+  /// q, rule, ...).
   template <class V, index_type I, index_type O, row_rule Rule>
   requires(!std::same_as<Rule, row_sampling>) csr_matrix<V, I, O> gather_and_sample(const csr_view<V, I, O>& a,
                                                                                     const stacked_selection<I>& q,
@@ -90,13 +103,24 @@ class cpu_backend {
     return select_by_rule(a, true, q, rule, seed, layer, "row selection");
   }
 
+  /// C = A·B (a.cols() == b.rows()) with sorted output rows; each value sums
+  /// its products in the order met walking A's row, then B's rows, so the
+  /// bits match the reference backend. Row-wise Gustavson in chunks of about
+  /// equal flops (spgemm.hpp).
   template <class V, index_type I, index_type O>
   csr_matrix<V, I, O> spgemm(const csr_view<V, I, O>& a, const csr_view<V, I, O>& b) const;
 
+  /// M·C for a block-diagonal column selection C: rows of M in block m
+  /// (row_blocks, k + 1 offsets) keep the entries whose column is in block
+  /// m's ascending list columns[column_blocks[m], column_blocks[m + 1]), and
+  /// column j of that list becomes column column_blocks[m] + j.
   template <class V, index_type I, index_type O>
   csr_matrix<V, I, O> select_columns(const csr_view<V, I, O>& m, std::span<const std::int64_t> row_blocks,
                                      std::span<const I> columns, std::span<const std::int64_t> column_blocks) const;
 
+  /// M·Π where Π maps column j to column new_ids[j] of a new_cols-column
+  /// result: entries keep their row, order and value (a many-to-one map does
+  /// not merge entries that meet).
   template <class V, index_type I, index_type O>
   csr_matrix<V, I, O> relabel_columns(const csr_view<V, I, O>& m, std::span<const I> new_ids,
                                       std::int64_t new_cols) const {
@@ -110,6 +134,8 @@ class cpu_backend {
             std::move(indices),       std::vector<V>(m.values().begin(), m.values().end())};
   }
 
+  /// New values f(row, column, value) on the same pattern; the value type is
+  /// f's result type (a pattern matrix's entries read as 1).
   template <class V, index_type I, index_type O, class F>
   auto apply(const csr_view<V, I, O>& m, F f) const {
     using R = std::invoke_result_t<F&, I, I, V>;
@@ -126,6 +152,8 @@ class cpu_backend {
                                std::vector<I>(m.indices().begin(), m.indices().end()), std::move(values));
   }
 
+  /// Folds each row's values left to right from `init`: acc = f(acc, value);
+  /// one result per row (an empty row gives init).
   template <class V, index_type I, index_type O, class Acc, class F>
   std::vector<Acc> row_reduce(const csr_view<V, I, O>& m, Acc init, F f) const {
     check_all_rows(m, "row_reduce");
@@ -139,6 +167,12 @@ class cpu_backend {
     return out;
   }
 
+  /// Turns the sampled rows S (global column ids, one row per stacked row of
+  /// q) of k minibatches into k blocks. Destination nodes are q's vertices;
+  /// source nodes are the destinations followed by the other sampled columns
+  /// in order of first appearance (row-major); with `deduplicate` a
+  /// minibatch listing a vertex twice throws argument_error. Without it every
+  /// entry is a new source node.
   template <class V, index_type I, index_type O>
   block_set<V, I, O> compact_blocks(const csr_view<V, I, O>& s, const stacked_selection<I>& q, bool deduplicate) const;
 

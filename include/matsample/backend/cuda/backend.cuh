@@ -157,6 +157,7 @@ class sparse_handle {
 }  // namespace detail
 }  // namespace cuda
 
+/// Settings of a cuda_backend.
 struct cuda_options {
   /// Stream every kernel and copy of the backend runs on (the legacy default stream when null).
   cudaStream_t stream = nullptr;
@@ -171,17 +172,25 @@ struct cuda_options {
   cuda::spgemm_tuning spgemm_tuning{};
 };
 
+/// The kernel set on one GPU (see the file comment): kernels on
+/// device_csr_view operands return device_csr_matrix results on the backend's
+/// stream; overloads on host csr_view operands compute on the device and
+/// return host results. Same bits as the CPU backend for the same seed.
 class cuda_backend {
  public:
-  using memory_space = device_memory;
-  static constexpr const char* name = "cuda";
+  using memory_space = device_memory;          ///< Graph operands are device_csr_view objects.
+  static constexpr const char* name = "cuda";  ///< Backend name in reports and tests.
 
+  /// Uses the current CUDA device; the cuSPARSE handle is made on first use.
   explicit cuda_backend(cuda_options options = {}) : options_(options) {}
+  /// The stream every kernel and copy runs on.
   [[nodiscard]] cudaStream_t stream() const noexcept { return options_.stream; }
+  /// The settings it was made with.
   [[nodiscard]] const cuda_options& options() const noexcept { return options_; }
 
   // ---- device operands: results on the device --------------------------------
 
+  /// P = Q·A for a one-hot Q: row r of the result is row rows[r] of `a`.
   template <class V, index_type I, index_type O>
   device_csr_matrix<V, I, O> gather_rows(const device_csr_view<V, I, O>& a, std::span<const I> rows) const {
     const stacked_selection<I> unsampled{rows, {}, 0, 0};  // whole rows: no draws
@@ -210,6 +219,8 @@ class cuda_backend {
                                               stream());
   }
 
+  /// C = A·B with sorted rows, by options().spgemm: the deterministic
+  /// product (the CPU backend's bits, default) or cuSPARSE.
   template <class V, index_type I, index_type O>
   device_csr_matrix<V, I, O> spgemm(const device_csr_view<V, I, O>& a, const device_csr_view<V, I, O>& b) const {
     if (options_.spgemm == cuda::spgemm_method::cusparse) return spgemm_cusparse(a, b);
@@ -224,6 +235,7 @@ class cuda_backend {
                                          stream());
   }
 
+  /// M·C for a block-diagonal column selection C (as cpu_backend::select_columns).
   template <class V, index_type I, index_type O>
   device_csr_matrix<V, I, O> select_columns(const device_csr_view<V, I, O>& m, std::span<const std::int64_t> row_blocks,
                                             std::span<const I> columns,
@@ -231,12 +243,15 @@ class cuda_backend {
     return cuda::detail::select_columns(m, row_blocks, columns, column_blocks, stream());
   }
 
+  /// M·Π: column j becomes new_ids[j] of new_cols columns; entries keep row, order and value.
   template <class V, index_type I, index_type O>
   device_csr_matrix<V, I, O> relabel_columns(const device_csr_view<V, I, O>& m, std::span<const I> new_ids,
                                              std::int64_t new_cols) const {
     return cuda::detail::relabel_columns(m, new_ids, new_cols, stream());
   }
 
+  /// New values f(row, column, value) on the same pattern: on the device for
+  /// a device_callable f, otherwise through a host copy (the host hop).
   template <class V, index_type I, index_type O, class F>
   auto apply(const device_csr_view<V, I, O>& m, F f) const {
     if constexpr (cuda::device_callable<F>::value) {
@@ -247,6 +262,8 @@ class cuda_backend {
     }
   }
 
+  /// Per-row left fold acc = f(acc, value) from `init`, returned on the host;
+  /// on the device for a device_callable f, otherwise on a host copy.
   template <class V, index_type I, index_type O, class Acc, class F>
   std::vector<Acc> row_reduce(const device_csr_view<V, I, O>& m, Acc init, F f) const {
     if constexpr (cuda::device_callable<F>::value) {
@@ -256,6 +273,8 @@ class cuda_backend {
     }
   }
 
+  /// The sampled rows S of k minibatches as k blocks (as
+  /// cpu_backend::compact_blocks), returned as a host block_set.
   template <class V, index_type I, index_type O>
   block_set<V, I, O> compact_blocks(const device_csr_view<V, I, O>& s, const stacked_selection<I>& q,
                                     bool deduplicate) const {
@@ -264,20 +283,24 @@ class cuda_backend {
 
   // ---- host operands: computed on the device, results on the host ------------
 
+  /// gather_rows on a host matrix: copied up, computed on the device, copied back.
   template <class V, index_type I, index_type O>
   csr_matrix<V, I, O> gather_rows(const csr_view<V, I, O>& a, std::span<const I> rows) const {
     return back(gather_rows(up(a).view(), rows));
   }
+  /// sample_rows on a host P, computed on the device; the result on the host.
   template <class V, index_type I, index_type O, row_rule Rule = row_sampling>
   csr_matrix<V, I, O> sample_rows(const csr_view<V, I, O>& p, const stacked_selection<I>& q, const Rule& spec,
                                   std::uint64_t seed, std::uint64_t layer) const {
     return back(sample_rows(up(p).view(), q, spec, seed, layer));
   }
+  /// gather_and_sample on a host A, computed on the device; the result on the host.
   template <class V, index_type I, index_type O, row_rule Rule = row_sampling>
   csr_matrix<V, I, O> gather_and_sample(const csr_view<V, I, O>& a, const stacked_selection<I>& q, const Rule& spec,
                                         std::uint64_t seed, std::uint64_t layer) const {
     return back(gather_and_sample(up(a).view(), q, spec, seed, layer));
   }
+  /// spgemm of two host matrices, computed on the device; the result on the host.
   template <class V, index_type I, index_type O>
   csr_matrix<V, I, O> spgemm(const csr_view<V, I, O>& a, const csr_view<V, I, O>& b) const {
     return back(spgemm(up(a).view(), up(b).view()));
@@ -287,15 +310,18 @@ class cuda_backend {
   csr_matrix<V, I, O> spgemm(const csr_view<V, I, O>& a, const device_csr_view<V, I, O>& b) const {
     return back(spgemm(up(a).view(), b));
   }
+  /// spgemm_cusparse of two host matrices; the result on the host.
   template <class V, index_type I, index_type O>
   csr_matrix<V, I, O> spgemm_cusparse(const csr_view<V, I, O>& a, const csr_view<V, I, O>& b) const {
     return back(spgemm_cusparse(up(a).view(), up(b).view()));
   }
+  /// select_columns on a host matrix, computed on the device; the result on the host.
   template <class V, index_type I, index_type O>
   csr_matrix<V, I, O> select_columns(const csr_view<V, I, O>& m, std::span<const std::int64_t> row_blocks,
                                      std::span<const I> columns, std::span<const std::int64_t> column_blocks) const {
     return back(select_columns(up(m).view(), row_blocks, columns, column_blocks));
   }
+  /// relabel_columns on a host matrix, computed on the device; the result on the host.
   template <class V, index_type I, index_type O>
   csr_matrix<V, I, O> relabel_columns(const csr_view<V, I, O>& m, std::span<const I> new_ids,
                                       std::int64_t new_cols) const {
@@ -306,10 +332,12 @@ class cuda_backend {
   auto apply(const csr_view<V, I, O>& m, F f) const {
     return reference_backend{}.apply(m, f);
   }
+  /// row_reduce on a host matrix, run on the host in row order.
   template <class V, index_type I, index_type O, class Acc, class F>
   std::vector<Acc> row_reduce(const csr_view<V, I, O>& m, Acc init, F f) const {
     return reference_backend{}.row_reduce(m, init, f);
   }
+  /// compact_blocks of host sampled rows, computed on the device.
   template <class V, index_type I, index_type O>
   block_set<V, I, O> compact_blocks(const csr_view<V, I, O>& s, const stacked_selection<I>& q, bool deduplicate) const {
     return compact_blocks(up(s).view(), q, deduplicate);

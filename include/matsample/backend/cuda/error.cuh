@@ -16,6 +16,7 @@ namespace matsample {
 
 /// A CUDA runtime or cuSPARSE call failed.
 struct cuda_error : error {
+  /// Message `what` and the failing call's status `code`.
   cuda_error(const std::string& what, int code) : error(what), code_(code) {}
   /// cudaError_t or cusparseStatus_t value of the failing call.
   [[nodiscard]] int code() const noexcept { return code_; }
@@ -26,6 +27,7 @@ struct cuda_error : error {
 
 /// The device (or cuSPARSE's workspace) had no room for an allocation.
 struct cuda_out_of_memory : cuda_error {
+  /// Message, status code, and the bytes asked for (0 when unknown).
   cuda_out_of_memory(const std::string& what, int code, std::size_t bytes) : cuda_error(what, code), bytes_(bytes) {}
   /// Bytes asked for by the allocation that failed (0 when the library did not say).
   [[nodiscard]] std::size_t bytes() const noexcept { return bytes_; }
@@ -36,6 +38,9 @@ struct cuda_out_of_memory : cuda_error {
 
 namespace cuda {
 
+/// Throws cuda_error (cuda_out_of_memory for an allocation failure) naming
+/// `call`, the error's name and description, unless `code` is cudaSuccess;
+/// clears a non-sticky error first.
 inline void check(cudaError_t code, const char* call) {
   if (code == cudaSuccess) return;
   (void)cudaGetLastError();  // clear a non-sticky error so the next call starts clean
@@ -45,6 +50,8 @@ inline void check(cudaError_t code, const char* call) {
   throw cuda_error(what, static_cast<int>(code));
 }
 
+/// Throws cuda_error (cuda_out_of_memory when cuSPARSE ran out of memory or
+/// resources) naming `call` and the status, unless `code` is success.
 inline void check(cusparseStatus_t code, const char* call) {
   if (code == CUSPARSE_STATUS_SUCCESS) return;
   const std::string what =

@@ -30,7 +30,10 @@ namespace cuda {
 template <class T>
 class device_buffer {
  public:
+  /// No allocation: size 0, null data.
   device_buffer() = default;
+  /// Allocates n elements (uninitialised) on `stream`; throws argument_error
+  /// for n < 0 and cuda_out_of_memory, naming `what`, when the device is full.
   device_buffer(std::int64_t n, cudaStream_t stream, const char* what = "a device buffer") : size_(n), stream_(stream) {
     if (n < 0) throw argument_error(detail::concat("device_buffer: negative size ", n, " for ", what));
     if (n == 0) return;
@@ -43,7 +46,9 @@ class device_buffer {
   }
   device_buffer(const device_buffer&) = delete;
   device_buffer& operator=(const device_buffer&) = delete;
+  /// Takes over o's allocation; o is left empty.
   device_buffer(device_buffer&& o) noexcept { swap(o); }
+  /// Frees this buffer's allocation (in its stream's order) and takes over o's.
   device_buffer& operator=(device_buffer&& o) noexcept {
     device_buffer(std::move(o)).swap(*this);
     return *this;
@@ -51,16 +56,22 @@ class device_buffer {
   ~device_buffer() {
     if (data_ != nullptr) (void)cudaFreeAsync(data_, stream_);  // a destructor cannot throw; errors surface later
   }
+  /// Exchanges allocations, sizes and streams with o.
   void swap(device_buffer& o) noexcept {
     std::swap(data_, o.data_);
     std::swap(size_, o.size_);
     std::swap(stream_, o.stream_);
   }
 
+  /// Device pointer to the elements (null when empty).
   [[nodiscard]] T* data() noexcept { return data_; }
+  /// Device pointer to the elements (null when empty).
   [[nodiscard]] const T* data() const noexcept { return data_; }
+  /// Number of elements.
   [[nodiscard]] std::int64_t size() const noexcept { return size_; }
+  /// Whether there are no elements.
   [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
+  /// The stream the buffer is allocated and freed on.
   [[nodiscard]] cudaStream_t stream() const noexcept { return stream_; }
 
  private:
@@ -75,26 +86,35 @@ class device_buffer {
 template <class T>
 class device_span {
  public:
-  using element_type = T;
-  using memory_space = device_memory;
+  using element_type = T;              ///< Type of the elements.
+  using memory_space = device_memory;  ///< The data is on the device.
 
+  /// The empty span.
   device_span() = default;
+  /// `size` elements at device pointer `data`; throws argument_error for a
+  /// negative size or a null pointer with a nonzero size.
   device_span(T* data, std::int64_t size) : data_(data), size_(size) {
     if (size < 0) throw argument_error(matsample::detail::concat("device_span: negative size ", size));
     if (size > 0 && data == nullptr) throw argument_error("device_span: null pointer with a nonzero size");
   }
+  /// All of buffer `b` (implicit: a buffer is usable as its span).
   template <class U>
   requires std::is_convertible_v<U (*)[], T (*)[]> device_span(device_buffer<U>& b)
       : data_(b.data()), size_(b.size()) {}  // NOLINT: a buffer is usable as its span
+  /// All of a const buffer `b`, as a span of const elements.
   template <class U>
   requires std::is_convertible_v<const U (*)[], T (*)[]> device_span(const device_buffer<U>& b)
       : data_(b.data()), size_(b.size()) {}  // NOLINT
+  /// Conversion from a span of U (T to const T).
   template <class U>
   requires std::is_convertible_v<U (*)[], T (*)[]> device_span(const device_span<U>& o)
       : data_(o.data()), size_(o.size()) {}  // NOLINT: T to const T
 
+  /// Device pointer to the first element.
   [[nodiscard]] T* data() const noexcept { return data_; }
+  /// Number of elements.
   [[nodiscard]] std::int64_t size() const noexcept { return size_; }
+  /// Whether there are no elements.
   [[nodiscard]] bool empty() const noexcept { return size_ == 0; }
 
  private:
@@ -110,6 +130,8 @@ void upload(T* dst, const T* src, std::int64_t n, cudaStream_t stream) {
     check(cudaMemcpyAsync(dst, src, static_cast<std::size_t>(n) * sizeof(T), cudaMemcpyHostToDevice, stream),
           "cudaMemcpyAsync (host to device)");
 }
+/// A new device buffer holding a copy of `src` (copied on `stream`; `src`
+/// must stay valid until the stream has read it).
 template <class T>
 device_buffer<T> upload(std::span<const T> src, cudaStream_t stream, const char* what = "an uploaded array") {
   device_buffer<T> out(static_cast<std::int64_t>(src.size()), stream, what);
@@ -124,6 +146,8 @@ void download(T* dst, const T* src, std::int64_t n, cudaStream_t stream) {
         "cudaMemcpyAsync (device to host)");
   check(cudaStreamSynchronize(stream), "cudaStreamSynchronize");
 }
+/// The n elements at device pointer `src`, copied to a host vector
+/// (returns after the copy).
 template <class T>
 std::vector<T> download(const T* src, std::int64_t n, cudaStream_t stream) {
   std::vector<T> out(static_cast<std::size_t>(n));
@@ -146,11 +170,12 @@ T read_one(const T* src, cudaStream_t stream) {
 template <class V, index_type I, index_type O>
 class device_csr_view {
  public:
-  using value_type = V;
-  using index_type = I;
-  using offset_type = O;
-  using memory_space = device_memory;
+  using value_type = V;                ///< Type of the stored values.
+  using index_type = I;                ///< Type of row and column ids.
+  using offset_type = O;               ///< Type of the row offsets.
+  using memory_space = device_memory;  ///< The arrays are on the device.
 
+  /// The empty 0 x 0 matrix.
   device_csr_view() = default;
   /// O(1) shape checks only: the arrays are on the device. Kernels check the
   /// rows they touch, as on the host.
@@ -162,12 +187,19 @@ class device_csr_view {
     if (indices == nullptr && nnz > 0) throw csr_error("csr: device view without column indices");
   }
 
+  /// Number of rows.
   [[nodiscard]] I rows() const noexcept { return rows_; }
+  /// Number of columns.
   [[nodiscard]] I cols() const noexcept { return cols_; }
+  /// Number of stored entries (kept on the host).
   [[nodiscard]] O nnz() const noexcept { return nnz_; }
+  /// Device pointer to the rows + 1 row offsets.
   [[nodiscard]] const O* indptr() const noexcept { return indptr_; }
+  /// Device pointer to the nnz column ids.
   [[nodiscard]] const I* indices() const noexcept { return indices_; }
+  /// Device pointer to the nnz values; null for a pattern matrix.
   [[nodiscard]] const V* values() const noexcept { return values_; }
+  /// Whether values are stored (false: every entry 1).
   [[nodiscard]] bool has_values() const noexcept { return values_ != nullptr; }
   /// The raw arrays the kernel bodies of algebra/row_kernels.hpp take.
   [[nodiscard]] kernels::csr_arrays<V, I, O> arrays() const noexcept {
@@ -183,21 +215,23 @@ class device_csr_view {
   const V* values_ = nullptr;
 };
 
+/// Device memory: a device_csr_view.
 template <class V, index_type I, index_type O>
 struct csr_view_for<device_memory, V, I, O> {
-  using type = device_csr_view<V, I, O>;
+  using type = device_csr_view<V, I, O>;  ///< The device view type.
 };
 
 /// A CSR matrix that owns its device arrays (freed in stream order).
 template <class V, index_type I, index_type O>
 class device_csr_matrix {
  public:
-  using value_type = V;
-  using index_type = I;
-  using offset_type = O;
-  using memory_space = device_memory;
-  using view_type = device_csr_view<V, I, O>;
+  using value_type = V;                        ///< Type of the stored values.
+  using index_type = I;                        ///< Type of row and column ids.
+  using offset_type = O;                       ///< Type of the row offsets.
+  using memory_space = device_memory;          ///< The arrays are on the device.
+  using view_type = device_csr_view<V, I, O>;  ///< The non-owning view it hands out.
 
+  /// The empty 0 x 0 matrix (no device arrays).
   device_csr_matrix() = default;
   /// Takes buffers filled by a kernel (trusted: correct by construction).
   device_csr_matrix(I rows, I cols, O nnz, cuda::device_buffer<O> indptr, cuda::device_buffer<I> indices,
@@ -209,15 +243,22 @@ class device_csr_matrix {
         indices_(std::move(indices)),
         values_(std::move(values)) {}
 
+  /// A view of the owned device arrays, valid while this matrix lives.
   [[nodiscard]] view_type view() const {
     return view_type(rows_, cols_, nnz_, indptr_.data(), indices_.data(), values_.empty() ? nullptr : values_.data());
   }
+  /// Same as view(): a matrix is usable wherever a view is.
   operator view_type() const { return view(); }  // NOLINT: usable wherever a view is
 
+  /// Number of rows.
   [[nodiscard]] I rows() const noexcept { return rows_; }
+  /// Number of columns.
   [[nodiscard]] I cols() const noexcept { return cols_; }
+  /// Number of stored entries.
   [[nodiscard]] O nnz() const noexcept { return nnz_; }
+  /// Whether values are stored (an empty matrix has none).
   [[nodiscard]] bool has_values() const noexcept { return nnz_ > 0 && !values_.empty(); }
+  /// The stream its arrays were allocated on (that of the row offsets).
   [[nodiscard]] cudaStream_t stream() const noexcept { return indptr_.stream(); }
 
  private:
@@ -265,6 +306,7 @@ csr_matrix<V, I, O> to_host(const device_csr_view<V, I, O>& m, cudaStream_t stre
   validate(out.view());
   return out;
 }
+/// Copies an owned device matrix to the host, validated (as the view overload).
 template <class V, index_type I, index_type O>
 csr_matrix<V, I, O> to_host(const device_csr_matrix<V, I, O>& m, cudaStream_t stream = nullptr) {
   return to_host(m.view(), stream);

@@ -55,9 +55,11 @@ void fill(T* dst, std::int64_t n, T value, cudaStream_t stream) {
 /// The smallest index a parallel check reported (as detail::first_failure on the host).
 class device_first_failure {
  public:
+  /// Allocates the slot on `stream` and sets it to "nothing failed".
   explicit device_first_failure(cudaStream_t stream) : stream_(stream), slot_(1, stream, "a failure flag") {
     fill(slot_.data(), 1, std::numeric_limits<long long>::max(), stream);
   }
+  /// Device pointer to pass to a kernel, which calls record_failure on it.
   [[nodiscard]] long long* slot() noexcept { return slot_.data(); }
   /// Waits for the stream; -1 when nothing failed.
   [[nodiscard]] std::int64_t index() const {
@@ -70,6 +72,8 @@ class device_first_failure {
   device_buffer<long long> slot_;
 };
 
+/// Device code: reports a failure at `index` into a device_first_failure
+/// slot; the smallest index reported wins.
 __device__ inline void record_failure(long long* slot, std::int64_t index) {
   atomicMin(slot, static_cast<long long>(index));
 }

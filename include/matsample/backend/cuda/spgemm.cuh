@@ -62,6 +62,7 @@ enum class spgemm_method {
 
 /// What happened to one chunk of rows in a SpGEMM (see spgemm_tuning::trace).
 struct spgemm_step {
+  /// How an attempt ended.
   enum class outcome {
     done,           ///< this attempt produced the chunk
     skipped_int32,  ///< ALG1/ALG2 skipped: the product count is past their int32 limit
@@ -69,12 +70,17 @@ struct spgemm_step {
     out_of_memory,  ///< an allocation or cuSPARSE ran out of resources
     split           ///< no algorithm fitted: the chunk was halved
   };
+  /// First row of A (of the k stacked minibatches) in the chunk.
   std::int64_t first_row = 0, rows = 0, products = 0;
-  int algorithm = 0;        ///< the cusparseSpGEMMAlg_t tried; 0 for the deterministic product
-  float fraction = 0;       ///< ALG3's chunk fraction (0 otherwise)
-  std::int64_t passes = 1;  ///< deterministic product: passes over the chunk's products
-  std::size_t bytes = 0;    ///< cuSPARSE buffers the attempt asked for (all of them at once)
-  outcome result = outcome::done;
+  /// \var rows
+  /// Rows in the chunk.
+  /// \var products
+  /// Products A(r,k)·B(k,j) the chunk's rows compute.
+  int algorithm = 0;               ///< the cusparseSpGEMMAlg_t tried; 0 for the deterministic product
+  float fraction = 0;              ///< ALG3's chunk fraction (0 otherwise)
+  std::int64_t passes = 1;         ///< deterministic product: passes over the chunk's products
+  std::size_t bytes = 0;           ///< cuSPARSE buffers the attempt asked for (all of them at once)
+  outcome result = outcome::done;  ///< how the attempt ended
 };
 
 /// Knobs of the SpGEMM paths. The defaults are what production wants; tests
@@ -93,11 +99,16 @@ struct spgemm_tuning {
   /// half the free device memory). A chunk of one row is tried whatever its
   /// buffers ask, unless strict_budget.
   std::size_t cusparse_buffer_budget = 0;
+  /// Hold single-row chunks to cusparse_buffer_budget too (tests use it to
+  /// reach the out-of-memory path).
   bool strict_budget = false;
   /// When set, every chunk attempt is appended here.
   std::vector<spgemm_step>* trace = nullptr;
 };
 
+/// Throws argument_error for a max_pass_products outside [1, INT32_MAX], a
+/// first_algorithm that is not ALG1, ALG2 or ALG3, a chunk fraction outside
+/// (0, 1] or a negative int32_product_limit.
 inline void validate(const spgemm_tuning& t) {
   if (t.max_pass_products < 1 || t.max_pass_products > max_cub_items) {
     throw argument_error(matsample::detail::concat("spgemm_tuning: max_pass_products ", t.max_pass_products,

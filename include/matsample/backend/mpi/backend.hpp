@@ -36,10 +36,14 @@ enum class two_d_product {
   summa,
 };
 
+/// The distributed kernel set (see the file comment): the CPU backend's
+/// kernels, with overloads that take a distributed_csr_view graph operand
+/// and fetch what they need from its owners. Every kernel call is collective
+/// over the grid's world communicator.
 class mpi_backend : public cpu_backend {
  public:
-  using memory_space = host_memory;
-  static constexpr const char* name = "mpi";
+  using memory_space = host_memory;           ///< Local operands are host csr_view objects.
+  static constexpr const char* name = "mpi";  ///< Backend name in reports and tests.
 
   /// Kernels are collective over `grid`'s ranks, which must outlive the
   /// backend. two_d_product::summa on a grid that is not square throws
@@ -55,34 +59,43 @@ class mpi_backend : public cpu_backend {
   // Kernels on a rank's own matrices run locally, but an error on one rank is
   // agreed on by all (collective_check), so no rank waits for a failed one in
   // the sampler's next collective step.
+  /// cpu_backend::sample_rows on local operands, agreed: if it throws on any
+  /// rank, it throws on every rank.
   template <class... Args>
   auto sample_rows(const Args&... args) const {
     return agreed([&] { return cpu_backend::sample_rows(args...); });
   }
+  /// cpu_backend::compact_blocks on local operands, agreed across ranks.
   template <class... Args>
   auto compact_blocks(const Args&... args) const {
     return agreed([&] { return cpu_backend::compact_blocks(args...); });
   }
+  /// cpu_backend::select_columns on local operands, agreed across ranks.
   template <class... Args>
   auto select_columns(const Args&... args) const {
     return agreed([&] { return cpu_backend::select_columns(args...); });
   }
+  /// cpu_backend::relabel_columns on local operands, agreed across ranks.
   template <class... Args>
   auto relabel_columns(const Args&... args) const {
     return agreed([&] { return cpu_backend::relabel_columns(args...); });
   }
+  /// cpu_backend::row_reduce on local operands, agreed across ranks.
   template <class... Args>
   auto row_reduce(const Args&... args) const {
     return agreed([&] { return cpu_backend::row_reduce(args...); });
   }
+  /// cpu_backend::apply on a local matrix, agreed across ranks.
   template <class V, index_type I, index_type O, class F>
   auto apply(const csr_view<V, I, O>& m, F f) const {
     return agreed([&] { return cpu_backend::apply(m, f); });
   }
+  /// cpu_backend::gather_rows on a local matrix, agreed across ranks.
   template <class V, index_type I, index_type O>
   auto gather_rows(const csr_view<V, I, O>& a, std::span<const I> rows) const {
     return agreed([&] { return cpu_backend::gather_rows(a, rows); });
   }
+  /// cpu_backend::spgemm on local matrices, agreed across ranks.
   template <class V, index_type I, index_type O>
   auto spgemm(const csr_view<V, I, O>& a, const csr_view<V, I, O>& b) const {
     return agreed([&] { return cpu_backend::spgemm(a, b); });
@@ -146,11 +159,14 @@ class mpi_backend : public cpu_backend {
                                     true);  // apply always yields values
   }
 
+  /// The grid the kernels are collective over.
   [[nodiscard]] const process_grid& grid() const noexcept { return *grid_; }
+  /// How products with a 2D-tiled A move A.
   [[nodiscard]] two_d_product product() const noexcept { return product_; }
 
   /// Bytes this backend's exchanges moved since construction (or reset).
   [[nodiscard]] const volume& moved() const noexcept { return moved_; }
+  /// Zeroes moved() (the counter is mutable: a const backend still counts).
   void reset_volume() const noexcept { moved_ = {}; }
 
  private:

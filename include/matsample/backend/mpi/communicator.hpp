@@ -43,8 +43,14 @@ inline void check(int code, const char* call) {
 
 /// Bytes and messages one rank sent and received, per communication step.
 struct volume {
+  /// Bytes this rank sent.
   std::int64_t bytes_sent = 0, bytes_received = 0, messages = 0;
+  /// \var bytes_received
+  /// Bytes this rank received.
+  /// \var messages
+  /// Messages this rank sent.
 
+  /// Adds another step's counts.
   volume& operator+=(const volume& o) {
     bytes_sent += o.bytes_sent;
     bytes_received += o.bytes_received;
@@ -53,6 +59,8 @@ struct volume {
   }
 };
 
+/// The MPI datatype of T: the matching integer or floating type, MPI_BYTE
+/// for any other trivially copyable T (moved as bytes, never reduced).
 template <class T>
 MPI_Datatype datatype() {
   static_assert(std::is_trivially_copyable_v<T>);
@@ -89,10 +97,10 @@ inline std::int64_t max_message_bytes = std::int64_t{1} << 30;
 
 /// A rank's part of a point-to-point round: bytes to and from each peer.
 struct byte_block {
-  const void* send = nullptr;
-  std::int64_t send_bytes = 0;
-  void* recv = nullptr;
-  std::int64_t recv_bytes = 0;
+  const void* send = nullptr;   ///< Bytes to send to the peer (not owned)
+  std::int64_t send_bytes = 0;  ///< How many to send
+  void* recv = nullptr;         ///< Where the peer's bytes land (not owned)
+  std::int64_t recv_bytes = 0;  ///< How many to receive; must match what the peer sends
 };
 
 /// Moves every block of `blocks` (one per rank of `comm`) to and from that
@@ -217,8 +225,8 @@ void broadcast(MPI_Comm comm, std::span<T> data, int root) {
   }
 }
 
-/// Blocking send and receive of `data` to and from one peer, in messages of
-/// at most max_message_bytes.
+/// Blocking send of `data` to one peer, in messages of at most
+/// max_message_bytes; the peer posts the matching receive_from.
 template <class T>
 void send_to(MPI_Comm comm, std::span<const T> data, int peer) {
   const auto bytes = static_cast<std::int64_t>(data.size_bytes());
@@ -227,6 +235,8 @@ void send_to(MPI_Comm comm, std::span<const T> data, int peer) {
     check(MPI_Send(reinterpret_cast<const char*>(data.data()) + at, n, MPI_BYTE, peer, 0, comm), "MPI_Send");
   }
 }
+/// Blocking receive of `data` (its size must match what the peer's send_to
+/// sends) from one peer, in the same pieces.
 template <class T>
 void receive_from(MPI_Comm comm, std::span<T> data, int peer) {
   const auto bytes = static_cast<std::int64_t>(data.size_bytes());

@@ -36,24 +36,36 @@
 
 namespace matsample::mpi {
 
+/// Non-owning view of a distributed graph: the global shape, the grid, and
+/// this rank's block (1.5D) or tile (2D) as a csr_view with global column
+/// ids. The graph operand mpi_backend's distributed kernels take; the grid
+/// and the local arrays must outlive it.
 template <class V, index_type I, index_type O>
 class distributed_csr_view {
  public:
-  using value_type = V;
-  using index_type = I;
-  using offset_type = O;
+  using value_type = V;   ///< Type of the stored values.
+  using index_type = I;   ///< Type of row and column ids.
+  using offset_type = O;  ///< Type of the row offsets.
 
+  /// A view of `local`, this rank's part of a rows x cols matrix laid out on
+  /// `grid`; `weighted` says whether the whole matrix has values (the same on
+  /// every rank). Nothing is checked: distributed_csr checks and hands these out.
   distributed_csr_view(const process_grid& grid, I rows, I cols, csr_view<V, I, O> local, bool weighted)
       : grid_(&grid), rows_(rows), cols_(cols), local_(local), weighted_(weighted) {}
 
+  /// Global number of rows.
   [[nodiscard]] I rows() const noexcept { return rows_; }
+  /// Global number of columns.
   [[nodiscard]] I cols() const noexcept { return cols_; }
+  /// Whether the matrix has values (a block with no entries may still hold none).
   [[nodiscard]] bool has_values() const noexcept { return weighted_; }
+  /// The grid the matrix is laid out on.
   [[nodiscard]] const process_grid& grid() const noexcept { return *grid_; }
   /// Row blocks: block b is owned by grid row b.
   [[nodiscard]] block_partition blocks() const noexcept { return {rows_, grid_->rows()}; }
   /// My block: rows [blocks().begin(my_row), ...end(my_row)), global column ids.
   [[nodiscard]] const csr_view<V, I, O>& local() const noexcept { return local_; }
+  /// Global id of local row 0 (the first row of my block).
   [[nodiscard]] std::int64_t first_row() const noexcept { return blocks().begin(grid_->my_row()); }
   /// 2D tiles (each rank holds one column block of its row block) rather
   /// than 1.5D row blocks with all columns.
@@ -61,6 +73,8 @@ class distributed_csr_view {
   /// Column blocks of a tiled layout: block j is held by grid column j.
   [[nodiscard]] block_partition column_blocks() const noexcept { return {cols_, tiled() ? grid_->cols() : 1}; }
 
+  /// Whether matrices on `grid` are laid out as 2D tiles: more than one grid
+  /// column and no replication.
   static bool is_tiled(const process_grid& grid) noexcept { return grid.cols() > 1 && grid.replication() == 1; }
 
  private:
@@ -70,6 +84,9 @@ class distributed_csr_view {
   bool weighted_;
 };
 
+/// Owning counterpart of distributed_csr_view: this rank's block or tile as
+/// a csr_matrix, plus the global shape. Keeps a pointer to the grid, which
+/// must outlive it.
 template <class V, index_type I, index_type O>
 class distributed_csr {
  public:
@@ -135,6 +152,7 @@ class distributed_csr {
     }
   }
 
+  /// A view to pass to mpi_backend and the samplers, valid while this lives.
   [[nodiscard]] distributed_csr_view<V, I, O> view() const { return {*grid_, rows_, cols_, local_.view(), weighted_}; }
 
  private:

@@ -19,11 +19,14 @@ namespace matsample::mpi {
 
 /// Contiguous blocks of n items over `parts` owners, sizes differing by at most 1.
 struct block_partition {
-  std::int64_t n = 0;
-  int parts = 1;
+  std::int64_t n = 0;  ///< Number of items (rows, vertices), ids [0, n)
+  int parts = 1;       ///< Number of blocks, at least 1
 
+  /// First item of block `part` (0 <= part < parts).
   [[nodiscard]] std::int64_t begin(int part) const noexcept { return n * part / parts; }
+  /// One past the last item of block `part`.
   [[nodiscard]] std::int64_t end(int part) const noexcept { return n * (part + 1) / parts; }
+  /// The block holding item `v` (0 <= v < n).
   [[nodiscard]] int owner(std::int64_t v) const noexcept {
     // The first part whose end exceeds v; the estimate is off by at most one.
     int b = static_cast<int>(std::min<std::int64_t>(parts - 1, v * parts / std::max<std::int64_t>(n, 1)));
@@ -98,9 +101,9 @@ std::vector<float> fetch_features(MPI_Comm comm, const block_partition& vertices
 /// plain partition). Replication trades memory for volume, as it does for A:
 /// a rank's own block is never fetched, and the replicas share the serving.
 struct feature_block {
-  block_partition vertices;
-  std::int64_t dim = 0;
-  std::vector<float> rows;  ///< the rows of block vertices.owner(my grid row), row-major
+  block_partition vertices;  ///< The vertex blocks, one per grid row
+  std::int64_t dim = 0;      ///< Features per vertex
+  std::vector<float> rows;   ///< the rows of vertex block my_row() of the grid, row-major
 
   /// My block of `all` (num_vertices x dim, row-major), which every rank holds.
   static feature_block from_replicated(const process_grid& grid, std::span<const float> all, std::int64_t dim) {

@@ -11,6 +11,10 @@
 
 namespace matsample::mpi {
 
+/// A 2D (pr x pc) or 1.5D ((p / c) x c) arrangement of the ranks of a
+/// communicator, with its row and column communicators. Owns those
+/// communicators (freed on destruction), not `world`; not movable, since
+/// distributed matrices and backends keep pointers to it.
 class process_grid {
  public:
   /// pr x pc ranks of `world` (all of them); throws argument_error when
@@ -35,12 +39,19 @@ class process_grid {
     if (col_comm_ != MPI_COMM_NULL) MPI_Comm_free(&col_comm_);
   }
 
+  /// The communicator of all the grid's ranks (not owned).
   [[nodiscard]] MPI_Comm world() const noexcept { return world_; }
+  /// My rank in world().
   [[nodiscard]] int rank() const noexcept { return rank_; }
+  /// Number of ranks, rows() * cols().
   [[nodiscard]] int size() const noexcept { return rows_ * cols_; }
+  /// Grid rows: pr in 2D, the number of blocks p / c in 1.5D.
   [[nodiscard]] int rows() const noexcept { return rows_; }
+  /// Grid columns: pc in 2D, the replication factor c in 1.5D.
   [[nodiscard]] int cols() const noexcept { return cols_; }
+  /// My grid row, rank / cols() (in 1.5D, my block).
   [[nodiscard]] int my_row() const noexcept { return rank_ / cols_; }
+  /// My grid column, rank % cols() (in 1.5D, my replica index).
   [[nodiscard]] int my_col() const noexcept { return rank_ % cols_; }
   /// Ranks of my grid row; in 1.5D, the fiber of c ranks holding my block.
   [[nodiscard]] MPI_Comm row_comm() const noexcept { return row_comm_; }
@@ -48,6 +59,7 @@ class process_grid {
   [[nodiscard]] MPI_Comm col_comm() const noexcept { return col_comm_; }
   /// 1.5D: the c ranks that hold the same block of A.
   [[nodiscard]] MPI_Comm fiber_comm() const noexcept { return row_comm_; }
+  /// Replication factor c of a 1.5D grid; 1 for a 2D grid.
   [[nodiscard]] int replication() const noexcept { return replication_; }
 
  private:

@@ -44,12 +44,14 @@
 
 namespace matsample::mpi {
 
+/// What read_ogb_partitioned gives each rank; vertex ids are the loaded
+/// (permuted, when a permutation was given) ids throughout.
 template <class V, index_type I, index_type O>
 struct distributed_dataset {
-  distributed_csr<V, I, O> graph;
+  distributed_csr<V, I, O> graph;    ///< This rank's block or tile of the (pattern) adjacency
   feature_block features;            ///< dim 0 when the directory has no features (or they were not asked for)
   std::vector<std::int32_t> labels;  ///< one per vertex, every rank
-  std::map<std::string, std::vector<I>> splits;
+  std::map<std::string, std::vector<I>> splits;  ///< split name ("train", ...) to its vertex ids, every rank
 };
 
 namespace detail {

@@ -32,8 +32,8 @@ namespace matsample::mpi {
 /// A tile that travelled whole: owned here unless this rank was the root.
 template <class V, index_type I, index_type O>
 struct broadcast_tile {
-  csr_matrix<V, I, O> storage;
-  csr_view<V, I, O> view;
+  csr_matrix<V, I, O> storage;  ///< The received tile; empty on the root
+  csr_view<V, I, O> view;       ///< The tile: of storage, or on the root the tile it sent
 };
 
 /// Bytes a tile occupies on the wire: its shape, then indptr, indices and values.

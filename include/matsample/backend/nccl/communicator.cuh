@@ -23,11 +23,16 @@ namespace matsample {
 
 /// An NCCL call failed; code() is the ncclResult_t.
 struct nccl_error : cuda_error {
+  /// cuda_error's constructor: the message and the ncclResult_t.
   using cuda_error::cuda_error;
 };
 
+/// Collectives over NCCL for device-resident data (all-reduce, broadcast,
+/// all-to-all-v), with communicators made from MPI ones and every call
+/// counted in an mpi::volume; used by the multi-GPU feature fetch.
 namespace nccl {
 
+/// Throws nccl_error naming `call` and NCCL's description unless `code` is ncclSuccess.
 inline void check(ncclResult_t code, const char* call) {
   if (code == ncclSuccess) return;
   throw nccl_error(
@@ -35,6 +40,8 @@ inline void check(ncclResult_t code, const char* call) {
       static_cast<int>(code));
 }
 
+/// The NCCL datatype of T: the matching integer or floating type, ncclUint8
+/// for any other trivially copyable T (moved as bytes; see count_of).
 template <class T>
 ncclDataType_t datatype() {
   static_assert(std::is_trivially_copyable_v<T>);
@@ -52,11 +59,15 @@ ncclDataType_t datatype() {
     return ncclUint8;  // counts are scaled by sizeof(T)
 }
 
+/// The NCCL element count of n values of T (n * sizeof(T) when T moves as bytes).
 template <class T>
 std::size_t count_of(std::int64_t n) {
   return static_cast<std::size_t>(n) * (datatype<T>() == ncclUint8 ? sizeof(T) : 1);
 }
 
+/// An NCCL communicator over the ranks of an MPI communicator, bound to one
+/// stream; every collective waits for its stream and counts its bytes in
+/// moved(). Not copyable; destroys the NCCL communicator on destruction.
 class communicator {
  public:
   /// Collective over `comm`: every rank of it must call this.
@@ -72,8 +83,11 @@ class communicator {
   communicator& operator=(const communicator&) = delete;
   ~communicator() { (void)ncclCommDestroy(comm_); }
 
+  /// My rank in the communicator.
   [[nodiscard]] int rank() const noexcept { return rank_; }
+  /// Number of ranks.
   [[nodiscard]] int size() const noexcept { return size_; }
+  /// The stream the collectives run on.
   [[nodiscard]] cudaStream_t stream() const noexcept { return stream_; }
   /// The MPI communicator it was made from (not owned: it must outlive this one).
   [[nodiscard]] MPI_Comm mpi_comm() const noexcept { return mpi_comm_; }

@@ -60,10 +60,10 @@ MATSAMPLE_HD inline int owner_of(std::int64_t n, int parts, std::int64_t v) {
 /// with the NCCL communicator over the ranks that hold one block each (a
 /// grid's column communicator, as the host fetch uses).
 struct device_feature_block {
-  mpi::block_partition vertices;
-  std::int64_t dim = 0;
-  cuda::device_buffer<float> rows;  ///< the rows of my grid row's block, row-major
-  std::shared_ptr<communicator> comm;
+  mpi::block_partition vertices;       ///< The vertex blocks, one per grid row
+  std::int64_t dim = 0;                ///< Features per vertex
+  cuda::device_buffer<float> rows;     ///< the rows of my grid row's block, row-major
+  std::shared_ptr<communicator> comm;  ///< NCCL over the grid's column communicator, shared by copies
 
   /// The host block copied to the device, with NCCL set up over
   /// grid.col_comm(). Collective over the grid; the grid must outlive it.

@@ -27,9 +27,12 @@
 
 namespace matsample {
 
+/// The serial reference kernel set on host memory (satisfies kernel_set):
+/// plain loops and standard containers, the oracle the tests hold every
+/// other backend to.
 struct reference_backend {
-  using memory_space = host_memory;
-  static constexpr const char* name = "reference";
+  using memory_space = host_memory;                 ///< Operands are host csr_view objects.
+  static constexpr const char* name = "reference";  ///< Backend name in reports and tests.
 
   /// P = Q·A for a one-hot Q given by its column per row: copies rows of A.
   template <class V, index_type I, index_type O>
