@@ -94,6 +94,10 @@ if [[ -n $trainer ]]; then
     --labels "$dir/labels.txt" --random-split 0.6,0.2,0.2
   run "training on a graph without features" "$trainer" --data "$dir/bare.snap" --epochs 2 --threads 2
   grep -qF "inputs: degree" "$dir/out" || { echo "FAILED: auto did not pick degrees"; cat "$dir/out"; failed=1; }
+  run "learned embeddings on a graph without features" "$trainer" --data "$dir/bare.snap" --epochs 2 --threads 2 \
+    --input-features embedding --embedding-dim 8
+  grep -qF "inputs: embedding (8 per vertex, 2400 more parameters)" "$dir/out" ||
+    { echo "FAILED: no embedding inputs"; cat "$dir/out"; failed=1; }
 fi
 
 ((failed)) && exit 1

@@ -225,8 +225,11 @@ struct dropout_key {
 /// matsample's stream registry (core/streams.hpp) leaves to applications.
 inline constexpr std::uint64_t dropout_stream = 0x6772'6170'6873'0100ULL;
 inline constexpr std::uint64_t init_stream = 0x6772'6170'6873'0200ULL;
+inline constexpr std::uint64_t embedding_stream = 0x6772'6170'6873'0300ULL;  ///< learned input embeddings' start
 static_assert(dropout_stream >= matsample::streams::max_layers && dropout_stream < matsample::streams::first_library &&
-              init_stream >= matsample::streams::max_layers && init_stream < matsample::streams::first_library);
+              init_stream >= matsample::streams::max_layers && init_stream < matsample::streams::first_library &&
+              embedding_stream >= matsample::streams::max_layers &&
+              embedding_stream < matsample::streams::first_library);
 
 /// Inverted dropout: entries are 0 with probability p and 1/(1-p) otherwise.
 /// Row r of layer `layer` draws from counter (epoch, minibatch, r); column c

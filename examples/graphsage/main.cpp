@@ -125,7 +125,8 @@ static int main_body(int argc, char** argv) {
   const std::map<std::string, input_features> inputs{{"auto", input_features::automatic},
                                                      {"data", input_features::data},
                                                      {"degree", input_features::degree},
-                                                     {"constant", input_features::constant}};
+                                                     {"constant", input_features::constant},
+                                                     {"embedding", input_features::embedding}};
   const std::map<std::string, model_kind> models{
       {"auto", model_kind::automatic}, {"sage", model_kind::sage}, {"gcn", model_kind::gcn}, {"mlp", model_kind::mlp}};
 
@@ -177,10 +178,12 @@ static int main_body(int argc, char** argv) {
       ->capture_default_str();
   std::string inputs_name = "auto";
   app.add_option("--input-features", inputs_name,
-                 "what the first layer reads: data (the node features), degree or constant (for a graph without "
-                 "features); auto: data when there are features, else degree")
+                 "what the first layer reads: data (the node features), or for a graph without features degree, "
+                 "constant, or embedding (a learned vector per vertex); auto: data when there are features, else "
+                 "degree")
       ->transform(CLI::IsMember(inputs, CLI::ignore_case))
       ->capture_default_str();
+  app.add_option("--embedding-dim", o.embedding_dim, "width of --input-features embedding")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   o.inputs = inputs.at(inputs_name);
   o.sampler = samplers.at(sampler_name);
@@ -219,9 +222,14 @@ static int main_body(int argc, char** argv) {
 
     trainer<vertex, offset> t(v, o);
     const auto& r = t.options();
-    std::printf("model: %s, %lld layers, hidden %lld, %lld parameters; inputs: %s; sampler: %s", to_string(r.model),
+    std::printf("model: %s, %lld layers, hidden %lld, %lld parameters; inputs: %s", to_string(r.model),
                 static_cast<long long>(r.layers), static_cast<long long>(r.hidden),
-                static_cast<long long>(t.network().parameters().size()), to_string(r.inputs), t.sampler_name().c_str());
+                static_cast<long long>(t.network().parameters().size()), to_string(r.inputs));
+    if (r.inputs == input_features::embedding) {
+      std::printf(" (%lld per vertex, %lld more parameters)", static_cast<long long>(r.embedding_dim),
+                  static_cast<long long>(r.embedding_dim * v.num_vertices()));
+    }
+    std::printf("; sampler: %s", t.sampler_name().c_str());
     const auto& sizes = r.model == model_kind::mlp ? std::vector<std::int64_t>{}
                         : (r.sampler == sampler_kind::ladies || r.sampler == sampler_kind::fastgcn) ? r.sample_sizes
                                                                                                     : r.fanouts;

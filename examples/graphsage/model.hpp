@@ -101,17 +101,21 @@ class model {
   }
 
   /// Writes d(loss)/d(parameters) into gradients(), given d(loss)/d(logits)
-  /// for the last forward() call.
-  void backward(const std::vector<aggregation<T>>& blocks, matrix<T> dlogits) {
+  /// for the last forward() call. With `input_gradient`, also d(loss)/d(the
+  /// features passed to forward()), one row per input node: what learned
+  /// input embeddings train on.
+  void backward(const std::vector<aggregation<T>>& blocks, matrix<T> dlogits, matrix<T>* input_gradient = nullptr) {
     require(blocks.size() == layers_.size(), "one block per layer");
     matrix<T> d = std::move(dlogits);
     for (std::size_t l = layers_.size(); l-- > 0;) {
       const auto& c = caches_[l];
       if (l + 1 < layers_.size()) d = relu_backward(c.output, d);
+      const bool wanted = l > 0 || input_gradient != nullptr;
       matrix<T> dx = layer_backward(layers_[l], params_.data() + offsets_[l], blocks[l], c.input, c.aggregated, d,
-                                    grads_.data() + offsets_[l], /*input_gradient=*/l > 0);
-      if (l > 0) d = c.mask.size() > 0 ? dx.cwiseProduct(c.mask) : std::move(dx);
+                                    grads_.data() + offsets_[l], /*input_gradient=*/wanted);
+      if (wanted) d = c.mask.size() > 0 ? dx.cwiseProduct(c.mask) : std::move(dx);
     }
+    if (input_gradient != nullptr) *input_gradient = std::move(d);
   }
 
   /// Inference through layer l alone (no dropout): for full-neighbour

@@ -101,7 +101,7 @@ inline void write_report(std::ostream& os, const training_report& r, const data_
      << ", \"eval_every\": " << number(o.eval_every) << ", \"eval_batch\": " << number(o.eval_batch)
      << ", \"background_sampling\": " << (o.background_sampling ? "true" : "false")
      << ", \"row_normalize_features\": " << (o.row_normalize_features ? "true" : "false") << ", \"input_features\": \""
-     << to_string(o.inputs) << "\"},\n";
+     << to_string(o.inputs) << "\", \"embedding_dim\": " << number(o.embedding_dim) << "},\n";
   os << "  \"sampler\": " << quote(r.sampler) << ",\n  \"parameters\": " << number(r.parameters) << ",\n";
   os << "  \"epochs\": [\n";
   for (std::size_t i = 0; i < r.epochs.size(); ++i) {

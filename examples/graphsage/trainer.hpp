@@ -81,12 +81,18 @@ inline const char* to_string(model_kind k) {
 }
 
 /// What the first layer reads. A graph without node features (an edge
-/// list, say) still trains: on its degrees or on a constant.
+/// list, say) still trains: on its degrees, on a constant, or on a learned
+/// vector per vertex.
 enum class input_features {
   automatic,  ///< the data's features when it has them, else degree
   data,       ///< the data's node features (an error when it has none)
   degree,     ///< two per vertex: 1 and log(1 + degree) / log(1 + the largest degree)
   constant,   ///< one per vertex: 1 (the model then sees only the graph's structure through aggregation)
+  /// embedding_dim learned values per vertex (PyG's and DGL's nn.Embedding
+  /// input), trained with the model by row_adam on the rows a minibatch
+  /// reads. Transductive: a vertex never sampled for training keeps its
+  /// random start.
+  embedding,
 };
 inline const char* to_string(input_features f) {
   switch (f) {
@@ -98,6 +104,8 @@ inline const char* to_string(input_features f) {
       return "degree";
     case input_features::constant:
       return "constant";
+    case input_features::embedding:
+      return "embedding";
   }
   return "?";
 }
@@ -106,8 +114,17 @@ inline input_features resolve_inputs(input_features f, std::int64_t data_dim) {
   return f != input_features::automatic ? f : data_dim > 0 ? input_features::data : input_features::degree;
 }
 /// The input dimension of resolved input features `f`.
-inline std::int64_t input_dim(input_features f, std::int64_t data_dim) {
-  return f == input_features::degree ? 2 : f == input_features::constant ? 1 : data_dim;
+inline std::int64_t input_dim(input_features f, std::int64_t data_dim, std::int64_t embedding_dim) {
+  switch (f) {
+    case input_features::degree:
+      return 2;
+    case input_features::constant:
+      return 1;
+    case input_features::embedding:
+      return embedding_dim;
+    default:
+      return data_dim;
+  }
 }
 
 inline constexpr std::int64_t default_fanout = 10;
@@ -143,6 +160,7 @@ struct trainer_options {
   bool background_sampling = true;
   bool row_normalize_features = false;  ///< divide each feature row by its sum (as for Cora's bag of words)
   input_features inputs = input_features::automatic;  ///< resolved by the trainer against the data
+  std::int64_t embedding_dim = 64;                    ///< width of input_features::embedding
 };
 
 /// Fills the defaults that depend on other options and checks everything;
@@ -197,6 +215,7 @@ inline trainer_options resolve(trainer_options o) {
   if (o.sampling_threads < 0) throw argument_error(concat("sampling threads: must be >= 0, got ", o.sampling_threads));
   if (o.eval_every < 1) throw argument_error(concat("eval every: need at least 1, got ", o.eval_every));
   if (o.eval_batch < 1) throw argument_error(concat("eval batch: need at least 1, got ", o.eval_batch));
+  if (o.embedding_dim < 1) throw argument_error(concat("embedding dim: need at least 1, got ", o.embedding_dim));
   return o;
 }
 
@@ -274,9 +293,10 @@ class trainer {
         cpu_(options_.sampling_threads > 0  ? options_.sampling_threads
              : options_.background_sampling ? 1
                                             : options_.threads),
-        model_(network_shape(layer_type(options_.model),
-                             input_dim(resolve_inputs(options_.inputs, data.feature_dim), data.feature_dim),
-                             options_.hidden, data.num_classes(), options_.layers)),
+        model_(network_shape(
+            layer_type(options_.model),
+            input_dim(resolve_inputs(options_.inputs, data.feature_dim), data.feature_dim, options_.embedding_dim),
+            options_.hidden, data.num_classes(), options_.layers)),
         optimizer_(model_.parameters().size(),
                    {.learning_rate = options_.learning_rate, .weight_decay = options_.weight_decay},
                    model_.weight_ranges()) {
@@ -285,9 +305,11 @@ class trainer {
       Eigen::setNbThreads(options_.threads);
     }
     options_.inputs = resolve_inputs(options_.inputs, data.feature_dim);
-    feature_dim_ = input_dim(options_.inputs, data.feature_dim);
+    feature_dim_ = input_dim(options_.inputs, data.feature_dim, options_.embedding_dim);
     check_data();
-    if (options_.inputs != input_features::data) {
+    if (options_.inputs == input_features::embedding) {
+      initialize_embedding();
+    } else if (options_.inputs != input_features::data) {
       synthesize_features();
     } else if (options_.row_normalize_features) {
       normalized_features_.assign(data.features.begin(), data.features.end());
@@ -354,12 +376,22 @@ class trainer {
     const matrix<float>& logits = model_.forward(blocks, std::move(features), options_.dropout, key);
     matrix<float> dlogits;
     const loss_result loss = softmax_cross_entropy(logits, std::span<const std::int32_t>(labels_), dlogits);
-    model_.backward(blocks, std::move(dlogits));
+    const bool embedding = embedding_optimizer_.has_value();
+    model_.backward(blocks, std::move(dlogits), embedding ? &embedding_gradient_ : nullptr);
+    if (embedding) embedding_rows_.assign(mb.input_nodes().begin(), mb.input_nodes().end());
     return {loss.loss, loss.correct, static_cast<std::int64_t>(seeds.size())};
   }
 
-  /// One optimizer step with the gradients in network().gradients().
-  void apply_update() { optimizer_.step(model_.parameters(), model_.gradients()); }
+  /// One optimizer step with the gradients in network().gradients(), and,
+  /// with learned input embeddings, one for the rows the minibatch read.
+  void apply_update() {
+    optimizer_.step(model_.parameters(), model_.gradients());
+    if (embedding_optimizer_ && !embedding_rows_.empty()) {
+      embedding_optimizer_->step(std::span<float>(embedding_), std::span<const I>(embedding_rows_),
+                                 embedding_gradient_);
+      embedding_rows_.clear();
+    }
+  }
 
   /// Trains epoch `epoch`; epochs must come in order 0, 1, ... options().epochs - 1.
   epoch_stats train_epoch(std::int64_t epoch, const progress_callback& progress = {}) {
@@ -478,6 +510,25 @@ class trainer {
     return m == model_kind::gcn ? layer_kind::gcn : m == model_kind::mlp ? layer_kind::linear : layer_kind::sage;
   }
 
+  /// The learned input table: unit-variance uniform values from Philox keyed
+  /// by (seed, embedding_stream), counted by (vertex, column), so the start
+  /// does not depend on threads.
+  void initialize_embedding() {
+    const std::int64_t n = data_.num_vertices(), d = feature_dim_;
+    embedding_.resize(static_cast<std::size_t>(n * d));
+    const double scale = std::sqrt(3.0);
+#pragma omp parallel for schedule(static)
+    for (std::int64_t v = 0; v < n; ++v) {
+      matsample::philox_row_stream rng(options_.seed, embedding_stream, {static_cast<std::uint64_t>(v), 0, 0});
+      for (std::int64_t j = 0; j < d; ++j) {
+        embedding_[static_cast<std::size_t>(v * d + j)] =
+            static_cast<float>(scale * (2 * rng.uniform(static_cast<std::uint64_t>(j)) - 1));
+      }
+    }
+    features_ = embedding_;
+    embedding_optimizer_.emplace(n, d, adam_options{.learning_rate = options_.learning_rate});
+  }
+
   /// Degree or constant features in place of the data's (see input_features).
   void synthesize_features() {
     const std::int64_t n = data_.num_vertices(), d = feature_dim_;
@@ -500,10 +551,11 @@ class trainer {
     const std::int64_t n = data_.num_vertices();
     if (options_.inputs == input_features::data &&
         (data_.feature_dim < 1 || static_cast<std::int64_t>(data_.features.size()) != n * data_.feature_dim)) {
-      throw argument_error(concat("data: need node features (", n, " x dimension), got ", data_.features.size(),
-                                  " values of dimension ", data_.feature_dim,
-                                  "; train on the structure alone with input features 'degree' or 'constant', or "
-                                  "attach features (graph_tool convert --features)"));
+      throw argument_error(
+          concat("data: need node features (", n, " x dimension), got ", data_.features.size(), " values of dimension ",
+                 data_.feature_dim,
+                 "; train on the structure alone with input features 'degree', 'constant' or 'embedding', or "
+                 "attach features (graph_tool convert --features)"));
     }
     if (static_cast<std::int64_t>(data_.labels.size()) != n) {
       throw argument_error(concat("data: need one label per vertex, got ", data_.labels.size(), " for ", n));
@@ -634,6 +686,10 @@ class trainer {
   std::vector<float>
       normalized_features_;       ///< row-normalised or synthesized features, when features_ are not the data's
   std::int64_t feature_dim_ = 0;  ///< columns of features_
+  std::vector<float> embedding_;  ///< learned input table (input_features::embedding), n x feature_dim_
+  std::optional<row_adam<float>> embedding_optimizer_;  ///< set with embedding_
+  matrix<float> embedding_gradient_;                    ///< d(loss)/d(input rows) of the last minibatch
+  std::vector<I> embedding_rows_;                       ///< the vertices of those rows (input nodes, distinct)
   std::span<const I> train_ids_;
   matsample::csr_matrix<float, I, O> propagation_;  ///< the GCN model's graph (empty otherwise)
   std::string sampler_name_;
