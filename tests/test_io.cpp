@@ -360,6 +360,15 @@ TEST_CASE_TEMPLATE("edge list round trip: plain and gzip, 0- and 1-based, with a
   const auto directed = with_values(small_rmat<V, I, O>(false));
   ms::write_edge_list(path, directed.view(), {.one_based = true});
   CHECK(ms::read_edge_list<V, I, O>(path, {.one_based = true, .weighted = true, .num_vertices = n}) == directed);
+
+  // A target that cannot be replaced (a non-empty directory) is a matsample::error naming it, and the
+  // temporary file is gone.
+  const fs::path occupied = tmp / "occupied";
+  fs::create_directories(occupied / "inside");
+  CHECK_THROWS_WITH_AS(ms::write_edge_list(occupied, pattern.view()),
+                       doctest::Contains((occupied.string() + ": cannot replace it with the written file").c_str()),
+                       ms::error);
+  CHECK_FALSE(fs::exists(occupied.string() + ".tmp"));
 }
 
 TEST_CASE("edge list: comments, blank lines, CRLF, mixed separators, duplicates and self loops") {

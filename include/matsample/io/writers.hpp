@@ -42,7 +42,8 @@ class text_sink {
         gzclose(gzfile_);
       else
         std::fclose(file_);
-      std::filesystem::remove(tmp_);
+      std::error_code ignored;  // a destructor must not throw: the first error is already unwinding
+      std::filesystem::remove(tmp_, ignored);
     }
   }
 
@@ -71,11 +72,17 @@ class text_sink {
     const bool ok = gz_ ? gzclose(gzfile_) == Z_OK : std::fclose(file_) == 0;
     gzfile_ = nullptr;
     file_ = nullptr;
+    std::error_code ec;
     if (!ok) {
-      std::filesystem::remove(tmp_);
+      std::filesystem::remove(tmp_, ec);
       throw error(detail::concat(path_.string(), ": write failed"));
     }
-    std::filesystem::rename(tmp_, path_);
+    std::filesystem::rename(tmp_, path_, ec);
+    if (ec) {  // e.g. path is a directory: matsample::error like every other write failure
+      std::error_code ignored;
+      std::filesystem::remove(tmp_, ignored);
+      throw error(detail::concat(path_.string(), ": cannot replace it with the written file (", ec.message(), ")"));
+    }
   }
 
  private:
