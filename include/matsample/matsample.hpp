@@ -34,5 +34,6 @@
 #include "matsample/sampling/nodewise.hpp"
 #include "matsample/sampling/labor.hpp"
 #include "matsample/sampling/layerwise.hpp"
+#include "matsample/sampling/negatives.hpp"
 #include "matsample/gen/csbm.hpp"
 #include "matsample/gen/rmat.hpp"
