@@ -152,7 +152,9 @@ TEST_CASE("negatives: the same for any thread count and whether a minibatch is d
   CHECK(draw(2, 5).dst != one.dst);
 }
 
-TEST_CASE("negatives: bad options and pairs are argument errors naming them; unsorted rows cannot reject") {
+TEST_CASE(
+    "negatives: bad options are argument errors, pairs outside the graph out-of-range errors naming them; "
+    "unsorted rows cannot reject") {
   const auto a = ten_vertices();
   const auto g = a.view();
   using V = ms::csr_view<float, i32, i64>;
@@ -165,7 +167,8 @@ TEST_CASE("negatives: bad options and pairs are argument errors naming them; uns
   const ms::negative_sampler sampler(g, {});
   const std::vector<i32> src{1, 2}, dst{3, 10};
   CHECK_THROWS_WITH_AS((void)sampler(std::span<const i32>(src), std::span<const i32>(dst), 0, 0),
-                       doctest::Contains("positive pair 1 (2, 10) names a vertex outside 0..9"), ms::argument_error);
+                       doctest::Contains("positive pair 1 (2, 10) names a vertex outside 0..9"),
+                       ms::out_of_range_error);
   const std::vector<i32> one{1};
   CHECK_THROWS_WITH_AS((void)sampler(std::span<const i32>(src), std::span<const i32>(one), 0, 0),
                        doctest::Contains("2 sources but 1 destinations"), ms::argument_error);

@@ -68,12 +68,17 @@ inline void validate(const negative_options& o) {
   }
 }
 
+/// The column indices of row r.
+template <class View, class I>
+auto row_columns(const View& a, I r) {
+  return a.indices().subspan(static_cast<std::size_t>(a.row_begin(r)), static_cast<std::size_t>(a.degree(r)));
+}
+
 /// Whether row r of a column-sorted CSR holds column c.
 template <class View, class I>
 bool row_holds(const View& a, I r, I c) {
-  const auto indices = a.indices();
-  const auto first = indices.begin() + a.row_begin(r), last = indices.begin() + a.row_end(r);
-  return std::binary_search(first, last, c);
+  const auto columns = row_columns(a, r);
+  return std::binary_search(columns.begin(), columns.end(), c);
 }
 
 }  // namespace detail
@@ -104,8 +109,9 @@ class negative_sampler {
 
   /// The negatives of one minibatch of positive pairs (src[j], dst[j]),
   /// counted by (epoch, minibatch, j, draw): the same for this minibatch
-  /// whatever else is sampled with it. Throws argument_error for a pair
-  /// naming a vertex outside the graph (the message names the pair).
+  /// whatever else is sampled with it. Throws out_of_range_error for a pair
+  /// naming a vertex outside the graph (the message names the pair, as
+  /// validate_seeds does for seeds), argument_error for unequal spans.
   [[nodiscard]] negative_pairs<index_type> operator()(std::span<const index_type> src, std::span<const index_type> dst,
                                                       std::uint64_t epoch, std::uint64_t minibatch) const {
     using I = index_type;
@@ -116,8 +122,8 @@ class negative_sampler {
     const I n = graph_.rows();
     for (std::size_t j = 0; j < src.size(); ++j) {
       if (src[j] < 0 || src[j] >= n || dst[j] < 0 || dst[j] >= n) {
-        throw argument_error(detail::concat("negative sampling: positive pair ", j, " (", src[j], ", ", dst[j],
-                                            ") names a vertex outside 0..", n - 1));
+        throw out_of_range_error(detail::concat("negative sampling: positive pair ", j, " (", src[j], ", ", dst[j],
+                                                ") names a vertex outside 0..", n - 1));
       }
     }
     const auto k = options_.per_positive;
@@ -217,9 +223,8 @@ class negative_sampler {
 
   void require_sorted_rows() const {
     for (index_type r = 0; r < graph_.rows(); ++r) {
-      const auto indices = graph_.indices();
-      const auto first = indices.begin() + graph_.row_begin(r), last = indices.begin() + graph_.row_end(r);
-      if (!std::is_sorted(first, last)) {
+      const auto columns = detail::row_columns(graph_, r);
+      if (!std::is_sorted(columns.begin(), columns.end())) {
         throw format_error(detail::concat("negative sampling: rejecting true edges needs rows sorted by column; row ",
                                           r, " is not (build the graph with sorted rows, e.g. csr_from_coo)"));
       }
