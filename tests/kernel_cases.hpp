@@ -671,6 +671,66 @@ MATSAMPLE_TEST_CASE_OVER("relabel_columns: equals the reference; entries keep ro
   }
 }
 
+MATSAMPLE_TEST_CASE_OVER("exclude_entries: equals the reference; removes exactly each minibatch's excluded pairs", T,
+                         axis) {
+  using C = typename T::config;
+  const auto& b = T::backend::get();
+  using I = typename C::I;
+  for (const auto& g : square_graphs<C>()) {
+    for (const bool unique : {true, false}) {
+      for (const auto& sel : selections_for(g, unique)) {
+        CAPTURE(g.name);
+        CAPTURE(sel.vertices.size());
+        const auto q = sel.q();
+        const auto p = ref.gather_rows(g.m.view(), sp(sel.vertices));
+        // Each minibatch excludes about a third of its rows' entries, plus
+        // pairs that are no entry of P (a vertex it does not select, a
+        // column its rows lack): those must change nothing.
+        std::mt19937_64 gen(sel.vertices.size() + 5);
+        std::vector<std::set<std::pair<I, I>>> banned(static_cast<std::size_t>(q.batches()));
+        for (i64 r = 0; r < p.rows(); ++r) {
+          auto& set = banned[static_cast<std::size_t>(q.batch_of(r))];
+          for (const auto& entry : row_entries(p, r)) {
+            if (gen() % 3 == 0) set.emplace(q.vertices[r], entry.first);
+          }
+          if (g.m.rows() > 0) set.emplace(static_cast<I>(gen() % static_cast<std::uint64_t>(g.m.rows())), I{0});
+        }
+        std::vector<i64> offsets{0};
+        std::vector<I> src, dst;
+        for (const auto& set : banned) {
+          for (const auto& [u, v] : set) {
+            src.push_back(u);
+            dst.push_back(v);
+          }
+          offsets.push_back(static_cast<i64>(src.size()));
+        }
+        const ms::excluded_edges<I> x{sp(offsets), sp(src), sp(dst)};
+        const auto r = b.exclude_entries(p.view(), q, x);
+        CHECK(r == ref.exclude_entries(p.view(), q, x));
+        // Independently of the reference: row r keeps, in order, exactly the
+        // entries of P whose pair its minibatch does not exclude.
+        REQUIRE(r.rows() == p.rows());
+        CHECK(r.cols() == p.cols());
+        for (i64 row = 0; row < p.rows(); ++row) {
+          const auto& set = banned[static_cast<std::size_t>(q.batch_of(row))];
+          auto want = row_entries(p, row);
+          std::erase_if(want, [&](const auto& entry) { return set.contains({q.vertices[row], entry.first}); });
+          CHECK(row_entries(r, row) == want);
+        }
+        // Nothing excluded: a copy.
+        CHECK(b.exclude_entries(p.view(), q, ms::excluded_edges<I>{}) == p);
+      }
+    }
+  }
+  // Offsets that do not match the minibatches are refused.
+  const auto g = random_matrix<C>(20, 20, 3, 71, weights::positive);
+  const auto sel = make_selection<I>(20, {4, 4}, 3, true);
+  const auto p = ref.gather_rows(g.view(), sp(sel.vertices));
+  const std::vector<i64> three{0, 0};
+  CHECK_THROWS_WITH_AS(b.exclude_entries(p.view(), sel.q(), ms::excluded_edges<I>{sp(three), {}, {}}),
+                       doctest::Contains("2 exclusion offsets for 2 minibatches"), ms::argument_error);
+}
+
 MATSAMPLE_TEST_CASE_OVER("relabel_columns: bad maps and malformed input throw, identically on every backend", T, axis) {
   using C = typename T::config;
   const auto& b = T::backend::get();

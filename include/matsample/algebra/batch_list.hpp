@@ -6,12 +6,29 @@
 #include <algorithm>
 #include <cstdint>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "matsample/core/error.hpp"
 #include "matsample/core/index.hpp"
 
 namespace matsample {
+
+/// Entries of A that each minibatch of a call must not sample (link
+/// prediction's exclusion of its seed edges and their reverses): minibatch m
+/// excludes the entries (src[i], dst[i]) for i in [offsets[m], offsets[m+1]),
+/// sorted by (src, dst) within each minibatch. Borrowed, not owned. Every
+/// copy of an excluded (u, v) is excluded, wherever a minibatch's frontier
+/// reaches u.
+template <index_type I>
+struct excluded_edges {
+  std::span<const std::int64_t> offsets;  ///< k + 1 ascending offsets into src/dst; empty: nothing excluded
+  std::span<const I> src;                 ///< row of each excluded entry
+  std::span<const I> dst;                 ///< column of each excluded entry
+
+  /// Whether any minibatch excludes anything.
+  [[nodiscard]] bool empty() const noexcept { return offsets.empty() || offsets.front() == offsets.back(); }
+};
 
 /// k minibatches of seeds for one sampling call. Minibatch m holds
 /// seeds[offsets[m], offsets[m+1]) and is minibatch first_batch + m of `epoch`
@@ -22,6 +39,7 @@ struct batch_list {
   std::vector<std::int64_t> offsets{0};  ///< k + 1 offsets into seeds, from 0 to seeds.size()
   std::uint64_t epoch = 0;               ///< Epoch number, the counter word of every draw
   std::uint64_t first_batch = 0;         ///< Global number of minibatch 0 within the epoch
+  excluded_edges<I> excluded{};          ///< Entries each minibatch must not sample (none by default)
 
   /// Number of minibatches k.
   [[nodiscard]] std::int64_t size() const noexcept { return static_cast<std::int64_t>(offsets.size()) - 1; }
@@ -40,7 +58,12 @@ struct batch_list {
                                  static_cast<std::size_t>(offsets[end] - offsets[begin])),
                    {},
                    epoch,
-                   first_batch + static_cast<std::uint64_t>(begin)};
+                   first_batch + static_cast<std::uint64_t>(begin),
+                   excluded};
+    if (!excluded.offsets.empty()) {
+      out.excluded.offsets =
+          excluded.offsets.subspan(static_cast<std::size_t>(begin), static_cast<std::size_t>(end - begin) + 1);
+    }
     for (auto m = begin; m <= end; ++m) out.offsets.push_back(offsets[m] - offsets[begin]);
     return out;
   }
@@ -58,6 +81,45 @@ struct batch_list {
   }
 };
 
+/// The exclusion lists of `batches` are well formed: one offset per
+/// minibatch plus one, ascending within src/dst, pairs sorted by (src, dst)
+/// within each minibatch and naming entries inside the graph's shape. Throws
+/// argument_error, or out_of_range_error naming the pair and its minibatch.
+template <class View, index_type I>
+void validate_exclusion(const View& a, const batch_list<I>& batches) {
+  const auto& ex = batches.excluded;
+  if (ex.offsets.empty()) return;
+  if (static_cast<std::int64_t>(ex.offsets.size()) != batches.size() + 1) {
+    throw argument_error(detail::concat("excluded edges: ", ex.offsets.size(), " offsets for ", batches.size(),
+                                        " minibatches (need one more than the minibatches)"));
+  }
+  if (ex.src.size() != ex.dst.size()) {
+    throw argument_error(
+        detail::concat("excluded edges: ", ex.src.size(), " sources but ", ex.dst.size(), " destinations"));
+  }
+  for (std::size_t m = 0; m + 1 < ex.offsets.size(); ++m) {
+    if (ex.offsets[m] < 0 || ex.offsets[m + 1] < ex.offsets[m] ||
+        ex.offsets[m + 1] > static_cast<std::int64_t>(ex.src.size())) {
+      throw argument_error(detail::concat("excluded edges: offsets of minibatch ", batches.first_batch + m,
+                                          " do not name a range of the ", ex.src.size(), " pairs"));
+    }
+    for (auto i = ex.offsets[m]; i < ex.offsets[m + 1]; ++i) {
+      const I u = ex.src[static_cast<std::size_t>(i)], v = ex.dst[static_cast<std::size_t>(i)];
+      if (u < 0 || u >= a.rows() || v < 0 || v >= a.cols()) {
+        throw out_of_range_error(detail::concat("excluded edge (", u, ", ", v, ") of minibatch ",
+                                                batches.first_batch + m, " is outside the graph's ", a.rows(), " x ",
+                                                a.cols()));
+      }
+      if (i > ex.offsets[m] && std::pair(ex.src[static_cast<std::size_t>(i) - 1],
+                                         ex.dst[static_cast<std::size_t>(i) - 1]) > std::pair(u, v)) {
+        throw argument_error(detail::concat("excluded edges of minibatch ", batches.first_batch + m,
+                                            " must be sorted by (source, destination); (", u, ", ", v,
+                                            ") follows a larger pair"));
+      }
+    }
+  }
+}
+
 /// Seeds must be vertices of the graph; throws out_of_range_error naming the first bad one.
 template <class View, index_type I>
 void validate_seeds(const View& a, const batch_list<I>& batches) {
@@ -71,6 +133,7 @@ void validate_seeds(const View& a, const batch_list<I>& batches) {
                                               " is outside the graph's [0, ", a.rows(), ")"));
     }
   }
+  validate_exclusion(a, batches);
 }
 
 }  // namespace matsample

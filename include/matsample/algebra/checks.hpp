@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "matsample/algebra/batch_list.hpp"
 #include "matsample/algebra/row_sampling.hpp"
 #include "matsample/algebra/selection.hpp"
 #include "matsample/core/csr.hpp"
@@ -153,6 +154,20 @@ void check_relabelling(const M& m, std::span<const I> new_ids, std::int64_t new_
       throw out_of_range_error(
           concat("relabel_columns: column ", j, " maps to ", new_ids[j], ", outside [0, ", new_cols, ")"));
     }
+  }
+}
+
+/// exclude_entries's operands agree: one row of P per stacked row of q, and
+/// one exclusion range per minibatch of q (or none). Throws argument_error.
+template <class Rows, index_type I>
+void check_exclusion(const Rows& p, const stacked_selection<I>& q, const excluded_edges<I>& excluded) {
+  validate_batches(q);
+  if (p.rows() != q.rows()) {
+    throw argument_error(concat("exclude_entries: P has ", p.rows(), " rows but Q has ", q.rows()));
+  }
+  if (!excluded.offsets.empty() && static_cast<std::int64_t>(excluded.offsets.size()) != q.batches() + 1) {
+    throw argument_error(
+        concat("exclude_entries: ", excluded.offsets.size(), " exclusion offsets for ", q.batches(), " minibatches"));
   }
 }
 

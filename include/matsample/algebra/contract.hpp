@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <span>
 
+#include "matsample/algebra/batch_list.hpp"
 #include "matsample/algebra/row_sampling.hpp"
 #include "matsample/algebra/selection.hpp"
 #include "matsample/core/csr.hpp"
@@ -80,6 +81,8 @@ using graph_view_t = typename graph_view_of<Graph>::type;
 /// - row_reduce(M, init, f)                  per-row left fold of values
 /// - sample_rows(P, Q, rule, seed, layer)    each row keeps what its row rule selects (row_rule.hpp)
 /// - compact_blocks(S, Q, deduplicate)       per-minibatch relabelling into blocks
+/// - exclude_entries(P, Q, X)                P⟨¬X⟩: row r of P (vertex u of minibatch m) loses the
+///                                           entries (u, c) that minibatch m excludes (link prediction)
 template <class B>
 concept kernel_set = requires(const B& b, backend_view_t<B, double, std::int32_t, std::int64_t> m,
                               std::span<const std::int32_t> ids, std::span<const std::int64_t> offsets,
@@ -94,6 +97,7 @@ concept kernel_set = requires(const B& b, backend_view_t<B, double, std::int32_t
   b.row_reduce(m, 0.0, detail::add_value{});
   b.sample_rows(m, q, spec, seed, seed);
   b.compact_blocks(m, q, true);
+  b.exclude_entries(m, q, excluded_edges<std::int32_t>{});
 };
 
 }  // namespace matsample

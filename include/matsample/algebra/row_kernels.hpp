@@ -140,6 +140,40 @@ MATSAMPLE_HD std::int64_t select_row(const csr_arrays<V, I, O>& m, std::int64_t 
   return n;
 }
 
+/// exclude_entries for row r of P, whose vertex is u: the entries whose
+/// column is not excluded for u, where ex_src/ex_dst[begin, end) are the
+/// row's minibatch's excluded pairs sorted by (src, dst). Writes the kept
+/// entries (in row order) and returns their count; with out_indices null it
+/// only counts.
+template <class V, class I, class O>
+MATSAMPLE_HD std::int64_t exclude_row(const csr_arrays<V, I, O>& p, std::int64_t r, I u, const I* ex_src,
+                                      const I* ex_dst, std::int64_t begin, std::int64_t end, I* out_indices,
+                                      V* out_values) {
+  // The pairs (u, ·): [first source >= u, first source > u).
+  const auto first_after = [&](bool inclusive) {
+    std::int64_t lo = begin, hi = end;
+    while (lo < hi) {
+      const std::int64_t mid = lo + (hi - lo) / 2;
+      if (ex_src[mid] < u || (inclusive && ex_src[mid] == u))
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    return lo;
+  };
+  const std::int64_t lo = first_after(false), last = first_after(true);
+  std::int64_t n = 0;
+  for (std::int64_t e = p.indptr[r]; e < p.indptr[r + 1]; ++e) {
+    if (last > lo && find_sorted(ex_dst + lo, last - lo, p.indices[e]) >= 0) continue;
+    if (out_indices != nullptr) {
+      out_indices[n] = p.indices[e];
+      if (out_values != nullptr) out_values[n] = p.values[e];
+    }
+    ++n;
+  }
+  return n;
+}
+
 /// One product of the SpGEMM expansion: entry e of A (in row r) times entry
 /// f of B's row k = column of e, as (row·cols_b + column, product).
 template <class V, class I, class O>

@@ -428,7 +428,7 @@ class labor_sampler {
     // fixed point over them, then the same rule with the solved π.
     return detail::run_rowwise<V, I, O>(
         *backend_, a_, batches, options.fanouts.size(), true, [&](std::size_t l, const stacked_selection<I>& q) {
-          auto p = backend_->gather_rows(a_, q.vertices);
+          auto p = gather_rows_excluding(*backend_, a_, q, batches.excluded);
           if constexpr (!std::same_as<std::remove_cvref_t<decltype(as_view(p))>, csr_view<V, I, O>>) {
             // The fixed point runs on the host: a device graph is sampled with
             // LABOR-0, or passed as a host csr_view to a device backend.

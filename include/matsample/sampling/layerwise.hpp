@@ -130,12 +130,16 @@ sampled_columns<V, I, O> collect_columns(const csr_view<V, I, O>& sampled, const
 }
 
 /// One layer for every minibatch: samples from `p` with the streams of
-/// (seed, layer) and builds the debiased, row-normalised blocks R·A·C.
+/// (seed, layer) and builds the debiased, row-normalised blocks R·A·C. Each
+/// minibatch's excluded entries are masked out of the frontier's rows of A
+/// (its blocks never hold them); the column probabilities `p` are not
+/// masked, so a column reached only through an excluded entry may be drawn
+/// and then contribute nothing.
 template <kernel_set B, graph_operand View, class V = typename View::value_type,
           index_type I = typename View::index_type, index_type O = typename View::offset_type>
 block_set<V, I, O> layerwise_layer(const B& backend, const View& a, const column_distribution<V, I, O>& p,
                                    const stacked_selection<I>& frontier, std::int64_t sample_size, bool keep_frontier,
-                                   std::uint64_t seed, std::uint64_t layer) {
+                                   std::uint64_t seed, std::uint64_t layer, const excluded_edges<I>& excluded) {
   // One sampling row per minibatch; its stream is (epoch, minibatch, row 0).
   const std::int64_t k = frontier.batches();
   const std::vector<I> shared_row(static_cast<std::size_t>(k), I{0});
@@ -147,7 +151,7 @@ block_set<V, I, O> layerwise_layer(const B& backend, const View& a, const column
                                 : backend.sample_rows(p.rows, per_batch, spec, seed, layer);
   const auto c = collect_columns(as_view(sampled), p, frontier, sample_size, keep_frontier);
 
-  const auto frontier_rows = backend.gather_rows(a, frontier.vertices);
+  const auto frontier_rows = gather_rows_excluding(backend, a, frontier, excluded);
   const auto selected = backend.select_columns(as_view(frontier_rows), frontier.batch_offsets,
                                                std::span<const I>(c.columns), std::span<const std::int64_t>(c.offsets));
   const auto debiased = backend.apply(
@@ -173,7 +177,7 @@ bulk_sample<V, I, O> sample_layerwise(const B& backend, const View& a, const bat
   for (std::size_t l = 0; l < options.sample_sizes.size(); ++l) {
     const auto p = distribution(l, frontier);
     out.layers.push_back(layerwise_layer(backend, a, p.view(), frontier, options.sample_sizes[l], options.keep_frontier,
-                                         options.seed, l));
+                                         options.seed, l, batches.excluded));
     const auto& next = out.layers.back();
     frontier = {next.src_nodes, next.node_offsets, batches.epoch, batches.first_batch};
   }

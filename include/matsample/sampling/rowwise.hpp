@@ -50,13 +50,14 @@ bulk_sample<V, I, O> run_rowwise(const B& backend, const View& a, const batch_li
   return out;
 }
 
-/// The plain form: `rule_of(l)` is layer l's row rule.
+/// The plain form: `rule_of(l)` is layer l's row rule; each minibatch's
+/// excluded entries (batches.excluded) are masked out of P.
 template <class V, index_type I, index_type O, kernel_set B, graph_operand View, class RuleOf>
 bulk_sample<V, I, O> sample_rowwise(const B& backend, const View& a, const batch_list<I>& batches, std::size_t layers,
                                     std::uint64_t seed, bool deduplicate, RuleOf rule_of) {
   return run_rowwise<V, I, O>(backend, a, batches, layers, deduplicate,
                               [&](std::size_t l, const stacked_selection<I>& q) {
-                                return gather_and_sample(backend, a, q, rule_of(l), seed, l);
+                                return gather_and_sample(backend, a, q, rule_of(l), seed, l, batches.excluded);
                               });
 }
 

@@ -167,6 +167,13 @@ class cpu_backend {
     return out;
   }
 
+  /// P⟨¬X⟩: row r of P (vertex q.vertices[r] = u of minibatch m) keeps the
+  /// entries (u, c) that minibatch m does not exclude (excluded.offsets
+  /// empty: a copy of P), in order (exclude_entries.hpp).
+  template <class V, index_type I, index_type O>
+  csr_matrix<V, I, O> exclude_entries(const csr_view<V, I, O>& p, const stacked_selection<I>& q,
+                                      const excluded_edges<I>& excluded) const;
+
   /// Turns the sampled rows S (global column ids, one row per stacked row of
   /// q) of k minibatches into k blocks. Destination nodes are q's vertices;
   /// source nodes are the destinations followed by the other sampled columns
@@ -216,6 +223,7 @@ class cpu_backend {
 
 // The kernels' definitions, one file each.
 #include "matsample/backend/cpu/compact.hpp"
+#include "matsample/backend/cpu/exclude_entries.hpp"
 #include "matsample/backend/cpu/gather_sample.hpp"
 #include "matsample/backend/cpu/rule_sampling.hpp"
 #include "matsample/backend/cpu/select_columns.hpp"

@@ -273,6 +273,14 @@ class cuda_backend {
     }
   }
 
+  /// P⟨¬X⟩: row r of P keeps the entries its minibatch does not exclude (as
+  /// cpu_backend::exclude_entries).
+  template <class V, index_type I, index_type O>
+  device_csr_matrix<V, I, O> exclude_entries(const device_csr_view<V, I, O>& p, const stacked_selection<I>& q,
+                                             const excluded_edges<I>& excluded) const {
+    return cuda::detail::exclude_entries(p, q, excluded, stream());
+  }
+
   /// The sampled rows S of k minibatches as k blocks (as
   /// cpu_backend::compact_blocks), returned as a host block_set.
   template <class V, index_type I, index_type O>
@@ -320,6 +328,12 @@ class cuda_backend {
   csr_matrix<V, I, O> select_columns(const csr_view<V, I, O>& m, std::span<const std::int64_t> row_blocks,
                                      std::span<const I> columns, std::span<const std::int64_t> column_blocks) const {
     return back(select_columns(up(m).view(), row_blocks, columns, column_blocks));
+  }
+  /// exclude_entries on a host matrix, computed on the device; the result on the host.
+  template <class V, index_type I, index_type O>
+  csr_matrix<V, I, O> exclude_entries(const csr_view<V, I, O>& p, const stacked_selection<I>& q,
+                                      const excluded_edges<I>& excluded) const {
+    return back(exclude_entries(up(p).view(), q, excluded));
   }
   /// relabel_columns on a host matrix, computed on the device; the result on the host.
   template <class V, index_type I, index_type O>

@@ -257,6 +257,48 @@ device_csr_matrix<V, I, O> select_columns(const device_csr_view<V, I, O>& m, std
           std::move(values)};
 }
 
+/// P⟨¬X⟩ (exclude_entries): one thread per row counts and then writes the
+/// entries its minibatch does not exclude; the pairs and offsets are uploaded.
+template <class V, index_type I, index_type O>
+device_csr_matrix<V, I, O> exclude_entries(const device_csr_view<V, I, O>& p, const stacked_selection<I>& q,
+                                           const excluded_edges<I>& excluded, cudaStream_t stream) {
+  matsample::detail::check_exclusion(p, q, excluded);
+  check_all_rows(p, "exclude_entries", stream);
+  const std::int64_t rows = p.rows(), k = q.batches();
+  const bool any = !excluded.offsets.empty();
+  const auto arr = p.arrays();
+  auto d_vertices = upload(q.vertices, stream, "selected vertices");
+  auto d_batches = upload(q.batch_offsets, stream, "batch offsets");
+  auto d_offsets = upload(excluded.offsets, stream, "exclusion offsets");
+  auto d_src = upload(excluded.src, stream, "excluded sources");
+  auto d_dst = upload(excluded.dst, stream, "excluded destinations");
+  const I* vertices = d_vertices.data();
+  const std::int64_t* batches = d_batches.data();
+  const std::int64_t* ex_off = any ? d_offsets.data() : nullptr;
+  const I* ex_src = d_src.data();
+  const I* ex_dst = d_dst.data();
+  const auto row = [=] __device__(std::int64_t r, I * out_i, V * out_v) {
+    const std::int64_t m = kernels::block_of(batches, k, r);
+    const std::int64_t begin = ex_off == nullptr ? 0 : ex_off[m], end = ex_off == nullptr ? 0 : ex_off[m + 1];
+    return kernels::exclude_row<V, I, O>(arr, r, vertices[r], ex_src, ex_dst, begin, end, out_i, out_v);
+  };
+  device_buffer<std::int64_t> count(rows + 1, stream, "kept entries per row");
+  std::int64_t* cnt = count.data();
+  for_each_index(rows, stream, [=] __device__(std::int64_t r) { cnt[r] = row(r, nullptr, nullptr); });
+  device_buffer<std::int64_t> offset(rows + 1, stream, "kept row offsets");
+  const std::int64_t nnz = exclusive_sum(count.data(), offset.data(), rows, stream);
+  device_buffer<I> indices(nnz, stream, "kept columns");
+  device_buffer<V> values(p.has_values() ? nnz : 0, stream, "kept values");
+  const std::int64_t* off = offset.data();
+  I* out_i = indices.data();
+  V* out_v = values.empty() ? nullptr : values.data();
+  for_each_index(rows, stream, [=] __device__(std::int64_t r) {
+    row(r, out_i + off[r], out_v == nullptr ? nullptr : out_v + off[r]);
+  });
+  auto indptr = narrow_offsets<O>(offset.data(), rows, stream);
+  return {p.rows(), p.cols(), static_cast<O>(nnz), std::move(indptr), std::move(indices), std::move(values)};
+}
+
 /// A copy of a device array.
 template <class T>
 device_buffer<T> copy_of(const T* src, std::int64_t n, cudaStream_t stream, const char* what) {

@@ -70,6 +70,11 @@ class mpi_backend : public cpu_backend {
   auto compact_blocks(const Args&... args) const {
     return agreed([&] { return cpu_backend::compact_blocks(args...); });
   }
+  /// cpu_backend::exclude_entries on local operands, agreed across ranks.
+  template <class... Args>
+  auto exclude_entries(const Args&... args) const {
+    return agreed([&] { return cpu_backend::exclude_entries(args...); });
+  }
   /// cpu_backend::select_columns on local operands, agreed across ranks.
   template <class... Args>
   auto select_columns(const Args&... args) const {

@@ -177,6 +177,34 @@ struct reference_backend {
     return sample_from(a, q.vertices, q, spec, seed, layer, "row selection");
   }
 
+  /// P⟨¬X⟩: row r of P (vertex q.vertices[r] = u of minibatch m) keeps the
+  /// entries (u, c) that minibatch m does not exclude, in order.
+  template <class V, index_type I, index_type O>
+  csr_matrix<V, I, O> exclude_entries(const csr_view<V, I, O>& p, const stacked_selection<I>& q,
+                                      const excluded_edges<I>& excluded) const {
+    detail::check_exclusion(p, q, excluded);
+    std::vector<O> indptr{0};
+    std::vector<I> indices;
+    std::vector<V> values;
+    for (I r = 0; r < p.rows(); ++r) {
+      detail::diagnose_row(p, r, "exclude_entries", r);
+      std::set<I> banned;
+      if (!excluded.offsets.empty()) {
+        const auto m = q.batch_of(r);
+        for (auto i = excluded.offsets[m]; i < excluded.offsets[m + 1]; ++i) {
+          if (excluded.src[i] == q.vertices[r]) banned.insert(excluded.dst[i]);
+        }
+      }
+      for (O e = p.row_begin(r); e < p.row_end(r); ++e) {
+        if (banned.contains(p.indices()[e])) continue;
+        indices.push_back(p.indices()[e]);
+        if (p.has_values()) values.push_back(p.values()[e]);
+      }
+      indptr.push_back(checked_cast<O>(indices.size(), "entries of P"));
+    }
+    return {detail::trusted, p.rows(), p.cols(), std::move(indptr), std::move(indices), std::move(values)};
+  }
+
   /// Turns the sampled rows S (global column ids) of k minibatches into k
   /// blocks. Destination nodes are q's rows; source nodes are the destination
   /// nodes followed by the other sampled columns in order of first appearance
