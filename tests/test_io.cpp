@@ -1542,3 +1542,40 @@ TEST_CASE("bug: validate() reads before the indices for a negative row offset (s
   CHECK(direct.kind == "matsample::error");
   CHECK(contains(direct.message, "offsets decrease at row 0"));
 }
+
+TEST_CASE("edge split files: round trip, and a split written for another graph is refused") {
+  using I = std::int32_t;
+  const temp_dir tmp;
+  const auto g = ms::rmat<float, I, std::int64_t>({.scale = 7, .edge_factor = 6, .seed = 2});
+  const auto sym = ms::csr_from_edges<float, I, std::int64_t>(
+      g.rows(), std::vector<I>(g.view().indices().begin(), g.view().indices().end()),
+      [&] {
+        std::vector<I> rows;
+        for (I u = 0; u < g.rows(); ++u) rows.insert(rows.end(), static_cast<std::size_t>(g.view().degree(u)), u);
+        return rows;
+      }(),
+      {}, {.symmetrize = true, .merge_duplicates = true});
+  const auto split = ms::random_edge_split(sym.view(), {.seed = 9});
+  const auto dir = tmp / "split";
+  CHECK_FALSE(ms::has_edge_split(dir));
+  ms::write_edge_split(dir, sym.rows(), split);
+  REQUIRE(ms::has_edge_split(dir));
+  const auto back = ms::read_edge_split(dir, sym.view(), true);
+  CHECK(back.train == split.train);
+  CHECK(back.valid == split.valid);
+  CHECK(back.test == split.test);
+  CHECK(back.valid_negatives == split.valid_negatives);
+  CHECK(back.test_negatives == split.test_negatives);
+  CHECK(back.train_graph == split.train_graph);
+  // One line of valid.csv as written: "u,v".
+  std::ifstream valid(dir / "valid.csv");
+  std::string line;
+  std::getline(valid, line);
+  CHECK(line == std::to_string(split.valid.src[0]) + "," + std::to_string(split.valid.dst[0]));
+  // Another graph: its edges without the held-out ones are not train.csv.
+  const auto other = ms::random_edge_split(sym.view(), {.seed = 10});
+  CHECK_THROWS_AS(ms::read_edge_split(dir, other.train_graph.view(), true), ms::error);
+  // A damaged file is a reader's error naming the file.
+  write_bytes(dir / "test.csv", "1,2\nnot a pair\n");
+  CHECK_THROWS_WITH_AS(ms::read_edge_split(dir, sym.view(), true), doctest::Contains("test.csv"), ms::format_error);
+}

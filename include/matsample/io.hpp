@@ -12,6 +12,7 @@
 
 #include "matsample/io/dataset.hpp"
 #include "matsample/io/edge_list.hpp"
+#include "matsample/io/edge_split.hpp"
 #include "matsample/io/matrix_market.hpp"
 #include "matsample/io/npy.hpp"
 #include "matsample/io/ogb.hpp"

@@ -96,6 +96,37 @@ TEST_CASE_TEMPLATE("cuda samplers on a device graph give the CPU's minibatches",
   }
 }
 
+TEST_CASE_TEMPLATE("cuda link prediction: masked device sampling gives the CPU's link minibatches", C,
+                   MATSAMPLE_INDEX_CONFIGS) {
+  using I = typename C::I;
+  const auto g = ms::rmat<typename C::V, I, typename C::O>({.scale = 11, .edge_factor = 8, .seed = 6});
+  const auto d = ms::to_device(g.view());
+  // Seed edges: the first entry of every 7th row that has one.
+  std::vector<I> src, dst;
+  for (I u = 0; u < g.rows(); u += 7) {
+    if (g.view().degree(u) > 0) {
+      src.push_back(u);
+      dst.push_back(g.view().indices()[static_cast<std::size_t>(g.view().row_begin(u))]);
+    }
+  }
+  const auto edges = ms::edge_batch_list<I>::uniform(sp(src), sp(dst), 64, 1, 3);
+  const ms::link_options lo{.negatives = {.per_positive = 2, .seed = 4}, .exclude = ms::edge_exclusion::reverse};
+  const ms::nodewise_options no{.fanouts = {10, 5}, .seed = 8};
+  const ms::nodewise_sampler device_nodes(gpu, d.view());
+  const ms::nodewise_sampler host_nodes(test::cpu2, g.view());
+  const auto on_gpu = ms::link_sampler(device_nodes, g.view(), lo)(edges, no);
+  CHECK(on_gpu == ms::link_sampler(host_nodes, g.view(), lo)(edges, no));
+  const ms::labor_sampler device_labor(gpu, d.view());
+  const ms::labor_sampler host_labor(test::cpu2, g.view());
+  const ms::labor_options labor{.fanouts = {10, 5}, .seed = 8};
+  CHECK(ms::link_sampler(device_labor, g.view(), lo)(edges, labor) ==
+        ms::link_sampler(host_labor, g.view(), lo)(edges, labor));
+  // Edge ids of the device's blocks, looked up on the host graph.
+  auto blocks = on_gpu.blocks;
+  ms::attach_edge_ids(g.view(), blocks);
+  CHECK(blocks.layers.front().edge_ids.size() == blocks.layers.front().indices.size());
+}
+
 TEST_CASE("cuda spgemm_cusparse: the general product, every fallback path, rows sorted") {
   using C = test::d_i32_o32;
   const auto pattern = ms::rmat<double, i32, i32>({.scale = 10, .edge_factor = 8, .seed = 9});

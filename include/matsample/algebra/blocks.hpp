@@ -21,6 +21,9 @@ template <class V, index_type I, index_type O>
 struct block_view {
   csr_view<V, I, O> adjacency;   ///< num_dst x num_src, local ids
   std::span<const I> src_nodes;  ///< global ids; the first num_dst are the destination nodes
+  /// Id of the edge of A each entry came from, parallel to the adjacency's
+  /// entries; empty unless attach_edge_ids set them (sampling/edge_ids.hpp).
+  std::span<const std::int64_t> edge_ids{};
 
   /// Number of destination nodes (rows of the adjacency).
   [[nodiscard]] I num_dst() const noexcept { return adjacency.rows(); }
@@ -48,6 +51,9 @@ struct block_set {
   std::vector<V> values;
   std::vector<I> src_nodes;                   ///< Global ids of each block's source nodes, concatenated
   std::vector<std::int64_t> node_offsets{0};  ///< k + 1 offsets of each block's source nodes
+  /// Id of the edge of A each entry came from, parallel to `indices`; empty
+  /// unless attach_edge_ids set them (off by default: sampling never pays).
+  std::vector<std::int64_t> edge_ids;
 
   /// Number of blocks (minibatches) k.
   [[nodiscard]] std::int64_t size() const noexcept { return static_cast<std::int64_t>(row_offsets.size()) - 1; }
@@ -65,7 +71,9 @@ struct block_set {
         csr_view<V, I, O>(static_cast<I>(rows), static_cast<I>(n1 - n0),
                           std::span<const O>(indptr).subspan(static_cast<std::size_t>(row_offsets[m] + m), rows + 1),
                           std::span<const I>(indices).subspan(e0, e1 - e0), vals),
-        std::span<const I>(src_nodes).subspan(n0, n1 - n0)};
+        std::span<const I>(src_nodes).subspan(n0, n1 - n0),
+        edge_ids.empty() ? std::span<const std::int64_t>{}
+                         : std::span<const std::int64_t>(edge_ids).subspan(e0, e1 - e0)};
   }
 
   /// Exact equality of every array.

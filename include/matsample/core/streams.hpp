@@ -19,12 +19,13 @@ namespace streams {
 /// below this bound. The words below all lie above it.
 inline constexpr std::uint64_t max_layers = std::uint64_t{1} << 32;
 
-inline constexpr std::uint64_t shuffle = 0xffff'ffff'0000'0001ULL;    ///< epoch_batches' Fisher–Yates shuffle
-inline constexpr std::uint64_t rmat = 0xffff'ffff'0000'0002ULL;       ///< R-MAT edges
-inline constexpr std::uint64_t csbm = 0xffff'ffff'0000'0003ULL;       ///< contextual SBM edges, features, splits
-inline constexpr std::uint64_t relabel = 0xffff'ffff'0000'0004ULL;    ///< random vertex relabelling
-inline constexpr std::uint64_t split = 0xffff'ffff'0000'0005ULL;      ///< random_split's train/valid/test split
-inline constexpr std::uint64_t negatives = 0xffff'ffff'0000'0006ULL;  ///< negative_sampler's corrupted endpoints
+inline constexpr std::uint64_t shuffle = 0xffff'ffff'0000'0001ULL;     ///< epoch_batches' Fisher–Yates shuffle
+inline constexpr std::uint64_t rmat = 0xffff'ffff'0000'0002ULL;        ///< R-MAT edges
+inline constexpr std::uint64_t csbm = 0xffff'ffff'0000'0003ULL;        ///< contextual SBM edges, features, splits
+inline constexpr std::uint64_t relabel = 0xffff'ffff'0000'0004ULL;     ///< random vertex relabelling
+inline constexpr std::uint64_t split = 0xffff'ffff'0000'0005ULL;       ///< random_split's train/valid/test split
+inline constexpr std::uint64_t negatives = 0xffff'ffff'0000'0006ULL;   ///< negative_sampler's corrupted endpoints
+inline constexpr std::uint64_t edge_split = 0xffff'ffff'0000'0007ULL;  ///< random_edge_split's split and negatives
 
 /// LABOR's per-vertex variates: labor + layer, or labor alone when layers
 /// share their variates (layer dependency). Up to max_layers words from here.
@@ -36,7 +37,7 @@ inline constexpr std::uint64_t labor = 0xffff'fffe'0000'0000ULL;
 inline constexpr std::uint64_t first_library = labor;
 
 /// The fixed words, for the distinctness checks below and in the tests.
-inline constexpr std::array<std::uint64_t, 6> fixed = {shuffle, rmat, csbm, relabel, split, negatives};
+inline constexpr std::array<std::uint64_t, 7> fixed = {shuffle, rmat, csbm, relabel, split, negatives, edge_split};
 
 namespace detail {
 consteval bool distinct_and_reserved() {

@@ -81,6 +81,18 @@ bool row_holds(const View& a, I r, I c) {
   return std::binary_search(columns.begin(), columns.end(), c);
 }
 
+/// Throws format_error, naming `who`, unless every row of `a` is sorted by column.
+template <class View>
+void require_sorted_rows(const View& a, const char* who) {
+  for (typename View::index_type r = 0; r < a.rows(); ++r) {
+    const auto columns = row_columns(a, r);
+    if (!std::is_sorted(columns.begin(), columns.end())) {
+      throw format_error(concat(who, " needs rows sorted by column; row ", r,
+                                " is not (build the graph with sorted rows, e.g. csr_from_coo)"));
+    }
+  }
+}
+
 }  // namespace detail
 
 /// Draws negative pairs for minibatches of positive pairs on one graph.
@@ -101,7 +113,7 @@ class negative_sampler {
       throw argument_error(
           detail::concat("negative sampling: the graph must be square, got ", graph_.rows(), " x ", graph_.cols()));
     }
-    if (options_.reject_true_edges) require_sorted_rows();
+    if (options_.reject_true_edges) detail::require_sorted_rows(graph_, "negative sampling: rejecting true edges");
     if (options_.distribution == negative_distribution::degree_power) build_weights();
   }
 
@@ -218,16 +230,6 @@ class negative_sampler {
     if (!any) {
       for (std::int64_t v = 0; v < n; ++v)
         cumulative_[static_cast<std::size_t>(v) + 1] = static_cast<std::uint64_t>(v + 1);
-    }
-  }
-
-  void require_sorted_rows() const {
-    for (index_type r = 0; r < graph_.rows(); ++r) {
-      const auto columns = detail::row_columns(graph_, r);
-      if (!std::is_sorted(columns.begin(), columns.end())) {
-        throw format_error(detail::concat("negative sampling: rejecting true edges needs rows sorted by column; row ",
-                                          r, " is not (build the graph with sorted rows, e.g. csr_from_coo)"));
-      }
     }
   }
 
