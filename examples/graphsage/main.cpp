@@ -7,6 +7,7 @@
 //   graphsage                                    # built-in graph, defaults
 //   graphsage --data data/cora --split planetoid --row-normalize
 //   graphsage --model mlp                        # the same without the graph
+//   graphsage --task link --data data/cora       # link prediction (link_trainer.hpp)
 #include <matsample/matsample.hpp>
 #if GRAPHSAGE_WITH_IO
 #include <matsample/io.hpp>
@@ -109,6 +110,95 @@ const CLI::Validator unsigned_seed(
     },
     "SEED >= 0");
 
+/// The default split directory of an OGB dataset:
+/// DATA/link-split/seed-SEED-valid-VALID-test-TEST (beside split/, whose
+/// subdirectories are the node splits read_ogb chooses from).
+std::string default_link_split(const std::string& data_path, const graphsage::trainer_options& o) {
+  if (data_path.empty() || !std::filesystem::is_directory(data_path)) return "";
+  char name[96];
+  std::snprintf(name, sizeof name, "seed-%llu-valid-%g-test-%g", static_cast<unsigned long long>(o.seed),
+                o.valid_fraction, o.test_fraction);
+  return (std::filesystem::path(data_path) / "link-split" / name).string();
+}
+
+/// graphsage --task link: the split (read or made), training, the report.
+int run_link(const data_view& v, const graphsage::data_summary& summary, const graphsage::trainer_options& o,
+             const std::string& data_path, std::string split_dir, const std::string& report_path) {
+  using namespace graphsage;
+  if (split_dir.empty()) split_dir = default_link_split(data_path, o);
+  const bool undirected = true;
+  matsample::edge_split<float, vertex, offset> split;
+  const auto t0 = std::chrono::steady_clock::now();
+#if GRAPHSAGE_WITH_IO
+  if (!split_dir.empty() && matsample::has_edge_split(split_dir)) {
+    split = matsample::read_edge_split(split_dir, v.graph, undirected);
+    std::printf("split: read %s", split_dir.c_str());
+  } else {
+    split = matsample::random_edge_split(
+        v.graph, {.valid_fraction = o.valid_fraction, .test_fraction = o.test_fraction, .seed = o.seed});
+    if (!split_dir.empty()) matsample::write_edge_split(split_dir, v.num_vertices(), split);
+    std::printf("split: made from seed %llu%s%s", static_cast<unsigned long long>(o.seed),
+                split_dir.empty() ? "" : ", written to ", split_dir.c_str());
+  }
+#else
+  if (!split_dir.empty()) throw matsample::argument_error("--link-split needs matsample::io, which this build lacks");
+  split = matsample::random_edge_split(
+      v.graph, {.valid_fraction = o.valid_fraction, .test_fraction = o.test_fraction, .seed = o.seed});
+  std::printf("split: made from seed %llu", static_cast<unsigned long long>(o.seed));
+#endif
+  std::printf("; %zu train, %zu valid, %zu test edges (undirected), as many fixed negatives (%.2f s)\n",
+              split.train.size(), split.valid.size(), split.test.size(),
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  link_trainer<vertex, offset> t(v, split, o);
+  const auto& r = t.options();
+  std::printf("model: sage, %lld layers, hidden %lld, predictor %s, %lld parameters; inputs: %s; sampler: %s",
+              static_cast<long long>(r.layers), static_cast<long long>(r.hidden), to_string(r.predictor),
+              static_cast<long long>(t.parameters()), to_string(r.inputs), t.sampler_name().c_str());
+  for (std::size_t l = 0; l < r.fanouts.size(); ++l) {
+    std::printf("%s%lld", l ? "," : " ", static_cast<long long>(r.fanouts[l]));
+  }
+  std::printf("; batch %lld edges, %lld negative%s each, exclude %s, k = %lld, %lld minibatches per epoch\n",
+              static_cast<long long>(r.batch_size), static_cast<long long>(r.negatives), r.negatives == 1 ? "" : "s",
+              to_string(r.exclude), static_cast<long long>(r.bulk), static_cast<long long>(t.batches_per_epoch()));
+  std::fflush(stdout);
+  const auto metric = [](const link_evaluation& e, const char* name) {
+    const auto it = e.splits.find(name);
+    if (it == e.splits.end()) return std::string();
+    char buf[128];
+    std::snprintf(buf, sizeof buf, "  %s auc %.4f ap %.4f hits@50 %.4f", name, it->second.roc_auc,
+                  it->second.average_precision, it->second.hits.at(50));
+    return std::string(buf);
+  };
+  const progress_bar bar(isatty(fileno(stderr)) != 0);
+  std::int64_t current_epoch = 0;
+  const auto report = t.run(
+      [&](const link_epoch_stats& s) {
+        bar.clear();
+        std::printf("epoch %3lld  loss %.4f", static_cast<long long>(s.epoch), s.loss);
+        if (s.eval) std::printf("%s%s", metric(*s.eval, "valid").c_str(), metric(*s.eval, "test").c_str());
+        std::printf("  | %.2f s: sample %.2f, gather %.2f, compute %.2f, eval %.2f\n", s.seconds, s.time.sample,
+                    s.time.gather, s.time.compute, s.time.eval);
+        std::fflush(stdout);
+        current_epoch = s.epoch + 1;
+      },
+      [&](std::int64_t done, std::int64_t total) { bar.show(current_epoch, r.epochs, done, total); });
+  std::printf("final:%s%s\n", metric(report.final_eval, "valid").c_str(), metric(report.final_eval, "test").c_str());
+  std::printf("best valid at epoch %lld:%s%s\n", static_cast<long long>(report.best_epoch),
+              metric(report.best_eval, "valid").c_str(), metric(report.best_eval, "test").c_str());
+  std::printf("time %.2f s: sample %.2f, gather %.2f, compute %.2f, eval %.2f\n", report.seconds, report.time.sample,
+              report.time.gather, report.time.compute, report.time.eval);
+  if (!report_path.empty()) {
+    std::ofstream file(report_path);
+    write_link_report(file, report,
+                      {summary, split_dir, static_cast<std::int64_t>(split.train.size()),
+                       static_cast<std::int64_t>(split.valid.size()), static_cast<std::int64_t>(split.test.size())});
+    file.close();
+    if (!file) throw matsample::error("cannot write the report to " + report_path);
+    std::printf("report: %s\n", report_path.c_str());
+  }
+  return 0;
+}
+
 }  // namespace
 
 static int main_body(int argc, char** argv) {
@@ -184,7 +274,37 @@ static int main_body(int argc, char** argv) {
       ->transform(CLI::IsMember(inputs, CLI::ignore_case))
       ->capture_default_str();
   app.add_option("--embedding-dim", o.embedding_dim, "width of --input-features embedding")->capture_default_str();
+  const std::map<std::string, task_kind> tasks{{"node", task_kind::node}, {"link", task_kind::link}};
+  const std::map<std::string, predictor_kind> predictors{{"dot", predictor_kind::dot}, {"mlp", predictor_kind::mlp}};
+  const std::map<std::string, matsample::edge_exclusion> exclusions{{"none", matsample::edge_exclusion::none},
+                                                                    {"self", matsample::edge_exclusion::self},
+                                                                    {"reverse", matsample::edge_exclusion::reverse}};
+  std::string task_name = "node", predictor_name = "dot", exclude_name = "reverse", link_split;
+  app.add_option("--task", task_name, "node (classify vertices) or link (predict edges)")
+      ->transform(CLI::IsMember(tasks, CLI::ignore_case))
+      ->capture_default_str();
+  app.add_option("--predictor", predictor_name, "link: how a pair is scored, dot or mlp")
+      ->transform(CLI::IsMember(predictors, CLI::ignore_case))
+      ->capture_default_str();
+  app.add_option("--negatives", o.negatives, "link: uniform negatives per positive pair in training")
+      ->capture_default_str();
+  app.add_option("--exclude", exclude_name,
+                 "link: edges masked out of a minibatch's own blocks: none, self (its positives) or reverse (and their "
+                 "reverses)")
+      ->transform(CLI::IsMember(exclusions, CLI::ignore_case))
+      ->capture_default_str();
+  app.add_option("--valid-fraction", o.valid_fraction, "link: edges held out for validation in a new split")
+      ->capture_default_str();
+  app.add_option("--test-fraction", o.test_fraction, "link: edges held out for testing in a new split")
+      ->capture_default_str();
+  app.add_option("--link-split", link_split,
+                 "link: directory of the edge split (train/valid/test and fixed negatives as CSV): read when it holds "
+                 "one, else made from --seed and the fractions and written there (default: DATA/link-split/"
+                 "seed-SEED-valid-V-test-T for an OGB directory, in memory otherwise)");
   CLI11_PARSE(app, argc, argv);
+  o.task = tasks.at(task_name);
+  o.predictor = predictors.at(predictor_name);
+  o.exclude = exclusions.at(exclude_name);
   o.inputs = inputs.at(inputs_name);
   o.sampler = samplers.at(sampler_name);
   o.model = models.at(model_name);
@@ -220,6 +340,7 @@ static int main_body(int argc, char** argv) {
     }
     std::printf(" (loaded in %.2f s)\n", std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
 
+    if (o.task == task_kind::link) return run_link(v, summary, o, data_path, link_split, report_path);
     trainer<vertex, offset> t(v, o);
     const auto& r = t.options();
     std::printf("model: %s, %lld layers, hidden %lld, %lld parameters; inputs: %s", to_string(r.model),

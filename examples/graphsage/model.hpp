@@ -144,4 +144,39 @@ class model {
   std::vector<layer_cache> caches_;
 };
 
+/// Rows `rows` of h, in order.
+template <class T, class I>
+matrix<T> gather_rows(const matrix<T>& h, std::span<const I> rows) {
+  matrix<T> x(static_cast<Eigen::Index>(rows.size()), h.cols());
+#pragma omp parallel for schedule(static)
+  for (std::int64_t i = 0; i < static_cast<std::int64_t>(rows.size()); ++i) x.row(i) = h.row(rows[i]);
+  return x;
+}
+
+/// Full-neighbour inference of every one of n vertices, layer by layer:
+/// `blocks` is one layer of blocks whose destinations cover the vertices,
+/// each with all its neighbours (row-normalised here); layer 0 reads
+/// input(src_nodes), later layers the previous layer's output rows.
+/// Returns the last layer's output, one row per vertex.
+template <class T, class V, class I, class O, class Input>
+matrix<T> infer_all_vertices(const model<T>& net, const matsample::block_set<V, I, O>& blocks, std::int64_t n,
+                             Input&& input) {
+  matrix<T> h;
+  for (std::size_t l = 0; l < net.num_layers(); ++l) {
+    matrix<T> next(n, net.layer(l).out);
+    for (std::int64_t m = 0; m < blocks.size(); ++m) {
+      const auto block = blocks[m];
+      const auto a = make_aggregation<T>(block, block_weights::row_normalized);
+      const matrix<T> x = l == 0 ? input(block.src_nodes) : gather_rows(h, block.src_nodes);
+      const matrix<T> z = net.infer_layer(l, a, x);
+      const auto dst = block.dst_nodes();
+      for (std::size_t i = 0; i < dst.size(); ++i) {
+        next.row(static_cast<Eigen::Index>(dst[i])) = z.row(static_cast<Eigen::Index>(i));
+      }
+    }
+    h = std::move(next);
+  }
+  return h;
+}
+
 }  // namespace graphsage

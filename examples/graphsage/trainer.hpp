@@ -34,11 +34,13 @@
 #include <vector>
 
 #include "adam.hpp"
+#include "inputs.hpp"
 #include "layers.hpp"
 #include "matsample/backend/cpu/backend.hpp"
 #include "matsample/core/error.hpp"
 #include "matsample/io/dataset.hpp"
 #include "matsample/sampling/batches.hpp"
+#include "matsample/sampling/link.hpp"
 #include "metrics.hpp"
 #include "model.hpp"
 #include "samplers.hpp"
@@ -80,51 +82,20 @@ inline const char* to_string(model_kind k) {
   return "?";
 }
 
-/// What the first layer reads. A graph without node features (an edge
-/// list, say) still trains: on its degrees, on a constant, or on a learned
-/// vector per vertex.
-enum class input_features {
-  automatic,  ///< the data's features when it has them, else degree
-  data,       ///< the data's node features (an error when it has none)
-  degree,     ///< two per vertex: 1 and log(1 + degree) / log(1 + the largest degree)
-  constant,   ///< one per vertex: 1 (the model then sees only the graph's structure through aggregation)
-  /// embedding_dim learned values per vertex (PyG's and DGL's nn.Embedding
-  /// input), trained with the model by row_adam on the rows a minibatch
-  /// reads. Transductive: a vertex never sampled for training keeps its
-  /// random start.
-  embedding,
+/// What the model learns.
+enum class task_kind {
+  node,  ///< vertex labels (classification), the default
+  link,  ///< missing edges: the encoder plus a pair predictor (link_trainer.hpp)
 };
-inline const char* to_string(input_features f) {
-  switch (f) {
-    case input_features::automatic:
-      return "auto";
-    case input_features::data:
-      return "data";
-    case input_features::degree:
-      return "degree";
-    case input_features::constant:
-      return "constant";
-    case input_features::embedding:
-      return "embedding";
-  }
-  return "?";
-}
-/// `f` with automatic resolved for data whose features have `data_dim` columns.
-inline input_features resolve_inputs(input_features f, std::int64_t data_dim) {
-  return f != input_features::automatic ? f : data_dim > 0 ? input_features::data : input_features::degree;
-}
-/// The input dimension of resolved input features `f`.
-inline std::int64_t input_dim(input_features f, std::int64_t data_dim, std::int64_t embedding_dim) {
-  switch (f) {
-    case input_features::degree:
-      return 2;
-    case input_features::constant:
-      return 1;
-    case input_features::embedding:
-      return embedding_dim;
-    default:
-      return data_dim;
-  }
+/// How link prediction scores a pair from its endpoints' embeddings.
+enum class predictor_kind {
+  dot,  ///< <h_u, h_v> (GAE's decoder)
+  mlp,  ///< w2 · relu(W1 (h_u ⊙ h_v) + b1) + b2 (PyG's and OGB's link predictor)
+};
+inline const char* to_string(task_kind k) { return k == task_kind::link ? "link" : "node"; }
+inline const char* to_string(predictor_kind k) { return k == predictor_kind::mlp ? "mlp" : "dot"; }
+inline const char* to_string(matsample::edge_exclusion e) {
+  return e == matsample::edge_exclusion::none ? "none" : e == matsample::edge_exclusion::self ? "self" : "reverse";
 }
 
 inline constexpr std::int64_t default_fanout = 10;
@@ -161,6 +132,16 @@ struct trainer_options {
   bool row_normalize_features = false;  ///< divide each feature row by its sum (as for Cora's bag of words)
   input_features inputs = input_features::automatic;  ///< resolved by the trainer against the data
   std::int64_t embedding_dim = 64;                    ///< width of input_features::embedding
+  task_kind task = task_kind::node;                   ///< vertex labels or links
+  // Link prediction (task_kind::link) only:
+  predictor_kind predictor = predictor_kind::dot;  ///< how a pair is scored
+  std::int64_t negatives = 1;                      ///< uniform negatives per positive pair in training
+  /// Edges masked out of each minibatch's blocks: its positives and their
+  /// reverses by default (DGL's exclude='reverse_id'), so the model never
+  /// reads the edge it is asked to predict.
+  matsample::edge_exclusion exclude = matsample::edge_exclusion::reverse;
+  double valid_fraction = 0.05;  ///< edges held out for validation (a new split only)
+  double test_fraction = 0.10;   ///< edges held out for testing (a new split only)
 };
 
 /// Fills the defaults that depend on other options and checks everything;
@@ -177,6 +158,19 @@ inline trainer_options resolve(trainer_options o) {
     throw argument_error(concat("labor importance applies to the labor sampler, not ", to_string(o.sampler)));
   }
   const bool layerwise = o.sampler == sampler_kind::ladies || o.sampler == sampler_kind::fastgcn;
+  if (o.task == task_kind::link) {  // before the model is resolved from the sampler
+    if (o.sampler != sampler_kind::nodewise && o.sampler != sampler_kind::labor) {
+      throw argument_error(concat("link prediction samples with nodewise or labor, not ", to_string(o.sampler)));
+    }
+    if (o.model != model_kind::automatic && o.model != model_kind::sage) {
+      throw argument_error(concat("link prediction trains the sage model, not ", to_string(o.model)));
+    }
+    if (o.negatives < 1) throw argument_error(concat("negatives: need at least 1 per positive, got ", o.negatives));
+    if (!(o.valid_fraction >= 0 && o.test_fraction >= 0 && o.valid_fraction + o.test_fraction < 1)) {
+      throw argument_error(concat("valid and test fractions: need >= 0 with a sum below 1, got ", o.valid_fraction,
+                                  " and ", o.test_fraction));
+    }
+  }
   if (o.model == model_kind::automatic) o.model = layerwise ? model_kind::gcn : model_kind::sage;
   // Only the list the sampler uses is filled in; giving the other one is a
   // mistake worth reporting (the MLP samples nothing and ignores both).
@@ -268,6 +262,39 @@ struct training_report {
   double seconds = 0;
 };
 
+/// The epoch loop both trainers share: trains epochs [first, epochs) with
+/// train_epoch(e), evaluates every eval_every epochs and after the last
+/// (timed into the epoch's stats), keeps the evaluation with the best
+/// score(eval) (the first of ties) and the last one, and sums the time.
+template <class Report, class TrainEpoch, class Evaluate, class Score, class OnEpoch>
+void run_epochs(Report& report, const trainer_options& o, std::int64_t first, TrainEpoch&& train_epoch,
+                Evaluate&& evaluate, Score&& score, const OnEpoch& on_epoch) {
+  using clock = std::chrono::steady_clock;
+  const auto since = [](clock::time_point t) { return std::chrono::duration<double>(clock::now() - t).count(); };
+  const auto start = clock::now();
+  double best = -1;
+  for (std::int64_t e = first; e < o.epochs; ++e) {
+    auto s = train_epoch(e);
+    if ((e + 1) % o.eval_every == 0 || e + 1 == o.epochs) {
+      const auto t = clock::now();
+      s.eval = evaluate();
+      s.time.eval = since(t);
+      s.seconds += s.time.eval;
+      const double value = score(*s.eval);
+      if (value > best || report.best_epoch < 0) {
+        best = value;
+        report.best_epoch = e;
+        report.best_eval = *s.eval;
+      }
+      report.final_eval = *s.eval;
+    }
+    report.time += s.time;
+    report.epochs.push_back(s);
+    if (on_epoch) on_epoch(report.epochs.back());
+  }
+  report.seconds = since(start);
+}
+
 /// What one minibatch step reports.
 struct step_result {
   double loss = 0;
@@ -305,26 +332,9 @@ class trainer {
       Eigen::setNbThreads(options_.threads);
     }
     options_.inputs = resolve_inputs(options_.inputs, data.feature_dim);
-    feature_dim_ = input_dim(options_.inputs, data.feature_dim, options_.embedding_dim);
     check_data();
-    if (options_.inputs == input_features::embedding) {
-      initialize_embedding();
-    } else if (options_.inputs != input_features::data) {
-      synthesize_features();
-    } else if (options_.row_normalize_features) {
-      normalized_features_.assign(data.features.begin(), data.features.end());
-      const auto d = static_cast<std::size_t>(data.feature_dim);
-      for (std::size_t v = 0; v * d < normalized_features_.size(); ++v) {
-        float* row = normalized_features_.data() + v * d;
-        double total = 0;
-        for (std::size_t j = 0; j < d; ++j) total += row[j];
-        if (total == 0) continue;  // an empty bag of words stays empty
-        for (std::size_t j = 0; j < d; ++j) row[j] = static_cast<float>(row[j] / total);
-      }
-      features_ = normalized_features_;
-    } else {
-      features_ = data.features;
-    }
+    inputs_.emplace(data_, data_.graph, options_.inputs, options_.embedding_dim, options_.row_normalize_features,
+                    options_.seed, options_.learning_rate);
     bind_sampler();
     model_.initialize(options_.seed);
     train_ids_ = data_.splits.at("train");
@@ -349,18 +359,10 @@ class trainer {
   [[nodiscard]] std::int64_t batches_per_epoch() const noexcept { return batches_per_epoch_; }
 
   /// The input features the model sees (row-normalised when asked), one row per vertex.
-  [[nodiscard]] std::span<const float> features() const noexcept { return features_; }
+  [[nodiscard]] std::span<const float> features() const noexcept { return inputs_->values(); }
 
   /// Input feature rows of `nodes`, in order.
-  [[nodiscard]] matrix<float> gather_features(std::span<const I> nodes) const {
-    const auto d = static_cast<Eigen::Index>(feature_dim_);
-    matrix<float> x(static_cast<Eigen::Index>(nodes.size()), d);
-#pragma omp parallel for schedule(static)
-    for (std::int64_t i = 0; i < static_cast<std::int64_t>(nodes.size()); ++i) {
-      x.row(i) = Eigen::Map<const row_vector<float>>(features_.data() + static_cast<std::int64_t>(nodes[i]) * d, d);
-    }
-    return x;
-  }
+  [[nodiscard]] matrix<float> gather_features(std::span<const I> nodes) const { return inputs_->gather(nodes); }
 
   /// Forward and backward over one minibatch; leaves d(loss)/d(parameters)
   /// in network().gradients() (weight decay not included: the optimizer
@@ -376,9 +378,10 @@ class trainer {
     const matrix<float>& logits = model_.forward(blocks, std::move(features), options_.dropout, key);
     matrix<float> dlogits;
     const loss_result loss = softmax_cross_entropy(logits, std::span<const std::int32_t>(labels_), dlogits);
-    const bool embedding = embedding_optimizer_.has_value();
-    model_.backward(blocks, std::move(dlogits), embedding ? &embedding_gradient_ : nullptr);
-    if (embedding) embedding_rows_.assign(mb.input_nodes().begin(), mb.input_nodes().end());
+    matrix<float> input_gradient;
+    const bool learned = inputs_->learned();
+    model_.backward(blocks, std::move(dlogits), learned ? &input_gradient : nullptr);
+    if (learned) inputs_->accumulate(mb.input_nodes(), std::move(input_gradient));
     return {loss.loss, loss.correct, static_cast<std::int64_t>(seeds.size())};
   }
 
@@ -386,11 +389,7 @@ class trainer {
   /// with learned input embeddings, one for the rows the minibatch read.
   void apply_update() {
     optimizer_.step(model_.parameters(), model_.gradients());
-    if (embedding_optimizer_ && !embedding_rows_.empty()) {
-      embedding_optimizer_->step(std::span<float>(embedding_), std::span<const I>(embedding_rows_),
-                                 embedding_gradient_);
-      embedding_rows_.clear();
-    }
+    inputs_->update();
   }
 
   /// Trains epoch `epoch`; epochs must come in order 0, 1, ... options().epochs - 1.
@@ -444,21 +443,8 @@ class trainer {
       const auto all = matsample::batch_list<I>::uniform(std::span<const I>(all_vertices_), options_.eval_batch);
       eval_blocks_ = options_.model == model_kind::mlp ? edge_free_blocks(all) : full_neighbourhood(all);
     }
-    matrix<float> h;  // every vertex's input to the current layer (layer 0 reads the features)
-    for (std::size_t l = 0; l < model_.num_layers(); ++l) {
-      matrix<float> next(n, model_.layer(l).out);
-      for (std::int64_t m = 0; m < eval_blocks_->size(); ++m) {
-        const auto block = (*eval_blocks_)[m];
-        const auto a = make_aggregation<float>(block, block_weights::row_normalized);
-        const matrix<float> x = l == 0 ? gather_features(block.src_nodes) : gather_rows(h, block.src_nodes);
-        const matrix<float> z = model_.infer_layer(l, a, x);
-        const auto dst = block.dst_nodes();
-        for (std::size_t i = 0; i < dst.size(); ++i) {
-          next.row(static_cast<Eigen::Index>(dst[i])) = z.row(static_cast<Eigen::Index>(i));
-        }
-      }
-      h = std::move(next);
-    }
+    const matrix<float> h = infer_all_vertices(model_, *eval_blocks_, n,
+                                               [this](std::span<const I> nodes) { return gather_features(nodes); });
     evaluation out;
     for (const auto& [name, ids] : data_.splits) out.splits[name] = evaluate_split(h, ids, data_.labels);
     return out;
@@ -471,28 +457,9 @@ class trainer {
     report.options = options_;
     report.sampler = sampler_name_;
     report.parameters = static_cast<std::int64_t>(model_.parameters().size());
-    const auto start = clock::now();
-    double best_valid = -1;
-    for (std::int64_t e = next_epoch_; e < options_.epochs; ++e) {
-      epoch_stats s = train_epoch(e, progress);
-      if ((e + 1) % options_.eval_every == 0 || e + 1 == options_.epochs) {
-        const auto t = clock::now();
-        s.eval = evaluate();
-        s.time.eval = seconds_since(t);
-        s.seconds += s.time.eval;
-        const double valid = s.eval->accuracy("valid");
-        if (valid > best_valid || report.best_epoch < 0) {
-          best_valid = valid;
-          report.best_epoch = e;
-          report.best_eval = *s.eval;
-        }
-        report.final_eval = *s.eval;
-      }
-      report.time += s.time;
-      report.epochs.push_back(s);
-      if (on_epoch) on_epoch(report.epochs.back());
-    }
-    report.seconds = seconds_since(start);
+    run_epochs(
+        report, options_, next_epoch_, [&](std::int64_t e) { return train_epoch(e, progress); },
+        [&] { return evaluate(); }, [](const evaluation& e) { return e.accuracy("valid"); }, on_epoch);
     return report;
   }
 
@@ -508,41 +475,6 @@ class trainer {
 
   static layer_kind layer_type(model_kind m) {
     return m == model_kind::gcn ? layer_kind::gcn : m == model_kind::mlp ? layer_kind::linear : layer_kind::sage;
-  }
-
-  /// The learned input table: unit-variance uniform values from Philox keyed
-  /// by (seed, embedding_stream), counted by (vertex, column), so the start
-  /// does not depend on threads.
-  void initialize_embedding() {
-    const std::int64_t n = data_.num_vertices(), d = feature_dim_;
-    embedding_.resize(static_cast<std::size_t>(n * d));
-    const double scale = std::sqrt(3.0);
-#pragma omp parallel for schedule(static)
-    for (std::int64_t v = 0; v < n; ++v) {
-      matsample::philox_row_stream rng(options_.seed, embedding_stream, {static_cast<std::uint64_t>(v), 0, 0});
-      for (std::int64_t j = 0; j < d; ++j) {
-        embedding_[static_cast<std::size_t>(v * d + j)] =
-            static_cast<float>(scale * (2 * rng.uniform(static_cast<std::uint64_t>(j)) - 1));
-      }
-    }
-    features_ = embedding_;
-    embedding_optimizer_.emplace(n, d, adam_options{.learning_rate = options_.learning_rate});
-  }
-
-  /// Degree or constant features in place of the data's (see input_features).
-  void synthesize_features() {
-    const std::int64_t n = data_.num_vertices(), d = feature_dim_;
-    normalized_features_.assign(static_cast<std::size_t>(n * d), 1.0F);
-    if (options_.inputs == input_features::degree) {
-      std::int64_t most = 0;
-      for (std::int64_t v = 0; v < n; ++v) most = std::max<std::int64_t>(most, data_.graph.degree(static_cast<I>(v)));
-      const double scale = most > 0 ? 1.0 / std::log1p(static_cast<double>(most)) : 0.0;
-      for (std::int64_t v = 0; v < n; ++v) {
-        normalized_features_[static_cast<std::size_t>(v * d + 1)] =
-            static_cast<float>(std::log1p(static_cast<double>(data_.graph.degree(static_cast<I>(v)))) * scale);
-      }
-    }
-    features_ = normalized_features_;
   }
 
   void check_data() const {
@@ -645,13 +577,6 @@ class trainer {
     return s;
   }
 
-  static matrix<float> gather_rows(const matrix<float>& h, std::span<const I> rows) {
-    matrix<float> x(static_cast<Eigen::Index>(rows.size()), h.cols());
-#pragma omp parallel for schedule(static)
-    for (std::int64_t i = 0; i < static_cast<std::int64_t>(rows.size()); ++i) x.row(i) = h.row(rows[i]);
-    return x;
-  }
-
   /// Starts sampling job `job` (bulk job % bulks_per_epoch of epoch job / bulks_per_epoch).
   void launch(std::int64_t job) {
     const std::int64_t epoch = job / bulks_per_epoch_;
@@ -682,14 +607,7 @@ class trainer {
   trainer_options options_;
   data_view data_;
   matsample::cpu_backend cpu_;
-  std::span<const float> features_;
-  std::vector<float>
-      normalized_features_;       ///< row-normalised or synthesized features, when features_ are not the data's
-  std::int64_t feature_dim_ = 0;  ///< columns of features_
-  std::vector<float> embedding_;  ///< learned input table (input_features::embedding), n x feature_dim_
-  std::optional<row_adam<float>> embedding_optimizer_;  ///< set with embedding_
-  matrix<float> embedding_gradient_;                    ///< d(loss)/d(input rows) of the last minibatch
-  std::vector<I> embedding_rows_;                       ///< the vertices of those rows (input nodes, distinct)
+  std::optional<input_table<I, O>> inputs_;  ///< what the first layer reads
   std::span<const I> train_ids_;
   matsample::csr_matrix<float, I, O> propagation_;  ///< the GCN model's graph (empty otherwise)
   std::string sampler_name_;
