@@ -81,7 +81,7 @@ class Runner:
 
     def prepare(self, name, source):
         directory = os.path.join(self.graphs, name)
-        if not os.path.exists(os.path.join(directory, "graph.json")):
+        if not all(os.path.exists(os.path.join(directory, f)) for f in ("graph.json", "edges.npy")):
             log(f"preparing {name} ...")
             subprocess.run([self.driver, "prepare", *source, "--out", directory], check=True, stdout=sys.stderr)
         with open(os.path.join(directory, "graph.json")) as meta:
@@ -162,17 +162,42 @@ def labor_rows(runner, graphs):
     return rows
 
 
-def labor_markdown(doc):
-    lines = [f"Measured {doc['date']} on {doc['machine']['cpu']} ({doc['machine']['cpus']} CPUs); "
-             f"{doc['workload']}.", "",
-             "| system | graph | threads | sampled edges/s | ms per minibatch | edges per minibatch | "
-             "input vertices per minibatch | matsample LABOR k=1 ÷ this |",
+def link_rows(runner, graphs):
+    """Link prediction minibatches: matsample's link_sampler and DGL's as_edge_prediction_sampler on the
+    same seed edges (1024 per minibatch, one uniform negative each, the seed edges and their reverses
+    excluded, node-wise fanouts 15,10,5). Ratios are matsample k=1 ÷ each row's rate, within one run."""
+    rows = []
+    for graph in graphs:
+        for threads in THREADS:
+            group = [summarize(runner.matsample(graph, threads, 1, "link"), graph, "matsample link, k=1"),
+                     summarize(runner.matsample(graph, threads, 64, "link"), graph, "matsample link, k=64"),
+                     summarize(runner.peer("dgl-link", graph, threads), graph, "DGL as_edge_prediction_sampler")]
+            check_blocks(group)
+            for row in group:
+                row["ratio"] = group[0]["edges_per_second"] / row["edges_per_second"]
+            rows += group
+    return rows
+
+
+def rows_markdown(rows, ratio):
+    """One comparison's table: rates, sizes and each row's ratio, headed `ratio`."""
+    lines = ["| system | graph | threads | sampled edges/s | ms per minibatch | edges per minibatch | "
+             f"input vertices per minibatch | {ratio} |",
              "|---|---|---:|---:|---:|---:|---:|---:|"]
-    for row in doc["labor"]:
+    for row in rows:
         lines.append(f"| {row['label']} | {row['graph']} | {row['threads']} | {fmt_rate(row['edges_per_second'])} | "
                      f"{row['ms_per_minibatch']:.2f} | {row['edges_per_minibatch'] / 1e3:.1f} k | "
                      f"{row.get('input_nodes_per_minibatch', 0) / 1e3:.1f} k | {row['ratio']:.2f} |")
     return "\n".join(lines) + "\n"
+
+
+def link_markdown(doc):
+    return rows_markdown(doc["link"], "matsample link k=1 ÷ this")
+
+
+def labor_markdown(doc):
+    return (f"Measured {doc['date']} on {doc['machine']['cpu']} ({doc['machine']['cpus']} CPUs); "
+            f"{doc['workload']}.\n\n" + rows_markdown(doc["labor"], "matsample LABOR k=1 ÷ this"))
 
 
 def pyg_status():
@@ -257,7 +282,7 @@ def main():
     parser.add_argument("--out", required=True, help="where graphs and results go")
     parser.add_argument("--shared-data", default=os.path.join(HERE, "..", "..", "..", "shared", "data"))
     parser.add_argument("--quick", action="store_true", help="16 batches per run, growth graphs up to R-MAT scale 20")
-    parser.add_argument("--only", choices=["labor"], help="run one comparison alone")
+    parser.add_argument("--only", choices=["labor", "link"], help="run one comparison alone")
     args = parser.parse_args()
     runner = Runner(args)
     os.makedirs(runner.graphs, exist_ok=True)
@@ -274,17 +299,18 @@ def main():
     else:
         log(f"{twitter} not found: ego-Twitter is left out")
     graphs.append(runner.prepare(*PRODUCTS))
-    if args.only == "labor":
+    if args.only:
+        rows = labor_rows(runner, graphs) if args.only == "labor" else link_rows(runner, graphs)
         doc = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                "machine": dict(machine(), thp=thp_mode()), "workload": workload, "graphs": graphs,
-               "labor": labor_rows(runner, graphs)}
+               args.only: rows}
         for g in doc["graphs"]:
             g.pop("dir", None)
-        with open(os.path.join(args.out, "results-labor.json"), "w") as out:
+        with open(os.path.join(args.out, f"results-{args.only}.json"), "w") as out:
             json.dump(doc, out, indent=1)
-        with open(os.path.join(args.out, "results-labor.md"), "w") as out:
-            out.write(labor_markdown(doc))
-        print(f"results: {os.path.join(args.out, 'results-labor.md')}")
+        with open(os.path.join(args.out, f"results-{args.only}.md"), "w") as out:
+            out.write(labor_markdown(doc) if args.only == "labor" else link_markdown(doc))
+        print(f"results: {os.path.join(args.out, f'results-{args.only}.md')}")
         return
     growth_graphs = [runner.prepare(*g) for g in (GROWTH[:3] if args.quick else GROWTH)]
 
@@ -336,13 +362,13 @@ def main():
     doc = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
            "machine": dict(machine(), thp=thp_mode()), "versions": versions, "quick": args.quick,
            "workload": workload, "pyg": pyg, "graphs": graphs + growth_graphs, "rows": rows, "gather": gather, "growth": growth,
-           "by_k": by_k, "labor": labor_rows(runner, graphs)}
+           "by_k": by_k, "labor": labor_rows(runner, graphs), "link": link_rows(runner, graphs)}
     for g in doc["graphs"]:
         g.pop("dir", None)
     with open(os.path.join(args.out, "results.json"), "w") as out:
         json.dump(doc, out, indent=1)
     with open(os.path.join(args.out, "results.md"), "w") as out:
-        out.write(markdown(doc) + "\nLABOR:\n\n" + labor_markdown(doc))
+        out.write(markdown(doc) + "\nLABOR:\n\n" + labor_markdown(doc) + "\nLink prediction:\n\n" + link_markdown(doc))
     print(f"results: {os.path.join(args.out, 'results.md')} and {os.path.join(args.out, 'results.json')}")
 
 

@@ -7,8 +7,11 @@
 //       de-duplicated CSR without self loops; DIR/seeds.npy (int32, runs x
 //       batches*batch): row r is run r's seeds, shuffled non-isolated vertices
 //       cut into whole batches (copies of the shuffle are chained on small
-//       graphs, so no batch repeats a seed); DIR/graph.json: sizes and origin.
-//   matsample_compare run --graph DIR --sampler nodewise|labor|ladies --k K
+//       graphs, so no batch repeats a seed); DIR/edges.npy (int64, the same
+//       shape): row r is run r's seed edges for link prediction, shuffled
+//       positions e in the CSR of the entries (u, v) with u < v (each
+//       undirected edge once); DIR/graph.json: sizes and origin.
+//   matsample_compare run --graph DIR --sampler nodewise|labor|ladies|link --k K
 //                         --threads T --batches B --runs R [--huge-pages 0|1]
 //       Loads the npy files (the graph's arrays advised onto 2 MiB pages, as
 //       matsample's readers allocate them, unless --huge-pages 0), samples
@@ -24,7 +27,12 @@
 // seeds outwards, uniform, without replacement, de-duplicated blocks (DGL's
 // MFGs). LABOR: LABOR-0 (Poisson, uniform, independent layers and
 // minibatches) at the same fanouts, as DGL's LaborSampler by default.
-// LADIES: 512 columns per layer, 3 layers, keep_frontier.
+// LADIES: 512 columns per layer, 3 layers, keep_frontier. Link: batches of
+// 1024 seed edges, one uniform negative each (corrupting the destination),
+// the seed edges and their reverses excluded, node-wise blocks as above on
+// the de-duplicated endpoints (DGL's as_edge_prediction_sampler with
+// exclude='reverse_id' and negative_sampler.Uniform(1)); the timed call
+// includes turning the edge positions into pairs.
 #include <matsample/io.hpp>
 #include <matsample/matsample.hpp>
 #include <omp.h>
@@ -174,6 +182,30 @@ std::vector<I> training_seeds(const graph_type& g) {
   return seeds;
 }
 
+/// Rows of independently shuffled edge positions (u < v), whole batches only.
+std::vector<std::int64_t> training_edges(const graph_type& g) {
+  std::vector<std::int64_t> upper;
+  for (I u = 0; u < g.rows(); ++u) {
+    for (auto e = g.indptr()[u]; e < g.indptr()[u + 1]; ++e) {
+      if (u < g.indices()[e]) upper.push_back(e);
+    }
+  }
+  const std::int64_t whole = static_cast<std::int64_t>(upper.size()) / batch_size * batch_size;
+  if (whole == 0) throw matsample::argument_error("graph has fewer than 1024 edges");
+  const std::int64_t per_run = seed_batches * batch_size;
+  std::vector<std::int64_t> out;
+  out.reserve(static_cast<std::size_t>(seed_runs * per_run));
+  std::uint64_t shuffle = 1000;
+  for (std::int64_t r = 0; r < seed_runs; ++r) {
+    for (std::int64_t filled = 0; filled < per_run; filled += whole) {
+      const matsample::epoch_batches<std::int64_t> order(upper, batch_size, sampling_seed, shuffle++);
+      const auto take = std::min(whole, per_run - filled);
+      out.insert(out.end(), order.order().begin(), order.order().begin() + take);
+    }
+  }
+  return out;
+}
+
 int prepare(const std::map<std::string, std::string>& args) {
   const fs::path out = args.at("--out");
   fs::create_directories(out);
@@ -200,6 +232,7 @@ int prepare(const std::map<std::string, std::string>& args) {
   write_npy(out / "indptr.npy", std::vector<O>(g.indptr().begin(), g.indptr().end()), {g.rows() + 1});
   write_npy(out / "indices.npy", std::vector<I>(g.indices().begin(), g.indices().end()), {g.nnz()});
   write_npy(out / "seeds.npy", training_seeds(g), {seed_runs, seed_batches * batch_size});
+  write_npy(out / "edges.npy", training_edges(g), {seed_runs, seed_batches * batch_size});
   std::ofstream meta(out / "graph.json");
   meta << "{\"origin\": \"" << origin << "\", \"vertices\": " << g.rows() << ", \"directed_edges\": " << g.nnz()
        << ", \"csr_bytes\": " << (g.rows() + 1) * 8 + g.nnz() * 4 << ", \"build_seconds\": " << build_s << "}\n";
@@ -217,8 +250,8 @@ int run(const std::map<std::string, std::string>& args) {
   const int threads = args.contains("--threads") ? std::stoi(args.at("--threads")) : omp_get_max_threads();
   const std::int64_t batches = args.contains("--batches") ? std::stoll(args.at("--batches")) : seed_batches;
   const std::int64_t runs = args.contains("--runs") ? std::stoll(args.at("--runs")) : 3;
-  if (sampler != "nodewise" && sampler != "labor" && sampler != "ladies") {
-    throw matsample::argument_error("--sampler: nodewise, labor or ladies");
+  if (sampler != "nodewise" && sampler != "labor" && sampler != "ladies" && sampler != "link") {
+    throw matsample::argument_error("--sampler: nodewise, labor, ladies or link");
   }
   if (k < 1 || batches < k || batches > seed_batches || batches % k != 0) {
     throw matsample::argument_error("--batches must be a multiple of --k in [k, 64]");
@@ -229,9 +262,12 @@ int run(const std::map<std::string, std::string>& args) {
   std::vector<std::int64_t> shape;
   auto indptr = read_npy<O>(dir / "indptr.npy", shape);
   auto indices = read_npy<I>(dir / "indices.npy", shape);
-  const auto seeds = read_npy<I>(dir / "seeds.npy", shape);
+  const auto seeds = sampler == "link" ? std::vector<I>{} : read_npy<I>(dir / "seeds.npy", shape);
+  const auto edge_seeds =
+      sampler == "link" ? read_npy<std::int64_t>(dir / "edges.npy", shape) : std::vector<std::int64_t>{};
   if (shape.size() != 2 || shape[0] < runs || shape[1] < batches * batch_size) {
-    throw matsample::format_error((dir / "seeds.npy").string() + ": too few seeds for the requested runs");
+    throw matsample::format_error((dir / (sampler == "link" ? "edges.npy" : "seeds.npy")).string() +
+                                  ": too few seeds for the requested runs (prepare again)");
   }
   const auto n = matsample::checked_cast<I>(static_cast<std::int64_t>(indptr.size()) - 1, "vertex count");
   const graph_type g(n, n, std::move(indptr), std::move(indices));
@@ -256,14 +292,39 @@ int run(const std::map<std::string, std::string>& args) {
     if (sampler == "labor") return matsample::sample_labor(cpu, g.view(), list, labor);
     return matsample::sample_nodewise(cpu, g.view(), list, nodewise);
   };
-  const auto row = [&](std::int64_t r) {
-    return std::span<const I>(seeds).subspan(static_cast<std::size_t>(r * shape[1]),
-                                             static_cast<std::size_t>(batches * batch_size));
+  const matsample::nodewise_sampler nodes(cpu, g.view());
+  const matsample::link_sampler link(
+      nodes, g.view(),
+      {.negatives = {.per_positive = 1, .seed = sampling_seed}, .exclude = matsample::edge_exclusion::reverse});
+  // Minibatches [first, first + count) of run r's seeds, drawn as epoch
+  // `epoch`: (sampled edges, input vertices).
+  std::vector<I> src, dst;
+  const auto sample_batches = [&](std::int64_t r, std::int64_t first, std::int64_t count,
+                                  std::uint64_t epoch) -> std::pair<std::int64_t, std::int64_t> {
+    const auto at = static_cast<std::size_t>(r * shape[1] + first * batch_size);
+    const auto len = static_cast<std::size_t>(count * batch_size);
+    if (sampler != "link") {
+      const auto list = matsample::batch_list<I>::uniform(std::span<const I>(seeds).subspan(at, len), batch_size, epoch,
+                                                          static_cast<std::uint64_t>(first));
+      const auto result = sample(list);
+      return {result.num_edges(), static_cast<std::int64_t>(result.layers.front().src_nodes.size())};
+    }
+    src.resize(len);
+    dst.resize(len);
+    const auto ip = g.indptr();
+    for (std::size_t i = 0; i < len; ++i) {
+      const auto e = edge_seeds[at + i];
+      src[i] = static_cast<I>(std::upper_bound(ip.begin(), ip.end(), e) - ip.begin() - 1);
+      dst[i] = g.indices()[static_cast<std::size_t>(e)];
+    }
+    const auto list =
+        matsample::edge_batch_list<I>::uniform(src, dst, batch_size, epoch, static_cast<std::uint64_t>(first));
+    const auto result = link(list, nodewise);
+    return {result.blocks.num_edges(), static_cast<std::int64_t>(result.blocks.layers.front().src_nodes.size())};
   };
   // Warm-up: the allocator settles (glibc moves its mmap threshold after the
   // first large frees), as it has in a training loop.
-  (void)sample(
-      matsample::batch_list<I>::uniform(row(0).first(static_cast<std::size_t>(k * batch_size)), batch_size, 1000));
+  (void)sample_batches(0, 0, k, 1000);
 
   std::printf(
       "{\"system\": \"matsample\", \"sampler\": \"%s\", \"k\": %lld, \"threads\": %d, \"batches\": %lld, "
@@ -273,16 +334,14 @@ int run(const std::map<std::string, std::string>& args) {
       static_cast<long long>(batch_size), csr_mb, loaded_mb, load_peak_mb, peak_reset ? "true" : "false",
       huge_pages ? "true" : "false", anon_huge_mb());
   for (std::int64_t r = 0; r < runs; ++r) {
-    const auto all = matsample::batch_list<I>::uniform(row(r), batch_size, static_cast<std::uint64_t>(r));
     std::int64_t edges = 0, inputs = 0;
     double seconds = 0;
     for (std::int64_t first = 0; first < batches; first += k) {
-      const auto list = all.slice(first, first + k);
       const auto t0 = clock_type::now();
-      const auto result = sample(list);
+      const auto [sampled, input_nodes] = sample_batches(r, first, k, static_cast<std::uint64_t>(r));
       seconds += std::chrono::duration<double>(clock_type::now() - t0).count();
-      edges += result.num_edges();
-      inputs += static_cast<std::int64_t>(result.layers.front().src_nodes.size());
+      edges += sampled;
+      inputs += input_nodes;
     }
     std::printf("%s{\"seconds\": %.6f, \"edges\": %lld, \"input_nodes\": %lld}", r > 0 ? ", " : "", seconds,
                 static_cast<long long>(edges), static_cast<long long>(inputs));

@@ -2,7 +2,7 @@
 `matsample_compare prepare`, and prints one JSON object in the same shape as
 `matsample_compare run`.
 
-    peers.py --system dgl|dgl-labor|pyg --graph DIR --threads T --batches B --runs R
+    peers.py --system dgl|dgl-labor|dgl-link|pyg --graph DIR --threads T --batches B --runs R
 
 Run r samples the first B batches of 1024 seeds in row r of DIR/seeds.npy,
 one minibatch per call (as a data loader does), with fanouts 15,10,5 from the
@@ -18,6 +18,13 @@ sources) keeps min(degree, fanout) in-edges.
 DGL LABOR: dgl.dataloading.LaborSampler([5, 10, 15]) with its defaults
 (LABOR-0: uniform, no importance sampling, independent layers), the same
 call; its blocks' input vertices are counted too.
+
+DGL link: dgl.dataloading.as_edge_prediction_sampler(NeighborSampler([5, 10,
+15]), exclude='reverse_id', reverse_eids=..., negative_sampler=
+dgl.dataloading.negative_sampler.Uniform(1)).sample(g, eids) on the seed
+edges of row r of DIR/edges.npy (CSR positions; in the CSC graph DGL builds
+from the symmetric CSR, position e is DGL's edge id e and its reverse is the
+position of the transposed entry). Sampled edges are the blocks' edges.
 
 PyG: NeighborLoader(num_neighbors=[15, 10, 5], batch_size=1024) over the CSR
 given as a torch_sparse SparseTensor (no conversion at load time). Sampled
@@ -69,10 +76,10 @@ def reset_peak():
         return False
 
 
-def load(directory):
+def load(directory, link=False):
     indptr = np.load(os.path.join(directory, "indptr.npy"))
     indices = np.load(os.path.join(directory, "indices.npy"))
-    seeds = np.load(os.path.join(directory, "seeds.npy"))
+    seeds = np.load(os.path.join(directory, "edges.npy" if link else "seeds.npy"))
     return indptr, indices, seeds
 
 
@@ -123,6 +130,40 @@ def dgl_sampler(indptr, indices, labor=False):
     return run, {"dgl": dgl.__version__, "torch": torch.__version__}
 
 
+def dgl_link_sampler(indptr, indices):
+    import dgl
+    import torch
+
+    n = len(indptr) - 1
+    g = dgl.graph(("csc", (torch.from_numpy(indptr), torch.from_numpy(indices.astype(np.int64)),
+                           torch.empty(0, dtype=torch.int64))), num_nodes=n)
+    # Pair graphs are edge subgraphs, which need COO: both formats are built
+    # before anything is timed.
+    g = g.formats(["csc", "coo"])
+    g.create_formats_()
+    # The reverse of the entry (u, v) is the entry (v, u): rows are sorted, so
+    # its position is found by searching the sorted keys u * n + v.
+    rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr))
+    keys = rows * n + indices
+    reverse = np.searchsorted(keys, indices.astype(np.int64) * n + rows)
+    sampler = dgl.dataloading.as_edge_prediction_sampler(
+        dgl.dataloading.NeighborSampler(list(reversed(FANOUTS))), exclude="reverse_id",
+        reverse_eids=torch.from_numpy(reverse), negative_sampler=dgl.dataloading.negative_sampler.Uniform(1))
+
+    def run(edge_ids):
+        """Samples the seed edges batch by batch; returns (seconds, sampled edges, input vertices)."""
+        edges, inputs, seconds = 0, 0, 0.0
+        for batch in torch.from_numpy(edge_ids.astype(np.int64)).split(BATCH):
+            t0 = time.perf_counter()
+            input_nodes, _, _, blocks = sampler.sample(g, batch)
+            seconds += time.perf_counter() - t0
+            edges += sum(block.num_edges() for block in blocks)
+            inputs += len(input_nodes)
+        return seconds, edges, inputs
+
+    return run, {"dgl": dgl.__version__, "torch": torch.__version__}
+
+
 def pyg_sampler(indptr, indices):
     import torch
     import torch_geometric
@@ -157,7 +198,7 @@ def pyg_sampler(indptr, indices):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--system", choices=["dgl", "dgl-labor", "pyg"], required=True)
+    parser.add_argument("--system", choices=["dgl", "dgl-labor", "dgl-link", "pyg"], required=True)
     parser.add_argument("--graph", required=True)
     parser.add_argument("--threads", type=int, required=True)
     parser.add_argument("--batches", type=int, default=64)
@@ -169,11 +210,13 @@ def main():
     torch.set_num_threads(args.threads)
     __import__("torch_geometric" if args.system == "pyg" else "dgl")
     baseline = rss_mb("VmRSS")  # interpreter and libraries, before the graph
-    indptr, indices, seeds = load(args.graph)
+    indptr, indices, seeds = load(args.graph, link=args.system == "dgl-link")
     if seeds.shape[0] < args.runs or seeds.shape[1] < args.batches * BATCH:
         sys.exit(f"{args.graph}/seeds.npy holds {seeds.shape}: too few for {args.runs} runs of {args.batches} batches")
     if args.system == "pyg":
         run, versions = pyg_sampler(indptr, indices)
+    elif args.system == "dgl-link":
+        run, versions = dgl_link_sampler(indptr, indices)
     else:
         run, versions = dgl_sampler(indptr, indices, labor=args.system == "dgl-labor")
     csr_mb = (indptr.nbytes + indices.nbytes) / 1e6
@@ -189,7 +232,7 @@ def main():
         runs.append({"seconds": seconds, "edges": int(edges), "input_nodes": int(inputs)})
     peak = rss_mb("VmHWM")
     steps = run.steps(seeds[0, :args.batches * BATCH]) if hasattr(run, "steps") else {}
-    print(json.dumps({"system": args.system, "sampler": "labor" if args.system == "dgl-labor" else "nodewise", "k": 1, "threads": args.threads,
+    print(json.dumps({"system": args.system, "sampler": {"dgl-labor": "labor", "dgl-link": "link"}.get(args.system, "nodewise"), "k": 1, "threads": args.threads,
                       "batches": args.batches, "batch_size": BATCH, "csr_mb": round(csr_mb, 1),
                       "rss_baseline_mb": round(baseline, 1), "rss_loaded_mb": round(loaded, 1),
                       "load_peak_rss_mb": round(load_peak, 1), "peak_reset": peak_reset, "runs": runs,
