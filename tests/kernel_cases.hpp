@@ -731,6 +731,50 @@ MATSAMPLE_TEST_CASE_OVER("exclude_entries: equals the reference; removes exactly
                        doctest::Contains("2 exclusion offsets for 2 minibatches"), ms::argument_error);
 }
 
+MATSAMPLE_TEST_CASE_OVER("gather_and_sample with exclusion: a fused kernel equals gather, mask, sample", T, axis) {
+  using C = typename T::config;
+  const auto& b = T::backend::get();
+  using I = typename C::I;
+  const auto specs = sampling_specs();
+  for (const auto& g : square_graphs<C>()) {
+    auto sels = selections_for(g, true);
+    sels.push_back(make_selection<I>(g.m.rows(), {12, 3, 20}, 5, false, g.hub));  // repeats
+    for (const auto& sel : sels) {
+      const auto q = sel.q(3, 7);
+      const auto p = ref.gather_rows(g.m.view(), sp(sel.vertices));
+      // Each minibatch excludes about half of its rows' columns (the hub's
+      // too), and pairs of vertices it does not select.
+      std::mt19937_64 gen(sel.vertices.size() + 11);
+      std::vector<std::set<std::pair<I, I>>> banned(static_cast<std::size_t>(q.batches()));
+      for (i64 r = 0; r < p.rows(); ++r) {
+        for (const auto& entry : row_entries(p, r)) {
+          if (gen() % 2 == 0) banned[static_cast<std::size_t>(q.batch_of(r))].emplace(q.vertices[r], entry.first);
+        }
+      }
+      std::vector<i64> offsets{0};
+      std::vector<I> src, dst;
+      for (const auto& set : banned) {
+        for (const auto& [u, v] : set) {
+          src.push_back(u);
+          dst.push_back(v);
+        }
+        offsets.push_back(static_cast<i64>(src.size()));
+      }
+      const ms::excluded_edges<I> x{sp(offsets), sp(src), sp(dst)};
+      const auto masked = ref.exclude_entries(p.view(), q, x);
+      for (const auto& spec : specs) {
+        CAPTURE(g.name);
+        CAPTURE(sel.vertices.size());
+        CAPTURE(spec.fanout);
+        CAPTURE(spec.replace);
+        CAPTURE(spec.weighted);
+        const auto want = ref.sample_rows(masked.view(), q, spec, 0xbeefULL, 1);
+        CHECK(ms::gather_and_sample(b, g.m.view(), q, spec, 0xbeefULL, 1, x) == want);
+      }
+    }
+  }
+}
+
 MATSAMPLE_TEST_CASE_OVER("relabel_columns: bad maps and malformed input throw, identically on every backend", T, axis) {
   using C = typename T::config;
   const auto& b = T::backend::get();

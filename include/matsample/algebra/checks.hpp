@@ -157,18 +157,24 @@ void check_relabelling(const M& m, std::span<const I> new_ids, std::int64_t new_
   }
 }
 
-/// exclude_entries's operands agree: one row of P per stacked row of q, and
-/// one exclusion range per minibatch of q (or none). Throws argument_error.
-template <class Rows, index_type I>
-void check_exclusion(const Rows& p, const stacked_selection<I>& q, const excluded_edges<I>& excluded) {
+/// One exclusion range per minibatch of q (or none); throws argument_error.
+template <index_type I>
+void check_exclusion_offsets(const stacked_selection<I>& q, const excluded_edges<I>& excluded) {
   validate_batches(q);
-  if (p.rows() != q.rows()) {
-    throw argument_error(concat("exclude_entries: P has ", p.rows(), " rows but Q has ", q.rows()));
-  }
   if (!excluded.offsets.empty() && static_cast<std::int64_t>(excluded.offsets.size()) != q.batches() + 1) {
     throw argument_error(
         concat("exclude_entries: ", excluded.offsets.size(), " exclusion offsets for ", q.batches(), " minibatches"));
   }
+}
+
+/// exclude_entries's operands agree: one row of P per stacked row of q, and
+/// one exclusion range per minibatch of q (or none). Throws argument_error.
+template <class Rows, index_type I>
+void check_exclusion(const Rows& p, const stacked_selection<I>& q, const excluded_edges<I>& excluded) {
+  if (p.rows() != q.rows()) {
+    throw argument_error(concat("exclude_entries: P has ", p.rows(), " rows but Q has ", q.rows()));
+  }
+  check_exclusion_offsets(q, excluded);
 }
 
 }  // namespace matsample::detail

@@ -81,12 +81,16 @@ auto gather_and_sample(const B& backend, const View& a, const stacked_selection<
 /// S = rule((Q·A)⟨¬X⟩): the row-wise step with each minibatch's excluded
 /// entries masked out of P before its rule runs (link prediction's
 /// exclusion), so a masked entry has zero weight under every rule. With
-/// nothing excluded it is gather_and_sample above, bit for bit; otherwise P
-/// is gathered, masked and sampled in three kernels.
+/// nothing excluded it is gather_and_sample above, bit for bit; otherwise a
+/// backend's fused member of the same signature runs (the CPU backend's for
+/// row_sampling), or P is gathered, masked and sampled in three kernels.
 template <kernel_set B, class View, index_type I, row_rule Rule>
 auto gather_and_sample(const B& backend, const View& a, const stacked_selection<I>& q, const Rule& rule,
                        std::uint64_t seed, std::uint64_t layer, const excluded_edges<I>& excluded) {
   if (excluded.empty()) return gather_and_sample(backend, a, q, rule, seed, layer);
+  if constexpr (requires { backend.gather_and_sample(a, q, rule, seed, layer, excluded); }) {
+    return backend.gather_and_sample(a, q, rule, seed, layer, excluded);  // fused: P is never built
+  }
   const auto p = backend.gather_rows(a, q.vertices);
   const auto masked = backend.exclude_entries(as_view(p), q, excluded);
   return backend.sample_rows(as_view(masked), q, rule, seed, layer);

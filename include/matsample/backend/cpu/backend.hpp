@@ -75,6 +75,19 @@ class cpu_backend {
     return sample_selected_rows(a, true, q, spec, seed, layer, "row selection");
   }
 
+  /// The fused step with each minibatch's excluded entries masked out, P⟨¬X⟩,
+  /// without materialising P: a row draws among its entries that are not
+  /// excluded and maps the positions past the excluded ones. Output is
+  /// identical to sample_rows(exclude_entries(gather_rows(A, q.vertices), q,
+  /// excluded), q, ...).
+  template <class V, index_type I, index_type O>
+  csr_matrix<V, I, O> gather_and_sample(const csr_view<V, I, O>& a, const stacked_selection<I>& q, row_sampling spec,
+                                        std::uint64_t seed, std::uint64_t layer,
+                                        const excluded_edges<I>& excluded) const {
+    detail::check_exclusion_offsets(q, excluded);
+    return sample_selected_rows(a, true, q, spec, seed, layer, "row selection", &excluded);
+  }
+
   /// Any other row rule (algebra/row_rule.hpp), by the generic path of
   /// rule_sampling.hpp; gather_and_sample reads A's selected rows directly.
   template <class V, index_type I, index_type O, row_rule Rule>
@@ -209,8 +222,8 @@ class cpu_backend {
   /// source(r) is q.vertices[r] when `gathered` (Q·A fused in) and r otherwise.
   template <class V, index_type I, index_type O>
   csr_matrix<V, I, O> sample_selected_rows(const csr_view<V, I, O>& m, bool gathered, const stacked_selection<I>& q,
-                                           row_sampling spec, std::uint64_t seed, std::uint64_t layer,
-                                           const char* what) const;
+                                           row_sampling spec, std::uint64_t seed, std::uint64_t layer, const char* what,
+                                           const excluded_edges<I>* excluded = nullptr) const;
 
   template <class V, index_type I, index_type O, row_rule Rule>
   csr_matrix<V, I, O> select_by_rule(const csr_view<V, I, O>& m, bool gathered, const stacked_selection<I>& q,

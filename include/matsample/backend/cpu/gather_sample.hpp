@@ -2,10 +2,12 @@
 // cpu_backend's gather-and-sample: fused Q·A and row sampling (gather_rows,
 // sample_rows and gather_and_sample all run it). Included by backend.hpp.
 //
-// Pass 1 reads each row's extent and bound; an exclusive scan places the
-// rows; pass 2 draws each row's positions and copies the entries they select
-// (row_drawer, one per thread); weighted rows that kept fewer entries than
-// their bound are then packed.
+// Pass 1 reads each row's extent and bound (with exclusion, less the row's
+// excluded entries, which it records); an exclusive scan places the rows;
+// pass 2 draws each row's positions and copies the entries they select
+// (row_drawer, one per thread; a masked row maps its positions past its
+// excluded entries); weighted rows that kept fewer entries than their bound
+// are then packed.
 
 #include <algorithm>
 #include <cstdint>
@@ -35,8 +37,24 @@ namespace detail {
 template <class O>
 struct row_extents {
   std::unique_ptr<O[]> begin;
-  std::unique_ptr<std::int64_t[]> degree_of;
+  std::unique_ptr<std::int64_t[]> degree_of;  ///< the row's degree, less its excluded entries
   std::vector<std::int64_t> bound;
+  /// With exclusion: row r's excluded entries are excluded[excluded_offset[r],
+  /// excluded_offset[r+1]), positions in its source row, ascending; empty
+  /// offsets when nothing is excluded.
+  std::vector<std::int64_t> excluded_offset{};
+  std::vector<std::int64_t> excluded{};
+
+  /// Position in the source row of the p-th entry of row r that is not
+  /// excluded (row r must be masked()).
+  [[nodiscard]] std::int64_t source_position(std::int64_t r, std::int64_t p) const {
+    for (auto i = excluded_offset[r]; i < excluded_offset[r + 1] && excluded[i] <= p; ++i) ++p;
+    return p;
+  }
+  /// Whether row r has excluded entries.
+  [[nodiscard]] bool masked(std::int64_t r) const {
+    return !excluded_offset.empty() && excluded_offset[r + 1] > excluded_offset[r];
+  }
 };
 
 /// The sampled rows as pass 2 writes them: row r's entries start at
@@ -50,10 +68,54 @@ struct sampled_rows {
   std::vector<std::int64_t> kept;
 };
 
-/// Pass 1: each row's extent, and the most entries it can yield.
+/// Pass 1 with exclusion (gathered rows only): finds each row's excluded
+/// entries, those whose column its minibatch excludes for its vertex (every
+/// copy; in row order, sorted or not), and takes them off its degree and
+/// bound, so that the row draws as the masked row of exclude_entries would.
+template <class V, index_type I, index_type O>
+void exclude_from_extents(const csr_view<V, I, O>& m, const stacked_selection<I>& q, const excluded_edges<I>& ex,
+                          row_sampling spec, row_extents<O>& extents, int threads) {
+  const std::int64_t rows = q.rows();
+  // The (u, ·) pairs of row r's minibatch: [first, last) of ex.dst.
+  const auto pairs = [&](std::int64_t r) {
+    const auto mb = q.batch_of(r);
+    const auto lo = ex.src.begin() + ex.offsets[mb], hi = ex.src.begin() + ex.offsets[mb + 1];
+    const auto [first, last] = std::equal_range(lo, hi, q.vertices[r]);
+    return std::pair{first - ex.src.begin(), last - ex.src.begin()};
+  };
+  const auto each_excluded = [&](std::int64_t r, auto&& visit) {
+    const auto [first, last] = pairs(r);
+    if (first == last) return;
+    const I* dst = ex.dst.data() + first;
+    for (std::int64_t j = 0; j < extents.degree_of[r]; ++j) {
+      if (kernels::find_sorted(dst, last - first, m.indices()[extents.begin[r] + j]) >= 0) visit(j);
+    }
+  };
+  std::vector<std::int64_t> count(static_cast<std::size_t>(rows));
+#pragma omp parallel for schedule(dynamic, 1024) num_threads(threads)
+  for (std::int64_t r = 0; r < rows; ++r) {
+    std::int64_t x = 0;
+    each_excluded(r, [&](std::int64_t) { ++x; });
+    count[r] = x;
+  }
+  extents.excluded_offset.resize(static_cast<std::size_t>(rows) + 1);
+  extents.excluded.resize(static_cast<std::size_t>(exclusive_scan<std::int64_t>(count, extents.excluded_offset)));
+#pragma omp parallel for schedule(dynamic, 1024) num_threads(threads)
+  for (std::int64_t r = 0; r < rows; ++r) {
+    if (count[r] == 0) continue;
+    std::int64_t at = extents.excluded_offset[r];
+    each_excluded(r, [&](std::int64_t j) { extents.excluded[at++] = j; });
+    extents.degree_of[r] -= count[r];
+    extents.bound[r] = kernels::sampled_count(extents.degree_of[r], spec.fanout);
+  }
+}
+
+/// Pass 1: each row's extent, and the most entries it can yield; with
+/// `excluded`, less the entries each row's minibatch excludes.
 template <class V, index_type I, index_type O>
 row_extents<O> sampled_row_extents(const csr_view<V, I, O>& m, bool gathered, const stacked_selection<I>& q,
-                                   row_sampling spec, const char* what, int threads) {
+                                   row_sampling spec, const char* what, int threads,
+                                   const excluded_edges<I>* excluded = nullptr) {
   const std::int64_t rows = q.rows();
   const auto source = [&](std::int64_t r) -> std::int64_t { return gathered ? q.vertices[r] : r; };
   row_extents<O> extents{uninitialized<O>(rows), uninitialized<std::int64_t>(rows),
@@ -79,6 +141,7 @@ row_extents<O> sampled_row_extents(const csr_view<V, I, O>& m, bool gathered, co
     bound[r] = kernels::sampled_count(degree_of[r], spec.fanout);
   }
   if (bad_row.failed()) detail::diagnose_row(m, source(bad_row.index()), what, bad_row.index());
+  if (excluded != nullptr && !excluded->empty()) exclude_from_extents(m, q, *excluded, spec, extents, threads);
   return extents;
 }
 
@@ -103,6 +166,7 @@ class row_drawer {
         spec(spec),
         seed(seed),
         layer(layer),
+        extents(extents),
         begin(extents.begin),
         degree_of(extents.degree_of),
         bound(extents.bound),
@@ -155,15 +219,20 @@ class row_drawer {
       philox_row_stream rng(seed, layer, q.address(r));
       kernels::sample_uniform_positions(degree_of[r], spec.fanout, spec.replace, rng, slot);
     }
-    for (std::int64_t j = 0; j < count; ++j) prefetch(m.indices().data() + begin[r] + slot[j]);
+    const bool masked = extents.masked(r);
+    for (std::int64_t j = 0; j < count; ++j) {
+      prefetch(m.indices().data() + begin[r] + (masked ? extents.source_position(r, slot[j]) : slot[j]));
+    }
   }
 
   /// Copies the entries at `pos` (the first `count` when null) of row r's source row to row r's slot.
   void emit(std::int64_t r, const std::int64_t* pos, std::int64_t count) {
     const O b = begin[r];
     const std::int64_t out = offset[r];
+    const bool masked = extents.masked(r);  // once per row: the unmasked loop stays as it was
     for (std::int64_t j = 0; j < count; ++j) {
-      const O e = b + static_cast<O>(pos == nullptr ? j : pos[j]);
+      const std::int64_t p = pos == nullptr ? j : pos[j];
+      const O e = b + static_cast<O>(masked ? extents.source_position(r, p) : p);
       indices[out + j] = m.indices()[e];
       if (!values.empty()) values[out + j] = m.values()[e];
       if (!detail::column_ok(m, e)) bad_content.record(r);
@@ -195,8 +264,14 @@ class row_drawer {
       detail::grow(positions, count);
       detail::grow(cdf, degree_of[r]);
       philox_row_stream rng(seed, layer, q.address(r));
-      count = kernels::sample_weighted_positions(m.values().data() + begin[r], degree_of[r], spec.fanout, spec.replace,
-                                                 rng, cdf.data(), positions.data());
+      const V* weights = m.values().data() + begin[r];
+      if (extents.masked(r)) {  // the row without its excluded entries, as exclude_entries leaves it
+        detail::grow(masked_weights, degree_of[r]);
+        for (std::int64_t j = 0; j < degree_of[r]; ++j) { masked_weights[j] = weights[extents.source_position(r, j)]; }
+        weights = masked_weights.data();
+      }
+      count = kernels::sample_weighted_positions(weights, degree_of[r], spec.fanout, spec.replace, rng, cdf.data(),
+                                                 positions.data());
       if (count == kernels::bad_weight) {
         bad_content.record(r);
         count = 0;
@@ -211,6 +286,7 @@ class row_drawer {
   const stacked_selection<I>& q;
   const row_sampling spec;
   const std::uint64_t seed, layer;
+  const row_extents<O>& extents;
   const std::unique_ptr<O[]>& begin;
   const std::unique_ptr<std::int64_t[]>& degree_of;
   const std::vector<std::int64_t>& bound;
@@ -226,6 +302,7 @@ class row_drawer {
   // The thread's scratch.
   std::vector<std::int64_t> positions;
   std::vector<double> cdf;
+  std::vector<V> masked_weights;
   std::vector<std::int64_t> ring;
   std::vector<std::uint64_t> bits;
   std::int64_t bits_row0 = 0;  // the chunk whose bits are in `bits`
@@ -296,11 +373,12 @@ std::vector<O> indptr_from_offsets(std::vector<std::int64_t>& offset, int thread
 template <class V, index_type I, index_type O>
 csr_matrix<V, I, O> cpu_backend::sample_selected_rows(const csr_view<V, I, O>& m, bool gathered,
                                                       const stacked_selection<I>& q, row_sampling spec,
-                                                      std::uint64_t seed, std::uint64_t layer, const char* what) const {
+                                                      std::uint64_t seed, std::uint64_t layer, const char* what,
+                                                      const excluded_edges<I>* excluded) const {
   const std::int64_t rows = q.rows();
   // Weights of a pattern matrix are all 1, so weighted sampling is uniform there.
   const bool weighted = spec.weighted && m.has_values();
-  const auto extents = detail::sampled_row_extents(m, gathered, q, spec, what, threads_);
+  const auto extents = detail::sampled_row_extents(m, gathered, q, spec, what, threads_, excluded);
 
   detail::sampled_rows<V, I> out;
   out.offset.resize(static_cast<std::size_t>(rows) + 1);
