@@ -25,6 +25,10 @@ struct excluded_edges {
   std::span<const std::int64_t> offsets;  ///< k + 1 ascending offsets into src/dst; empty: nothing excluded
   std::span<const I> src;                 ///< row of each excluded entry
   std::span<const I> dst;                 ///< column of each excluded entry
+  /// The caller vouches that the graph's rows are sorted by column
+  /// (link_sampler checks it once): a fused kernel then finds a row's
+  /// excluded entries by binary search instead of scanning the row.
+  bool sorted_rows = false;
 
   /// Whether any minibatch excludes anything.
   [[nodiscard]] bool empty() const noexcept { return offsets.empty() || offsets.front() == offsets.back(); }

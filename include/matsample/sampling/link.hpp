@@ -232,7 +232,9 @@ class link_sampler {
       excluded_offsets.push_back(static_cast<std::int64_t>(excluded_src.size()));
     }
     batch_list<I> batches{seeds, seed_offsets, edges.epoch, edges.first_batch};
-    if (options_.exclude != edge_exclusion::none) batches.excluded = {excluded_offsets, excluded_src, excluded_dst};
+    if (options_.exclude != edge_exclusion::none) {  // rows checked sorted when this sampler was built
+      batches.excluded = {excluded_offsets, excluded_src, excluded_dst, /*sorted_rows=*/true};
+    }
     out.blocks = (*nodes_)(batches, node_options);
     // Local ids: a vertex's position among its minibatch's sorted seeds,
     // which are the last block's destination nodes in that order.

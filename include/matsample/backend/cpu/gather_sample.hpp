@@ -87,8 +87,17 @@ void exclude_from_extents(const csr_view<V, I, O>& m, const stacked_selection<I>
     const auto [first, last] = pairs(r);
     if (first == last) return;
     const I* dst = ex.dst.data() + first;
-    for (std::int64_t j = 0; j < extents.degree_of[r]; ++j) {
-      if (kernels::find_sorted(dst, last - first, m.indices()[extents.begin[r] + j]) >= 0) visit(j);
+    const I* row = m.indices().data() + extents.begin[r];
+    const std::int64_t degree = extents.degree_of[r];
+    if (ex.sorted_rows) {  // one binary search per excluded column: hub rows are not scanned
+      for (auto i = first; i < last; ++i) {
+        const auto [lo, hi] = std::equal_range(row, row + degree, dst[i - first]);
+        for (auto at = lo; at < hi; ++at) visit(at - row);
+      }
+      return;
+    }
+    for (std::int64_t j = 0; j < degree; ++j) {
+      if (kernels::find_sorted(dst, last - first, row[j]) >= 0) visit(j);
     }
   };
   std::vector<std::int64_t> count(static_cast<std::size_t>(rows));
