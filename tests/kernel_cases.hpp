@@ -309,6 +309,24 @@ void for_long_row_products(F&& f) {
   }
 }
 
+/// Each minibatch's excluded pairs (sorted, as the sets hold them) as the
+/// arrays of an excluded_edges.
+template <class I>
+struct exclusion_lists {
+  std::vector<i64> offsets{0};
+  std::vector<I> src, dst;
+  explicit exclusion_lists(const std::vector<std::set<std::pair<I, I>>>& banned) {
+    for (const auto& set : banned) {
+      for (const auto& [u, v] : set) {
+        src.push_back(u);
+        dst.push_back(v);
+      }
+      offsets.push_back(static_cast<i64>(src.size()));
+    }
+  }
+  [[nodiscard]] ms::excluded_edges<I> view() const { return {sp(offsets), sp(src), sp(dst)}; }
+};
+
 // ---- the cases: T is test::on<config, backend fixture> ----------------------
 
 MATSAMPLE_TEST_CASE_OVER("gather_rows: equals the reference and copies the selected rows", T, axis) {
@@ -695,16 +713,8 @@ MATSAMPLE_TEST_CASE_OVER("exclude_entries: equals the reference; removes exactly
           }
           if (g.m.rows() > 0) set.emplace(static_cast<I>(gen() % static_cast<std::uint64_t>(g.m.rows())), I{0});
         }
-        std::vector<i64> offsets{0};
-        std::vector<I> src, dst;
-        for (const auto& set : banned) {
-          for (const auto& [u, v] : set) {
-            src.push_back(u);
-            dst.push_back(v);
-          }
-          offsets.push_back(static_cast<i64>(src.size()));
-        }
-        const ms::excluded_edges<I> x{sp(offsets), sp(src), sp(dst)};
+        const exclusion_lists<I> lists(banned);
+        const auto x = lists.view();
         const auto r = b.exclude_entries(p.view(), q, x);
         CHECK(r == ref.exclude_entries(p.view(), q, x));
         // Independently of the reference: row r keeps, in order, exactly the
@@ -751,16 +761,8 @@ MATSAMPLE_TEST_CASE_OVER("gather_and_sample with exclusion: a fused kernel equal
           if (gen() % 2 == 0) banned[static_cast<std::size_t>(q.batch_of(r))].emplace(q.vertices[r], entry.first);
         }
       }
-      std::vector<i64> offsets{0};
-      std::vector<I> src, dst;
-      for (const auto& set : banned) {
-        for (const auto& [u, v] : set) {
-          src.push_back(u);
-          dst.push_back(v);
-        }
-        offsets.push_back(static_cast<i64>(src.size()));
-      }
-      const ms::excluded_edges<I> x{sp(offsets), sp(src), sp(dst)};
+      const exclusion_lists<I> lists(banned);
+      const auto x = lists.view();
       const auto masked = ref.exclude_entries(p.view(), q, x);
       for (const auto& spec : specs) {
         CAPTURE(g.name);
