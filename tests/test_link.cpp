@@ -244,7 +244,7 @@ MATSAMPLE_TEST_CASE_OVER("link: identical on every backend and thread count, and
   CHECK(got == want);
 }
 
-TEST_CASE("link: with nothing excluded the blocks are the node sampler's on the same seeds, bit for bit") {
+TEST_CASE("link: with nothing excluded the blocks are the node sampler's on the same seeds, bit for bit, mask or not") {
   const auto g = symmetric_rmat(7, 2);
   const auto [src, dst] = some_edges(g, 40, 1);
   const auto edges = ms::edge_batch_list<I>::uniform(sp(src), sp(dst), 10, 0, 0);
@@ -258,8 +258,22 @@ TEST_CASE("link: with nothing excluded the blocks are the node sampler's on the 
     seeds.insert(seeds.end(), d.begin(), d.end());
     offsets.push_back(static_cast<std::int64_t>(seeds.size()));
   }
-  const ms::batch_list<I> batches{sp(seeds), offsets, 0, 0};
+  ms::batch_list<I> batches{sp(seeds), offsets, 0, 0};
   CHECK(nodes(batches, no) == s.blocks);
+  // A mask given but masking nothing (what a rank of a distributed call may
+  // hold) takes the masked kernels and samples the same, for every sampler.
+  const std::vector<std::int64_t> nothing(offsets.size(), 0);
+  ms::batch_list<I> masked = batches;
+  masked.excluded = {sp(nothing), {}, {}};
+  REQUIRE(masked.excluded.given());
+  REQUIRE(masked.excluded.empty());
+  CHECK(nodes(masked, no) == s.blocks);
+  const ms::labor_sampler labor(test::cpu2, g.view());
+  const ms::labor_options lo{.fanouts = {3, 3}, .seed = 4};
+  CHECK(labor(masked, lo) == labor(batches, lo));
+  const ms::ladies_sampler ladies(test::cpu2, g.view());
+  const ms::layerwise_options wo{.sample_sizes = {16, 16}, .seed = 4};
+  CHECK(ladies(masked, wo) == ladies(batches, wo));
 }
 
 TEST_CASE("epoch_edge_batches: a reproducible shuffle of the pairs, cut into batches") {

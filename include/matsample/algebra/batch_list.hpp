@@ -32,6 +32,11 @@ struct excluded_edges {
 
   /// Whether any minibatch excludes anything.
   [[nodiscard]] bool empty() const noexcept { return offsets.empty() || offsets.front() == offsets.back(); }
+  /// Whether a mask is given at all (offsets set), even one that masks
+  /// nothing here. The samplers choose their kernels by this, not by the
+  /// data, so every rank of a distributed call runs the same collective
+  /// steps, a rank with no minibatches too.
+  [[nodiscard]] bool given() const noexcept { return !offsets.empty(); }
 };
 
 /// k minibatches of seeds for one sampling call. Minibatch m holds

@@ -80,14 +80,14 @@ auto gather_and_sample(const B& backend, const View& a, const stacked_selection<
 
 /// S = rule((Q·A)⟨¬X⟩): the row-wise step with each minibatch's excluded
 /// entries masked out of P before its rule runs (link prediction's
-/// exclusion), so a masked entry has zero weight under every rule. With
-/// nothing excluded it is gather_and_sample above, bit for bit; otherwise a
+/// exclusion), so a masked entry has zero weight under every rule. With no
+/// mask given it is gather_and_sample above; with one (even masking nothing) a
 /// backend's fused member of the same signature runs (the CPU backend's for
 /// row_sampling), or P is gathered, masked and sampled in three kernels.
 template <kernel_set B, class View, index_type I, row_rule Rule>
 auto gather_and_sample(const B& backend, const View& a, const stacked_selection<I>& q, const Rule& rule,
                        std::uint64_t seed, std::uint64_t layer, const excluded_edges<I>& excluded) {
-  if (excluded.empty()) return gather_and_sample(backend, a, q, rule, seed, layer);
+  if (!excluded.given()) return gather_and_sample(backend, a, q, rule, seed, layer);
   if constexpr (requires { backend.gather_and_sample(a, q, rule, seed, layer, excluded); }) {
     return backend.gather_and_sample(a, q, rule, seed, layer, excluded);  // fused: P is never built
   }
@@ -102,7 +102,7 @@ template <kernel_set B, class View, index_type I>
 auto gather_rows_excluding(const B& backend, const View& a, const stacked_selection<I>& q,
                            const excluded_edges<I>& excluded) {
   auto p = backend.gather_rows(a, q.vertices);
-  if (excluded.empty()) return p;
+  if (!excluded.given()) return p;
   return backend.exclude_entries(as_view(p), q, excluded);
 }
 
