@@ -28,6 +28,7 @@
 #include "matsample/algebra/operations.hpp"
 #include "matsample/algebra/batch_list.hpp"
 #include "matsample/algebra/blocks.hpp"
+#include "matsample/algebra/edge_lookup.hpp"
 #include "matsample/backend/reference/backend.hpp"
 #include "matsample/backend/cpu/backend.hpp"
 #include "matsample/sampling/batches.hpp"

@@ -18,3 +18,4 @@
 #include "matsample/backend/mpi/distributed_csr.hpp"
 #include "matsample/backend/mpi/summa.hpp"
 #include "matsample/backend/mpi/backend.hpp"
+#include "matsample/backend/mpi/edge_lookup.hpp"

@@ -337,6 +337,122 @@ TEST_CASE_TEMPLATE(
   }
 }
 
+/// Positive pairs for link sampling: `count` edges of a graph with sorted
+/// rows, at positions spread by a multiplicative hash.
+template <class V, class I, class O>
+std::pair<std::vector<I>, std::vector<I>> spread_edges(const ms::csr_view<V, I, O>& g, std::int64_t count) {
+  std::vector<I> src, dst;
+  for (std::int64_t i = 0; i < count; ++i) {
+    const auto e =
+        static_cast<O>((static_cast<std::uint64_t>(i) * 2654435761u + 17) % static_cast<std::uint64_t>(g.nnz()));
+    src.push_back(static_cast<I>(std::upper_bound(g.indptr().begin(), g.indptr().end(), e) - g.indptr().begin() - 1));
+    dst.push_back(g.indices()[static_cast<std::size_t>(e)]);
+  }
+  return {src, dst};
+}
+
+/// The reverse of every entry of a symmetric graph with sorted rows: the position of (v, u) for (u, v).
+template <class V, class I, class O>
+std::vector<std::int64_t> transpose_positions(const ms::csr_view<V, I, O>& g) {
+  std::vector<std::int64_t> rev(static_cast<std::size_t>(g.nnz()));
+  for (I u = 0; u < g.rows(); ++u) {
+    for (auto e = g.row_begin(u); e < g.row_end(u); ++e) {
+      const I w = g.indices()[static_cast<std::size_t>(e)];
+      const auto cols = ms::detail::row_columns(g, w);
+      rev[static_cast<std::size_t>(e)] =
+          g.row_begin(w) + (std::lower_bound(cols.begin(), cols.end(), u) - cols.begin());
+    }
+  }
+  return rev;
+}
+
+TEST_CASE_TEMPLATE(
+    "distributed link sampling (1.5D, 2D tiles, replicated): negatives with rejection, exclusion and edge ids are "
+    "the CPU's, bit for bit",
+    I, std::int32_t, std::int64_t) {
+  using V = float;
+  using O = std::int64_t;
+  const int p = world_size(), me = world_rank();
+  const auto graph = ms::rmat<V, I, O>({.scale = 9, .edge_factor = 6, .seed = 13});  // symmetric, sorted rows
+  const auto g = graph.view();
+  const auto rev = transpose_positions(g);
+  const auto [src, dst] = spread_edges(g, 8 * 16);  // 8 minibatches: with 9 ranks one samples none
+  const auto all = ms::edge_batch_list<I>::uniform(src, dst, 16, 3);
+  const ms::cpu_backend cpu;
+  const ms::nodewise_sampler cpu_nodes(cpu, g);
+  const ms::nodewise_options nodewise{.fanouts = {4, 3}, .seed = 8};
+  // Each mode reads the graph differently: the fixed endpoint's rows (corrupt the
+  // destination), rounds of candidate rows (corrupt the source), degrees, reverse positions.
+  const ms::link_options modes[] = {
+      {.negatives = {.per_positive = 2, .reject_true_edges = true, .max_redraws = 2, .seed = 5},
+       .exclude = ms::edge_exclusion::reverse},
+      {.negatives = {.per_positive = 3,
+                     .distribution = ms::negative_distribution::degree_power,
+                     .corrupt_source = true,
+                     .reject_true_edges = true,
+                     .seed = 6},
+       .exclude = ms::edge_exclusion::reverse,
+       .reverse_edges = rev},
+      {.negatives = {.per_positive = 1, .seed = 7}, .exclude = ms::edge_exclusion::self},
+  };
+  for_each_layout([&](const mpi::process_grid& grid, const std::string& layout) {
+    CAPTURE(layout);
+    const auto a = mpi::distributed_csr<V, I, O>::from_replicated(grid, g);
+    const mpi::mpi_backend backend(grid);
+    const ms::nodewise_sampler nodes(backend, a.view());
+    const auto lookup = mpi::make_edge_lookup(a.view());
+    CHECK(lookup.edges() == g.nnz());
+    // 1.5D: every rank its own share; 2D: the ranks of a grid row share one.
+    const int parts = a.view().tiled() ? grid.rows() : p, part = a.view().tiled() ? grid.my_row() : me;
+    const ms::mpi::block_partition shares{all.size(), parts};
+    const auto first = shares.begin(part), last = shares.end(part);
+    const auto mine = ms::edge_batch_list<I>::uniform(
+        all.src.subspan(static_cast<std::size_t>(first * 16), static_cast<std::size_t>((last - first) * 16)),
+        all.dst.subspan(static_cast<std::size_t>(first * 16), static_cast<std::size_t>((last - first) * 16)), 16,
+        all.epoch, static_cast<std::uint64_t>(first));
+    for (std::size_t i = 0; i < std::size(modes); ++i) {
+      CAPTURE(i);
+      auto expected = ms::link_sampler(cpu_nodes, g, modes[i])(mine, nodewise);
+      auto got = ms::link_sampler(nodes, a.view(), modes[i])(mine, nodewise);
+      ms::attach_edge_ids(g, expected.blocks);
+      ms::attach_edge_ids(lookup, got.blocks);
+      CHECK(got == expected);
+    }
+    CHECK(lookup.degree(5) == g.degree(5));
+  });
+}
+
+TEST_CASE("distributed link sampling: a bad pair on one rank stops every rank with the pair named") {
+  using I = std::int32_t;
+  const int me = world_rank();
+  const auto graph = ms::rmat<float, I, std::int64_t>({.scale = 8, .edge_factor = 4, .seed = 3});
+  const auto g = graph.view();
+  const auto [src, dst] = spread_edges(g, 8);
+  for_each_layout([&](const mpi::process_grid& grid, const std::string& layout) {
+    CAPTURE(layout);
+    const auto a = mpi::distributed_csr<float, I, std::int64_t>::from_replicated(grid, g);
+    const mpi::mpi_backend backend(grid);
+    const ms::nodewise_sampler nodes(backend, a.view());
+    const ms::link_sampler link(nodes, a.view(), {.exclude = ms::edge_exclusion::self});
+    const ms::nodewise_options nodewise{.fanouts = {2}};
+    // Grid row 0 (its ranks share batches on tiles) passes a pair that is no edge.
+    const auto cols = ms::detail::row_columns(g, src[0]);
+    I v = 0;
+    while (std::binary_search(cols.begin(), cols.end(), v)) ++v;
+    auto bad_dst = dst;
+    if (grid.my_row() == 0) bad_dst[0] = v;
+    const auto batches = ms::edge_batch_list<I>::uniform(src, bad_dst, 4);
+    // Failing ranks throw argument_error, the others matsample::error quoting it.
+    const auto message = message_of<ms::error>([&] { (void)link(batches, nodewise); });
+    CHECK(message.find("is not an edge of the graph") != std::string::npos);
+    CHECK(message.find("(" + std::to_string(src[0]) + ", " + std::to_string(v) + ")") != std::string::npos);
+    auto far = src;
+    if (me == 0) far[1] = g.rows() + 3;
+    const auto far_batches = ms::edge_batch_list<I>::uniform(far, dst, 4);
+    CHECK(!message_of<ms::error>([&] { (void)link(far_batches, nodewise); }).empty());
+  });
+}
+
 TEST_CASE("2D tiles need sorted rows; every rank learns of an unsorted one") {
   const int p = world_size();
   if (p == 1) return;  // a 1 x 1 grid is not tiled

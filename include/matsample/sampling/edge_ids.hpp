@@ -18,33 +18,43 @@
 #include <vector>
 
 #include "matsample/algebra/blocks.hpp"
+#include "matsample/algebra/edge_lookup.hpp"
 #include "matsample/core/csr.hpp"
 #include "matsample/core/error.hpp"
 #include "matsample/core/index.hpp"
 #include "matsample/core/parallel.hpp"
-#include "matsample/sampling/negatives.hpp"
 
 namespace matsample {
 
 namespace detail {
 
-/// attach_edge_ids for one layer, on a graph whose rows are known sorted.
-template <class V, index_type I, index_type O, class GV, index_type GO>
-void attach_edge_ids_sorted(const csr_view<GV, I, GO>& graph, block_set<V, I, O>& blocks,
-                            std::span<const std::int64_t> ids) {
-  if (!ids.empty() && static_cast<std::int64_t>(ids.size()) != static_cast<std::int64_t>(graph.nnz())) {
-    throw argument_error(detail::concat("edge ids: ", ids.size(), " ids for a graph of ", graph.nnz(), " edges"));
+/// attach_edge_ids for one layer through a graph's edge lookup, whose rows
+/// are known sorted. Collective on a distributed lookup.
+template <class Lookup, class V, index_type I, index_type O>
+void attach_edge_ids_with(const Lookup& lookup, block_set<V, I, O>& blocks, std::span<const std::int64_t> ids) {
+  lookup.check([&] {
+    if (!ids.empty() && static_cast<std::int64_t>(ids.size()) != lookup.edges()) {
+      throw argument_error(detail::concat("edge ids: ", ids.size(), " ids for a graph of ", lookup.edges(), " edges"));
+    }
+  });
+  const std::int64_t k = blocks.size();
+  std::vector<I> rows;  // every block row's vertex: the rows of A the lookups read
+  for (std::int64_t m = 0; m < k; ++m) {
+    const auto block = blocks[m];
+    rows.insert(rows.end(), block.src_nodes.begin(), block.src_nodes.begin() + block.num_dst());
   }
+  std::sort(rows.begin(), rows.end());
+  rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+  const auto window = lookup.rows(rows);
   blocks.edge_ids.assign(blocks.indices.size(), 0);
   detail::first_failure bad;  // the first entry that is no edge of the graph
-  const std::int64_t k = blocks.size();
 #pragma omp parallel for schedule(dynamic, 1)
   for (std::int64_t m = 0; m < k; ++m) {
     const auto block = blocks[m];
     const auto first_entry = blocks.edge_offsets[static_cast<std::size_t>(m)];
     for (I r = 0; r < block.num_dst(); ++r) {
       const I u = block.src_nodes[static_cast<std::size_t>(r)];
-      const auto columns = detail::row_columns(graph, u);
+      const auto columns = window.columns(u);
       I previous = 0;
       std::int64_t copy = 0;  // how many earlier entries of this row had the same column
       for (auto e = block.adjacency.row_begin(r); e < block.adjacency.row_end(r); ++e) {
@@ -57,21 +67,21 @@ void attach_edge_ids_sorted(const csr_view<GV, I, GO>& graph, block_set<V, I, O>
           bad.record(at);
           continue;
         }
-        const auto position = static_cast<std::int64_t>(graph.row_begin(u)) + (lo - columns.begin()) +
-                              std::min<std::int64_t>(copy, hi - lo - 1);
+        const auto position = window.start(u) + (lo - columns.begin()) + std::min<std::int64_t>(copy, hi - lo - 1);
         blocks.edge_ids[static_cast<std::size_t>(at)] =
             ids.empty() ? position : ids[static_cast<std::size_t>(position)];
       }
     }
   }
-  if (bad.failed()) {
+  lookup.check([&] {
+    if (!bad.failed()) return;
     const auto at = bad.index();
     const auto m = static_cast<std::int64_t>(
         std::upper_bound(blocks.edge_offsets.begin(), blocks.edge_offsets.end(), at) - blocks.edge_offsets.begin() - 1);
     throw argument_error(detail::concat("edge ids: entry ", at - blocks.edge_offsets[static_cast<std::size_t>(m)],
                                         " of block ", m,
                                         " is no edge of the graph given; pass the graph the blocks were sampled from"));
-  }
+  });
 }
 
 }  // namespace detail
@@ -87,16 +97,30 @@ void attach_edge_ids_sorted(const csr_view<GV, I, GO>& graph, block_set<V, I, O>
 template <class V, index_type I, index_type O, class GV, index_type GO>
 void attach_edge_ids(const csr_view<GV, I, GO>& graph, block_set<V, I, O>& blocks,
                      std::span<const std::int64_t> ids = {}) {
-  detail::require_sorted_rows(graph, "edge ids");
-  detail::attach_edge_ids_sorted(graph, blocks, ids);
+  attach_edge_ids(make_edge_lookup(graph), blocks, ids);
 }
 
 /// attach_edge_ids on every layer of `sample` (the rows' order checked once).
 template <class V, index_type I, index_type O, class GV, index_type GO>
 void attach_edge_ids(const csr_view<GV, I, GO>& graph, bulk_sample<V, I, O>& sample,
                      std::span<const std::int64_t> ids = {}) {
-  detail::require_sorted_rows(graph, "edge ids");
-  for (auto& layer : sample.layers) detail::attach_edge_ids_sorted(graph, layer, ids);
+  attach_edge_ids(make_edge_lookup(graph), sample, ids);
+}
+
+/// attach_edge_ids through a graph's edge lookup: the way to edge ids on a
+/// distributed graph (mpi::distributed_edge_lookup; the call is then
+/// collective and positions are those of the whole graph in CSR order).
+template <edge_lookup_like Lookup, class V, index_type I, index_type O>
+void attach_edge_ids(const Lookup& lookup, block_set<V, I, O>& blocks, std::span<const std::int64_t> ids = {}) {
+  lookup.require_sorted_rows("edge ids");
+  detail::attach_edge_ids_with(lookup, blocks, ids);
+}
+
+/// attach_edge_ids through a lookup on every layer of `sample`.
+template <edge_lookup_like Lookup, class V, index_type I, index_type O>
+void attach_edge_ids(const Lookup& lookup, bulk_sample<V, I, O>& sample, std::span<const std::int64_t> ids = {}) {
+  lookup.require_sorted_rows("edge ids");
+  for (auto& layer : sample.layers) detail::attach_edge_ids_with(lookup, layer, ids);
 }
 
 }  // namespace matsample

@@ -156,25 +156,15 @@ struct link_sample {
   friend bool operator==(const link_sample&, const link_sample&) = default;
 };
 
-namespace detail {
-
-/// Positions [first, last) of the entries (u, v) in row u of a column-sorted A.
-template <class View, class I>
-std::pair<std::int64_t, std::int64_t> entry_range(const View& a, I u, I v) {
-  const auto columns = row_columns(a, u);
-  const auto [lo, hi] = std::equal_range(columns.begin(), columns.end(), v);
-  const auto base = static_cast<std::int64_t>(a.row_begin(u));
-  return {base + (lo - columns.begin()), base + (hi - columns.begin())};
-}
-
-}  // namespace detail
-
 /// Samples link prediction minibatches with any node sampler (a
 /// nodewise_sampler, labor_sampler, ladies_sampler, ... on any backend whose
 /// graph is `graph`). A view like every sampler: the node sampler and the
-/// host graph (rows sorted by column, as every matsample builder makes
-/// them) must outlive it. Negatives and exclusion are computed on the host
-/// from `graph`; the blocks by the node sampler.
+/// graph (rows sorted by column, as every matsample builder makes them)
+/// must outlive it. Negatives and exclusion read the graph through its edge
+/// lookup (algebra/edge_lookup.hpp): on one process the graph itself; on a
+/// distributed graph (1.5D blocks, 2D tiles, replicated) the rows each step
+/// needs, fetched from their owners, so every call is then collective and
+/// the ranks of a 2D grid row pass the same minibatches, as for vertices.
 template <class NodeSampler, class View>
 class link_sampler {
  public:
@@ -186,8 +176,8 @@ class link_sampler {
   /// for rows not sorted by column, and argument_error for a reverse map of
   /// the wrong size, out of range, or not an involution (naming the edge).
   link_sampler(const NodeSampler& nodes, const View& graph, const link_options& options)
-      : nodes_(&nodes), graph_(graph), options_(options), negatives_(graph, options.negatives) {
-    if (options_.exclude != edge_exclusion::none) detail::require_sorted_rows(graph_, "link sampling: exclusion");
+      : nodes_(&nodes), options_(options), negatives_(graph, options.negatives) {
+    if (options_.exclude != edge_exclusion::none) lookup().require_sorted_rows("link sampling: exclusion");
     if (!options_.reverse_edges.empty()) check_reverse_map();
   }
 
@@ -206,34 +196,29 @@ class link_sampler {
     check_batches(edges);
     const std::int64_t k = edges.size();
     link_sample<V, I, O> out;
+    const auto negs = negatives_(edges.src, edges.dst, edges.offsets, edges.epoch, edges.first_batch);
+    out.dropped_negatives = negs.dropped;
     std::vector<I> seeds;
     std::vector<std::int64_t> seed_offsets{0};
-    std::vector<std::int64_t> excluded_offsets{0};
-    std::vector<I> excluded_src, excluded_dst;
-    std::vector<std::pair<I, I>> negatives_global;
-    std::vector<std::int64_t> negative_offsets{0};
     for (std::int64_t m = 0; m < k; ++m) {
-      const auto [src, dst] = edges.batch(m);
-      const auto global = edges.first_batch + static_cast<std::uint64_t>(m);
-      auto negs = negatives_(src, dst, edges.epoch, global);
-      out.dropped_negatives += negs.dropped;
       // Seeds: the sorted distinct endpoints of positives and negatives.
+      const auto [src, dst] = edges.batch(m);
+      const auto nb = static_cast<std::size_t>(negs.offsets[static_cast<std::size_t>(m)]);
+      const auto ne = static_cast<std::size_t>(negs.offsets[static_cast<std::size_t>(m) + 1]);
       std::vector<I> ends(src.begin(), src.end());
       ends.insert(ends.end(), dst.begin(), dst.end());
-      ends.insert(ends.end(), negs.src.begin(), negs.src.end());
-      ends.insert(ends.end(), negs.dst.begin(), negs.dst.end());
+      ends.insert(ends.end(), negs.src.begin() + nb, negs.src.begin() + ne);
+      ends.insert(ends.end(), negs.dst.begin() + nb, negs.dst.begin() + ne);
       std::sort(ends.begin(), ends.end());
       ends.erase(std::unique(ends.begin(), ends.end()), ends.end());
       seeds.insert(seeds.end(), ends.begin(), ends.end());
       seed_offsets.push_back(static_cast<std::int64_t>(seeds.size()));
-      for (std::size_t j = 0; j < negs.src.size(); ++j) negatives_global.emplace_back(negs.src[j], negs.dst[j]);
-      negative_offsets.push_back(static_cast<std::int64_t>(negatives_global.size()));
-      append_exclusion(src, dst, excluded_src, excluded_dst);
-      excluded_offsets.push_back(static_cast<std::int64_t>(excluded_src.size()));
     }
     batch_list<I> batches{seeds, seed_offsets, edges.epoch, edges.first_batch};
+    excluded_pairs excluded;
     if (options_.exclude != edge_exclusion::none) {  // rows checked sorted when this sampler was built
-      batches.excluded = {excluded_offsets, excluded_src, excluded_dst, /*sorted_rows=*/true};
+      excluded = exclusion(edges);
+      batches.excluded = {excluded.offsets, excluded.src, excluded.dst, /*sorted_rows=*/true};
     }
     out.blocks = (*nodes_)(batches, node_options);
     // Local ids: a vertex's position among its minibatch's sorted seeds,
@@ -249,9 +234,9 @@ class link_sampler {
         out.positives.dst.push_back(local(m, dst[j]));
       }
       out.positives.offsets.push_back(static_cast<std::int64_t>(out.positives.src.size()));
-      for (auto j = negative_offsets[m]; j < negative_offsets[m + 1]; ++j) {
-        out.negatives.src.push_back(local(m, negatives_global[static_cast<std::size_t>(j)].first));
-        out.negatives.dst.push_back(local(m, negatives_global[static_cast<std::size_t>(j)].second));
+      for (auto j = negs.offsets[static_cast<std::size_t>(m)]; j < negs.offsets[static_cast<std::size_t>(m) + 1]; ++j) {
+        out.negatives.src.push_back(local(m, negs.src[static_cast<std::size_t>(j)]));
+        out.negatives.dst.push_back(local(m, negs.dst[static_cast<std::size_t>(j)]));
       }
       out.negatives.offsets.push_back(static_cast<std::int64_t>(out.negatives.src.size()));
     }
@@ -259,72 +244,110 @@ class link_sampler {
   }
 
  private:
+  /// Each minibatch's excluded pairs, sorted and distinct, laid out as
+  /// excluded_edges wants them.
+  struct excluded_pairs {
+    std::vector<std::int64_t> offsets{0};
+    std::vector<index_type> src, dst;
+  };
+
+  [[nodiscard]] const auto& lookup() const noexcept { return negatives_.lookup(); }
+
   void check_batches(const edge_batch_list<index_type>& edges) const {
-    if (edges.src.size() != edges.dst.size()) {
-      throw argument_error(
-          detail::concat("link sampling: ", edges.src.size(), " sources but ", edges.dst.size(), " destinations"));
-    }
-    if (edges.offsets.empty() || edges.offsets.front() != 0 ||
-        edges.offsets.back() != static_cast<std::int64_t>(edges.src.size()) ||
-        !std::is_sorted(edges.offsets.begin(), edges.offsets.end())) {
-      throw argument_error(
-          detail::concat("link sampling: offsets must ascend from 0 to the pair count ", edges.src.size()));
-    }
-    const auto n = static_cast<std::int64_t>(graph_.rows());
-    for (std::int64_t m = 0; m < edges.size(); ++m) {
-      const auto [src, dst] = edges.batch(m);
-      for (std::size_t j = 0; j < src.size(); ++j) {
-        const auto u = src[j], v = dst[j];
-        const auto where = [&] {
-          return detail::concat("link sampling: positive pair (", u, ", ", v, ") of minibatch ",
-                                edges.first_batch + static_cast<std::uint64_t>(m));
-        };
+    lookup().check([&] {
+      if (edges.src.size() != edges.dst.size()) {
+        throw argument_error(
+            detail::concat("link sampling: ", edges.src.size(), " sources but ", edges.dst.size(), " destinations"));
+      }
+      if (edges.offsets.empty() || edges.offsets.front() != 0 ||
+          edges.offsets.back() != static_cast<std::int64_t>(edges.src.size()) ||
+          !std::is_sorted(edges.offsets.begin(), edges.offsets.end())) {
+        throw argument_error(
+            detail::concat("link sampling: offsets must ascend from 0 to the pair count ", edges.src.size()));
+      }
+      const auto n = static_cast<std::int64_t>(lookup().vertices());
+      for_each_pair(edges, [&](const auto& where, index_type u, index_type v) {
         if (u < 0 || u >= n || v < 0 || v >= n) {
           throw out_of_range_error(detail::concat(where(), " names a vertex outside 0..", n - 1));
         }
-        if (options_.exclude != edge_exclusion::none && !detail::row_holds(graph_, u, v)) {
+      });
+    });
+    if (options_.exclude == edge_exclusion::none) return;
+    const auto window = lookup().rows(edges.src);
+    lookup().check([&] {
+      for_each_pair(edges, [&](const auto& where, index_type u, index_type v) {
+        if (!window.holds(u, v)) {
           throw argument_error(
               detail::concat(where(), " is not an edge of the graph; excluding seed edges needs edges"));
         }
+      });
+    });
+  }
+
+  /// f(where, u, v) for every positive pair, `where` naming it and its minibatch.
+  template <class F>
+  static void for_each_pair(const edge_batch_list<index_type>& edges, F f) {
+    for (std::int64_t m = 0; m < edges.size(); ++m) {
+      const auto [src, dst] = edges.batch(m);
+      for (std::size_t j = 0; j < src.size(); ++j) {
+        const auto where = [&] {
+          return detail::concat("link sampling: positive pair (", src[j], ", ", dst[j], ") of minibatch ",
+                                edges.first_batch + static_cast<std::uint64_t>(m));
+        };
+        f(where, src[j], dst[j]);
       }
     }
   }
 
-  /// A minibatch's excluded pairs, sorted and distinct, appended.
-  void append_exclusion(std::span<const index_type> src, std::span<const index_type> dst,
-                        std::vector<index_type>& out_src, std::vector<index_type>& out_dst) const {
+  /// The pairs each minibatch may not sample: its positive edges and, under
+  /// edge_exclusion::reverse, their reverses (the transpose, or the edges
+  /// the reverse map names, which the lookup finds by position).
+  excluded_pairs exclusion(const edge_batch_list<index_type>& edges) const {
     using I = index_type;
-    if (options_.exclude == edge_exclusion::none) return;
-    std::vector<std::pair<I, I>> pairs;
-    for (std::size_t j = 0; j < src.size(); ++j) {
-      pairs.emplace_back(src[j], dst[j]);
-      if (options_.exclude != edge_exclusion::reverse) continue;
-      if (options_.reverse_edges.empty()) {
-        pairs.emplace_back(dst[j], src[j]);
-        continue;
+    const auto n = edges.src.size();
+    // Under a reverse map: pair i's reverses are [reverse_offsets[i], ...+1) of reverse_src/dst.
+    std::vector<std::int64_t> reverse_offsets(n + 1, 0);
+    std::vector<I> reverse_src, reverse_dst;
+    if (options_.exclude == edge_exclusion::reverse && !options_.reverse_edges.empty()) {
+      const auto window = lookup().rows(edges.src);
+      std::vector<std::int64_t> positions;
+      for (std::size_t i = 0; i < n; ++i) {
+        const auto [first, last] = window.entry_range(edges.src[i], edges.dst[i]);
+        for (auto e = first; e < last; ++e) positions.push_back(options_.reverse_edges[static_cast<std::size_t>(e)]);
+        reverse_offsets[i + 1] = static_cast<std::int64_t>(positions.size());
       }
-      const auto [first, last] = detail::entry_range(graph_, src[j], dst[j]);
-      for (auto e = first; e < last; ++e)
-        pairs.push_back(entry_at(options_.reverse_edges[static_cast<std::size_t>(e)]));
+      reverse_src = lookup().rows_of_positions(positions);
+      const auto reverse_window = lookup().rows(reverse_src);
+      reverse_dst.resize(positions.size());
+      for (std::size_t p = 0; p < positions.size(); ++p)
+        reverse_dst[p] = reverse_window.column_at(reverse_src[p], positions[p]);
     }
-    std::sort(pairs.begin(), pairs.end());
-    pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
-    for (const auto& [u, v] : pairs) {
-      out_src.push_back(u);
-      out_dst.push_back(v);
+    excluded_pairs out;
+    std::vector<std::pair<I, I>> pairs;
+    for (std::int64_t m = 0; m < edges.size(); ++m) {
+      pairs.clear();
+      for (auto i = static_cast<std::size_t>(edges.offsets[m]); i < static_cast<std::size_t>(edges.offsets[m + 1]);
+           ++i) {
+        pairs.emplace_back(edges.src[i], edges.dst[i]);
+        if (options_.exclude != edge_exclusion::reverse) continue;
+        if (options_.reverse_edges.empty()) pairs.emplace_back(edges.dst[i], edges.src[i]);
+        for (auto p = reverse_offsets[i]; p < reverse_offsets[i + 1]; ++p)
+          pairs.emplace_back(reverse_src[static_cast<std::size_t>(p)], reverse_dst[static_cast<std::size_t>(p)]);
+      }
+      std::sort(pairs.begin(), pairs.end());
+      pairs.erase(std::unique(pairs.begin(), pairs.end()), pairs.end());
+      for (const auto& [u, v] : pairs) {
+        out.src.push_back(u);
+        out.dst.push_back(v);
+      }
+      out.offsets.push_back(static_cast<std::int64_t>(out.src.size()));
     }
-  }
-
-  /// The (row, column) of the entry at position e of A.
-  std::pair<index_type, index_type> entry_at(std::int64_t e) const {
-    const auto indptr = graph_.indptr();
-    const auto row = std::upper_bound(indptr.begin(), indptr.end(), static_cast<O>(e)) - indptr.begin() - 1;
-    return {static_cast<index_type>(row), graph_.indices()[static_cast<std::size_t>(e)]};
+    return out;
   }
 
   void check_reverse_map() const {
     const auto& rev = options_.reverse_edges;
-    const auto nnz = static_cast<std::int64_t>(graph_.nnz());
+    const auto nnz = lookup().edges();
     if (static_cast<std::int64_t>(rev.size()) != nnz) {
       throw argument_error(detail::concat("link sampling: the reverse edge map has ", rev.size(),
                                           " entries for a graph of ", nnz, " edges"));
@@ -343,7 +366,6 @@ class link_sampler {
   }
 
   const NodeSampler* nodes_;
-  View graph_;
   link_options options_;
   negative_sampler<View> negatives_;
 };

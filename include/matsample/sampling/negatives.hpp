@@ -9,12 +9,16 @@
 // prediction; edge-seed minibatches and exclusion build on it.
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
+#include <numeric>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "matsample/algebra/contract.hpp"
+#include "matsample/algebra/edge_lookup.hpp"
 #include "matsample/core/csr.hpp"
 #include "matsample/core/error.hpp"
 #include "matsample/core/index.hpp"
@@ -47,10 +51,11 @@ struct negative_options {
 /// positives (fewer where rejection dropped some).
 template <index_type I>
 struct negative_pairs {
-  std::vector<I> src;                  ///< source of each negative pair
-  std::vector<I> dst;                  ///< destination of each negative pair
-  std::vector<std::int64_t> positive;  ///< the positive pair (its position in the call) each came from
-  std::int64_t dropped = 0;            ///< negatives dropped because every redraw was a true edge
+  std::vector<I> src;                    ///< source of each negative pair
+  std::vector<I> dst;                    ///< destination of each negative pair
+  std::vector<std::int64_t> positive;    ///< the positive pair (its position in the call) each came from
+  std::vector<std::int64_t> offsets{0};  ///< minibatch m's negatives are [offsets[m], offsets[m+1])
+  std::int64_t dropped = 0;              ///< negatives dropped because every redraw was a true edge
 };
 
 namespace detail {
@@ -68,56 +73,36 @@ inline void validate(const negative_options& o) {
   }
 }
 
-/// The column indices of row r.
-template <class View, class I>
-auto row_columns(const View& a, I r) {
-  return a.indices().subspan(static_cast<std::size_t>(a.row_begin(r)), static_cast<std::size_t>(a.degree(r)));
-}
-
-/// Whether row r of a column-sorted CSR holds column c.
-template <class View, class I>
-bool row_holds(const View& a, I r, I c) {
-  const auto columns = row_columns(a, r);
-  return std::binary_search(columns.begin(), columns.end(), c);
-}
-
-/// Throws format_error, naming `who`, unless every row of `a` is sorted by column.
-template <class View>
-void require_sorted_rows(const View& a, const char* who) {
-  for (typename View::index_type r = 0; r < a.rows(); ++r) {
-    const auto columns = row_columns(a, r);
-    if (!std::is_sorted(columns.begin(), columns.end())) {
-      throw format_error(concat(who, " needs rows sorted by column; row ", r,
-                                " is not (build the graph with sorted rows, e.g. csr_from_coo)"));
-    }
-  }
-}
-
 }  // namespace detail
 
-/// Draws negative pairs for minibatches of positive pairs on one graph.
-/// Built once per graph and options: it keeps a view of the graph (which
-/// must outlive it) and, for degree_power, an integer cumulative weight table
-/// (n + 1 words), built on the host so that every backend draws from the
-/// same table.
+/// Draws negative pairs for minibatches of positive pairs on one graph: a
+/// host csr_view or a distributed graph (its edge lookup fetches the rows
+/// that rejection reads; every call is then collective). Built once per
+/// graph and options: it keeps the graph's edge lookup (the graph must
+/// outlive it) and, for degree_power, an integer cumulative weight table
+/// (n + 1 words), so that every backend draws from the same table.
 template <class View>
 class negative_sampler {
  public:
   using index_type = typename View::index_type;  ///< vertex id type
+  /// The graph's edge lookup (algebra/edge_lookup.hpp, or the distributed one).
+  using lookup_type = decltype(make_edge_lookup(std::declval<const View&>()));
 
   /// Throws argument_error for bad options or a non-square graph, and
   /// format_error when reject_true_edges needs sorted rows and a row is not.
-  negative_sampler(const View& graph, const negative_options& options) : graph_(graph), options_(options) {
+  negative_sampler(const View& graph, const negative_options& options)
+      : lookup_(make_edge_lookup(graph)), options_(options) {
     detail::validate(options_);
-    if (graph_.rows() != graph_.cols()) {
-      throw argument_error(
-          detail::concat("negative sampling: the graph must be square, got ", graph_.rows(), " x ", graph_.cols()));
+    if (lookup_.vertices() != lookup_.columns()) {
+      throw argument_error(detail::concat("negative sampling: the graph must be square, got ", lookup_.vertices(),
+                                          " x ", lookup_.columns()));
     }
-    if (options_.reject_true_edges) detail::require_sorted_rows(graph_, "negative sampling: rejecting true edges");
+    if (options_.reject_true_edges) lookup_.require_sorted_rows("negative sampling: rejecting true edges");
     if (options_.distribution == negative_distribution::degree_power) build_weights();
   }
 
   [[nodiscard]] const negative_options& options() const noexcept { return options_; }  ///< as given
+  [[nodiscard]] const lookup_type& lookup() const noexcept { return lookup_; }         ///< the graph's edge lookup
 
   /// The negatives of one minibatch of positive pairs (src[j], dst[j]),
   /// counted by (epoch, minibatch, j, draw): the same for this minibatch
@@ -126,42 +111,68 @@ class negative_sampler {
   /// validate_seeds does for seeds), argument_error for unequal spans.
   [[nodiscard]] negative_pairs<index_type> operator()(std::span<const index_type> src, std::span<const index_type> dst,
                                                       std::uint64_t epoch, std::uint64_t minibatch) const {
+    const std::int64_t one[] = {0, static_cast<std::int64_t>(src.size())};
+    return (*this)(src, dst, one, epoch, minibatch);
+  }
+
+  /// The negatives of k minibatches at once: minibatch m holds pairs
+  /// [offsets[m], offsets[m+1]) and is minibatch first_batch + m of the
+  /// epoch, so each gets what it gets alone. On a distributed graph this is
+  /// the collective call (ranks pass their own minibatches).
+  [[nodiscard]] negative_pairs<index_type> operator()(std::span<const index_type> src, std::span<const index_type> dst,
+                                                      std::span<const std::int64_t> offsets, std::uint64_t epoch,
+                                                      std::uint64_t first_batch) const {
     using I = index_type;
-    if (src.size() != dst.size()) {
-      throw argument_error(
-          detail::concat("negative sampling: ", src.size(), " sources but ", dst.size(), " destinations"));
-    }
-    const I n = graph_.rows();
-    for (std::size_t j = 0; j < src.size(); ++j) {
-      if (src[j] < 0 || src[j] >= n || dst[j] < 0 || dst[j] >= n) {
-        throw out_of_range_error(detail::concat("negative sampling: positive pair ", j, " (", src[j], ", ", dst[j],
-                                                ") names a vertex outside 0..", n - 1));
+    const I n = lookup_.vertices();
+    lookup_.check([&] {
+      if (src.size() != dst.size()) {
+        throw argument_error(
+            detail::concat("negative sampling: ", src.size(), " sources but ", dst.size(), " destinations"));
       }
-    }
+      for (std::size_t j = 0; j < src.size(); ++j) {
+        if (src[j] < 0 || src[j] >= n || dst[j] < 0 || dst[j] >= n) {
+          throw out_of_range_error(detail::concat("negative sampling: positive pair ", j, " (", src[j], ", ", dst[j],
+                                                  ") names a vertex outside 0..", n - 1));
+        }
+      }
+    });
     const auto k = options_.per_positive;
     const auto m = static_cast<std::int64_t>(src.size());
     // Fixed slots (positive j, negative r) filled in parallel, then compacted
-    // in order: the output does not depend on the thread count.
+    // in order: the output does not depend on the thread count. A positive
+    // whose next check needs a row the lookup does not hold waits for the
+    // next round (a distributed graph with corrupt_source; on one process,
+    // or when the fixed endpoint's row is fetched up front, one round does).
     std::vector<I> drawn(static_cast<std::size_t>(m * k));
     std::vector<std::uint8_t> kept(static_cast<std::size_t>(m * k));
+    std::vector<progress> state(static_cast<std::size_t>(m));
+    std::vector<std::int64_t> pending(static_cast<std::size_t>(m));
+    std::iota(pending.begin(), pending.end(), std::int64_t{0});
+    const bool fixed_rows = options_.reject_true_edges && !options_.corrupt_source;
+    auto window = lookup_.rows(fixed_rows ? src : std::span<const I>{});
+    for (;;) {
+      std::vector<I> needed(pending.size());
+      std::vector<std::uint8_t> blocked(pending.size());
 #pragma omp parallel for schedule(static)
-    for (std::int64_t j = 0; j < m; ++j) {
-      philox_row_stream rng(options_.seed, streams::negatives, {epoch, minibatch, static_cast<std::uint64_t>(j)});
-      const I fixed = options_.corrupt_source ? dst[static_cast<std::size_t>(j)] : src[static_cast<std::size_t>(j)];
-      std::uint64_t draw = 0;
-      for (std::int64_t r = 0; r < k; ++r) {
-        const auto slot = static_cast<std::size_t>(j * k + r);
-        bool ok = false;
-        I w = 0;
-        for (int attempt = 0; attempt <= options_.max_redraws && !ok; ++attempt) {
-          w = pick(rng, draw++);
-          ok = !options_.reject_true_edges ||
-               !(options_.corrupt_source ? detail::row_holds(graph_, w, fixed) : detail::row_holds(graph_, fixed, w));
-          if (!options_.reject_true_edges) break;
-        }
-        drawn[slot] = w;
-        kept[slot] = ok ? 1 : 0;
+      for (std::size_t p = 0; p < pending.size(); ++p) {
+        const auto j = pending[p];
+        const auto batch = std::upper_bound(offsets.begin(), offsets.end(), j) - offsets.begin() - 1;
+        blocked[p] = advance(window, src, dst, j, j - offsets[static_cast<std::size_t>(batch)],
+                             {epoch, first_batch + static_cast<std::uint64_t>(batch)}, drawn, kept,
+                             state[static_cast<std::size_t>(j)], needed[p]);
       }
+      std::vector<I> rows;
+      std::size_t still = 0;
+      for (std::size_t p = 0; p < pending.size(); ++p) {
+        if (!blocked[p]) continue;
+        pending[still++] = pending[p];
+        rows.push_back(needed[p]);
+      }
+      pending.resize(still);
+      if (!lookup_.any(still > 0)) break;
+      std::sort(rows.begin(), rows.end());
+      rows.erase(std::unique(rows.begin(), rows.end()), rows.end());
+      window = lookup_.rows(rows);
     }
     negative_pairs<I> out;
     out.src.reserve(drawn.size());
@@ -180,24 +191,72 @@ class negative_sampler {
         out.positive.push_back(j);
       }
     }
+    // Minibatch m's negatives come from its positives, which are contiguous.
+    out.offsets.assign(offsets.size(), 0);
+    for (std::size_t b = 1; b < offsets.size(); ++b) {
+      out.offsets[b] = std::lower_bound(out.positive.begin(), out.positive.end(), offsets[b]) - out.positive.begin();
+    }
     return out;
   }
 
   /// The probability that one draw picks vertex w (before rejection): what
   /// the statistical tests compare against.
   [[nodiscard]] double probability(index_type w) const {
-    if (options_.distribution == negative_distribution::uniform) return 1.0 / static_cast<double>(graph_.rows());
+    if (options_.distribution == negative_distribution::uniform) return 1.0 / static_cast<double>(lookup_.vertices());
     const auto i = static_cast<std::size_t>(w);
     return static_cast<double>(cumulative_[i + 1] - cumulative_[i]) / static_cast<double>(cumulative_.back());
   }
 
  private:
+  /// Where positive j stands: its next negative, that negative's redraws so
+  /// far, and the next draw of its stream.
+  struct progress {
+    std::int64_t negative = 0;
+    int attempt = 0;
+    std::uint64_t draw = 0;
+  };
+
+  /// Draws positive j's remaining negatives into their slots, counted by
+  /// (epoch, minibatch, `within`, draw); returns true, with the row in
+  /// `needed`, when the next rejection check needs a row `window` lacks.
+  template <class Window>
+  bool advance(const Window& window, std::span<const index_type> src, std::span<const index_type> dst, std::int64_t j,
+               std::int64_t within, std::array<std::uint64_t, 2> counter, std::vector<index_type>& drawn,
+               std::vector<std::uint8_t>& kept, progress& at, index_type& needed) const {
+    philox_row_stream rng(options_.seed, streams::negatives,
+                          {counter[0], counter[1], static_cast<std::uint64_t>(within)});
+    const auto fixed = options_.corrupt_source ? dst[static_cast<std::size_t>(j)] : src[static_cast<std::size_t>(j)];
+    for (; at.negative < options_.per_positive;) {
+      const auto w = pick(rng, at.draw);
+      bool ok = true;
+      if (options_.reject_true_edges) {
+        const auto row = options_.corrupt_source ? w : fixed, column = options_.corrupt_source ? fixed : w;
+        if (!window.has_row(row)) {
+          needed = row;
+          return true;
+        }
+        ok = !window.holds(row, column);
+      }
+      ++at.draw;
+      if (ok || at.attempt == options_.max_redraws) {
+        const auto slot = static_cast<std::size_t>(j * options_.per_positive + at.negative);
+        drawn[slot] = w;
+        kept[slot] = ok ? 1 : 0;
+        ++at.negative;
+        at.attempt = 0;
+      } else {
+        ++at.attempt;
+      }
+    }
+    return false;
+  }
+
   /// One endpoint from draw `draw`: uniform by scaling 64 random bits, or the
   /// first vertex whose cumulative weight exceeds a uniform integer below
   /// the total.
   index_type pick(philox_row_stream& rng, std::uint64_t draw) const {
     if (options_.distribution == negative_distribution::uniform) {
-      return static_cast<index_type>(rng.below(draw, static_cast<std::uint64_t>(graph_.rows())));
+      return static_cast<index_type>(rng.below(draw, static_cast<std::uint64_t>(lookup_.vertices())));
     }
     const std::uint64_t target = rng.below(draw, cumulative_.back());
     const auto it = std::upper_bound(cumulative_.begin() + 1, cumulative_.end(), target);
@@ -209,11 +268,11 @@ class negative_sampler {
   /// 2^62. A graph whose every weight is 0 (no edges with alpha > 0) falls
   /// back to uniform weights.
   void build_weights() {
-    const auto n = static_cast<std::int64_t>(graph_.rows());
+    const auto n = static_cast<std::int64_t>(lookup_.vertices());
     double heaviest = 0;
     for (std::int64_t v = 0; v < n; ++v) {
-      heaviest = std::max(
-          heaviest, std::pow(static_cast<double>(graph_.degree(static_cast<index_type>(v))), options_.degree_exponent));
+      heaviest = std::max(heaviest, std::pow(static_cast<double>(lookup_.degree(static_cast<index_type>(v))),
+                                             options_.degree_exponent));
     }
     if (heaviest == 0) heaviest = 1;
     const double budget = std::ldexp(1.0, 62) / (static_cast<double>(std::max<std::int64_t>(n, 1)) * heaviest);
@@ -222,7 +281,7 @@ class negative_sampler {
     bool any = false;
     for (std::int64_t v = 0; v < n; ++v) {
       const double w =
-          std::pow(static_cast<double>(graph_.degree(static_cast<index_type>(v))), options_.degree_exponent);
+          std::pow(static_cast<double>(lookup_.degree(static_cast<index_type>(v))), options_.degree_exponent);
       const auto units = static_cast<std::uint64_t>(std::llround(std::ldexp(w, bits)));
       any = any || units > 0;
       cumulative_[static_cast<std::size_t>(v) + 1] = cumulative_[static_cast<std::size_t>(v)] + units;
@@ -233,7 +292,7 @@ class negative_sampler {
     }
   }
 
-  View graph_;
+  lookup_type lookup_;
   negative_options options_;
   std::vector<std::uint64_t> cumulative_;  ///< degree_power: cumulative integer weights, n + 1 entries
 };
