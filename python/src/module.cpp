@@ -1,0 +1,457 @@
+// matsample's Python module (matsample._core): graphs that view the caller's
+// CSR arrays without copying them, the samplers with the C++ options under
+// the same names, and bulk results whose blocks are NumPy views of the
+// result's own memory. Everything is the C++ library's code: a sample drawn
+// here is bit for bit the one a C++ program draws with the same seed.
+//
+// Types are chosen at run time from the arrays' dtypes (ids int32 or int64,
+// offsets int32 or int64, weights float32 or float64) and dispatched once,
+// when a graph is built, to a typed implementation behind a small virtual
+// interface; the hot paths are the library's templates.
+#include <nanobind/nanobind.h>
+#include <nanobind/ndarray.h>
+#include <nanobind/stl/optional.h>
+#include <nanobind/stl/string.h>
+#include <nanobind/stl/vector.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "matsample/matsample.hpp"
+
+namespace nb = nanobind;
+namespace ms = matsample;
+
+namespace {
+
+using any_array = nb::ndarray<nb::ro>;
+
+// ---- array checks: clear errors before any C++ runs ------------------------
+
+std::string dtype_name(nb::dlpack::dtype t) {
+  const char* kind = t.code == static_cast<std::uint8_t>(nb::dlpack::dtype_code::Int)     ? "int"
+                     : t.code == static_cast<std::uint8_t>(nb::dlpack::dtype_code::UInt)  ? "uint"
+                     : t.code == static_cast<std::uint8_t>(nb::dlpack::dtype_code::Float) ? "float"
+                                                                                          : "other";
+  return std::string(kind) + std::to_string(t.bits);
+}
+
+/// A one-dimensional, contiguous host array (any dtype); ArgumentError otherwise.
+void require_vector(const any_array& a, const char* what) {
+  if (a.device_type() != nb::device::cpu::value) {
+    throw ms::argument_error(
+        ms::detail::concat(what, ": the array is on a device; matsample's module reads host memory"));
+  }
+  if (a.ndim() != 1)
+    throw ms::argument_error(ms::detail::concat(what, ": expected a 1-D array, got ", a.ndim(), " dimensions"));
+  if (a.shape(0) > 1 && a.stride(0) != 1) {
+    throw ms::argument_error(ms::detail::concat(what, ": the array is not contiguous (stride ", a.stride(0),
+                                                " elements); pass a contiguous copy (numpy.ascontiguousarray)"));
+  }
+}
+
+bool is_int(const any_array& a, int bits) {
+  return a.dtype() == (bits == 32 ? nb::dtype<std::int32_t>() : nb::dtype<std::int64_t>());
+}
+
+/// 32 or 64 for an int32/int64 array; ArgumentError naming the dtype otherwise.
+int int_width(const any_array& a, const char* what) {
+  if (is_int(a, 32)) return 32;
+  if (is_int(a, 64)) return 64;
+  throw ms::argument_error(ms::detail::concat(what, ": expected int32 or int64, got ", dtype_name(a.dtype())));
+}
+
+template <class T>
+std::span<const T> span_of(const any_array& a) {
+  return {static_cast<const T*>(a.data()), a.shape(0)};
+}
+
+/// Ids of any integer dtype as I, each checked to fit (an id that does not is
+/// an IndexError naming it).
+template <class I>
+std::vector<I> ids_as(const any_array& a, const char* what) {
+  require_vector(a, what);
+  const int width = int_width(a, what);
+  std::vector<I> out(a.shape(0));
+  for (std::size_t j = 0; j < out.size(); ++j) {
+    const std::int64_t v =
+        width == 32 ? static_cast<const std::int32_t*>(a.data())[j] : static_cast<const std::int64_t*>(a.data())[j];
+    if (v < std::numeric_limits<I>::min() || v > std::numeric_limits<I>::max()) {
+      throw ms::out_of_range_error(ms::detail::concat(what, ": id ", v, " at position ", j,
+                                                      " does not fit the graph's ", sizeof(I) * 8, "-bit ids"));
+    }
+    out[j] = static_cast<I>(v);
+  }
+  return out;
+}
+
+/// A read-only NumPy view of `n` elements at `data`, kept alive by `owner`.
+template <class T>
+nb::object view_of(const T* data, std::size_t n, nb::handle owner) {
+  return nb::cast(nb::ndarray<nb::numpy, const T, nb::ndim<1>>(const_cast<T*>(data), {n}, owner));
+}
+template <class T>
+nb::object view_of(const std::vector<T>& v, nb::handle owner) {
+  return view_of(v.data(), v.size(), owner);
+}
+
+/// A NumPy array that owns `v` (moved into a capsule).
+template <class T>
+nb::object owned_array(std::vector<T>&& v) {
+  auto* heap = new std::vector<T>(std::move(v));
+  nb::capsule owner(heap, [](void* p) noexcept { delete static_cast<std::vector<T>*>(p); });
+  return nb::cast(nb::ndarray<nb::numpy, T, nb::ndim<1>>(heap->data(), {heap->size()}, owner));
+}
+
+// ---- results ---------------------------------------------------------------
+
+/// A bulk sample of any type, seen through what Python asks of it.
+class bulk_result {
+ public:
+  virtual ~bulk_result() = default;
+  [[nodiscard]] virtual std::int64_t num_minibatches() const = 0;
+  [[nodiscard]] virtual std::int64_t num_layers() const = 0;
+  [[nodiscard]] virtual std::int64_t num_edges() const = 0;
+  /// Block of minibatch m, layer l, as views kept alive by `owner`.
+  [[nodiscard]] virtual nb::dict block(std::int64_t m, std::int64_t l, nb::handle owner) const = 0;
+  /// Every array of layer l (all minibatches), as views.
+  [[nodiscard]] virtual nb::dict layer(std::int64_t l, nb::handle owner) const = 0;
+};
+
+template <class V, class I, class O>
+class typed_bulk final : public bulk_result {
+ public:
+  explicit typed_bulk(ms::bulk_sample<V, I, O> sample) : sample_(std::move(sample)) {}
+  std::int64_t num_minibatches() const override { return sample_.size(); }
+  std::int64_t num_layers() const override { return static_cast<std::int64_t>(sample_.layers.size()); }
+  std::int64_t num_edges() const override { return sample_.num_edges(); }
+
+  nb::dict block(std::int64_t m, std::int64_t l, nb::handle owner) const override {
+    check(m, l);
+    const auto b = sample_.layers[static_cast<std::size_t>(l)][m];
+    nb::dict d;
+    d["num_dst"] = static_cast<std::int64_t>(b.num_dst());
+    d["src_nodes"] = view_of(b.src_nodes.data(), b.src_nodes.size(), owner);
+    d["indptr"] = view_of(b.adjacency.indptr().data(), b.adjacency.indptr().size(), owner);
+    d["indices"] = view_of(b.adjacency.indices().data(), b.adjacency.indices().size(), owner);
+    d["values"] = b.adjacency.has_values() ? view_of(b.adjacency.values().data(), b.adjacency.values().size(), owner)
+                                           : nb::none();
+    d["edge_ids"] = b.edge_ids.empty() ? nb::none() : view_of(b.edge_ids.data(), b.edge_ids.size(), owner);
+    return d;
+  }
+
+  nb::dict layer(std::int64_t l, nb::handle owner) const override {
+    check(0, l);
+    const auto& s = sample_.layers[static_cast<std::size_t>(l)];
+    nb::dict d;
+    d["row_offsets"] = view_of(s.row_offsets, owner);
+    d["indptr"] = view_of(s.indptr, owner);
+    d["edge_offsets"] = view_of(s.edge_offsets, owner);
+    d["indices"] = view_of(s.indices, owner);
+    d["values"] = view_of(s.values, owner);
+    d["src_nodes"] = view_of(s.src_nodes, owner);
+    d["node_offsets"] = view_of(s.node_offsets, owner);
+    return d;
+  }
+
+ private:
+  void check(std::int64_t m, std::int64_t l) const {
+    if (l < 0 || l >= num_layers()) {
+      throw ms::out_of_range_error(ms::detail::concat("layer ", l, " of a sample with ", num_layers(), " layers"));
+    }
+    if (m < 0 || (m >= num_minibatches() && num_minibatches() > 0)) {
+      throw ms::out_of_range_error(
+          ms::detail::concat("minibatch ", m, " of a sample with ", num_minibatches(), " minibatches"));
+    }
+  }
+  ms::bulk_sample<V, I, O> sample_;
+};
+
+/// The node-wise options under their C++ names.
+struct nodewise_settings {
+  ms::nodewise_options options;
+  int threads = 0;
+};
+
+// ---- graphs ----------------------------------------------------------------
+
+/// A graph of any type: the samplers' entry points.
+class graph_impl {
+ public:
+  virtual ~graph_impl() = default;
+  [[nodiscard]] virtual std::int64_t rows() const = 0;
+  [[nodiscard]] virtual std::int64_t cols() const = 0;
+  [[nodiscard]] virtual std::int64_t nnz() const = 0;
+  [[nodiscard]] virtual int index_bits() const = 0;
+  /// Node-wise minibatches of `seeds` cut at `offsets`; runs without the GIL.
+  [[nodiscard]] virtual std::unique_ptr<bulk_result> sample_nodewise(const any_array& seeds,
+                                                                     std::vector<std::int64_t> offsets,
+                                                                     const nodewise_settings& settings,
+                                                                     std::uint64_t epoch,
+                                                                     std::uint64_t first_batch) const = 0;
+  /// Addresses of the arrays the graph reads (the zero-copy check).
+  [[nodiscard]] virtual std::vector<std::uintptr_t> addresses() const = 0;
+};
+
+template <class V, class I, class O>
+class typed_graph final : public graph_impl {
+ public:
+  explicit typed_graph(ms::csr_view<V, I, O> view) : view_(view) {}
+  std::int64_t rows() const override { return view_.rows(); }
+  std::int64_t cols() const override { return view_.cols(); }
+  std::int64_t nnz() const override { return static_cast<std::int64_t>(view_.nnz()); }
+  int index_bits() const override { return sizeof(I) * 8; }
+  std::vector<std::uintptr_t> addresses() const override {
+    return {reinterpret_cast<std::uintptr_t>(view_.indptr().data()),
+            reinterpret_cast<std::uintptr_t>(view_.indices().data()),
+            reinterpret_cast<std::uintptr_t>(view_.has_values() ? view_.values().data() : nullptr)};
+  }
+
+  std::unique_ptr<bulk_result> sample_nodewise(const any_array& seeds, std::vector<std::int64_t> offsets,
+                                               const nodewise_settings& settings, std::uint64_t epoch,
+                                               std::uint64_t first_batch) const override {
+    const auto ids = ids_as<I>(seeds, "seeds");
+    const ms::batch_list<I> batches{std::span<const I>(ids), std::move(offsets), epoch, first_batch};
+    nb::gil_scoped_release unlocked;
+    const ms::cpu_backend cpu(settings.threads);
+    return std::make_unique<typed_bulk<V, I, O>>(ms::sample_nodewise(cpu, view_, batches, settings.options));
+  }
+
+ private:
+  ms::csr_view<V, I, O> view_;
+};
+
+template <class V, class I, class O>
+std::unique_ptr<graph_impl> make_typed(const any_array& indptr, const any_array& indices, const any_array* weights,
+                                       std::int64_t num_cols) {
+  const auto rows = static_cast<std::int64_t>(indptr.shape(0)) - 1;
+  const ms::csr_view<V, I, O> view(
+      ms::checked_cast<I>(rows, "rows"), ms::checked_cast<I>(num_cols < 0 ? rows : num_cols, "columns"),
+      span_of<O>(indptr), span_of<I>(indices), weights != nullptr ? span_of<V>(*weights) : std::span<const V>());
+  ms::validate(view);  // offsets, extents and every column, before any sampler reads them
+  return std::make_unique<typed_graph<V, I, O>>(view);
+}
+
+template <class V>
+std::unique_ptr<graph_impl> make_with_value(const any_array& indptr, const any_array& indices, const any_array* weights,
+                                            std::int64_t num_cols, int ibits, int obits) {
+  if (ibits == 32 && obits == 64) return make_typed<V, std::int32_t, std::int64_t>(indptr, indices, weights, num_cols);
+  if (ibits == 64 && obits == 64) return make_typed<V, std::int64_t, std::int64_t>(indptr, indices, weights, num_cols);
+  if (ibits == 32 && obits == 32) return make_typed<V, std::int32_t, std::int32_t>(indptr, indices, weights, num_cols);
+  return make_typed<V, std::int64_t, std::int32_t>(indptr, indices, weights, num_cols);
+}
+
+/// The Python Graph: the typed view plus the arrays it reads, kept alive.
+class graph {
+ public:
+  graph(any_array indptr, any_array indices, std::optional<any_array> weights, std::int64_t num_cols)
+      : indptr_(std::move(indptr)), indices_(std::move(indices)), weights_(std::move(weights)) {
+    require_vector(indptr_, "indptr");
+    require_vector(indices_, "indices");
+    const int obits = int_width(indptr_, "indptr"), ibits = int_width(indices_, "indices");
+    if (indptr_.shape(0) == 0) throw ms::argument_error("indptr: empty; a graph of n rows has n + 1 offsets");
+    const std::int64_t last =
+        obits == 32 ? span_of<std::int32_t>(indptr_).back() : span_of<std::int64_t>(indptr_).back();
+    if (last != static_cast<std::int64_t>(indices_.shape(0))) {
+      throw ms::argument_error(
+          ms::detail::concat("indices: ", indices_.shape(0), " entries, but indptr ends at ", last));
+    }
+    if (weights_) {
+      require_vector(*weights_, "weights");
+      if (weights_->shape(0) != indices_.shape(0)) {
+        throw ms::argument_error(
+            ms::detail::concat("weights: ", weights_->shape(0), " values for ", indices_.shape(0), " entries"));
+      }
+      if (weights_->dtype() == nb::dtype<float>()) {
+        impl_ = make_with_value<float>(indptr_, indices_, &*weights_, num_cols, ibits, obits);
+      } else if (weights_->dtype() == nb::dtype<double>()) {
+        impl_ = make_with_value<double>(indptr_, indices_, &*weights_, num_cols, ibits, obits);
+      } else {
+        throw ms::argument_error(
+            ms::detail::concat("weights: expected float32 or float64, got ", dtype_name(weights_->dtype())));
+      }
+    } else {
+      impl_ = make_with_value<float>(indptr_, indices_, nullptr, num_cols, ibits, obits);
+    }
+  }
+
+  [[nodiscard]] const graph_impl& impl() const { return *impl_; }
+
+ private:
+  any_array indptr_, indices_;
+  std::optional<any_array> weights_;
+  std::unique_ptr<graph_impl> impl_;
+};
+
+/// The Python result object: owns the sample; its views keep it alive.
+class bulk {
+ public:
+  explicit bulk(std::unique_ptr<bulk_result> r) : r_(std::move(r)) {}
+  [[nodiscard]] const bulk_result& get() const { return *r_; }
+
+ private:
+  std::unique_ptr<bulk_result> r_;
+};
+
+/// Minibatch offsets from a batch size (the last batch may be smaller) or as given.
+std::vector<std::int64_t> cut(std::size_t n, std::optional<std::int64_t> batch_size,
+                              std::optional<std::vector<std::int64_t>> offsets) {
+  if (offsets) {
+    if (batch_size) throw ms::argument_error("pass batch_size or offsets, not both");
+    return *offsets;
+  }
+  const std::int64_t b = batch_size.value_or(static_cast<std::int64_t>(n));
+  if (b <= 0) throw ms::argument_error(ms::detail::concat("batch_size must be positive, got ", b));
+  std::vector<std::int64_t> out{0};
+  for (std::int64_t at = 0; at < static_cast<std::int64_t>(n);) {
+    at = std::min<std::int64_t>(at + b, static_cast<std::int64_t>(n));
+    out.push_back(at);
+  }
+  return out;
+}
+
+// ---- errors ----------------------------------------------------------------
+
+PyObject* new_error(nb::module_& m, const char* name, PyObject* bases, const char* doc) {
+  const std::string full = std::string("matsample.") + name;
+  PyObject* type = PyErr_NewExceptionWithDoc(full.c_str(), doc, bases, nullptr);
+  if (type == nullptr) throw nb::python_error();
+  m.attr(name) = nb::handle(type);
+  return type;
+}
+
+PyObject* bases_of(PyObject* a, PyObject* b) { return b == nullptr ? PyTuple_Pack(1, a) : PyTuple_Pack(2, a, b); }
+
+}  // namespace
+
+NB_MODULE(_core, m) {
+  m.doc() = "matsample's compiled core: zero-copy graphs, samplers and bulk results (see the matsample package)";
+
+  // The library's error types, under their own names, each also a subclass
+  // of the built-in a Python caller would catch.
+  static PyObject* base = new_error(m, "Error", bases_of(PyExc_RuntimeError, nullptr), "Root of matsample's errors.");
+  static PyObject* argument =
+      new_error(m, "ArgumentError", bases_of(base, PyExc_ValueError), "A parameter outside its documented domain.");
+  static PyObject* out_of_range = new_error(m, "OutOfRangeError", bases_of(base, PyExc_IndexError),
+                                            "A vertex, row or column id outside the graph.");
+  static PyObject* csr = new_error(m, "CsrError", bases_of(base, PyExc_ValueError), "Arrays that are not a valid CSR.");
+  static PyObject* overflow = new_error(m, "IndexOverflowError", bases_of(base, PyExc_OverflowError),
+                                        "A count or id that does not fit the index type.");
+  static PyObject* format = new_error(m, "FormatError", bases_of(base, PyExc_ValueError), "Malformed input.");
+  static PyObject* size =
+      new_error(m, "SizeError", bases_of(base, PyExc_MemoryError), "An input whose size cannot be held.");
+  nb::register_exception_translator([](const std::exception_ptr& p, void*) {
+    try {
+      std::rethrow_exception(p);
+    } catch (const ms::out_of_range_error& e) {
+      PyErr_SetString(out_of_range, e.what());
+    } catch (const ms::argument_error& e) { PyErr_SetString(argument, e.what()); } catch (const ms::csr_error& e) {
+      PyErr_SetString(csr, e.what());
+    } catch (const ms::index_overflow_error& e) {
+      PyErr_SetString(overflow, e.what());
+    } catch (const ms::format_error& e) { PyErr_SetString(format, e.what()); } catch (const ms::size_error& e) {
+      PyErr_SetString(size, e.what());
+    } catch (const ms::error& e) { PyErr_SetString(base, e.what()); }
+  });
+
+  nb::class_<graph>(m, "Graph", "A CSR graph viewing the caller's arrays (no copy); the arrays are kept alive.")
+      .def(nb::init<any_array, any_array, std::optional<any_array>, std::int64_t>(), nb::arg("indptr").noconvert(),
+           nb::arg("indices").noconvert(), nb::arg("weights").noconvert() = nb::none(), nb::arg("num_cols") = -1,
+           "Rows of `indptr` (int32/int64, n + 1 offsets) and `indices` (int32/int64 column ids), optional "
+           "float32/float64 `weights`; checked as a CSR (CsrError) and never copied.")
+      .def_prop_ro(
+          "num_nodes", [](const graph& g) { return g.impl().rows(); }, "Rows of the adjacency.")
+      .def_prop_ro(
+          "num_cols", [](const graph& g) { return g.impl().cols(); }, "Columns of the adjacency.")
+      .def_prop_ro(
+          "num_edges", [](const graph& g) { return g.impl().nnz(); }, "Entries of the adjacency.")
+      .def_prop_ro(
+          "index_bits", [](const graph& g) { return g.impl().index_bits(); }, "32 or 64: the id width.")
+      .def(
+          "_addresses", [](const graph& g) { return g.impl().addresses(); },
+          "Addresses of indptr, indices and weights as the C++ side reads them (0: none).");
+
+  nb::class_<nodewise_settings>(m, "NodewiseOptions", "nodewise_options, under the C++ names.")
+      .def(nb::init<>())
+      .def_prop_rw(
+          "fanouts", [](const nodewise_settings& s) { return s.options.fanouts; },
+          [](nodewise_settings& s, std::vector<std::int64_t> f) { s.options.fanouts = std::move(f); },
+          "Neighbours kept per vertex, hop 1 first; -1 keeps all.")
+      .def_prop_rw(
+          "replace", [](const nodewise_settings& s) { return s.options.replace; },
+          [](nodewise_settings& s, bool v) { s.options.replace = v; }, "Draw with replacement.")
+      .def_prop_rw(
+          "weighted", [](const nodewise_settings& s) { return s.options.weighted; },
+          [](nodewise_settings& s, bool v) { s.options.weighted = v; }, "Draw proportionally to edge weights.")
+      .def_prop_rw(
+          "deduplicate", [](const nodewise_settings& s) { return s.options.deduplicate; },
+          [](nodewise_settings& s, bool v) { s.options.deduplicate = v; }, "De-duplicate each block's sources.")
+      .def_prop_rw(
+          "seed", [](const nodewise_settings& s) { return s.options.seed; },
+          [](nodewise_settings& s, std::uint64_t v) { s.options.seed = v; }, "Seed of every random stream.")
+      .def_rw("threads", &nodewise_settings::threads, "OpenMP threads (0: the default).");
+
+  nb::class_<bulk>(m, "Bulk", "k minibatches sampled by one call; its arrays are views that keep it alive.")
+      .def_prop_ro("num_minibatches", [](const bulk& b) { return b.get().num_minibatches(); })
+      .def_prop_ro("num_layers", [](const bulk& b) { return b.get().num_layers(); })
+      .def_prop_ro("num_edges", [](const bulk& b) { return b.get().num_edges(); })
+      .def(
+          "block_arrays",
+          [](nb::handle self, std::int64_t m, std::int64_t l) {
+            return nb::cast<const bulk&>(self).get().block(m, l, self);
+          },
+          nb::arg("minibatch"), nb::arg("layer"),
+          "Block of minibatch m, layer l (0 = input layer): num_dst, src_nodes, indptr, indices, values, edge_ids.")
+      .def(
+          "layer_arrays",
+          [](nb::handle self, std::int64_t l) { return nb::cast<const bulk&>(self).get().layer(l, self); },
+          nb::arg("layer"), "Every array of layer l over all minibatches (the C++ block_set).");
+
+  m.def(
+      "sample_nodewise",
+      [](const graph& g, const any_array& seeds, const nodewise_settings& settings,
+         std::optional<std::int64_t> batch_size, std::optional<std::vector<std::int64_t>> offsets, std::uint64_t epoch,
+         std::uint64_t first_batch) {
+        require_vector(seeds, "seeds");
+        return bulk(g.impl().sample_nodewise(seeds, cut(seeds.shape(0), batch_size, std::move(offsets)), settings,
+                                             epoch, first_batch));
+      },
+      nb::arg("graph"), nb::arg("seeds").noconvert(), nb::arg("options"), nb::arg("batch_size") = nb::none(),
+      nb::arg("offsets") = nb::none(), nb::arg("epoch") = 0, nb::arg("first_batch") = 0,
+      "Node-wise minibatches of `seeds` cut by batch_size (or offsets); minibatch m is first_batch + m of `epoch`.");
+
+  m.def(
+      "rmat",
+      [](int scale, double edge_factor, std::uint64_t seed, bool int64_ids) -> nb::tuple {
+        const ms::rmat_options o{.scale = scale, .edge_factor = edge_factor, .seed = seed};
+        const auto build = [&]<class I>() {
+          auto g = ms::rmat<float, I, std::int64_t>(o);
+          const auto v = g.view();
+          return nb::make_tuple(owned_array(std::vector<std::int64_t>(v.indptr().begin(), v.indptr().end())),
+                                owned_array(std::vector<I>(v.indices().begin(), v.indices().end())));
+        };
+        return int64_ids ? build.template operator()<std::int64_t>() : build.template operator()<std::int32_t>();
+      },
+      nb::arg("scale"), nb::arg("edge_factor") = 16.0, nb::arg("seed") = 0, nb::arg("int64_ids") = false,
+      "(indptr, indices) of matsample's R-MAT graph: symmetric, de-duplicated, sorted rows.");
+
+  m.def(
+      "epoch_order",
+      [](const any_array& ids, std::uint64_t shuffle_seed, std::uint64_t epoch, bool shuffle) -> nb::object {
+        require_vector(ids, "ids");
+        const auto run = [&]<class I>() {
+          const auto v = ids_as<I>(ids, "ids");
+          const ms::epoch_batches<I> order(std::span<const I>(v), 1, shuffle_seed, epoch, shuffle);
+          return owned_array(std::vector<I>(order.order().begin(), order.order().end()));
+        };
+        return is_int(ids, 32) ? run.template operator()<std::int32_t>() : run.template operator()<std::int64_t>();
+      },
+      nb::arg("ids").noconvert(), nb::arg("shuffle_seed"), nb::arg("epoch"), nb::arg("shuffle") = true,
+      "The epoch's order of `ids`: the Philox shuffle every matsample loader uses (epoch_batches).");
+}

@@ -1,0 +1,136 @@
+"""The module against the C++ library: recorded digests (bit identity),
+zero-copy graphs and results, lifetimes, and clear errors for bad arrays."""
+import gc
+
+import numpy as np
+import pytest
+
+import matsample
+
+# tests/test_digests.cpp: the C++ digests of the node-wise sampler on R-MAT
+# scale 10 with weights, epoch 3, batches 2..5 of 64 (int32 ids, int64 ids).
+RECORDED = {
+    "nodewise uniform": ({"fanouts": [10, 5], "seed": 7}, 7905174122643918851, 17394867744643633155),
+    "nodewise uniform replace": ({"fanouts": [10, 5], "replace": True, "seed": 7},
+                                 15235647581529685695, 13613588521146141743),
+    "nodewise weighted": ({"fanouts": [10, 5], "weighted": True, "seed": 7}, 7491390345849502181, 5552252403060116869),
+    "nodewise paper mode": ({"fanouts": [4, 3], "deduplicate": False, "seed": 7},
+                            7132894946261098422, 5054876006223003958),
+    "nodewise full": ({"fanouts": [-1, 40], "seed": 9}, 4223066461034088978, 2878790260660279634),
+}
+
+
+def fnv1a(sample):
+    """FNV-1a over every array of every layer, as tests/test_digests.cpp hashes a bulk sample."""
+    state = 0xcbf29ce484222325
+    for layer in range(sample.num_layers):
+        arrays = sample.layer_arrays(layer)
+        for name in ("row_offsets", "indptr", "edge_offsets", "indices", "values", "src_nodes", "node_offsets"):
+            a = arrays[name]
+            for byte in np.array([a.shape[0]], dtype="<u8").tobytes() + a.tobytes():
+                state = ((state ^ byte) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return state
+
+
+def weighted_rmat(int64_ids):
+    indptr, indices = matsample.rmat(10, edge_factor=8, seed=5, int64_ids=int64_ids)
+    rows = np.repeat(np.arange(indptr.shape[0] - 1, dtype=np.int64), np.diff(indptr))
+    weights = ((rows * 31 + indices.astype(np.int64) * 17) % 13 + 1) / 13.0
+    return indptr, indices, weights
+
+
+@pytest.mark.parametrize("name", sorted(RECORDED))
+@pytest.mark.parametrize("int64_ids", [False, True])
+def test_samples_match_the_recorded_cpp_digests(name, int64_ids):
+    options, i32, i64 = RECORDED[name]
+    indptr, indices, weights = weighted_rmat(int64_ids)
+    graph = matsample.Graph(indptr, indices, weights)
+    dtype = np.int64 if int64_ids else np.int32
+    order = matsample.epoch_order(np.arange((indptr.shape[0] - 1) // 2, dtype=dtype), shuffle_seed=11, epoch=3)
+    sampler = matsample.NodewiseSampler(graph, threads=2, **options)
+    sample = sampler.sample(order[2 * 64:6 * 64], batch_size=64, epoch=3, first_batch=2)
+    assert sample.num_minibatches == 4
+    assert fnv1a(sample) == (i64 if int64_ids else i32)
+
+
+def test_a_minibatch_alone_equals_it_in_bulk():
+    indptr, indices = matsample.rmat(9, edge_factor=6, seed=1)
+    sampler = matsample.NodewiseSampler(matsample.Graph(indptr, indices), fanouts=[5, 3], seed=3)
+    seeds = np.arange(200, dtype=np.int32)
+    bulk = sampler.sample(seeds, batch_size=50)
+    alone = sampler.sample(seeds[100:150], batch_size=50, first_batch=2)
+    for mine, theirs in zip(alone.blocks(0), bulk.blocks(2)):
+        for name in ("src_nodes", "indptr", "indices"):
+            np.testing.assert_array_equal(getattr(mine, name), getattr(theirs, name))
+
+
+def address(a):
+    return a.__array_interface__["data"][0]
+
+
+def test_the_graph_reads_the_callers_arrays_without_copying():
+    indptr, indices, weights = weighted_rmat(False)
+    graph = matsample.Graph(indptr, indices, weights)
+    assert graph._addresses() == [address(indptr), address(indices), address(weights)]
+    assert (graph.num_nodes, graph.num_edges, graph.index_bits) == (indptr.shape[0] - 1, indices.shape[0], 32)
+    # int32 offsets (SciPy's) are read as they are, too.
+    small = indptr.astype(np.int32)
+    assert matsample.Graph(small, indices)._addresses()[0] == address(small)
+
+
+def test_the_graph_keeps_its_arrays_alive():
+    indptr, indices = matsample.rmat(8, seed=2)
+    graph = matsample.Graph(indptr.copy(), indices.copy())  # the only references are the graph's
+    gc.collect()
+    sample = matsample.NodewiseSampler(graph, fanouts=[3]).sample(np.arange(10, dtype=np.int32))
+    assert sample.block(0, 0).num_edges > 0
+
+
+def test_block_arrays_are_views_of_the_sample_that_outlive_it():
+    indptr, indices = matsample.rmat(8, seed=2)
+    sampler = matsample.NodewiseSampler(matsample.Graph(indptr, indices), fanouts=[4, 4], seed=1)
+    sample = sampler.sample(np.arange(64, dtype=np.int32), batch_size=32)
+    layer = sample.layer_arrays(1)
+    block = sample.block(1, 1)
+    # Block 1's arrays lie inside the layer's concatenated arrays: the same memory.
+    start = int(layer["node_offsets"][1])
+    assert address(block.src_nodes) == address(layer["src_nodes"]) + start * layer["src_nodes"].itemsize
+    assert not block.indices.flags.writeable
+    expected = block.src_nodes.copy()
+    del sample, layer
+    gc.collect()
+    np.testing.assert_array_equal(block.src_nodes, expected)  # the view keeps the result alive
+
+
+def test_bad_arrays_get_clear_errors_before_any_sampling():
+    indptr, indices = matsample.rmat(6, seed=3)
+    with pytest.raises(matsample.ArgumentError, match="indices: expected int32 or int64, got float64"):
+        matsample.Graph(indptr, indices.astype(np.float64))
+    with pytest.raises(matsample.ArgumentError, match="not contiguous"):
+        matsample.Graph(indptr, np.repeat(indices, 2)[::2])
+    with pytest.raises(matsample.ArgumentError, match="indptr ends at"):
+        matsample.Graph(indptr, indices[:-1])
+    with pytest.raises(matsample.ArgumentError, match="expected a 1-D array"):
+        matsample.Graph(indptr.reshape(1, -1), indices)
+    with pytest.raises(matsample.ArgumentError, match="weights: expected float32 or float64"):
+        matsample.Graph(indptr, indices, np.ones(indices.shape[0], dtype=np.int32))
+    broken = indices.copy()
+    broken[0] = indptr.shape[0] + 5  # a column outside the graph
+    with pytest.raises(matsample.CsrError):
+        matsample.Graph(indptr, broken)
+
+
+def test_library_errors_keep_their_messages_and_python_bases():
+    indptr, indices = matsample.rmat(6, seed=3)
+    sampler = matsample.NodewiseSampler(matsample.Graph(indptr, indices), fanouts=[2])
+    n = indptr.shape[0] - 1
+    with pytest.raises(IndexError, match=f"vertex {n + 3} at position 1") as caught:
+        sampler.sample(np.array([0, n + 3], dtype=np.int32))
+    assert isinstance(caught.value, matsample.OutOfRangeError)
+    assert isinstance(caught.value, matsample.Error)
+    with pytest.raises(matsample.OutOfRangeError, match="does not fit"):
+        sampler.sample(np.array([2**40], dtype=np.int64))
+    with pytest.raises(ValueError, match="fanout"):
+        matsample.NodewiseSampler(matsample.Graph(indptr, indices), fanouts=[0]).sample([1, 2])
+    with pytest.raises(matsample.ArgumentError, match="batch_size must be positive"):
+        sampler.sample([1, 2], batch_size=0)
