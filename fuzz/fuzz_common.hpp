@@ -95,6 +95,18 @@ bool any_nan(std::span<const V> values) {
   return false;
 }
 
+/// Whether two matrices hold the same entries bit for bit: a NaN weight
+/// equals the same NaN (csr_matrix's == compares values as numbers, and
+/// NaN != NaN).
+template <class V, class I, class O>
+bool same_bits(const ms::csr_matrix<V, I, O>& a, const ms::csr_matrix<V, I, O>& b) {
+  const auto bytes = [](const auto& v) {
+    return std::string_view(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(v[0]));
+  };
+  return a.rows() == b.rows() && a.cols() == b.cols() && bytes(a.indptr()) == bytes(b.indptr()) &&
+         bytes(a.indices()) == bytes(b.indices()) && bytes(a.values()) == bytes(b.values());
+}
+
 /// What every CSR a reader returns must satisfy: valid structure, rows
 /// sorted by column, and what the build options promise.
 template <class V, class I, class O>

@@ -376,7 +376,8 @@ TEST_CASE_TEMPLATE(
   const auto graph = ms::rmat<V, I, O>({.scale = 9, .edge_factor = 6, .seed = 13});  // symmetric, sorted rows
   const auto g = graph.view();
   const auto rev = transpose_positions(g);
-  const auto [src, dst] = spread_edges(g, 8 * 16);  // 8 minibatches: with 9 ranks one samples none
+  const auto pairs = spread_edges(g, 8 * 16);          // 8 minibatches: with 9 ranks one samples none
+  const auto &src = pairs.first, &dst = pairs.second;  // references, not bindings: lambdas capture them
   const auto all = ms::edge_batch_list<I>::uniform(src, dst, 16, 3);
   const ms::cpu_backend cpu;
   const ms::nodewise_sampler cpu_nodes(cpu, g);
@@ -427,7 +428,8 @@ TEST_CASE("distributed link sampling: a bad pair on one rank stops every rank wi
   const int me = world_rank();
   const auto graph = ms::rmat<float, I, std::int64_t>({.scale = 8, .edge_factor = 4, .seed = 3});
   const auto g = graph.view();
-  const auto [src, dst] = spread_edges(g, 8);
+  const auto pairs = spread_edges(g, 8);
+  const auto &src = pairs.first, &dst = pairs.second;
   for_each_layout([&](const mpi::process_grid& grid, const std::string& layout) {
     CAPTURE(layout);
     const auto a = mpi::distributed_csr<float, I, std::int64_t>::from_replicated(grid, g);

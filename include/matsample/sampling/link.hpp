@@ -288,7 +288,8 @@ class link_sampler {
   template <class F>
   static void for_each_pair(const edge_batch_list<index_type>& edges, F f) {
     for (std::int64_t m = 0; m < edges.size(); ++m) {
-      const auto [src, dst] = edges.batch(m);
+      const auto pairs = edges.batch(m);  // a pair, not a binding: lambdas capture it (clang 14)
+      const auto src = pairs.first, dst = pairs.second;
       for (std::size_t j = 0; j < src.size(); ++j) {
         const auto where = [&] {
           return detail::concat("link sampling: positive pair (", src[j], ", ", dst[j], ") of minibatch ",
