@@ -31,6 +31,8 @@ from ._core import (
     FormatError,
     Graph,
     IndexOverflowError,
+    LaborOptions,
+    LayerwiseOptions,
     NodewiseOptions,
     OutOfRangeError,
     SizeError,
@@ -41,6 +43,7 @@ from . import _core
 
 __all__ = [
     "ArgumentError", "Block", "CsrError", "Error", "FormatError", "Graph", "IndexOverflowError",
+    "FastGCNSampler", "LaborOptions", "LaborSampler", "LadiesSampler", "LayerwiseOptions", "NodewiseOptions",
     "NodewiseSampler", "OutOfRangeError", "Sample", "SizeError", "epoch_order", "rmat",
 ]
 
@@ -121,35 +124,88 @@ class Sample:
         return self._bulk.layer_arrays(layer)
 
 
-class NodewiseSampler:
-    """Node-wise (GraphSAGE) sampling: ``fanouts`` neighbours per vertex, hop 1 first.
+class _Sampler:
+    """What every sampler shares: the graph, C++'s options struct, threads, and sample()."""
 
-    The options are C++'s ``nodewise_options``: ``fanouts`` (-1 keeps all),
-    ``replace``, ``weighted``, ``deduplicate`` and ``seed``; ``threads`` is
-    the OpenMP thread count (0: the default). Sampling releases the GIL.
-    """
+    _options_type = None
+    _entry = None
 
-    def __init__(self, graph: Graph, fanouts: Sequence[int], *, replace: bool = False, weighted: bool = False,
-                 deduplicate: bool = True, seed: int = 0, threads: int = 0):
+    def __init__(self, graph: Graph, threads: int, **options):
         self.graph = graph
-        self.options = NodewiseOptions()
-        self.options.fanouts = [int(f) for f in fanouts]
-        self.options.replace = replace
-        self.options.weighted = weighted
-        self.options.deduplicate = deduplicate
-        self.options.seed = seed
-        self.options.threads = threads
+        self.threads = threads
+        self.options = self._options_type()
+        for name, value in options.items():
+            setattr(self.options, name, value)
 
     def sample(self, seeds, batch_size: Optional[int] = None, *, offsets: Optional[Sequence[int]] = None,
                epoch: int = 0, first_batch: int = 0) -> Sample:
         """Samples the minibatches of `seeds`, cut every `batch_size` (or at `offsets`).
 
         Minibatch m is minibatch ``first_batch + m`` of `epoch` for the random
-        streams, so it is the same alone or in a bulk call.
+        streams, so it is the same alone or in a bulk call. Releases the GIL.
         """
-        return Sample(_core.sample_nodewise(self.graph, _as_array(seeds), self.options, batch_size,
-                                            None if offsets is None else [int(o) for o in offsets], epoch,
-                                            first_batch))
+        entry = getattr(_core, self._entry)
+        return Sample(entry(self.graph, _as_array(seeds), self.options, batch_size,
+                            None if offsets is None else [int(o) for o in offsets], epoch, first_batch,
+                            self.threads))
+
+
+class NodewiseSampler(_Sampler):
+    """Node-wise (GraphSAGE) sampling: ``fanouts`` neighbours per vertex, hop 1 first.
+
+    The options are C++'s ``nodewise_options``: ``fanouts`` (-1 keeps all),
+    ``replace``, ``weighted``, ``deduplicate`` and ``seed``; ``threads`` is
+    the OpenMP thread count (0: the default).
+    """
+
+    _options_type = NodewiseOptions
+    _entry = "sample_nodewise"
+
+    def __init__(self, graph: Graph, fanouts: Sequence[int], *, replace: bool = False, weighted: bool = False,
+                 deduplicate: bool = True, seed: int = 0, threads: int = 0):
+        super().__init__(graph, threads, fanouts=[int(f) for f in fanouts], replace=replace, weighted=weighted,
+                         deduplicate=deduplicate, seed=seed)
+
+
+class LaborSampler(_Sampler):
+    """LABOR, layer-neighbour sampling (Balın and Çatalyürek, NeurIPS 2023).
+
+    The options are C++'s ``labor_options``: ``fanouts``, ``weighted``,
+    ``fixed_count``, ``layer_dependency``, ``batch_dependency``,
+    ``importance_iterations`` and ``seed``.
+    """
+
+    _options_type = LaborOptions
+    _entry = "sample_labor"
+
+    def __init__(self, graph: Graph, fanouts: Sequence[int], *, weighted: bool = False, fixed_count: bool = False,
+                 layer_dependency: bool = False, batch_dependency: int = 1, importance_iterations: int = 0,
+                 seed: int = 0, threads: int = 0):
+        super().__init__(graph, threads, fanouts=[int(f) for f in fanouts], weighted=weighted,
+                         fixed_count=fixed_count, layer_dependency=layer_dependency,
+                         batch_dependency=batch_dependency, importance_iterations=importance_iterations, seed=seed)
+
+
+class LadiesSampler(_Sampler):
+    """LADIES, layer-dependent importance sampling: ``sample_sizes`` columns per layer and minibatch.
+
+    The options are C++'s ``layerwise_options``: ``sample_sizes``,
+    ``keep_frontier`` and ``seed``.
+    """
+
+    _options_type = LayerwiseOptions
+    _entry = "sample_ladies"
+
+    def __init__(self, graph: Graph, sample_sizes: Sequence[int], *, keep_frontier: bool = True, seed: int = 0,
+                 threads: int = 0):
+        super().__init__(graph, threads, sample_sizes=[int(s) for s in sample_sizes], keep_frontier=keep_frontier,
+                         seed=seed)
+
+
+class FastGCNSampler(LadiesSampler):
+    """FastGCN, layer-wise sampling by global column norms; LADIES's options."""
+
+    _entry = "sample_fastgcn"
 
 
 def _as_array(ids):

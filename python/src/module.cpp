@@ -173,10 +173,14 @@ class typed_bulk final : public bulk_result {
   ms::bulk_sample<V, I, O> sample_;
 };
 
-/// The node-wise options under their C++ names.
-struct nodewise_settings {
-  ms::nodewise_options options;
-  int threads = 0;
+/// Which sampler a call runs, with its options (C++'s own structs).
+struct sampler_call {
+  enum class kind { nodewise, labor, ladies, fastgcn } what = kind::nodewise;
+  const ms::nodewise_options* nodewise = nullptr;
+  const ms::labor_options* labor = nullptr;
+  const ms::layerwise_options* layerwise = nullptr;
+  int threads = 0;  ///< OpenMP threads (0: the default)
+  std::uint64_t epoch = 0, first_batch = 0;
 };
 
 // ---- graphs ----------------------------------------------------------------
@@ -189,12 +193,10 @@ class graph_impl {
   [[nodiscard]] virtual std::int64_t cols() const = 0;
   [[nodiscard]] virtual std::int64_t nnz() const = 0;
   [[nodiscard]] virtual int index_bits() const = 0;
-  /// Node-wise minibatches of `seeds` cut at `offsets`; runs without the GIL.
-  [[nodiscard]] virtual std::unique_ptr<bulk_result> sample_nodewise(const any_array& seeds,
-                                                                     std::vector<std::int64_t> offsets,
-                                                                     const nodewise_settings& settings,
-                                                                     std::uint64_t epoch,
-                                                                     std::uint64_t first_batch) const = 0;
+  /// The minibatches of `seeds` cut at `offsets`, by the sampler `call`
+  /// names; runs without the GIL.
+  [[nodiscard]] virtual std::unique_ptr<bulk_result> sample(const any_array& seeds, std::vector<std::int64_t> offsets,
+                                                            const sampler_call& call) const = 0;
   /// Addresses of the arrays the graph reads (the zero-copy check).
   [[nodiscard]] virtual std::vector<std::uintptr_t> addresses() const = 0;
 };
@@ -213,14 +215,24 @@ class typed_graph final : public graph_impl {
             reinterpret_cast<std::uintptr_t>(view_.has_values() ? view_.values().data() : nullptr)};
   }
 
-  std::unique_ptr<bulk_result> sample_nodewise(const any_array& seeds, std::vector<std::int64_t> offsets,
-                                               const nodewise_settings& settings, std::uint64_t epoch,
-                                               std::uint64_t first_batch) const override {
+  std::unique_ptr<bulk_result> sample(const any_array& seeds, std::vector<std::int64_t> offsets,
+                                      const sampler_call& call) const override {
     const auto ids = ids_as<I>(seeds, "seeds");
-    const ms::batch_list<I> batches{std::span<const I>(ids), std::move(offsets), epoch, first_batch};
+    const ms::batch_list<I> batches{std::span<const I>(ids), std::move(offsets), call.epoch, call.first_batch};
     nb::gil_scoped_release unlocked;
-    const ms::cpu_backend cpu(settings.threads);
-    return std::make_unique<typed_bulk<V, I, O>>(ms::sample_nodewise(cpu, view_, batches, settings.options));
+    const ms::cpu_backend cpu(call.threads);
+    const auto bulk = [](auto sample) { return std::make_unique<typed_bulk<V, I, O>>(std::move(sample)); };
+    switch (call.what) {
+      case sampler_call::kind::nodewise:
+        return bulk(ms::sample_nodewise(cpu, view_, batches, *call.nodewise));
+      case sampler_call::kind::labor:
+        return bulk(ms::sample_labor(cpu, view_, batches, *call.labor));
+      case sampler_call::kind::ladies:
+        return bulk(ms::sample_ladies(cpu, view_, batches, *call.layerwise));
+      case sampler_call::kind::fastgcn:
+        return bulk(ms::sample_fastgcn(cpu, view_, batches, *call.layerwise));
+    }
+    throw ms::argument_error("unknown sampler");
   }
 
  private:
@@ -377,25 +389,29 @@ NB_MODULE(_core, m) {
           "_addresses", [](const graph& g) { return g.impl().addresses(); },
           "Addresses of indptr, indices and weights as the C++ side reads them (0: none).");
 
-  nb::class_<nodewise_settings>(m, "NodewiseOptions", "nodewise_options, under the C++ names.")
+  // The options are C++'s structs, field for field.
+  nb::class_<ms::nodewise_options>(m, "NodewiseOptions", "nodewise_options: node-wise (GraphSAGE) sampling.")
       .def(nb::init<>())
-      .def_prop_rw(
-          "fanouts", [](const nodewise_settings& s) { return s.options.fanouts; },
-          [](nodewise_settings& s, std::vector<std::int64_t> f) { s.options.fanouts = std::move(f); },
-          "Neighbours kept per vertex, hop 1 first; -1 keeps all.")
-      .def_prop_rw(
-          "replace", [](const nodewise_settings& s) { return s.options.replace; },
-          [](nodewise_settings& s, bool v) { s.options.replace = v; }, "Draw with replacement.")
-      .def_prop_rw(
-          "weighted", [](const nodewise_settings& s) { return s.options.weighted; },
-          [](nodewise_settings& s, bool v) { s.options.weighted = v; }, "Draw proportionally to edge weights.")
-      .def_prop_rw(
-          "deduplicate", [](const nodewise_settings& s) { return s.options.deduplicate; },
-          [](nodewise_settings& s, bool v) { s.options.deduplicate = v; }, "De-duplicate each block's sources.")
-      .def_prop_rw(
-          "seed", [](const nodewise_settings& s) { return s.options.seed; },
-          [](nodewise_settings& s, std::uint64_t v) { s.options.seed = v; }, "Seed of every random stream.")
-      .def_rw("threads", &nodewise_settings::threads, "OpenMP threads (0: the default).");
+      .def_rw("fanouts", &ms::nodewise_options::fanouts, "Neighbours kept per vertex, hop 1 first; -1 keeps all.")
+      .def_rw("replace", &ms::nodewise_options::replace, "Draw with replacement.")
+      .def_rw("weighted", &ms::nodewise_options::weighted, "Draw proportionally to edge weights.")
+      .def_rw("deduplicate", &ms::nodewise_options::deduplicate, "De-duplicate each block's sources.")
+      .def_rw("seed", &ms::nodewise_options::seed, "Seed of every random stream.");
+  nb::class_<ms::labor_options>(m, "LaborOptions", "labor_options: LABOR, layer-neighbour sampling.")
+      .def(nb::init<>())
+      .def_rw("fanouts", &ms::labor_options::fanouts, "Expected neighbours per vertex, hop 1 first; -1 keeps all.")
+      .def_rw("weighted", &ms::labor_options::weighted, "Inclusion in proportion to edge weights.")
+      .def_rw("fixed_count", &ms::labor_options::fixed_count, "Exactly min(fanout, degree) per row.")
+      .def_rw("layer_dependency", &ms::labor_options::layer_dependency, "Every layer uses the same variates.")
+      .def_rw("batch_dependency", &ms::labor_options::batch_dependency,
+              "kappa: consecutive minibatches share variates.")
+      .def_rw("importance_iterations", &ms::labor_options::importance_iterations, "LABOR-i rounds; -1 to converge.")
+      .def_rw("seed", &ms::labor_options::seed, "Seed of every random stream.");
+  nb::class_<ms::layerwise_options>(m, "LayerwiseOptions", "layerwise_options: LADIES and FastGCN.")
+      .def(nb::init<>())
+      .def_rw("sample_sizes", &ms::layerwise_options::sample_sizes, "Columns per minibatch, hop 1 first; -1 all.")
+      .def_rw("keep_frontier", &ms::layerwise_options::keep_frontier, "The frontier joins the sampled columns.")
+      .def_rw("seed", &ms::layerwise_options::seed, "Seed of every random stream.");
 
   nb::class_<bulk>(m, "Bulk", "k minibatches sampled by one call; its arrays are views that keep it alive.")
       .def_prop_ro("num_minibatches", [](const bulk& b) { return b.get().num_minibatches(); })
@@ -413,18 +429,61 @@ NB_MODULE(_core, m) {
           [](nb::handle self, std::int64_t l) { return nb::cast<const bulk&>(self).get().layer(l, self); },
           nb::arg("layer"), "Every array of layer l over all minibatches (the C++ block_set).");
 
+  // One entry per sampler; each cuts `seeds` by batch_size (or offsets).
+  const auto cut_and_sample = [](const graph& g, const any_array& seeds, std::optional<std::int64_t> batch_size,
+                                 std::optional<std::vector<std::int64_t>> offsets, sampler_call call) {
+    require_vector(seeds, "seeds");
+    return bulk(g.impl().sample(seeds, cut(seeds.shape(0), batch_size, std::move(offsets)), call));
+  };
+  const auto sampler_doc =
+      "Minibatches of `seeds` cut by batch_size (or offsets); minibatch m is first_batch + m of `epoch`, so it is "
+      "the same alone or in bulk.";
   m.def(
       "sample_nodewise",
-      [](const graph& g, const any_array& seeds, const nodewise_settings& settings,
-         std::optional<std::int64_t> batch_size, std::optional<std::vector<std::int64_t>> offsets, std::uint64_t epoch,
-         std::uint64_t first_batch) {
-        require_vector(seeds, "seeds");
-        return bulk(g.impl().sample_nodewise(seeds, cut(seeds.shape(0), batch_size, std::move(offsets)), settings,
-                                             epoch, first_batch));
+      [cut_and_sample](const graph& g, const any_array& seeds, const ms::nodewise_options& options,
+                       std::optional<std::int64_t> batch_size, std::optional<std::vector<std::int64_t>> offsets,
+                       std::uint64_t epoch, std::uint64_t first_batch, int threads) {
+        return cut_and_sample(g, seeds, batch_size, std::move(offsets),
+                              {.what = sampler_call::kind::nodewise,
+                               .nodewise = &options,
+                               .threads = threads,
+                               .epoch = epoch,
+                               .first_batch = first_batch});
       },
       nb::arg("graph"), nb::arg("seeds").noconvert(), nb::arg("options"), nb::arg("batch_size") = nb::none(),
-      nb::arg("offsets") = nb::none(), nb::arg("epoch") = 0, nb::arg("first_batch") = 0,
-      "Node-wise minibatches of `seeds` cut by batch_size (or offsets); minibatch m is first_batch + m of `epoch`.");
+      nb::arg("offsets") = nb::none(), nb::arg("epoch") = 0, nb::arg("first_batch") = 0, nb::arg("threads") = 0,
+      sampler_doc);
+  m.def(
+      "sample_labor",
+      [cut_and_sample](const graph& g, const any_array& seeds, const ms::labor_options& options,
+                       std::optional<std::int64_t> batch_size, std::optional<std::vector<std::int64_t>> offsets,
+                       std::uint64_t epoch, std::uint64_t first_batch, int threads) {
+        return cut_and_sample(g, seeds, batch_size, std::move(offsets),
+                              {.what = sampler_call::kind::labor,
+                               .labor = &options,
+                               .threads = threads,
+                               .epoch = epoch,
+                               .first_batch = first_batch});
+      },
+      nb::arg("graph"), nb::arg("seeds").noconvert(), nb::arg("options"), nb::arg("batch_size") = nb::none(),
+      nb::arg("offsets") = nb::none(), nb::arg("epoch") = 0, nb::arg("first_batch") = 0, nb::arg("threads") = 0,
+      sampler_doc);
+  for (const auto& entry : {std::pair{"sample_ladies", sampler_call::kind::ladies},
+                            std::pair{"sample_fastgcn", sampler_call::kind::fastgcn}}) {
+    const auto kind = entry.second;
+    m.def(
+        entry.first,
+        [cut_and_sample, kind](const graph& g, const any_array& seeds, const ms::layerwise_options& options,
+                               std::optional<std::int64_t> batch_size, std::optional<std::vector<std::int64_t>> offsets,
+                               std::uint64_t epoch, std::uint64_t first_batch, int threads) {
+          return cut_and_sample(
+              g, seeds, batch_size, std::move(offsets),
+              {.what = kind, .layerwise = &options, .threads = threads, .epoch = epoch, .first_batch = first_batch});
+        },
+        nb::arg("graph"), nb::arg("seeds").noconvert(), nb::arg("options"), nb::arg("batch_size") = nb::none(),
+        nb::arg("offsets") = nb::none(), nb::arg("epoch") = 0, nb::arg("first_batch") = 0, nb::arg("threads") = 0,
+        sampler_doc);
+  }
 
   m.def(
       "rmat",

@@ -7,16 +7,33 @@ import pytest
 
 import matsample
 
-# tests/test_digests.cpp: the C++ digests of the node-wise sampler on R-MAT
-# scale 10 with weights, epoch 3, batches 2..5 of 64 (int32 ids, int64 ids).
+# tests/test_digests.cpp: the C++ digests of every sampler on R-MAT scale 10
+# with weights, epoch 3, batches 2..5 of 64 (int32 ids, int64 ids).
 RECORDED = {
-    "nodewise uniform": ({"fanouts": [10, 5], "seed": 7}, 7905174122643918851, 17394867744643633155),
-    "nodewise uniform replace": ({"fanouts": [10, 5], "replace": True, "seed": 7},
+    "nodewise uniform": ("NodewiseSampler", {"fanouts": [10, 5], "seed": 7}, 7905174122643918851,
+                         17394867744643633155),
+    "nodewise uniform replace": ("NodewiseSampler", {"fanouts": [10, 5], "replace": True, "seed": 7},
                                  15235647581529685695, 13613588521146141743),
-    "nodewise weighted": ({"fanouts": [10, 5], "weighted": True, "seed": 7}, 7491390345849502181, 5552252403060116869),
-    "nodewise paper mode": ({"fanouts": [4, 3], "deduplicate": False, "seed": 7},
+    "nodewise weighted": ("NodewiseSampler", {"fanouts": [10, 5], "weighted": True, "seed": 7},
+                          7491390345849502181, 5552252403060116869),
+    "nodewise paper mode": ("NodewiseSampler", {"fanouts": [4, 3], "deduplicate": False, "seed": 7},
                             7132894946261098422, 5054876006223003958),
-    "nodewise full": ({"fanouts": [-1, 40], "seed": 9}, 4223066461034088978, 2878790260660279634),
+    "nodewise full": ("NodewiseSampler", {"fanouts": [-1, 40], "seed": 9}, 4223066461034088978,
+                      2878790260660279634),
+    "ladies": ("LadiesSampler", {"sample_sizes": [64, 48], "seed": 13}, 13535381882692210299,
+               17485662572740696987),
+    "fastgcn": ("FastGCNSampler", {"sample_sizes": [64, 48], "seed": 13}, 15379448312244907500,
+                4249668895056129580),
+    "ladies without frontier": ("LadiesSampler", {"sample_sizes": [64, 48], "keep_frontier": False, "seed": 13},
+                                12895904808015051141, 10011720086387932517),
+    "labor": ("LaborSampler", {"fanouts": [10, 5], "seed": 7}, 2744795949526416481, 9307052577473768017),
+    "labor weighted fixed count": ("LaborSampler", {"fanouts": [10, 5], "weighted": True, "fixed_count": True,
+                                                    "seed": 7}, 5935950399496771270, 10300448562315024086),
+    "labor dependent layers and batches": ("LaborSampler", {"fanouts": [10, 5], "layer_dependency": True,
+                                                            "batch_dependency": 3, "seed": 7},
+                                           8577427408924277510, 18364789000178848486),
+    "labor-2": ("LaborSampler", {"fanouts": [10, 5], "importance_iterations": 2, "seed": 7},
+                13340417575728402784, 1456770486873351952),
 }
 
 
@@ -42,12 +59,12 @@ def weighted_rmat(int64_ids):
 @pytest.mark.parametrize("name", sorted(RECORDED))
 @pytest.mark.parametrize("int64_ids", [False, True])
 def test_samples_match_the_recorded_cpp_digests(name, int64_ids):
-    options, i32, i64 = RECORDED[name]
+    sampler_type, options, i32, i64 = RECORDED[name]
     indptr, indices, weights = weighted_rmat(int64_ids)
     graph = matsample.Graph(indptr, indices, weights)
     dtype = np.int64 if int64_ids else np.int32
     order = matsample.epoch_order(np.arange((indptr.shape[0] - 1) // 2, dtype=dtype), shuffle_seed=11, epoch=3)
-    sampler = matsample.NodewiseSampler(graph, threads=2, **options)
+    sampler = getattr(matsample, sampler_type)(graph, threads=2, **options)
     sample = sampler.sample(order[2 * 64:6 * 64], batch_size=64, epoch=3, first_batch=2)
     assert sample.num_minibatches == 4
     assert fnv1a(sample) == (i64 if int64_ids else i32)
