@@ -328,6 +328,26 @@ std::vector<std::int64_t> cut(std::size_t n, std::optional<std::int64_t> batch_s
   return out;
 }
 
+/// Binds `name`, one sampler's entry: its options struct goes in `slot` of
+/// the call, and `seeds` are cut by batch_size (or offsets).
+template <class Options>
+void def_sampler(nb::module_& m, const char* name, sampler_call::kind kind, const Options* sampler_call::*slot) {
+  m.def(
+      name,
+      [kind, slot](const graph& g, const any_array& seeds, const Options& options,
+                   std::optional<std::int64_t> batch_size, std::optional<std::vector<std::int64_t>> offsets,
+                   std::uint64_t epoch, std::uint64_t first_batch, int threads) {
+        require_vector(seeds, "seeds");
+        sampler_call call{.what = kind, .threads = threads, .epoch = epoch, .first_batch = first_batch};
+        call.*slot = &options;
+        return bulk(g.impl().sample(seeds, cut(seeds.shape(0), batch_size, std::move(offsets)), call));
+      },
+      nb::arg("graph"), nb::arg("seeds").noconvert(), nb::arg("options"), nb::arg("batch_size") = nb::none(),
+      nb::arg("offsets") = nb::none(), nb::arg("epoch") = 0, nb::arg("first_batch") = 0, nb::arg("threads") = 0,
+      "Minibatches of `seeds` cut by batch_size (or offsets); minibatch m is first_batch + m of `epoch`, so it is "
+      "the same alone or in bulk.");
+}
+
 // ---- errors ----------------------------------------------------------------
 
 PyObject* new_error(nb::module_& m, const char* name, PyObject* bases, const char* doc) {
@@ -429,61 +449,10 @@ NB_MODULE(_core, m) {
           [](nb::handle self, std::int64_t l) { return nb::cast<const bulk&>(self).get().layer(l, self); },
           nb::arg("layer"), "Every array of layer l over all minibatches (the C++ block_set).");
 
-  // One entry per sampler; each cuts `seeds` by batch_size (or offsets).
-  const auto cut_and_sample = [](const graph& g, const any_array& seeds, std::optional<std::int64_t> batch_size,
-                                 std::optional<std::vector<std::int64_t>> offsets, sampler_call call) {
-    require_vector(seeds, "seeds");
-    return bulk(g.impl().sample(seeds, cut(seeds.shape(0), batch_size, std::move(offsets)), call));
-  };
-  const auto sampler_doc =
-      "Minibatches of `seeds` cut by batch_size (or offsets); minibatch m is first_batch + m of `epoch`, so it is "
-      "the same alone or in bulk.";
-  m.def(
-      "sample_nodewise",
-      [cut_and_sample](const graph& g, const any_array& seeds, const ms::nodewise_options& options,
-                       std::optional<std::int64_t> batch_size, std::optional<std::vector<std::int64_t>> offsets,
-                       std::uint64_t epoch, std::uint64_t first_batch, int threads) {
-        return cut_and_sample(g, seeds, batch_size, std::move(offsets),
-                              {.what = sampler_call::kind::nodewise,
-                               .nodewise = &options,
-                               .threads = threads,
-                               .epoch = epoch,
-                               .first_batch = first_batch});
-      },
-      nb::arg("graph"), nb::arg("seeds").noconvert(), nb::arg("options"), nb::arg("batch_size") = nb::none(),
-      nb::arg("offsets") = nb::none(), nb::arg("epoch") = 0, nb::arg("first_batch") = 0, nb::arg("threads") = 0,
-      sampler_doc);
-  m.def(
-      "sample_labor",
-      [cut_and_sample](const graph& g, const any_array& seeds, const ms::labor_options& options,
-                       std::optional<std::int64_t> batch_size, std::optional<std::vector<std::int64_t>> offsets,
-                       std::uint64_t epoch, std::uint64_t first_batch, int threads) {
-        return cut_and_sample(g, seeds, batch_size, std::move(offsets),
-                              {.what = sampler_call::kind::labor,
-                               .labor = &options,
-                               .threads = threads,
-                               .epoch = epoch,
-                               .first_batch = first_batch});
-      },
-      nb::arg("graph"), nb::arg("seeds").noconvert(), nb::arg("options"), nb::arg("batch_size") = nb::none(),
-      nb::arg("offsets") = nb::none(), nb::arg("epoch") = 0, nb::arg("first_batch") = 0, nb::arg("threads") = 0,
-      sampler_doc);
-  for (const auto& entry : {std::pair{"sample_ladies", sampler_call::kind::ladies},
-                            std::pair{"sample_fastgcn", sampler_call::kind::fastgcn}}) {
-    const auto kind = entry.second;
-    m.def(
-        entry.first,
-        [cut_and_sample, kind](const graph& g, const any_array& seeds, const ms::layerwise_options& options,
-                               std::optional<std::int64_t> batch_size, std::optional<std::vector<std::int64_t>> offsets,
-                               std::uint64_t epoch, std::uint64_t first_batch, int threads) {
-          return cut_and_sample(
-              g, seeds, batch_size, std::move(offsets),
-              {.what = kind, .layerwise = &options, .threads = threads, .epoch = epoch, .first_batch = first_batch});
-        },
-        nb::arg("graph"), nb::arg("seeds").noconvert(), nb::arg("options"), nb::arg("batch_size") = nb::none(),
-        nb::arg("offsets") = nb::none(), nb::arg("epoch") = 0, nb::arg("first_batch") = 0, nb::arg("threads") = 0,
-        sampler_doc);
-  }
+  def_sampler(m, "sample_nodewise", sampler_call::kind::nodewise, &sampler_call::nodewise);
+  def_sampler(m, "sample_labor", sampler_call::kind::labor, &sampler_call::labor);
+  def_sampler(m, "sample_ladies", sampler_call::kind::ladies, &sampler_call::layerwise);
+  def_sampler(m, "sample_fastgcn", sampler_call::kind::fastgcn, &sampler_call::layerwise);
 
   m.def(
       "rmat",
