@@ -172,6 +172,24 @@ TEST_CASE(
   const std::vector<i32> one{1};
   CHECK_THROWS_WITH_AS((void)sampler(std::span<const i32>(src), std::span<const i32>(one), 0, 0),
                        doctest::Contains("2 sources but 1 destinations"), ms::argument_error);
+  // k minibatches in one call: malformed offsets are refused; sound ones give
+  // each minibatch what it gets alone.
+  const std::vector<i32> bsrc{1, 2, 4}, bdst{3, 5, 6};
+  const auto bulk = [&](std::vector<std::int64_t> offsets) {
+    return sampler(std::span<const i32>(bsrc), std::span<const i32>(bdst), std::span<const std::int64_t>(offsets), 4,
+                   7);
+  };
+  for (const auto& bad : {std::vector<std::int64_t>{}, std::vector<std::int64_t>{1, 3}, std::vector<std::int64_t>{0, 2},
+                          std::vector<std::int64_t>{0, 2, 1, 3}}) {
+    CHECK_THROWS_WITH_AS((void)bulk(bad), doctest::Contains("offsets must ascend from 0 to the pair count 3"),
+                         ms::argument_error);
+  }
+  const auto both = bulk({0, 2, 3});
+  const auto first = sampler(std::span<const i32>(bsrc).first(2), std::span<const i32>(bdst).first(2), 4, 7);
+  const auto second = sampler(std::span<const i32>(bsrc).last(1), std::span<const i32>(bdst).last(1), 4, 8);
+  REQUIRE(both.offsets == std::vector<std::int64_t>{0, 2, 3});
+  CHECK(std::vector<i32>(both.dst.begin(), both.dst.begin() + 2) == first.dst);
+  CHECK(std::vector<i32>(both.dst.begin() + 2, both.dst.end()) == second.dst);
   // Row 0 with columns 2, 1: not sorted.
   const std::vector<i64> indptr{0, 2, 2, 2};
   const std::vector<i32> indices{2, 1};

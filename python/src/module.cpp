@@ -147,7 +147,7 @@ class typed_bulk final : public bulk_result {
   }
 
   nb::dict layer(std::int64_t l, nb::handle owner) const override {
-    check(0, l);
+    check_layer(l);
     const auto& s = sample_.layers[static_cast<std::size_t>(l)];
     nb::dict d;
     d["row_offsets"] = view_of(s.row_offsets, owner);
@@ -161,11 +161,14 @@ class typed_bulk final : public bulk_result {
   }
 
  private:
-  void check(std::int64_t m, std::int64_t l) const {
+  void check_layer(std::int64_t l) const {
     if (l < 0 || l >= num_layers()) {
       throw ms::out_of_range_error(ms::detail::concat("layer ", l, " of a sample with ", num_layers(), " layers"));
     }
-    if (m < 0 || (m >= num_minibatches() && num_minibatches() > 0)) {
+  }
+  void check(std::int64_t m, std::int64_t l) const {
+    check_layer(l);
+    if (m < 0 || m >= num_minibatches()) {
       throw ms::out_of_range_error(
           ms::detail::concat("minibatch ", m, " of a sample with ", num_minibatches(), " minibatches"));
     }
@@ -311,14 +314,18 @@ class bulk {
   std::unique_ptr<bulk_result> r_;
 };
 
-/// Minibatch offsets from a batch size (the last batch may be smaller) or as given.
+/// Minibatch offsets: every batch_size seeds (the last batch may be smaller), as given, or one
+/// minibatch of all the seeds (none when there are none).
 std::vector<std::int64_t> cut(std::size_t n, std::optional<std::int64_t> batch_size,
                               std::optional<std::vector<std::int64_t>> offsets) {
   if (offsets) {
     if (batch_size) throw ms::argument_error("pass batch_size or offsets, not both");
     return *offsets;
   }
-  const std::int64_t b = batch_size.value_or(static_cast<std::int64_t>(n));
+  if (!batch_size) {  // one minibatch of every seed; none without seeds
+    return n == 0 ? std::vector<std::int64_t>{0} : std::vector<std::int64_t>{0, static_cast<std::int64_t>(n)};
+  }
+  const std::int64_t b = *batch_size;
   if (b <= 0) throw ms::argument_error(ms::detail::concat("batch_size must be positive, got ", b));
   std::vector<std::int64_t> out{0};
   for (std::int64_t at = 0; at < static_cast<std::int64_t>(n);) {

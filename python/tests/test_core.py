@@ -151,3 +151,14 @@ def test_library_errors_keep_their_messages_and_python_bases():
         matsample.NodewiseSampler(matsample.Graph(indptr, indices), fanouts=[0]).sample([1, 2])
     with pytest.raises(matsample.ArgumentError, match="batch_size must be positive"):
         sampler.sample([1, 2], batch_size=0)
+    with pytest.raises(matsample.ArgumentError, match="offsets must run from 0 to the seed count 2"):
+        sampler.sample([1, 2], offsets=[0, 5])
+    sample = sampler.sample(np.array([1, 2], dtype=np.int32))
+    with pytest.raises(IndexError, match="minibatch 1 of a sample with 1 minibatches"):
+        sample.block(1, 0)
+    with pytest.raises(IndexError, match="layer 1 of a sample with 1 layers"):
+        sample.block(0, 1)
+    empty = sampler.sample(np.array([], dtype=np.int32))
+    assert empty.num_minibatches == 0
+    with pytest.raises(IndexError, match="minibatch 0 of a sample with 0 minibatches"):
+        empty.block(0, 0)

@@ -118,7 +118,9 @@ class negative_sampler {
   /// The negatives of k minibatches at once: minibatch m holds pairs
   /// [offsets[m], offsets[m+1]) and is minibatch first_batch + m of the
   /// epoch, so each gets what it gets alone. On a distributed graph this is
-  /// the collective call (ranks pass their own minibatches).
+  /// the collective call (ranks pass their own minibatches). Throws as the
+  /// one-minibatch call does, and argument_error for offsets that do not
+  /// ascend from 0 to the pair count.
   [[nodiscard]] negative_pairs<index_type> operator()(std::span<const index_type> src, std::span<const index_type> dst,
                                                       std::span<const std::int64_t> offsets, std::uint64_t epoch,
                                                       std::uint64_t first_batch) const {
@@ -128,6 +130,11 @@ class negative_sampler {
       if (src.size() != dst.size()) {
         throw argument_error(
             detail::concat("negative sampling: ", src.size(), " sources but ", dst.size(), " destinations"));
+      }
+      if (offsets.empty() || offsets.front() != 0 || offsets.back() != static_cast<std::int64_t>(src.size()) ||
+          !std::is_sorted(offsets.begin(), offsets.end())) {
+        throw argument_error(
+            detail::concat("negative sampling: minibatch offsets must ascend from 0 to the pair count ", src.size()));
       }
       for (std::size_t j = 0; j < src.size(); ++j) {
         if (src[j] < 0 || src[j] >= n || dst[j] < 0 || dst[j] >= n) {
