@@ -272,8 +272,7 @@ void sampler_body(benchmark::State& state, std::int64_t per_batch, F&& sample) {
   double entries = 0, seconds = 0;
   for (auto _ : state) {
     const auto seeds = next_seeds(per_batch * k, cursor);
-    ms::batch_list<I> batches{std::span<const I>(seeds), {}, 0, 0};
-    for (std::int64_t m = 1; m <= k; ++m) batches.offsets.push_back(m * per_batch);
+    const auto batches = ms::batch_list<I>::uniform(std::span<const I>(seeds), per_batch);
     const auto t0 = clock_type::now();
     const auto s = sample(batches);
     seconds += std::chrono::duration<double>(clock_type::now() - t0).count();

@@ -318,9 +318,10 @@ TEST_CASE("cuda errors: bad input as on the CPU, out of memory with the bytes as
   const auto d = ms::to_device(g.view());
   std::vector<i32> rows{1, 2, static_cast<i32>(g.rows())};
   CHECK_THROWS_WITH_AS(gpu.gather_rows(d.view(), sp(rows)), doctest::Contains("at position 2"), ms::out_of_range_error);
-  const std::vector<i64> indptr{0, 2, 3};
+  // Square, so the product's shapes agree and the bad column is what stops it.
+  const std::vector<i64> indptr{0, 2, 3, 3};
   const std::vector<i32> bad_columns{0, 9, 1};
-  const ms::csr_view<double, i32, i64> bad(2, 3, sp(indptr), sp(bad_columns));
+  const ms::csr_view<double, i32, i64> bad(3, 3, sp(indptr), sp(bad_columns));
   CHECK_THROWS_WITH_AS(gpu.spgemm(bad, bad), doctest::Contains("column 9 out of range [0, 3) in row 0"), ms::csr_error);
   const std::size_t huge = std::size_t{1} << 50;
   try {
