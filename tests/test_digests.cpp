@@ -4,6 +4,7 @@
 //
 // Each digest is FNV-1a (64 bit) over every array of every layer of the bulk
 // sample, in a fixed order, so any change in any id, offset or value shows.
+// python/tests/test_core.py holds the Python module to the same digests.
 
 #include <doctest/doctest.h>
 
@@ -102,6 +103,30 @@ std::uint64_t sample_digest(const std::string& name) {
     return labor({.fanouts = {10, 5}, .layer_dependency = true, .batch_dependency = 3, .seed = 7});
   }
   if (name == "labor-2") return labor({.fanouts = {10, 5}, .importance_iterations = 2, .seed = 7});
+  if (name == "link nodewise, 2 negatives rejecting edges, reverse excluded") {
+    // Positive pairs: each of the first 256 rows with its first neighbour.
+    std::vector<I> src, dst;
+    for (I r = 0; r < 256; ++r) {
+      if (g.view().row_end(r) > g.view().row_begin(r)) {
+        src.push_back(r);
+        dst.push_back(g.view().indices()[static_cast<std::size_t>(g.view().row_begin(r))]);
+      }
+    }
+    const auto edges = ms::edge_batch_list<I>::uniform(src, dst, 64, 3, 2);
+    const ms::nodewise_sampler nodes(test::cpu2, g.view());
+    const ms::link_sampler link(nodes, g.view(),
+                                {.negatives = {.per_positive = 2, .reject_true_edges = true, .seed = 9},
+                                 .exclude = ms::edge_exclusion::reverse});
+    const auto out = link(edges, ms::nodewise_options{.fanouts = {10, 5}, .seed = 7});
+    fnv1a h{digest(out.blocks)};
+    for (const auto* pairs : {&out.positives, &out.negatives}) {
+      h.array(pairs->offsets);
+      h.array(pairs->src);
+      h.array(pairs->dst);
+    }
+    h.bytes(&out.dropped_negatives, sizeof out.dropped_negatives);
+    return h.state;
+  }
   FAIL("unknown sampler case " << name);
   return 0;
 }
@@ -122,6 +147,9 @@ const recorded table[] = {
     {"labor weighted fixed count", 5935950399496771270ULL, 10300448562315024086ULL},
     {"labor dependent layers and batches", 8577427408924277510ULL, 18364789000178848486ULL},
     {"labor-2", 13340417575728402784ULL, 1456770486873351952ULL},
+    // The link sampler (blocks, then both pair graphs and the dropped count),
+    // recorded when the Python module bound it (2026-12-04).
+    {"link nodewise, 2 negatives rejecting edges, reverse excluded", 9201364636231117631ULL, 2188410073221225871ULL},
 };
 
 }  // namespace

@@ -3,13 +3,15 @@
 Called by bench/compare/run (which builds the venv and the C++ targets);
 run it directly only with that venv's python:
 
-    compare.py --build BUILD_DIR --out OUT_DIR [--quick] [--shared-data DIR] [--only labor]
+    compare.py --build BUILD_DIR --out OUT_DIR [--quick] [--shared-data DIR] [--only labor|link|python]
 
 Graphs are prepared once by `matsample_compare prepare` and cached under
 OUT_DIR/graphs. Every measurement is a separate process (so its peak memory
 is its own) with OMP_NUM_THREADS set to its thread count. Writes
 OUT_DIR/results.json and OUT_DIR/results.md and prints where they are.
-With --only labor it runs just the LABOR comparison (matsample's LABOR-0
+With --only python it runs just the Python-to-Python comparison (the
+matsample package and DGL, both from Python, with matsample's C++ driver
+beside them). With --only labor it runs just the LABOR comparison (matsample's LABOR-0
 against DGL's LaborSampler, node-wise beside them) and writes
 OUT_DIR/results-labor.{json,md}.
 """
@@ -179,6 +181,28 @@ def link_rows(runner, graphs):
     return rows
 
 
+def python_rows(runner, graphs):
+    """Python to Python: the matsample package and DGL, both called from Python on the same seeds, one
+    minibatch per call (node-wise, and link prediction), with matsample's C++ driver beside them for the
+    binding's cost. Ratios are matsample from Python ÷ each row's rate, within one run."""
+    rows = []
+    for graph in graphs:
+        for threads in THREADS:
+            for system, sampler, peer, peer_label in (("matsample-python", "nodewise", "dgl", "DGL NeighborSampler"),
+                                                      ("matsample-python-link", "link", "dgl-link",
+                                                       "DGL as_edge_prediction_sampler")):
+                name = "node-wise" if sampler == "nodewise" else "link"
+                group = [summarize(runner.peer(system, graph, threads), graph, f"matsample from Python, {name}"),
+                         summarize(runner.matsample(graph, threads, 1, sampler), graph,
+                                   f"matsample from C++, {name}, k=1"),
+                         summarize(runner.peer(peer, graph, threads), graph, peer_label)]
+                check_blocks(group)
+                for row in group:
+                    row["ratio"] = group[0]["edges_per_second"] / row["edges_per_second"]
+                rows += group
+    return rows
+
+
 def rows_markdown(rows, ratio):
     """One comparison's table: rates, sizes and each row's ratio, headed `ratio`."""
     lines = ["| system | graph | threads | sampled edges/s | ms per minibatch | edges per minibatch | "
@@ -189,6 +213,11 @@ def rows_markdown(rows, ratio):
                      f"{row['ms_per_minibatch']:.2f} | {row['edges_per_minibatch'] / 1e3:.1f} k | "
                      f"{row.get('input_nodes_per_minibatch', 0) / 1e3:.1f} k | {row['ratio']:.2f} |")
     return "\n".join(lines) + "\n"
+
+
+def python_markdown(doc):
+    return (f"Measured {doc['date']} on {doc['machine']['cpu']} ({doc['machine']['cpus']} CPUs); "
+            f"{doc['workload']}.\n\n" + rows_markdown(doc["python"], "matsample from Python ÷ this"))
 
 
 def link_markdown(doc):
@@ -282,7 +311,7 @@ def main():
     parser.add_argument("--out", required=True, help="where graphs and results go")
     parser.add_argument("--shared-data", default=os.path.join(HERE, "..", "..", "..", "shared", "data"))
     parser.add_argument("--quick", action="store_true", help="16 batches per run, growth graphs up to R-MAT scale 20")
-    parser.add_argument("--only", choices=["labor", "link"], help="run one comparison alone")
+    parser.add_argument("--only", choices=["labor", "link", "python"], help="run one comparison alone")
     args = parser.parse_args()
     runner = Runner(args)
     os.makedirs(runner.graphs, exist_ok=True)
@@ -300,7 +329,7 @@ def main():
         log(f"{twitter} not found: ego-Twitter is left out")
     graphs.append(runner.prepare(*PRODUCTS))
     if args.only:
-        rows = labor_rows(runner, graphs) if args.only == "labor" else link_rows(runner, graphs)
+        rows = {"labor": labor_rows, "link": link_rows, "python": python_rows}[args.only](runner, graphs)
         doc = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                "machine": dict(machine(), thp=thp_mode()), "workload": workload, "graphs": graphs,
                args.only: rows}
@@ -309,7 +338,7 @@ def main():
         with open(os.path.join(args.out, f"results-{args.only}.json"), "w") as out:
             json.dump(doc, out, indent=1)
         with open(os.path.join(args.out, f"results-{args.only}.md"), "w") as out:
-            out.write(labor_markdown(doc) if args.only == "labor" else link_markdown(doc))
+            out.write({"labor": labor_markdown, "link": link_markdown, "python": python_markdown}[args.only](doc))
         print(f"results: {os.path.join(args.out, f'results-{args.only}.md')}")
         return
     growth_graphs = [runner.prepare(*g) for g in (GROWTH[:3] if args.quick else GROWTH)]
@@ -362,13 +391,15 @@ def main():
     doc = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
            "machine": dict(machine(), thp=thp_mode()), "versions": versions, "quick": args.quick,
            "workload": workload, "pyg": pyg, "graphs": graphs + growth_graphs, "rows": rows, "gather": gather, "growth": growth,
-           "by_k": by_k, "labor": labor_rows(runner, graphs), "link": link_rows(runner, graphs)}
+           "by_k": by_k, "labor": labor_rows(runner, graphs), "link": link_rows(runner, graphs),
+           "python": python_rows(runner, graphs)}
     for g in doc["graphs"]:
         g.pop("dir", None)
     with open(os.path.join(args.out, "results.json"), "w") as out:
         json.dump(doc, out, indent=1)
     with open(os.path.join(args.out, "results.md"), "w") as out:
-        out.write(markdown(doc) + "\nLABOR:\n\n" + labor_markdown(doc) + "\nLink prediction:\n\n" + link_markdown(doc))
+        out.write("From Python:\n\n" + python_markdown(doc) + "\n" + markdown(doc) + "\nLABOR:\n\n" +
+                  labor_markdown(doc) + "\nLink prediction:\n\n" + link_markdown(doc))
     print(f"results: {os.path.join(args.out, 'results.md')} and {os.path.join(args.out, 'results.json')}")
 
 

@@ -2,7 +2,8 @@
 `matsample_compare prepare`, and prints one JSON object in the same shape as
 `matsample_compare run`.
 
-    peers.py --system dgl|dgl-labor|dgl-link|pyg --graph DIR --threads T --batches B --runs R
+    peers.py --system dgl|dgl-labor|dgl-link|pyg|matsample-python|matsample-python-link --graph DIR
+             --threads T --batches B --runs R
 
 Run r samples the first B batches of 1024 seeds in row r of DIR/seeds.npy,
 one minibatch per call (as a data loader does), with fanouts 15,10,5 from the
@@ -25,6 +26,13 @@ dgl.dataloading.negative_sampler.Uniform(1)).sample(g, eids) on the seed
 edges of row r of DIR/edges.npy (CSR positions; in the CSC graph DGL builds
 from the symmetric CSR, position e is DGL's edge id e and its reverse is the
 position of the transposed entry). Sampled edges are the blocks' edges.
+
+matsample from Python: the installed matsample package's NodewiseSampler
+(fanouts 15,10,5, seed 1, `threads` T) on the same arrays (viewed, not
+copied), one minibatch of 1024 seeds per sample() call as above; link:
+LinkSampler(exclude="reverse", one uniform negative per positive) on the
+seed edges of DIR/edges.npy. Sampled edges are the blocks' edges, counted as
+matsample_compare counts them, so these rows sit beside its C++ rows.
 
 PyG: NeighborLoader(num_neighbors=[15, 10, 5], batch_size=1024) over the CSR
 given as a torch_sparse SparseTensor (no conversion at load time). Sampled
@@ -164,6 +172,36 @@ def dgl_link_sampler(indptr, indices):
     return run, {"dgl": dgl.__version__, "torch": torch.__version__}
 
 
+def matsample_python_sampler(indptr, indices, threads, link=False):
+    import matsample
+
+    graph = matsample.Graph(indptr, indices)
+    nodes = matsample.NodewiseSampler(graph, FANOUTS, seed=1, threads=threads)
+    sampler = matsample.LinkSampler(nodes, exclude="reverse", negatives={"per_positive": 1, "seed": 2}) if link else None
+
+    def run(seeds):
+        """One minibatch per call, numbered as in a loader; returns (seconds, sampled edges, input vertices)."""
+        edges, inputs, seconds = 0, 0, 0.0
+        for b, start in enumerate(range(0, seeds.shape[0], BATCH)):
+            batch = seeds[start:start + BATCH]
+            if link:  # CSR positions: the entry's row and column are the pair
+                src = (np.searchsorted(indptr, batch, side="right") - 1).astype(indices.dtype)
+                dst = indices[batch]
+                t0 = time.perf_counter()
+                sample = sampler.sample(src, dst, first_batch=b).blocks
+            else:
+                t0 = time.perf_counter()
+                sample = nodes.sample(batch, first_batch=b)
+            seconds += time.perf_counter() - t0
+            edges += sample.num_edges
+            inputs += sample.input_nodes(0).shape[0]
+        return seconds, edges, inputs
+
+    from importlib.metadata import version
+
+    return run, {"matsample (Python)": version("matsample")}
+
+
 def pyg_sampler(indptr, indices):
     import torch
     import torch_geometric
@@ -198,7 +236,8 @@ def pyg_sampler(indptr, indices):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--system", choices=["dgl", "dgl-labor", "dgl-link", "pyg"], required=True)
+    parser.add_argument("--system", choices=["dgl", "dgl-labor", "dgl-link", "pyg", "matsample-python",
+                                             "matsample-python-link"], required=True)
     parser.add_argument("--graph", required=True)
     parser.add_argument("--threads", type=int, required=True)
     parser.add_argument("--batches", type=int, default=64)
@@ -208,19 +247,24 @@ def main():
     import torch
 
     torch.set_num_threads(args.threads)
-    __import__("torch_geometric" if args.system == "pyg" else "dgl")
+    __import__({"pyg": "torch_geometric", "matsample-python": "matsample",
+                "matsample-python-link": "matsample"}.get(args.system, "dgl"))
     baseline = rss_mb("VmRSS")  # interpreter and libraries, before the graph
-    indptr, indices, seeds = load(args.graph, link=args.system == "dgl-link")
+    link = args.system in ("dgl-link", "matsample-python-link")
+    indptr, indices, seeds = load(args.graph, link=link)
     if seeds.shape[0] < args.runs or seeds.shape[1] < args.batches * BATCH:
         sys.exit(f"{args.graph}/seeds.npy holds {seeds.shape}: too few for {args.runs} runs of {args.batches} batches")
-    if args.system == "pyg":
+    if args.system.startswith("matsample-python"):
+        run, versions = matsample_python_sampler(indptr, indices, args.threads, link=link)
+    elif args.system == "pyg":
         run, versions = pyg_sampler(indptr, indices)
     elif args.system == "dgl-link":
         run, versions = dgl_link_sampler(indptr, indices)
     else:
         run, versions = dgl_sampler(indptr, indices, labor=args.system == "dgl-labor")
     csr_mb = (indptr.nbytes + indices.nbytes) / 1e6
-    del indices  # the systems hold their own copies
+    if not args.system.startswith("matsample-python"):
+        del indices  # the systems hold their own copies (matsample views the arrays)
     loaded = rss_mb("VmRSS")
     load_peak = rss_mb("VmHWM")
     peak_reset = reset_peak()
@@ -232,7 +276,7 @@ def main():
         runs.append({"seconds": seconds, "edges": int(edges), "input_nodes": int(inputs)})
     peak = rss_mb("VmHWM")
     steps = run.steps(seeds[0, :args.batches * BATCH]) if hasattr(run, "steps") else {}
-    print(json.dumps({"system": args.system, "sampler": {"dgl-labor": "labor", "dgl-link": "link"}.get(args.system, "nodewise"), "k": 1, "threads": args.threads,
+    print(json.dumps({"system": args.system, "sampler": "link" if link else "labor" if args.system == "dgl-labor" else "nodewise", "k": 1, "threads": args.threads,
                       "batches": args.batches, "batch_size": BATCH, "csr_mb": round(csr_mb, 1),
                       "rss_baseline_mb": round(baseline, 1), "rss_loaded_mb": round(loaded, 1),
                       "load_peak_rss_mb": round(load_peak, 1), "peak_reset": peak_reset, "runs": runs,

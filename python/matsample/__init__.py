@@ -19,7 +19,7 @@ bit for bit.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import List, Optional, Sequence
+from typing import Iterator, List, Optional, Sequence
 
 import numpy as np
 
@@ -27,24 +27,30 @@ from ._core import (
     ArgumentError,
     Bulk,
     CsrError,
+    EdgeExclusion,
+    EpochLoader,
     Error,
     FormatError,
     Graph,
     IndexOverflowError,
     LaborOptions,
     LayerwiseOptions,
+    NegativeDistribution,
+    NegativeOptions,
     NodewiseOptions,
     OutOfRangeError,
     SizeError,
     epoch_order,
+    gather_rows,
     rmat,
 )
 from . import _core
 
 __all__ = [
-    "ArgumentError", "Block", "CsrError", "Error", "FormatError", "Graph", "IndexOverflowError",
-    "FastGCNSampler", "LaborOptions", "LaborSampler", "LadiesSampler", "LayerwiseOptions", "NodewiseOptions",
-    "NodewiseSampler", "OutOfRangeError", "Sample", "SizeError", "epoch_order", "rmat",
+    "ArgumentError", "Block", "CsrError", "EdgeExclusion", "Error", "FormatError", "Graph", "IndexOverflowError",
+    "FastGCNSampler", "LaborOptions", "LaborSampler", "LadiesSampler", "LayerwiseOptions", "LinkSample",
+    "LinkSampler", "Loader", "Minibatch", "NegativeDistribution", "NegativeOptions", "NodewiseOptions",
+    "NodewiseSampler", "OutOfRangeError", "Sample", "SizeError", "epoch_order", "gather_rows", "rmat",
 ]
 
 
@@ -55,7 +61,8 @@ class Block:
     ``indptr``/``indices`` are the num_dst x num_src adjacency in local ids;
     ``src_nodes`` holds the global id of each local source id, the first
     ``num_dst`` being the destination nodes. Every array is a read-only view
-    of the sample's memory.
+    of the sample's memory: a NumPy array, or with ``dlpack=True`` a view
+    that exports DLPack and the buffer protocol.
     """
 
     num_dst: int
@@ -68,17 +75,17 @@ class Block:
     @property
     def num_src(self) -> int:
         """Source nodes, destinations included."""
-        return int(self.src_nodes.shape[0])
+        return _length(self.src_nodes)
 
     @property
     def dst_nodes(self) -> np.ndarray:
         """Global ids of the destination nodes."""
-        return self.src_nodes[: self.num_dst]
+        return np.asarray(self.src_nodes)[: self.num_dst]
 
     @property
     def num_edges(self) -> int:
         """Sampled edges of the block."""
-        return int(self.indices.shape[0])
+        return _length(self.indices)
 
 
 class Sample:
@@ -103,9 +110,15 @@ class Sample:
     def __len__(self) -> int:
         return self.num_minibatches
 
-    def block(self, minibatch: int, layer: int) -> Block:
-        """Block of `minibatch` at `layer` (0 is the input layer)."""
-        return Block(**self._bulk.block_arrays(minibatch, layer))
+    def block(self, minibatch: int, layer: int, *, dlpack: bool = False) -> Block:
+        """Block of `minibatch` at `layer` (0 is the input layer).
+
+        Its arrays are read-only NumPy views of the sample, or with
+        ``dlpack=True`` views that export DLPack and the buffer protocol
+        (``torch.from_dlpack(block.indices)`` shares the memory; NumPy before
+        2.0 will not export a read-only array through DLPack).
+        """
+        return Block(**self._bulk.block_arrays(minibatch, layer, dlpack))
 
     def blocks(self, minibatch: int) -> List[Block]:
         """The minibatch's blocks, input layer first (DGL's ``blocks`` list)."""
@@ -119,9 +132,9 @@ class Sample:
         """Every vertex whose input features the minibatch needs."""
         return self.block(minibatch, 0).src_nodes
 
-    def layer_arrays(self, layer: int) -> dict:
+    def layer_arrays(self, layer: int, *, dlpack: bool = False) -> dict:
         """The C++ ``block_set`` of `layer`: every minibatch's arrays, concatenated."""
-        return self._bulk.layer_arrays(layer)
+        return self._bulk.layer_arrays(layer, dlpack)
 
 
 class _Sampler:
@@ -129,6 +142,7 @@ class _Sampler:
 
     _options_type = None
     _entry = None
+    _kind = None
 
     def __init__(self, graph: Graph, threads: int, **options):
         self.graph = graph
@@ -160,6 +174,7 @@ class NodewiseSampler(_Sampler):
 
     _options_type = NodewiseOptions
     _entry = "sample_nodewise"
+    _kind = "nodewise"
 
     def __init__(self, graph: Graph, fanouts: Sequence[int], *, replace: bool = False, weighted: bool = False,
                  deduplicate: bool = True, seed: int = 0, threads: int = 0):
@@ -177,6 +192,7 @@ class LaborSampler(_Sampler):
 
     _options_type = LaborOptions
     _entry = "sample_labor"
+    _kind = "labor"
 
     def __init__(self, graph: Graph, fanouts: Sequence[int], *, weighted: bool = False, fixed_count: bool = False,
                  layer_dependency: bool = False, batch_dependency: int = 1, importance_iterations: int = 0,
@@ -195,6 +211,7 @@ class LadiesSampler(_Sampler):
 
     _options_type = LayerwiseOptions
     _entry = "sample_ladies"
+    _kind = "ladies"
 
     def __init__(self, graph: Graph, sample_sizes: Sequence[int], *, keep_frontier: bool = True, seed: int = 0,
                  threads: int = 0):
@@ -206,6 +223,184 @@ class FastGCNSampler(LadiesSampler):
     """FastGCN, layer-wise sampling by global column norms; LADIES's options."""
 
     _entry = "sample_fastgcn"
+    _kind = "fastgcn"
+
+
+@dataclass
+class Minibatch:
+    """One minibatch from a :class:`Loader`.
+
+    ``blocks`` follow DGL's message-flow-graph convention, input layer first;
+    ``features`` holds the rows of the loader's feature array for
+    ``input_nodes``, in that order, in a buffer the loader reuses: it is
+    overwritten when the next minibatch is taken (copy it to keep it).
+    """
+
+    epoch: int
+    index: int  #: the minibatch's number in the epoch
+    sample: Sample
+    position: int  #: the minibatch's position in ``sample``
+    features: Optional[np.ndarray]
+
+    @property
+    def blocks(self) -> List[Block]:
+        return self.sample.blocks(self.position)
+
+    @property
+    def seeds(self) -> np.ndarray:
+        """The minibatch's seeds (DGL's ``output_nodes``)."""
+        return self.sample.seeds(self.position)
+
+    @property
+    def input_nodes(self) -> np.ndarray:
+        """Vertices whose input features the minibatch needs, in ``features``' order."""
+        return self.sample.input_nodes(self.position)
+
+
+class Loader:
+    """An epoch's minibatches of `seeds`, sampled `bulk` at a time ahead of the consumer.
+
+    A C++ thread samples the next `bulk` minibatches in one bulk call while
+    Python consumes the current ones, with the GIL released; each ``for``
+    loop over the loader is one epoch (``epoch`` counts up from the value
+    given). The order is matsample's Philox shuffle (``epoch_order``), and
+    every minibatch keeps its number in the epoch, so the samples are those
+    of one bulk call over the whole epoch, whatever `bulk` is.
+
+    With `features` (a 2-D C-contiguous array of any dtype, one row per
+    vertex; a torch CPU tensor is viewed through NumPy without a copy), each
+    minibatch's input rows are gathered into a reused buffer
+    (:attr:`Minibatch.features`).
+    """
+
+    def __init__(self, sampler: "_Sampler", seeds, batch_size: int, *, bulk: int = 8, shuffle: bool = True,
+                 shuffle_seed: int = 0, epoch: int = 0, drop_last: bool = False, features=None):
+        if not isinstance(sampler, _Sampler):
+            raise ArgumentError("sampler: expected a matsample sampler (NodewiseSampler, LaborSampler, ...)")
+        self.sampler = sampler
+        self.seeds = _as_array(seeds)
+        self.batch_size = int(batch_size)
+        self.bulk = int(bulk)
+        self.shuffle = bool(shuffle)
+        self.shuffle_seed = int(shuffle_seed)
+        self.epoch = int(epoch)
+        self.drop_last = bool(drop_last)
+        self.features = None if features is None else np.asarray(features)
+        if self.features is not None and (self.features.ndim != 2 or not self.features.flags.c_contiguous):
+            raise ArgumentError("features: expected a 2-D C-contiguous array (one row per vertex)")
+        self._buffer = None
+        self.last_epoch: Optional[EpochLoader] = None  #: the last epoch's C++ loader (its timings)
+
+    def __len__(self) -> int:
+        n = len(self.seeds)
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+    def _epoch_loader(self, epoch: int) -> EpochLoader:
+        s = self.sampler
+        return EpochLoader(s.graph, self.seeds, s._kind, s.options, self.batch_size, self.bulk, self.shuffle,
+                           self.shuffle_seed, epoch, self.drop_last, s.threads)
+
+    def _gather(self, ids: np.ndarray) -> np.ndarray:
+        n = ids.shape[0]
+        if self._buffer is None or self._buffer.shape[0] < n:
+            rows = max(n, 0 if self._buffer is None else self._buffer.shape[0] * 5 // 4)
+            self._buffer = np.empty((rows, self.features.shape[1]), dtype=self.features.dtype)
+        gather_rows(self.features, ids, self._buffer, self.sampler.threads)
+        return self._buffer[:n]
+
+    def __iter__(self) -> Iterator[Minibatch]:
+        epoch = self.epoch
+        self.epoch += 1
+        core = self._epoch_loader(epoch)
+        self.last_epoch = core
+        while True:
+            step = core.next()
+            if step is None:
+                return
+            bulk, first = step
+            sample = Sample(bulk)
+            for position in range(len(sample)):
+                features = None if self.features is None else self._gather(sample.input_nodes(position))
+                yield Minibatch(epoch, first + position, sample, position, features)
+
+
+class LinkSample:
+    """k link prediction minibatches: the node sampler's blocks and the pair graphs.
+
+    Pairs are in local ids, positions in the minibatch's seeds (the
+    destination nodes of its last block), as DGL's ``pair_graph`` and
+    ``neg_pair_graph`` number them.
+    """
+
+    def __init__(self, bulk: Bulk, pairs: dict):
+        self.blocks = Sample(bulk)  #: the node sampler's sample; minibatch m's seeds are its pairs' endpoints
+        self._pairs = pairs
+        self.dropped_negatives: int = pairs["dropped_negatives"]  #: negatives dropped by reject_true_edges
+
+    @property
+    def num_minibatches(self) -> int:
+        return self.blocks.num_minibatches
+
+    def __len__(self) -> int:
+        return self.num_minibatches
+
+    def _pair(self, kind: str, minibatch: int):
+        offsets = self._pairs[kind + "_offsets"]
+        if not 0 <= minibatch < self.num_minibatches:
+            raise OutOfRangeError(f"minibatch {minibatch} of a sample with {self.num_minibatches} minibatches")
+        b, e = offsets[minibatch], offsets[minibatch + 1]
+        return self._pairs[kind + "_src"][b:e], self._pairs[kind + "_dst"][b:e]
+
+    def positives(self, minibatch: int):
+        """(src, dst) of the minibatch's positive pairs, in local ids."""
+        return self._pair("positive", minibatch)
+
+    def negatives(self, minibatch: int):
+        """(src, dst) of the minibatch's negative pairs, in local ids (per_positive per positive, in order)."""
+        return self._pair("negative", minibatch)
+
+
+class LinkSampler:
+    """Link prediction minibatches over any matsample node sampler (C++'s ``link_sampler``).
+
+    ``negatives`` are C++'s ``negative_options`` (a :class:`NegativeOptions`
+    or a dict of its fields: ``per_positive``, ``distribution``,
+    ``degree_exponent``, ``corrupt_source``, ``reject_true_edges``,
+    ``max_redraws``, ``seed``); ``exclude`` is ``"none"``, ``"self"`` or
+    ``"reverse"`` (each minibatch's positive edges, and with ``"reverse"``
+    their reverses, are masked out of its own blocks); ``reverse_edges``
+    (int64, one per entry) names each entry's reverse for a directed graph.
+    """
+
+    def __init__(self, node_sampler: "_Sampler", *, negatives=None, exclude="none", reverse_edges=None):
+        if not isinstance(node_sampler, _Sampler):
+            raise ArgumentError("node_sampler: expected a matsample sampler (NodewiseSampler, LaborSampler, ...)")
+        self.node_sampler = node_sampler
+        if isinstance(negatives, NegativeOptions):
+            self.negatives = negatives
+        else:
+            self.negatives = NegativeOptions()
+            for name, value in (negatives or {}).items():
+                if name == "distribution" and isinstance(value, str):
+                    value = getattr(NegativeDistribution, value)
+                setattr(self.negatives, name, value)
+        self.exclude = getattr(EdgeExclusion, exclude) if isinstance(exclude, str) else exclude
+        self.reverse_edges = reverse_edges
+
+    def sample(self, src, dst, batch_size: Optional[int] = None, *, offsets: Optional[Sequence[int]] = None,
+               epoch: int = 0, first_batch: int = 0) -> LinkSample:
+        """Samples the minibatches of positive pairs (src[i], dst[i]), cut every `batch_size` (or at `offsets`)."""
+        s = self.node_sampler
+        bulk, pairs = _core.sample_links(s.graph, s._kind, s.options, _as_array(src), _as_array(dst), self.negatives,
+                                         self.exclude, self.reverse_edges, batch_size,
+                                         None if offsets is None else [int(o) for o in offsets], epoch, first_batch,
+                                         s.threads)
+        return LinkSample(bulk, pairs)
+
+
+def _length(array) -> int:
+    """Elements of a 1-D NumPy array or DLPack-exporting view (via the buffer protocol, no copy)."""
+    return int(array.shape[0]) if hasattr(array, "shape") else memoryview(array).shape[0]
 
 
 def _as_array(ids):

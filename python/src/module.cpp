@@ -14,8 +14,15 @@
 #include <nanobind/stl/string.h>
 #include <nanobind/stl/vector.h>
 
+#include <omp.h>
+
 #include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <future>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -72,33 +79,45 @@ std::span<const T> span_of(const any_array& a) {
   return {static_cast<const T*>(a.data()), a.shape(0)};
 }
 
-/// Ids of any integer dtype as I, each checked to fit (an id that does not is
-/// an IndexError naming it).
+/// Id `v` (position j of `what`) as I; an IndexError naming it when it does not fit.
+template <class I>
+I narrow_id(std::int64_t v, std::size_t j, const char* what) {
+  if (v < std::numeric_limits<I>::min() || v > std::numeric_limits<I>::max()) {
+    throw ms::out_of_range_error(ms::detail::concat(what, ": id ", v, " at position ", j, " does not fit the graph's ",
+                                                    sizeof(I) * 8, "-bit ids"));
+  }
+  return static_cast<I>(v);
+}
+
+/// Ids of any integer dtype as I, each checked to fit.
 template <class I>
 std::vector<I> ids_as(const any_array& a, const char* what) {
   require_vector(a, what);
   const int width = int_width(a, what);
   std::vector<I> out(a.shape(0));
   for (std::size_t j = 0; j < out.size(); ++j) {
-    const std::int64_t v =
-        width == 32 ? static_cast<const std::int32_t*>(a.data())[j] : static_cast<const std::int64_t*>(a.data())[j];
-    if (v < std::numeric_limits<I>::min() || v > std::numeric_limits<I>::max()) {
-      throw ms::out_of_range_error(ms::detail::concat(what, ": id ", v, " at position ", j,
-                                                      " does not fit the graph's ", sizeof(I) * 8, "-bit ids"));
-    }
-    out[j] = static_cast<I>(v);
+    out[j] = narrow_id<I>(
+        width == 32 ? static_cast<const std::int32_t*>(a.data())[j] : static_cast<const std::int64_t*>(a.data())[j], j,
+        what);
   }
   return out;
 }
 
-/// A read-only NumPy view of `n` elements at `data`, kept alive by `owner`.
+/// How results are handed out: NumPy arrays, or nanobind's framework-free
+/// arrays, which export DLPack (torch.from_dlpack) and the buffer protocol.
+enum class view_kind { numpy, dlpack };
+
+/// A read-only view of `n` elements at `data`, kept alive by `owner`.
 template <class T>
-nb::object view_of(const T* data, std::size_t n, nb::handle owner) {
+nb::object view_of(const T* data, std::size_t n, nb::handle owner, view_kind kind) {
+  if (kind == view_kind::dlpack) {
+    return nb::cast(nb::ndarray<nb::array_api, const T, nb::ndim<1>>(const_cast<T*>(data), {n}, owner));
+  }
   return nb::cast(nb::ndarray<nb::numpy, const T, nb::ndim<1>>(const_cast<T*>(data), {n}, owner));
 }
 template <class T>
-nb::object view_of(const std::vector<T>& v, nb::handle owner) {
-  return view_of(v.data(), v.size(), owner);
+nb::object view_of(const std::vector<T>& v, nb::handle owner, view_kind kind) {
+  return view_of(v.data(), v.size(), owner, kind);
 }
 
 /// A NumPy array that owns `v` (moved into a capsule).
@@ -119,9 +138,9 @@ class bulk_result {
   [[nodiscard]] virtual std::int64_t num_layers() const = 0;
   [[nodiscard]] virtual std::int64_t num_edges() const = 0;
   /// Block of minibatch m, layer l, as views kept alive by `owner`.
-  [[nodiscard]] virtual nb::dict block(std::int64_t m, std::int64_t l, nb::handle owner) const = 0;
+  [[nodiscard]] virtual nb::dict block(std::int64_t m, std::int64_t l, nb::handle owner, view_kind kind) const = 0;
   /// Every array of layer l (all minibatches), as views.
-  [[nodiscard]] virtual nb::dict layer(std::int64_t l, nb::handle owner) const = 0;
+  [[nodiscard]] virtual nb::dict layer(std::int64_t l, nb::handle owner, view_kind kind) const = 0;
 };
 
 template <class V, class I, class O>
@@ -132,31 +151,32 @@ class typed_bulk final : public bulk_result {
   std::int64_t num_layers() const override { return static_cast<std::int64_t>(sample_.layers.size()); }
   std::int64_t num_edges() const override { return sample_.num_edges(); }
 
-  nb::dict block(std::int64_t m, std::int64_t l, nb::handle owner) const override {
+  nb::dict block(std::int64_t m, std::int64_t l, nb::handle owner, view_kind kind) const override {
     check(m, l);
     const auto b = sample_.layers[static_cast<std::size_t>(l)][m];
     nb::dict d;
     d["num_dst"] = static_cast<std::int64_t>(b.num_dst());
-    d["src_nodes"] = view_of(b.src_nodes.data(), b.src_nodes.size(), owner);
-    d["indptr"] = view_of(b.adjacency.indptr().data(), b.adjacency.indptr().size(), owner);
-    d["indices"] = view_of(b.adjacency.indices().data(), b.adjacency.indices().size(), owner);
-    d["values"] = b.adjacency.has_values() ? view_of(b.adjacency.values().data(), b.adjacency.values().size(), owner)
-                                           : nb::none();
-    d["edge_ids"] = b.edge_ids.empty() ? nb::none() : view_of(b.edge_ids.data(), b.edge_ids.size(), owner);
+    d["src_nodes"] = view_of(b.src_nodes.data(), b.src_nodes.size(), owner, kind);
+    d["indptr"] = view_of(b.adjacency.indptr().data(), b.adjacency.indptr().size(), owner, kind);
+    d["indices"] = view_of(b.adjacency.indices().data(), b.adjacency.indices().size(), owner, kind);
+    d["values"] = b.adjacency.has_values()
+                      ? view_of(b.adjacency.values().data(), b.adjacency.values().size(), owner, kind)
+                      : nb::none();
+    d["edge_ids"] = b.edge_ids.empty() ? nb::none() : view_of(b.edge_ids.data(), b.edge_ids.size(), owner, kind);
     return d;
   }
 
-  nb::dict layer(std::int64_t l, nb::handle owner) const override {
+  nb::dict layer(std::int64_t l, nb::handle owner, view_kind kind) const override {
     check_layer(l);
     const auto& s = sample_.layers[static_cast<std::size_t>(l)];
     nb::dict d;
-    d["row_offsets"] = view_of(s.row_offsets, owner);
-    d["indptr"] = view_of(s.indptr, owner);
-    d["edge_offsets"] = view_of(s.edge_offsets, owner);
-    d["indices"] = view_of(s.indices, owner);
-    d["values"] = view_of(s.values, owner);
-    d["src_nodes"] = view_of(s.src_nodes, owner);
-    d["node_offsets"] = view_of(s.node_offsets, owner);
+    d["row_offsets"] = view_of(s.row_offsets, owner, kind);
+    d["indptr"] = view_of(s.indptr, owner, kind);
+    d["edge_offsets"] = view_of(s.edge_offsets, owner, kind);
+    d["indices"] = view_of(s.indices, owner, kind);
+    d["values"] = view_of(s.values, owner, kind);
+    d["src_nodes"] = view_of(s.src_nodes, owner, kind);
+    d["node_offsets"] = view_of(s.node_offsets, owner, kind);
     return d;
   }
 
@@ -174,6 +194,16 @@ class typed_bulk final : public bulk_result {
     }
   }
   ms::bulk_sample<V, I, O> sample_;
+};
+
+/// The Python result object: owns the sample; its views keep it alive.
+class bulk {
+ public:
+  explicit bulk(std::unique_ptr<bulk_result> r) : r_(std::move(r)) {}
+  [[nodiscard]] const bulk_result& get() const { return *r_; }
+
+ private:
+  std::unique_ptr<bulk_result> r_;
 };
 
 /// Which sampler a call runs, with its options (C++'s own structs).
@@ -200,6 +230,16 @@ class graph_impl {
   /// names; runs without the GIL.
   [[nodiscard]] virtual std::unique_ptr<bulk_result> sample(const any_array& seeds, std::vector<std::int64_t> offsets,
                                                             const sampler_call& call) const = 0;
+  /// The same from int64 ids, touching no Python object: the loader's
+  /// worker thread calls it without the GIL.
+  [[nodiscard]] virtual std::unique_ptr<bulk_result> sample_ids(std::span<const std::int64_t> seeds,
+                                                                std::vector<std::int64_t> offsets,
+                                                                const sampler_call& call) const = 0;
+  /// Link prediction minibatches of the pairs (src, dst) cut at `offsets`:
+  /// (Bulk of the node sampler's blocks, dict of the pair graphs' arrays).
+  [[nodiscard]] virtual nb::tuple sample_links(const any_array& src, const any_array& dst,
+                                               std::vector<std::int64_t> offsets, const sampler_call& call,
+                                               const ms::link_options& link) const = 0;
   /// Addresses of the arrays the graph reads (the zero-copy check).
   [[nodiscard]] virtual std::vector<std::uintptr_t> addresses() const = 0;
 };
@@ -221,8 +261,61 @@ class typed_graph final : public graph_impl {
   std::unique_ptr<bulk_result> sample(const any_array& seeds, std::vector<std::int64_t> offsets,
                                       const sampler_call& call) const override {
     const auto ids = ids_as<I>(seeds, "seeds");
-    const ms::batch_list<I> batches{std::span<const I>(ids), std::move(offsets), call.epoch, call.first_batch};
     nb::gil_scoped_release unlocked;
+    return run(ids, std::move(offsets), call);
+  }
+
+  nb::tuple sample_links(const any_array& src, const any_array& dst, std::vector<std::int64_t> offsets,
+                         const sampler_call& call, const ms::link_options& link) const override {
+    const auto from = ids_as<I>(src, "src"), to = ids_as<I>(dst, "dst");
+    if (from.size() != to.size()) {
+      throw ms::argument_error(ms::detail::concat("dst: ", to.size(), " destinations for ", from.size(), " sources"));
+    }
+    ms::link_sample<V, I, O> out;
+    {
+      nb::gil_scoped_release unlocked;
+      const ms::edge_batch_list<I> edges{from, to, std::move(offsets), call.epoch, call.first_batch};
+      const ms::cpu_backend cpu(call.threads);
+      const auto run = [&](const auto& nodes, const auto& node_options) {
+        return ms::link_sampler(nodes, view_, link)(edges, node_options);
+      };
+      switch (call.what) {
+        case sampler_call::kind::nodewise:
+          out = run(ms::nodewise_sampler(cpu, view_), *call.nodewise);
+          break;
+        case sampler_call::kind::labor:
+          out = run(ms::labor_sampler(cpu, view_), *call.labor);
+          break;
+        case sampler_call::kind::ladies:
+          out = run(ms::ladies_sampler(cpu, view_), *call.layerwise);
+          break;
+        case sampler_call::kind::fastgcn:
+          out = run(ms::fastgcn_sampler(cpu, view_), *call.layerwise);
+          break;
+      }
+    }
+    nb::dict pairs;
+    pairs["positive_offsets"] = owned_array(std::move(out.positives.offsets));
+    pairs["positive_src"] = owned_array(std::move(out.positives.src));
+    pairs["positive_dst"] = owned_array(std::move(out.positives.dst));
+    pairs["negative_offsets"] = owned_array(std::move(out.negatives.offsets));
+    pairs["negative_src"] = owned_array(std::move(out.negatives.src));
+    pairs["negative_dst"] = owned_array(std::move(out.negatives.dst));
+    pairs["dropped_negatives"] = out.dropped_negatives;
+    return nb::make_tuple(bulk(std::make_unique<typed_bulk<V, I, O>>(std::move(out.blocks))), pairs);
+  }
+
+  std::unique_ptr<bulk_result> sample_ids(std::span<const std::int64_t> seeds, std::vector<std::int64_t> offsets,
+                                          const sampler_call& call) const override {
+    std::vector<I> ids(seeds.size());
+    for (std::size_t j = 0; j < ids.size(); ++j) ids[j] = narrow_id<I>(seeds[j], j, "seeds");
+    return run(ids, std::move(offsets), call);
+  }
+
+ private:
+  std::unique_ptr<bulk_result> run(const std::vector<I>& ids, std::vector<std::int64_t> offsets,
+                                   const sampler_call& call) const {
+    const ms::batch_list<I> batches{std::span<const I>(ids), std::move(offsets), call.epoch, call.first_batch};
     const ms::cpu_backend cpu(call.threads);
     const auto bulk = [](auto sample) { return std::make_unique<typed_bulk<V, I, O>>(std::move(sample)); };
     switch (call.what) {
@@ -238,7 +331,6 @@ class typed_graph final : public graph_impl {
     throw ms::argument_error("unknown sampler");
   }
 
- private:
   ms::csr_view<V, I, O> view_;
 };
 
@@ -304,16 +396,6 @@ class graph {
   std::unique_ptr<graph_impl> impl_;
 };
 
-/// The Python result object: owns the sample; its views keep it alive.
-class bulk {
- public:
-  explicit bulk(std::unique_ptr<bulk_result> r) : r_(std::move(r)) {}
-  [[nodiscard]] const bulk_result& get() const { return *r_; }
-
- private:
-  std::unique_ptr<bulk_result> r_;
-};
-
 /// Minibatch offsets: every batch_size seeds (the last batch may be smaller), as given, or one
 /// minibatch of all the seeds (none when there are none).
 std::vector<std::int64_t> cut(std::size_t n, std::optional<std::int64_t> batch_size,
@@ -333,6 +415,185 @@ std::vector<std::int64_t> cut(std::size_t n, std::optional<std::int64_t> batch_s
     out.push_back(at);
   }
   return out;
+}
+
+// ---- the loader --------------------------------------------------------------
+
+/// The sampler a name means, with its options copied out of the Python
+/// object (the loader's thread must not read Python objects).
+struct owned_call {
+  ms::nodewise_options nodewise;
+  ms::labor_options labor;
+  ms::layerwise_options layerwise;
+  sampler_call call;
+
+  owned_call(const owned_call&) = delete;  // call points into this object
+  owned_call& operator=(const owned_call&) = delete;
+  owned_call(const std::string& kind, nb::handle options, int threads) {
+    call.threads = threads;
+    if (kind == "nodewise") {
+      nodewise = nb::cast<ms::nodewise_options>(options);
+      call.what = sampler_call::kind::nodewise;
+    } else if (kind == "labor") {
+      labor = nb::cast<ms::labor_options>(options);
+      call.what = sampler_call::kind::labor;
+    } else if (kind == "ladies" || kind == "fastgcn") {
+      layerwise = nb::cast<ms::layerwise_options>(options);
+      call.what = kind == "ladies" ? sampler_call::kind::ladies : sampler_call::kind::fastgcn;
+    } else {
+      throw ms::argument_error(ms::detail::concat("unknown sampler kind '", kind, "'"));
+    }
+    call.nodewise = &nodewise;  // the struct is not moved after this (epoch_loader holds it in place)
+    call.labor = &labor;
+    call.layerwise = &layerwise;
+  }
+};
+
+/// One epoch's minibatches, sampled `per_call` at a time: while Python
+/// consumes one call's sample, a C++ thread (std::async) samples the next,
+/// without the GIL. The order is epoch_batches' Philox shuffle, and every
+/// minibatch keeps its number in the epoch, so the samples equal those of
+/// one bulk call over the whole epoch.
+class epoch_loader {
+ public:
+  epoch_loader(nb::object graph_object, const any_array& seeds, const std::string& kind, nb::handle options,
+               std::int64_t batch_size, std::int64_t per_call, bool shuffle, std::uint64_t shuffle_seed,
+               std::uint64_t epoch, bool drop_last, int threads)
+      : graph_object_(std::move(graph_object)),
+        impl_(&nb::cast<const graph&>(graph_object_).impl()),
+        sampler_(kind, options, threads),
+        batch_size_(batch_size),
+        per_call_(per_call),
+        epoch_(epoch) {
+    if (per_call <= 0) throw ms::argument_error(ms::detail::concat("bulk must be positive, got ", per_call));
+    const auto ids = ids_as<std::int64_t>(seeds, "seeds");
+    for (std::size_t j = 0; j < ids.size(); ++j) {  // here, so the error names the caller's position
+      if (ids[j] < 0 || ids[j] >= impl_->rows()) {
+        throw ms::out_of_range_error(ms::detail::concat("seeds: vertex ", ids[j], " at position ", j,
+                                                        " is outside the graph's [0, ", impl_->rows(), ")"));
+      }
+    }
+    // Fisher-Yates moves positions only, so int64 ids give the order epoch_batches<I> gives.
+    const ms::epoch_batches<std::int64_t> order(std::span<const std::int64_t>(ids), batch_size, shuffle_seed, epoch,
+                                                shuffle);
+    order_.assign(order.order().begin(), order.order().end());
+    const auto n = static_cast<std::int64_t>(order_.size());
+    batches_ = drop_last ? n / batch_size : (n + batch_size - 1) / batch_size;
+    launch();
+  }
+  epoch_loader(const epoch_loader&) = delete;
+  epoch_loader& operator=(const epoch_loader&) = delete;
+  ~epoch_loader() {
+    if (pending_.valid()) pending_.wait();  // the thread reads this object
+  }
+
+  /// The next call's sample and the epoch number of its first minibatch, or
+  /// None after the last; waits for the thread without the GIL, then starts
+  /// the call after it. The thread's exception is raised here.
+  nb::object next() {
+    if (!pending_.valid()) return nb::none();
+    const std::int64_t first = next_batch_ - taken_;
+    std::unique_ptr<bulk_result> result;
+    {
+      nb::gil_scoped_release unlocked;
+      const auto t0 = clock::now();
+      result = pending_.get();
+      waited_ += seconds_since(t0);
+    }
+    launch();
+    return nb::make_tuple(bulk(std::move(result)), first);
+  }
+
+  [[nodiscard]] std::int64_t num_minibatches() const { return batches_; }
+  [[nodiscard]] std::int64_t calls_started() const { return started_.load(); }
+  [[nodiscard]] double waited_seconds() const { return waited_; }
+  [[nodiscard]] double sampling_seconds() const { return sampling_.load(); }
+
+ private:
+  using clock = std::chrono::steady_clock;
+  static double seconds_since(clock::time_point t0) { return std::chrono::duration<double>(clock::now() - t0).count(); }
+
+  /// Starts sampling the next per_call minibatches, if any are left.
+  void launch() {
+    taken_ = std::min(per_call_, batches_ - next_batch_);
+    if (taken_ <= 0) return;
+    const std::int64_t first = next_batch_;
+    next_batch_ += taken_;
+    started_.fetch_add(1);
+    pending_ = std::async(std::launch::async, [this, first, count = taken_] {
+      const auto t0 = clock::now();
+      const auto n = static_cast<std::int64_t>(order_.size());
+      const std::int64_t begin = first * batch_size_, end = std::min(n, (first + count) * batch_size_);
+      std::vector<std::int64_t> offsets{0};
+      for (std::int64_t at = begin; at < end;) {
+        at = std::min(at + batch_size_, end);
+        offsets.push_back(at - begin);
+      }
+      sampler_call call = sampler_.call;
+      call.epoch = epoch_;
+      call.first_batch = static_cast<std::uint64_t>(first);
+      auto out = impl_->sample_ids(std::span<const std::int64_t>(order_).subspan(static_cast<std::size_t>(begin),
+                                                                                 static_cast<std::size_t>(end - begin)),
+                                   std::move(offsets), call);
+      sampling_.store(sampling_.load() + seconds_since(t0));
+      return out;
+    });
+  }
+
+  nb::object graph_object_;  ///< keeps the graph and its arrays alive
+  const graph_impl* impl_;
+  owned_call sampler_;
+  std::vector<std::int64_t> order_;
+  std::int64_t batch_size_, per_call_, batches_ = 0, next_batch_ = 0, taken_ = 0;
+  std::uint64_t epoch_;
+  std::atomic<std::int64_t> started_{0};
+  std::atomic<double> sampling_{0};
+  double waited_ = 0;
+  std::future<std::unique_ptr<bulk_result>> pending_;  // last: waited for first on destruction
+};
+
+/// Copies rows `ids` of the 2-D `features` into the first rows of `out`
+/// (same dtype and width), in parallel and without the GIL.
+void gather_rows(const nb::ndarray<nb::ro>& features, const any_array& ids, nb::ndarray<> out, int threads) {
+  const auto matrix = [](const auto& a, const char* what) {
+    if (a.device_type() != nb::device::cpu::value) {
+      throw ms::argument_error(ms::detail::concat(what, ": the array is on a device; gather_rows reads host memory"));
+    }
+    if (a.ndim() != 2) throw ms::argument_error(ms::detail::concat(what, ": expected 2 dimensions, got ", a.ndim()));
+    if ((a.shape(1) > 1 && a.stride(1) != 1) ||
+        (a.shape(0) > 1 && a.stride(0) != static_cast<std::int64_t>(a.shape(1)))) {
+      throw ms::argument_error(ms::detail::concat(what, ": the rows are not contiguous; pass numpy.ascontiguousarray"));
+    }
+  };
+  matrix(features, "features");
+  matrix(out, "out");
+  require_vector(ids, "ids");
+  if (out.dtype() != features.dtype()) {
+    throw ms::argument_error(
+        ms::detail::concat("out: dtype ", dtype_name(out.dtype()), " but features are ", dtype_name(features.dtype())));
+  }
+  if (out.shape(1) != features.shape(1) || out.shape(0) < ids.shape(0)) {
+    throw ms::argument_error(ms::detail::concat("out: ", out.shape(0), " x ", out.shape(1), " cannot hold ",
+                                                ids.shape(0), " rows of ", features.shape(1)));
+  }
+  const auto rows = ids_as<std::int64_t>(ids, "ids");
+  const auto n = static_cast<std::int64_t>(features.shape(0));
+  for (std::size_t j = 0; j < rows.size(); ++j) {
+    if (rows[j] < 0 || rows[j] >= n) {
+      throw ms::out_of_range_error(
+          ms::detail::concat("ids: vertex ", rows[j], " at position ", j, " is not a row of features (", n, " rows)"));
+    }
+  }
+  const std::size_t row_bytes = features.shape(1) * features.itemsize();
+  const auto* from = static_cast<const std::byte*>(features.data());
+  auto* to = static_cast<std::byte*>(out.data());
+  nb::gil_scoped_release unlocked;
+  const auto count = static_cast<std::int64_t>(rows.size());
+#pragma omp parallel for schedule(static) num_threads(threads > 0 ? threads : omp_get_max_threads())
+  for (std::int64_t j = 0; j < count; ++j) {
+    std::memcpy(to + static_cast<std::size_t>(j) * row_bytes, from + static_cast<std::size_t>(rows[j]) * row_bytes,
+                row_bytes);
+  }
 }
 
 /// Binds `name`, one sampler's entry: its options struct goes in `slot` of
@@ -446,20 +707,92 @@ NB_MODULE(_core, m) {
       .def_prop_ro("num_edges", [](const bulk& b) { return b.get().num_edges(); })
       .def(
           "block_arrays",
-          [](nb::handle self, std::int64_t m, std::int64_t l) {
-            return nb::cast<const bulk&>(self).get().block(m, l, self);
+          [](nb::handle self, std::int64_t m, std::int64_t l, bool dlpack) {
+            return nb::cast<const bulk&>(self).get().block(m, l, self, dlpack ? view_kind::dlpack : view_kind::numpy);
           },
-          nb::arg("minibatch"), nb::arg("layer"),
-          "Block of minibatch m, layer l (0 = input layer): num_dst, src_nodes, indptr, indices, values, edge_ids.")
+          nb::arg("minibatch"), nb::arg("layer"), nb::arg("dlpack") = false,
+          "Block of minibatch m, layer l (0 = input layer): num_dst, src_nodes, indptr, indices, values, edge_ids; "
+          "NumPy views, or DLPack-exporting views with dlpack=True.")
       .def(
           "layer_arrays",
-          [](nb::handle self, std::int64_t l) { return nb::cast<const bulk&>(self).get().layer(l, self); },
-          nb::arg("layer"), "Every array of layer l over all minibatches (the C++ block_set).");
+          [](nb::handle self, std::int64_t l, bool dlpack) {
+            return nb::cast<const bulk&>(self).get().layer(l, self, dlpack ? view_kind::dlpack : view_kind::numpy);
+          },
+          nb::arg("layer"), nb::arg("dlpack") = false,
+          "Every array of layer l over all minibatches (the C++ block_set).");
+
+  nb::enum_<ms::negative_distribution>(m, "NegativeDistribution", "What a negative's corrupted endpoint follows.")
+      .value("uniform", ms::negative_distribution::uniform, "Every vertex with probability 1/n.")
+      .value("degree_power", ms::negative_distribution::degree_power, "Probability proportional to degree^alpha.");
+  nb::enum_<ms::edge_exclusion>(m, "EdgeExclusion", "Which edges a link minibatch may not sample (DGL's exclude).")
+      .value("none", ms::edge_exclusion::none, "Sample from the whole graph.")
+      .value("self", ms::edge_exclusion::self, "A minibatch's positive edges are masked out of its blocks.")
+      .value("reverse", ms::edge_exclusion::reverse, "And their reverses.");
+  nb::class_<ms::negative_options>(m, "NegativeOptions", "negative_options: how negatives are drawn.")
+      .def(nb::init<>())
+      .def_rw("per_positive", &ms::negative_options::per_positive, "Negatives per positive pair (at least 1).")
+      .def_rw("distribution", &ms::negative_options::distribution, "uniform or degree_power.")
+      .def_rw("degree_exponent", &ms::negative_options::degree_exponent, "alpha of degree_power, in [0, 4].")
+      .def_rw("corrupt_source", &ms::negative_options::corrupt_source, "Replace the source instead of the destination.")
+      .def_rw("reject_true_edges", &ms::negative_options::reject_true_edges,
+              "Redraw a negative that is an edge of the graph (up to max_redraws; then it is dropped).")
+      .def_rw("max_redraws", &ms::negative_options::max_redraws, "Redraws per negative under reject_true_edges.")
+      .def_rw("seed", &ms::negative_options::seed, "Seed of the negatives' streams.");
+
+  m.def(
+      "sample_links",
+      [](const graph& g, const std::string& kind, nb::handle node_options, const any_array& src, const any_array& dst,
+         const ms::negative_options& negatives, ms::edge_exclusion exclude, std::optional<any_array> reverse_edges,
+         std::optional<std::int64_t> batch_size, std::optional<std::vector<std::int64_t>> offsets, std::uint64_t epoch,
+         std::uint64_t first_batch, int threads) {
+        require_vector(src, "src");
+        require_vector(dst, "dst");
+        owned_call sampler(kind, node_options, threads);
+        sampler.call.epoch = epoch;
+        sampler.call.first_batch = first_batch;
+        ms::link_options link{.negatives = negatives, .exclude = exclude};
+        if (reverse_edges) {
+          require_vector(*reverse_edges, "reverse_edges");
+          if (!is_int(*reverse_edges, 64)) {
+            throw ms::argument_error(ms::detail::concat("reverse_edges: expected int64 entry positions, got ",
+                                                        dtype_name(reverse_edges->dtype())));
+          }
+          link.reverse_edges = span_of<std::int64_t>(*reverse_edges);
+        }
+        return g.impl().sample_links(src, dst, cut(src.shape(0), batch_size, std::move(offsets)), sampler.call, link);
+      },
+      nb::arg("graph"), nb::arg("kind"), nb::arg("node_options"), nb::arg("src").noconvert(),
+      nb::arg("dst").noconvert(), nb::arg("negatives"), nb::arg("exclude"), nb::arg("reverse_edges") = nb::none(),
+      nb::arg("batch_size") = nb::none(), nb::arg("offsets") = nb::none(), nb::arg("epoch") = 0,
+      nb::arg("first_batch") = 0, nb::arg("threads") = 0,
+      "Link prediction minibatches of the positive pairs (src, dst): (Bulk of blocks, dict of pair arrays).");
 
   def_sampler(m, "sample_nodewise", sampler_call::kind::nodewise, &sampler_call::nodewise);
   def_sampler(m, "sample_labor", sampler_call::kind::labor, &sampler_call::labor);
   def_sampler(m, "sample_ladies", sampler_call::kind::ladies, &sampler_call::layerwise);
   def_sampler(m, "sample_fastgcn", sampler_call::kind::fastgcn, &sampler_call::layerwise);
+
+  nb::class_<epoch_loader>(m, "EpochLoader",
+                           "One epoch's minibatches, sampled `bulk` at a time; a C++ thread samples the next call's "
+                           "minibatches while Python consumes the current ones (matsample.Loader drives it).")
+      .def(nb::init<nb::object, const any_array&, const std::string&, nb::handle, std::int64_t, std::int64_t, bool,
+                    std::uint64_t, std::uint64_t, bool, int>(),
+           nb::arg("graph"), nb::arg("seeds").noconvert(), nb::arg("kind"), nb::arg("options"), nb::arg("batch_size"),
+           nb::arg("bulk"), nb::arg("shuffle"), nb::arg("shuffle_seed"), nb::arg("epoch"), nb::arg("drop_last"),
+           nb::arg("threads"),
+           "Starts sampling the first `bulk` minibatches at once; `kind` is nodewise, labor, ladies or fastgcn.")
+      .def("next", &epoch_loader::next,
+           "(Bulk, number of its first minibatch in the epoch), or None after the last; waits without the GIL.")
+      .def_prop_ro("num_minibatches", &epoch_loader::num_minibatches, "Minibatches in the epoch.")
+      .def_prop_ro("calls_started", &epoch_loader::calls_started, "Sampling calls begun so far (the overlap check).")
+      .def_prop_ro("waited_seconds", &epoch_loader::waited_seconds,
+                   "Time next() spent waiting for the thread: what overlap did not hide.")
+      .def_prop_ro("sampling_seconds", &epoch_loader::sampling_seconds, "Time the thread spent sampling.");
+
+  m.def("gather_rows", &gather_rows, nb::arg("features").noconvert(), nb::arg("ids").noconvert(),
+        nb::arg("out").noconvert(), nb::arg("threads") = 0,
+        "Copies rows `ids` of the 2-D `features` (any dtype, C-contiguous) into the first rows of `out` (same dtype "
+        "and width), in parallel, without the GIL; an id outside features raises OutOfRangeError naming it.");
 
   m.def(
       "rmat",

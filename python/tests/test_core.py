@@ -162,3 +162,16 @@ def test_library_errors_keep_their_messages_and_python_bases():
     assert empty.num_minibatches == 0
     with pytest.raises(IndexError, match="minibatch 0 of a sample with 0 minibatches"):
         empty.block(0, 0)
+
+
+def test_typing_stubs_and_docstrings_are_installed():
+    import os
+    here = os.path.dirname(matsample.__file__)
+    assert os.path.exists(os.path.join(here, "py.typed"))
+    with open(os.path.join(here, "_core.pyi")) as f:
+        stub = f.read()
+    for name in ("class Graph", "class EpochLoader", "def sample_links", "def gather_rows", "class NegativeOptions"):
+        assert name in stub
+    for obj in (matsample.Graph, matsample.NodewiseSampler, matsample.Loader, matsample.LinkSampler,
+                matsample.Sample.block, matsample.gather_rows):
+        assert obj.__doc__ and len(obj.__doc__) > 20
