@@ -29,6 +29,7 @@ from ._core import (
     CsrError,
     EdgeExclusion,
     EpochLoader,
+    LinkHandle,
     Error,
     FormatError,
     Graph,
@@ -386,15 +387,20 @@ class LinkSampler:
                 setattr(self.negatives, name, value)
         self.exclude = getattr(EdgeExclusion, exclude) if isinstance(exclude, str) else exclude
         self.reverse_edges = reverse_edges
+        # The C++ link sampler, built once: the exclusion's sorted-rows check
+        # and the node sampler's tables are paid here, not per call.
+        self._handle = LinkHandle(node_sampler.graph, node_sampler._kind, node_sampler.threads, self.negatives,
+                                  self.exclude, reverse_edges)
 
     def sample(self, src, dst, batch_size: Optional[int] = None, *, offsets: Optional[Sequence[int]] = None,
                epoch: int = 0, first_batch: int = 0) -> LinkSample:
-        """Samples the minibatches of positive pairs (src[i], dst[i]), cut every `batch_size` (or at `offsets`)."""
-        s = self.node_sampler
-        bulk, pairs = _core.sample_links(s.graph, s._kind, s.options, _as_array(src), _as_array(dst), self.negatives,
-                                         self.exclude, self.reverse_edges, batch_size,
-                                         None if offsets is None else [int(o) for o in offsets], epoch, first_batch,
-                                         s.threads)
+        """Samples the minibatches of positive pairs (src[i], dst[i]), cut every `batch_size` (or at `offsets`).
+
+        The node sampler's options are read at each call; its thread count,
+        the negatives and the exclusion when this LinkSampler was made.
+        """
+        bulk, pairs = self._handle.sample(self.node_sampler.options, _as_array(src), _as_array(dst), batch_size,
+                                          None if offsets is None else [int(o) for o in offsets], epoch, first_batch)
         return LinkSample(bulk, pairs)
 
 

@@ -86,8 +86,12 @@ class Sampler(BaseSampler):
         """
         src, dst = inputs.row.cpu().numpy(), inputs.col.cpu().numpy()
         per_positive = 1 if neg_sampling is None else max(1, int(np.ceil(float(neg_sampling.amount))))
-        link = LinkSampler(self.sampler, exclude=self.exclude,
-                           negatives={"per_positive": per_positive, "seed": self.negative_seed})
+        key = (per_positive, self.exclude, self.negative_seed)
+        if getattr(self, "_link_key", None) != key:  # built once: its checks run once, not per minibatch
+            self._link = LinkSampler(self.sampler, exclude=self.exclude,
+                                     negatives={"per_positive": per_positive, "seed": self.negative_seed})
+            self._link_key = key
+        link = self._link
         first = 0 if inputs.input_id is None or inputs.input_id.numel() == 0 else int(inputs.input_id.min())
         sample = link.sample(src, dst, epoch=self.epoch, first_batch=first)
         pos_src, pos_dst = (torch.from_numpy(a.astype(np.int64)) for a in sample.positives(0))

@@ -218,6 +218,80 @@ struct sampler_call {
 
 // ---- graphs ----------------------------------------------------------------
 
+/// A link sampler of any type, built once per Python LinkSampler.
+class link_impl {
+ public:
+  virtual ~link_impl() = default;
+  /// Link minibatches of the pairs (src, dst) cut at `offsets`: (Bulk of
+  /// the node sampler's blocks, dict of the pair graphs' arrays).
+  [[nodiscard]] virtual nb::tuple sample(const any_array& src, const any_array& dst, std::vector<std::int64_t> offsets,
+                                         const sampler_call& call) const = 0;
+};
+
+/// The C++ node sampler a kind names, on the CPU backend.
+template <sampler_call::kind Kind, class V, class I, class O>
+auto make_node_sampler(const ms::cpu_backend& cpu, const ms::csr_view<V, I, O>& view) {
+  if constexpr (Kind == sampler_call::kind::nodewise) {
+    return ms::nodewise_sampler(cpu, view);
+  } else if constexpr (Kind == sampler_call::kind::labor) {
+    return ms::labor_sampler(cpu, view);
+  } else if constexpr (Kind == sampler_call::kind::ladies) {
+    return ms::ladies_sampler(cpu, view);
+  } else {
+    return ms::fastgcn_sampler(cpu, view);
+  }
+}
+
+/// The node options of a call, for a sampler of kind Kind.
+template <sampler_call::kind Kind>
+const auto& node_options(const sampler_call& call) {
+  if constexpr (Kind == sampler_call::kind::nodewise) {
+    return *call.nodewise;
+  } else if constexpr (Kind == sampler_call::kind::labor) {
+    return *call.labor;
+  } else {
+    return *call.layerwise;
+  }
+}
+
+template <class V, class I, class O, sampler_call::kind Kind>
+class typed_link final : public link_impl {
+ public:
+  using node_sampler = decltype(make_node_sampler<Kind>(std::declval<const ms::cpu_backend&>(),
+                                                        std::declval<const ms::csr_view<V, I, O>&>()));
+  typed_link(ms::csr_view<V, I, O> view, int threads, const ms::link_options& options)
+      : view_(view), cpu_(threads), nodes_(make_node_sampler<Kind>(cpu_, view_)), link_(nodes_, view_, options) {}
+
+  nb::tuple sample(const any_array& src, const any_array& dst, std::vector<std::int64_t> offsets,
+                   const sampler_call& call) const override {
+    const auto from = ids_as<I>(src, "src"), to = ids_as<I>(dst, "dst");
+    if (from.size() != to.size()) {
+      throw ms::argument_error(ms::detail::concat("dst: ", to.size(), " destinations for ", from.size(), " sources"));
+    }
+    ms::link_sample<V, I, O> out;
+    {
+      nb::gil_scoped_release unlocked;
+      const ms::edge_batch_list<I> edges{from, to, std::move(offsets), call.epoch, call.first_batch};
+      out = link_(edges, node_options<Kind>(call));
+    }
+    nb::dict pairs;
+    pairs["positive_offsets"] = owned_array(std::move(out.positives.offsets));
+    pairs["positive_src"] = owned_array(std::move(out.positives.src));
+    pairs["positive_dst"] = owned_array(std::move(out.positives.dst));
+    pairs["negative_offsets"] = owned_array(std::move(out.negatives.offsets));
+    pairs["negative_src"] = owned_array(std::move(out.negatives.src));
+    pairs["negative_dst"] = owned_array(std::move(out.negatives.dst));
+    pairs["dropped_negatives"] = out.dropped_negatives;
+    return nb::make_tuple(bulk(std::make_unique<typed_bulk<V, I, O>>(std::move(out.blocks))), pairs);
+  }
+
+ private:
+  ms::csr_view<V, I, O> view_;
+  ms::cpu_backend cpu_;
+  node_sampler nodes_;  // reads cpu_ and view_
+  ms::link_sampler<node_sampler, ms::csr_view<V, I, O>> link_;
+};
+
 /// A graph of any type: the samplers' entry points.
 class graph_impl {
  public:
@@ -235,11 +309,11 @@ class graph_impl {
   [[nodiscard]] virtual std::unique_ptr<bulk_result> sample_ids(std::span<const std::int64_t> seeds,
                                                                 std::vector<std::int64_t> offsets,
                                                                 const sampler_call& call) const = 0;
-  /// Link prediction minibatches of the pairs (src, dst) cut at `offsets`:
-  /// (Bulk of the node sampler's blocks, dict of the pair graphs' arrays).
-  [[nodiscard]] virtual nb::tuple sample_links(const any_array& src, const any_array& dst,
-                                               std::vector<std::int64_t> offsets, const sampler_call& call,
-                                               const ms::link_options& link) const = 0;
+  /// A link sampler over the node sampler `kind` names, built once (the
+  /// exclusion's sorted-rows check and the node sampler's tables are paid
+  /// here, not per call); `threads` is its OpenMP thread count.
+  [[nodiscard]] virtual std::unique_ptr<link_impl> make_link(sampler_call::kind kind, int threads,
+                                                             const ms::link_options& link) const = 0;
   /// Addresses of the arrays the graph reads (the zero-copy check).
   [[nodiscard]] virtual std::vector<std::uintptr_t> addresses() const = 0;
 };
@@ -265,44 +339,19 @@ class typed_graph final : public graph_impl {
     return run(ids, std::move(offsets), call);
   }
 
-  nb::tuple sample_links(const any_array& src, const any_array& dst, std::vector<std::int64_t> offsets,
-                         const sampler_call& call, const ms::link_options& link) const override {
-    const auto from = ids_as<I>(src, "src"), to = ids_as<I>(dst, "dst");
-    if (from.size() != to.size()) {
-      throw ms::argument_error(ms::detail::concat("dst: ", to.size(), " destinations for ", from.size(), " sources"));
+  std::unique_ptr<link_impl> make_link(sampler_call::kind kind, int threads,
+                                       const ms::link_options& link) const override {
+    switch (kind) {
+      case sampler_call::kind::nodewise:
+        return std::make_unique<typed_link<V, I, O, sampler_call::kind::nodewise>>(view_, threads, link);
+      case sampler_call::kind::labor:
+        return std::make_unique<typed_link<V, I, O, sampler_call::kind::labor>>(view_, threads, link);
+      case sampler_call::kind::ladies:
+        return std::make_unique<typed_link<V, I, O, sampler_call::kind::ladies>>(view_, threads, link);
+      case sampler_call::kind::fastgcn:
+        return std::make_unique<typed_link<V, I, O, sampler_call::kind::fastgcn>>(view_, threads, link);
     }
-    ms::link_sample<V, I, O> out;
-    {
-      nb::gil_scoped_release unlocked;
-      const ms::edge_batch_list<I> edges{from, to, std::move(offsets), call.epoch, call.first_batch};
-      const ms::cpu_backend cpu(call.threads);
-      const auto run = [&](const auto& nodes, const auto& node_options) {
-        return ms::link_sampler(nodes, view_, link)(edges, node_options);
-      };
-      switch (call.what) {
-        case sampler_call::kind::nodewise:
-          out = run(ms::nodewise_sampler(cpu, view_), *call.nodewise);
-          break;
-        case sampler_call::kind::labor:
-          out = run(ms::labor_sampler(cpu, view_), *call.labor);
-          break;
-        case sampler_call::kind::ladies:
-          out = run(ms::ladies_sampler(cpu, view_), *call.layerwise);
-          break;
-        case sampler_call::kind::fastgcn:
-          out = run(ms::fastgcn_sampler(cpu, view_), *call.layerwise);
-          break;
-      }
-    }
-    nb::dict pairs;
-    pairs["positive_offsets"] = owned_array(std::move(out.positives.offsets));
-    pairs["positive_src"] = owned_array(std::move(out.positives.src));
-    pairs["positive_dst"] = owned_array(std::move(out.positives.dst));
-    pairs["negative_offsets"] = owned_array(std::move(out.negatives.offsets));
-    pairs["negative_src"] = owned_array(std::move(out.negatives.src));
-    pairs["negative_dst"] = owned_array(std::move(out.negatives.dst));
-    pairs["dropped_negatives"] = out.dropped_negatives;
-    return nb::make_tuple(bulk(std::make_unique<typed_bulk<V, I, O>>(std::move(out.blocks))), pairs);
+    throw ms::argument_error("unknown sampler");
   }
 
   std::unique_ptr<bulk_result> sample_ids(std::span<const std::int64_t> seeds, std::vector<std::int64_t> offsets,
@@ -596,6 +645,54 @@ void gather_rows(const nb::ndarray<nb::ro>& features, const any_array& ids, nb::
   }
 }
 
+// ---- link prediction ----------------------------------------------------------
+
+/// The kind a sampler name means.
+sampler_call::kind kind_of(const std::string& kind) {
+  if (kind == "nodewise") return sampler_call::kind::nodewise;
+  if (kind == "labor") return sampler_call::kind::labor;
+  if (kind == "ladies") return sampler_call::kind::ladies;
+  if (kind == "fastgcn") return sampler_call::kind::fastgcn;
+  throw ms::argument_error(ms::detail::concat("unknown sampler kind '", kind, "'"));
+}
+
+/// Python's handle on a link sampler: the C++ object and what it reads
+/// (the graph and the reverse map), kept alive together.
+class link_handle {
+ public:
+  link_handle(nb::object graph_object, const std::string& kind, int threads, const ms::negative_options& negatives,
+              ms::edge_exclusion exclude, std::optional<any_array> reverse_edges)
+      : graph_object_(std::move(graph_object)), kind_(kind), reverse_(std::move(reverse_edges)) {
+    ms::link_options link{.negatives = negatives, .exclude = exclude};
+    if (reverse_) {
+      require_vector(*reverse_, "reverse_edges");
+      if (!is_int(*reverse_, 64)) {
+        throw ms::argument_error(
+            ms::detail::concat("reverse_edges: expected int64 entry positions, got ", dtype_name(reverse_->dtype())));
+      }
+      link.reverse_edges = span_of<std::int64_t>(*reverse_);
+    }
+    impl_ = nb::cast<const graph&>(graph_object_).impl().make_link(kind_of(kind), threads, link);
+  }
+
+  nb::tuple sample(nb::handle node_options, const any_array& src, const any_array& dst,
+                   std::optional<std::int64_t> batch_size, std::optional<std::vector<std::int64_t>> offsets,
+                   std::uint64_t epoch, std::uint64_t first_batch) const {
+    require_vector(src, "src");
+    require_vector(dst, "dst");
+    owned_call sampler(kind_, node_options, 0);
+    sampler.call.epoch = epoch;
+    sampler.call.first_batch = first_batch;
+    return impl_->sample(src, dst, cut(src.shape(0), batch_size, std::move(offsets)), sampler.call);
+  }
+
+ private:
+  nb::object graph_object_;
+  std::string kind_;
+  std::optional<any_array> reverse_;
+  std::unique_ptr<link_impl> impl_;  // reads the graph's arrays and reverse_
+};
+
 /// Binds `name`, one sampler's entry: its options struct goes in `slot` of
 /// the call, and `seeds` are cut by batch_size (or offsets).
 template <class Options>
@@ -739,33 +836,17 @@ NB_MODULE(_core, m) {
       .def_rw("max_redraws", &ms::negative_options::max_redraws, "Redraws per negative under reject_true_edges.")
       .def_rw("seed", &ms::negative_options::seed, "Seed of the negatives' streams.");
 
-  m.def(
-      "sample_links",
-      [](const graph& g, const std::string& kind, nb::handle node_options, const any_array& src, const any_array& dst,
-         const ms::negative_options& negatives, ms::edge_exclusion exclude, std::optional<any_array> reverse_edges,
-         std::optional<std::int64_t> batch_size, std::optional<std::vector<std::int64_t>> offsets, std::uint64_t epoch,
-         std::uint64_t first_batch, int threads) {
-        require_vector(src, "src");
-        require_vector(dst, "dst");
-        owned_call sampler(kind, node_options, threads);
-        sampler.call.epoch = epoch;
-        sampler.call.first_batch = first_batch;
-        ms::link_options link{.negatives = negatives, .exclude = exclude};
-        if (reverse_edges) {
-          require_vector(*reverse_edges, "reverse_edges");
-          if (!is_int(*reverse_edges, 64)) {
-            throw ms::argument_error(ms::detail::concat("reverse_edges: expected int64 entry positions, got ",
-                                                        dtype_name(reverse_edges->dtype())));
-          }
-          link.reverse_edges = span_of<std::int64_t>(*reverse_edges);
-        }
-        return g.impl().sample_links(src, dst, cut(src.shape(0), batch_size, std::move(offsets)), sampler.call, link);
-      },
-      nb::arg("graph"), nb::arg("kind"), nb::arg("node_options"), nb::arg("src").noconvert(),
-      nb::arg("dst").noconvert(), nb::arg("negatives"), nb::arg("exclude"), nb::arg("reverse_edges") = nb::none(),
-      nb::arg("batch_size") = nb::none(), nb::arg("offsets") = nb::none(), nb::arg("epoch") = 0,
-      nb::arg("first_batch") = 0, nb::arg("threads") = 0,
-      "Link prediction minibatches of the positive pairs (src, dst): (Bulk of blocks, dict of pair arrays).");
+  nb::class_<link_handle>(m, "LinkHandle", "A C++ link_sampler built once (matsample.LinkSampler holds one).")
+      .def(nb::init<nb::object, const std::string&, int, const ms::negative_options&, ms::edge_exclusion,
+                    std::optional<any_array>>(),
+           nb::arg("graph"), nb::arg("kind"), nb::arg("threads"), nb::arg("negatives"), nb::arg("exclude"),
+           nb::arg("reverse_edges") = nb::none(),
+           "Builds the node sampler `kind` names and the link sampler over it; checks the options, the rows' order "
+           "(for exclusion) and the reverse map here.")
+      .def("sample", &link_handle::sample, nb::arg("node_options"), nb::arg("src").noconvert(),
+           nb::arg("dst").noconvert(), nb::arg("batch_size") = nb::none(), nb::arg("offsets") = nb::none(),
+           nb::arg("epoch") = 0, nb::arg("first_batch") = 0,
+           "Link prediction minibatches of the positive pairs (src, dst): (Bulk of blocks, dict of pair arrays).");
 
   def_sampler(m, "sample_nodewise", sampler_call::kind::nodewise, &sampler_call::nodewise);
   def_sampler(m, "sample_labor", sampler_call::kind::labor, &sampler_call::labor);

@@ -170,7 +170,7 @@ def test_typing_stubs_and_docstrings_are_installed():
     assert os.path.exists(os.path.join(here, "py.typed"))
     with open(os.path.join(here, "_core.pyi")) as f:
         stub = f.read()
-    for name in ("class Graph", "class EpochLoader", "def sample_links", "def gather_rows", "class NegativeOptions"):
+    for name in ("class Graph", "class EpochLoader", "class LinkHandle", "def gather_rows", "class NegativeOptions"):
         assert name in stub
     for obj in (matsample.Graph, matsample.NodewiseSampler, matsample.Loader, matsample.LinkSampler,
                 matsample.Sample.block, matsample.gather_rows):

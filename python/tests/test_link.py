@@ -27,6 +27,7 @@ def first_neighbour_pairs(indptr, indices, rows=256):
 
 @pytest.mark.parametrize("int64_ids", [False, True])
 def test_link_samples_match_the_recorded_cpp_digest(int64_ids):
+    """Also: one LinkSampler samples repeatedly, and reads the node sampler's options at each call."""
     indptr, indices, weights = weighted_rmat(int64_ids)
     graph = matsample.Graph(indptr, indices, weights)
     src, dst = first_neighbour_pairs(indptr, indices)
@@ -36,6 +37,10 @@ def test_link_samples_match_the_recorded_cpp_digest(int64_ids):
     sample = link.sample(src, dst, batch_size=64, epoch=3, first_batch=2)
     assert len(sample) == 4
     assert fnv1a_link(sample) == LINK_DIGESTS[int64_ids]
+    nodes.options.fanouts = [3]
+    assert fnv1a_link(link.sample(src, dst, batch_size=64, epoch=3, first_batch=2)) != LINK_DIGESTS[int64_ids]
+    nodes.options.fanouts = [10, 5]
+    assert fnv1a_link(link.sample(src, dst, batch_size=64, epoch=3, first_batch=2)) == LINK_DIGESTS[int64_ids]
 
 
 def test_pairs_are_local_ids_of_the_seeds_and_exclusion_masks_them():
@@ -77,11 +82,15 @@ def test_link_errors_name_the_pair():
         link.sample(np.array([0], dtype=np.int32), np.array([absent], dtype=np.int32))
     with pytest.raises(matsample.ArgumentError, match="2 destinations for 1 sources"):
         link.sample(np.array([0], dtype=np.int32), np.array([1, 2], dtype=np.int32))
+    # Options, the rows' order and the reverse map are checked when the sampler is made.
     with pytest.raises(matsample.ArgumentError, match="per_positive must be at least 1"):
-        matsample.LinkSampler(matsample.NodewiseSampler(graph, [2]), negatives={"per_positive": 0}).sample(
-            np.array([0], dtype=np.int32), np.array([1], dtype=np.int32))
+        matsample.LinkSampler(matsample.NodewiseSampler(graph, [2]), negatives={"per_positive": 0})
     with pytest.raises(matsample.ArgumentError, match="reverse_edges: expected int64"):
         matsample.LinkSampler(matsample.NodewiseSampler(graph, [2]), exclude="reverse",
-                              reverse_edges=np.zeros(indices.shape[0], dtype=np.int32)).sample([0], [1])
+                              reverse_edges=np.zeros(indices.shape[0], dtype=np.int32))
+    unsorted = indices.copy()
+    unsorted[indptr[0]:indptr[1]] = unsorted[indptr[0]:indptr[1]][::-1]
+    with pytest.raises(matsample.FormatError, match="sorted"):
+        matsample.LinkSampler(matsample.NodewiseSampler(matsample.Graph(indptr, unsorted), [2]), exclude="self")
     with pytest.raises(IndexError, match="minibatch 3 of a sample with 1 minibatches"):
         matsample.LinkSampler(matsample.NodewiseSampler(graph, [2])).sample([0], [1]).positives(3)
