@@ -153,16 +153,19 @@ class _Sampler:
             setattr(self.options, name, value)
 
     def sample(self, seeds, batch_size: Optional[int] = None, *, offsets: Optional[Sequence[int]] = None,
-               epoch: int = 0, first_batch: int = 0) -> Sample:
+               epoch: int = 0, first_batch: int = 0, edge_ids: bool = False) -> Sample:
         """Samples the minibatches of `seeds`, cut every `batch_size` (or at `offsets`).
 
         Minibatch m is minibatch ``first_batch + m`` of `epoch` for the random
-        streams, so it is the same alone or in a bulk call. Releases the GIL.
+        streams, so it is the same alone or in a bulk call. With `edge_ids`,
+        each block entry carries the position in the graph (CSR order) of the
+        edge it came from (``Block.edge_ids``; the rows must be sorted by
+        column). Releases the GIL.
         """
         entry = getattr(_core, self._entry)
         return Sample(entry(self.graph, _as_array(seeds), self.options, batch_size,
                             None if offsets is None else [int(o) for o in offsets], epoch, first_batch,
-                            self.threads))
+                            self.threads, edge_ids))
 
 
 class NodewiseSampler(_Sampler):
@@ -271,11 +274,13 @@ class Loader:
     With `features` (a 2-D C-contiguous array of any dtype, one row per
     vertex; a torch CPU tensor is viewed through NumPy without a copy), each
     minibatch's input rows are gathered into a reused buffer
-    (:attr:`Minibatch.features`).
+    (:attr:`Minibatch.features`). `edge_ids` attaches each block entry's
+    edge position, as in :meth:`NodewiseSampler.sample`.
     """
 
     def __init__(self, sampler: "_Sampler", seeds, batch_size: int, *, bulk: int = 8, shuffle: bool = True,
-                 shuffle_seed: int = 0, epoch: int = 0, drop_last: bool = False, features=None):
+                 shuffle_seed: int = 0, epoch: int = 0, drop_last: bool = False, features=None,
+                 edge_ids: bool = False):
         if not isinstance(sampler, _Sampler):
             raise ArgumentError("sampler: expected a matsample sampler (NodewiseSampler, LaborSampler, ...)")
         self.sampler = sampler
@@ -286,6 +291,7 @@ class Loader:
         self.shuffle_seed = int(shuffle_seed)
         self.epoch = int(epoch)
         self.drop_last = bool(drop_last)
+        self.edge_ids = bool(edge_ids)
         self.features = None if features is None else np.asarray(features)
         if self.features is not None and (self.features.ndim != 2 or not self.features.flags.c_contiguous):
             raise ArgumentError("features: expected a 2-D C-contiguous array (one row per vertex)")
@@ -299,7 +305,7 @@ class Loader:
     def _epoch_loader(self, epoch: int) -> EpochLoader:
         s = self.sampler
         return EpochLoader(s.graph, self.seeds, s._kind, s.options, self.batch_size, self.bulk, self.shuffle,
-                           self.shuffle_seed, epoch, self.drop_last, s.threads)
+                           self.shuffle_seed, epoch, self.drop_last, s.threads, self.edge_ids)
 
     def _gather(self, ids: np.ndarray) -> np.ndarray:
         n = ids.shape[0]

@@ -53,7 +53,7 @@ class Sampler(BaseSampler):
     """
 
     def __init__(self, data, sampler_type: type, *, num_nodes: Optional[int] = None, epoch: int = 0,
-                 exclude: str = "none", negative_seed: int = 0, **options):
+                 exclude: str = "none", negative_seed: int = 0, edge_ids: Optional[bool] = None, **options):
         if not (isinstance(sampler_type, type) and issubclass(sampler_type, _Sampler)):
             raise TypeError("sampler_type: expected a matsample sampler class, such as matsample.NodewiseSampler")
         edge_index = data.edge_index if hasattr(data, "edge_index") else data
@@ -65,6 +65,11 @@ class Sampler(BaseSampler):
         self.epoch = epoch
         self.exclude = exclude
         self.negative_seed = negative_seed
+        # Edge ids (PyG's `edge`, for edge attributes and e_id) cost a lookup per sampled edge: by default
+        # only when the graph has edge attributes besides edge_index.
+        if edge_ids is None:
+            edge_ids = hasattr(data, "edge_attrs") and any(key != "edge_index" for key in data.edge_attrs())
+        self.edge_ids = bool(edge_ids)
 
     @property
     def edge_permutation(self):
@@ -73,7 +78,7 @@ class Sampler(BaseSampler):
     def sample_from_nodes(self, inputs: NodeSamplerInput, **kwargs) -> SamplerOutput:
         seeds = inputs.node.cpu().numpy()
         first = 0 if inputs.input_id is None or inputs.input_id.numel() == 0 else int(inputs.input_id.min())
-        sample = self.sampler.sample(seeds, epoch=self.epoch, first_batch=first)
+        sample = self.sampler.sample(seeds, epoch=self.epoch, first_batch=first, edge_ids=self.edge_ids)
         return to_sampler_output(sample, 0, metadata=(inputs.input_id, inputs.time))
 
     def sample_from_edges(self, inputs, neg_sampling=None) -> SamplerOutput:
@@ -112,12 +117,14 @@ def to_sampler_output(sample, minibatch: int, metadata=None) -> SamplerOutput:
     """One minibatch of a matsample sample as PyG's SamplerOutput (see the module docstring)."""
     blocks = sample.blocks(minibatch)  # input layer first
     node = blocks[0].src_nodes
-    rows, cols, nodes_per_hop, edges_per_hop = [], [], [blocks[-1].num_dst], []
+    rows, cols, edges, nodes_per_hop, edges_per_hop = [], [], [], [blocks[-1].num_dst], []
     done = 0  # destinations expanded at earlier hops: a prefix of every block's rows
     for block in reversed(blocks):  # hop 1 first
         start = int(block.indptr[done])
         counts = np.diff(block.indptr[done:])
         rows.append(block.indices[start:])
+        if block.edge_ids is not None:
+            edges.append(block.edge_ids[start:])
         cols.append(np.repeat(np.arange(done, block.num_dst, dtype=np.int64), counts))
         edges_per_hop.append(int(counts.sum()))
         nodes_per_hop.append(block.num_src - block.num_dst)
@@ -126,7 +133,7 @@ def to_sampler_output(sample, minibatch: int, metadata=None) -> SamplerOutput:
         node=torch.from_numpy(node.astype(np.int64)),
         row=torch.from_numpy(np.concatenate(rows).astype(np.int64)),
         col=torch.from_numpy(np.concatenate(cols)),
-        edge=None,
+        edge=torch.from_numpy(np.concatenate(edges)) if edges else None,
         num_sampled_nodes=nodes_per_hop,
         num_sampled_edges=edges_per_hop,
         metadata=metadata,

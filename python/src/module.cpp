@@ -25,6 +25,7 @@
 #include <future>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -214,6 +215,7 @@ struct sampler_call {
   const ms::layerwise_options* layerwise = nullptr;
   int threads = 0;  ///< OpenMP threads (0: the default)
   std::uint64_t epoch = 0, first_batch = 0;
+  bool edge_ids = false;  ///< attach each sampled entry's position in the graph (block edge ids)
 };
 
 // ---- graphs ----------------------------------------------------------------
@@ -366,7 +368,15 @@ class typed_graph final : public graph_impl {
                                    const sampler_call& call) const {
     const ms::batch_list<I> batches{std::span<const I>(ids), std::move(offsets), call.epoch, call.first_batch};
     const ms::cpu_backend cpu(call.threads);
-    const auto bulk = [](auto sample) { return std::make_unique<typed_bulk<V, I, O>>(std::move(sample)); };
+    const auto bulk = [&](auto sample) {
+      if (call.edge_ids) {
+        // The rows' order is checked once per graph, not per call (an O(nnz) scan).
+        std::call_once(sorted_checked_, [&] { ms::make_edge_lookup(view_).require_sorted_rows("edge ids"); });
+        const auto lookup = ms::make_edge_lookup(view_);
+        for (auto& layer : sample.layers) ms::detail::attach_edge_ids_with(lookup, layer, {});
+      }
+      return std::make_unique<typed_bulk<V, I, O>>(std::move(sample));
+    };
     switch (call.what) {
       case sampler_call::kind::nodewise:
         return bulk(ms::sample_nodewise(cpu, view_, batches, *call.nodewise));
@@ -381,6 +391,7 @@ class typed_graph final : public graph_impl {
   }
 
   ms::csr_view<V, I, O> view_;
+  mutable std::once_flag sorted_checked_;  ///< set once the rows are known sorted (call_once retries after a throw)
 };
 
 template <class V, class I, class O>
@@ -507,7 +518,7 @@ class epoch_loader {
  public:
   epoch_loader(nb::object graph_object, const any_array& seeds, const std::string& kind, nb::handle options,
                std::int64_t batch_size, std::int64_t per_call, bool shuffle, std::uint64_t shuffle_seed,
-               std::uint64_t epoch, bool drop_last, int threads)
+               std::uint64_t epoch, bool drop_last, int threads, bool edge_ids)
       : graph_object_(std::move(graph_object)),
         impl_(&nb::cast<const graph&>(graph_object_).impl()),
         sampler_(kind, options, threads),
@@ -515,6 +526,7 @@ class epoch_loader {
         per_call_(per_call),
         epoch_(epoch) {
     if (per_call <= 0) throw ms::argument_error(ms::detail::concat("bulk must be positive, got ", per_call));
+    sampler_.call.edge_ids = edge_ids;
     const auto ids = ids_as<std::int64_t>(seeds, "seeds");
     for (std::size_t j = 0; j < ids.size(); ++j) {  // here, so the error names the caller's position
       if (ids[j] < 0 || ids[j] >= impl_->rows()) {
@@ -701,16 +713,18 @@ void def_sampler(nb::module_& m, const char* name, sampler_call::kind kind, cons
       name,
       [kind, slot](const graph& g, const any_array& seeds, const Options& options,
                    std::optional<std::int64_t> batch_size, std::optional<std::vector<std::int64_t>> offsets,
-                   std::uint64_t epoch, std::uint64_t first_batch, int threads) {
+                   std::uint64_t epoch, std::uint64_t first_batch, int threads, bool edge_ids) {
         require_vector(seeds, "seeds");
-        sampler_call call{.what = kind, .threads = threads, .epoch = epoch, .first_batch = first_batch};
+        sampler_call call{
+            .what = kind, .threads = threads, .epoch = epoch, .first_batch = first_batch, .edge_ids = edge_ids};
         call.*slot = &options;
         return bulk(g.impl().sample(seeds, cut(seeds.shape(0), batch_size, std::move(offsets)), call));
       },
       nb::arg("graph"), nb::arg("seeds").noconvert(), nb::arg("options"), nb::arg("batch_size") = nb::none(),
       nb::arg("offsets") = nb::none(), nb::arg("epoch") = 0, nb::arg("first_batch") = 0, nb::arg("threads") = 0,
+      nb::arg("edge_ids") = false,
       "Minibatches of `seeds` cut by batch_size (or offsets); minibatch m is first_batch + m of `epoch`, so it is "
-      "the same alone or in bulk.");
+      "the same alone or in bulk. edge_ids: each block entry's position in the graph (CSR order).");
 }
 
 // ---- errors ----------------------------------------------------------------
@@ -857,10 +871,10 @@ NB_MODULE(_core, m) {
                            "One epoch's minibatches, sampled `bulk` at a time; a C++ thread samples the next call's "
                            "minibatches while Python consumes the current ones (matsample.Loader drives it).")
       .def(nb::init<nb::object, const any_array&, const std::string&, nb::handle, std::int64_t, std::int64_t, bool,
-                    std::uint64_t, std::uint64_t, bool, int>(),
+                    std::uint64_t, std::uint64_t, bool, int, bool>(),
            nb::arg("graph"), nb::arg("seeds").noconvert(), nb::arg("kind"), nb::arg("options"), nb::arg("batch_size"),
            nb::arg("bulk"), nb::arg("shuffle"), nb::arg("shuffle_seed"), nb::arg("epoch"), nb::arg("drop_last"),
-           nb::arg("threads"),
+           nb::arg("threads"), nb::arg("edge_ids") = false,
            "Starts sampling the first `bulk` minibatches at once; `kind` is nodewise, labor, ladies or fastgcn.")
       .def("next", &epoch_loader::next,
            "(Bulk, number of its first minibatch in the epoch), or None after the last; waits without the GIL.")

@@ -61,6 +61,15 @@ def test_pyg_sampler_gives_pyg_subgraphs():
         assert batch.batch_size == 16 and torch.equal(batch.x, data.x[batch.n_id])
         assert int(batch.edge_index.max()) < batch.num_nodes
         assert torch.equal(batch.n_id[:16], batch.input_id)  # input ids are node ids here
+        assert "e_id" not in batch  # no edge attributes: no edge ids asked for
+
+    # With edge attributes the sampler hands PyG edge ids, and PyG gathers the attributes by them.
+    data.edge_attr = torch.arange(edge_index.shape[1], dtype=torch.float32).view(-1, 1)
+    with_ids = Sampler(data, matsample.NodewiseSampler, fanouts=fanouts, seed=4)
+    assert with_ids.edge_ids
+    for batch in NodeLoader(data, node_sampler=with_ids, input_nodes=torch.arange(0, 32), batch_size=16):
+        assert torch.equal(batch.edge_attr.view(-1).long(), batch.e_id)
+        assert torch.equal(edge_index[:, batch.e_id], batch.n_id[batch.edge_index])
 
 
 def test_dgl_blocks_carry_the_sample():
@@ -86,6 +95,10 @@ def test_dgl_blocks_carry_the_sample():
         conv = dgl.nn.SAGEConv(3, 2, "mean")
         x = torch.randn(blocks[0].num_src_nodes(), 3)
         assert conv(blocks[0], x).shape == (blocks[0].num_dst_nodes(), 2)
+
+    with_ids = sampler.sample(np.arange(40, dtype=np.int32), batch_size=20, edge_ids=True)
+    for block, ours in zip(to_blocks(with_ids, 1), with_ids.blocks(1)):
+        assert np.array_equal(block.edata[dgl.EID].numpy(), ours.edge_ids)
 
     features = np.random.default_rng(0).standard_normal((graph.num_nodes, 3)).astype(np.float32)
     for mb in matsample.Loader(sampler, np.arange(40, dtype=np.int32), 20, features=features):

@@ -175,3 +175,27 @@ def test_typing_stubs_and_docstrings_are_installed():
     for obj in (matsample.Graph, matsample.NodewiseSampler, matsample.Loader, matsample.LinkSampler,
                 matsample.Sample.block, matsample.gather_rows):
         assert obj.__doc__ and len(obj.__doc__) > 20
+
+
+def test_edge_ids_name_each_entrys_edge_in_the_graph():
+    indptr, indices = matsample.rmat(9, edge_factor=6, seed=1)
+    graph = matsample.Graph(indptr, indices)
+    sampler = matsample.NodewiseSampler(graph, fanouts=[5, 3], seed=3)
+    seeds = np.arange(0, 400, 7, dtype=np.int32)
+    plain = sampler.sample(seeds, batch_size=20)
+    sample = sampler.sample(seeds, batch_size=20, edge_ids=True)
+    rows = np.repeat(np.arange(indptr.shape[0] - 1), np.diff(indptr))
+    for m in range(len(sample)):
+        for block, same in zip(sample.blocks(m), plain.blocks(m)):
+            assert plain.block(m, 0).edge_ids is None
+            assert np.array_equal(block.indices, same.indices)  # the same sample, ids added
+            dst = np.repeat(block.dst_nodes, np.diff(block.indptr))
+            assert np.array_equal(rows[block.edge_ids], dst)
+            assert np.array_equal(indices[block.edge_ids], block.src_nodes[block.indices])
+    loader = matsample.Loader(sampler, seeds, 20, edge_ids=True)
+    assert all(mb.blocks[0].edge_ids is not None for mb in loader)
+    unsorted = indices.copy()
+    r = int(np.argmax(np.diff(indptr) >= 2))  # a row with two entries or more
+    unsorted[indptr[r]:indptr[r + 1]] = unsorted[indptr[r]:indptr[r + 1]][::-1]
+    with pytest.raises(matsample.FormatError, match="edge ids"):
+        matsample.NodewiseSampler(matsample.Graph(indptr, unsorted), [2]).sample([1], edge_ids=True)
