@@ -479,6 +479,15 @@ std::vector<std::int64_t> cut(std::size_t n, std::optional<std::int64_t> batch_s
 
 // ---- the loader --------------------------------------------------------------
 
+/// The kind a sampler name means.
+sampler_call::kind kind_of(const std::string& kind) {
+  if (kind == "nodewise") return sampler_call::kind::nodewise;
+  if (kind == "labor") return sampler_call::kind::labor;
+  if (kind == "ladies") return sampler_call::kind::ladies;
+  if (kind == "fastgcn") return sampler_call::kind::fastgcn;
+  throw ms::argument_error(ms::detail::concat("unknown sampler kind '", kind, "'"));
+}
+
 /// The sampler a name means, with its options copied out of the Python
 /// object (the loader's thread must not read Python objects).
 struct owned_call {
@@ -491,17 +500,18 @@ struct owned_call {
   owned_call& operator=(const owned_call&) = delete;
   owned_call(const std::string& kind, nb::handle options, int threads) {
     call.threads = threads;
-    if (kind == "nodewise") {
-      nodewise = nb::cast<ms::nodewise_options>(options);
-      call.what = sampler_call::kind::nodewise;
-    } else if (kind == "labor") {
-      labor = nb::cast<ms::labor_options>(options);
-      call.what = sampler_call::kind::labor;
-    } else if (kind == "ladies" || kind == "fastgcn") {
-      layerwise = nb::cast<ms::layerwise_options>(options);
-      call.what = kind == "ladies" ? sampler_call::kind::ladies : sampler_call::kind::fastgcn;
-    } else {
-      throw ms::argument_error(ms::detail::concat("unknown sampler kind '", kind, "'"));
+    call.what = kind_of(kind);
+    switch (call.what) {
+      case sampler_call::kind::nodewise:
+        nodewise = nb::cast<ms::nodewise_options>(options);
+        break;
+      case sampler_call::kind::labor:
+        labor = nb::cast<ms::labor_options>(options);
+        break;
+      case sampler_call::kind::ladies:
+      case sampler_call::kind::fastgcn:
+        layerwise = nb::cast<ms::layerwise_options>(options);
+        break;
     }
     call.nodewise = &nodewise;  // the struct is not moved after this (epoch_loader holds it in place)
     call.labor = &labor;
@@ -658,15 +668,6 @@ void gather_rows(const nb::ndarray<nb::ro>& features, const any_array& ids, nb::
 }
 
 // ---- link prediction ----------------------------------------------------------
-
-/// The kind a sampler name means.
-sampler_call::kind kind_of(const std::string& kind) {
-  if (kind == "nodewise") return sampler_call::kind::nodewise;
-  if (kind == "labor") return sampler_call::kind::labor;
-  if (kind == "ladies") return sampler_call::kind::ladies;
-  if (kind == "fastgcn") return sampler_call::kind::fastgcn;
-  throw ms::argument_error(ms::detail::concat("unknown sampler kind '", kind, "'"));
-}
 
 /// Python's handle on a link sampler: the C++ object and what it reads
 /// (the graph and the reverse map), kept alive together.
