@@ -61,6 +61,33 @@ void eigen_agrees(const auto& a, const auto& b, const auto& r, double tol) {
 
 // Every backend's products equal the reference's (kernel_cases.hpp), which
 // is held to Eigen's here.
+TEST_CASE_TEMPLATE("compact_blocks: minibatches that all threads relabel together", C, MATSAMPLE_INDEX_CONFIGS) {
+  using I = typename C::I;
+  // 2500 destinations of average degree 30 give about 75,000 entries, over
+  // parallel_relabel_threshold, most columns repeated. With 4 or more
+  // threads, calls of at most threads / 2 minibatches share the large ones.
+  const auto g = kernel_cases::random_matrix<C>(3000, 3000, 30, 41, kernel_cases::weights::positive);
+  for (const int threads : {1, 2, 4, 5, 8}) {
+    const ms::cpu_backend cpu(threads);
+    for (const auto& sizes : {std::vector<i64>{2500}, std::vector<i64>{2500, 7}, std::vector<i64>{2500, 7, 2400}}) {
+      CAPTURE(threads);
+      CAPTURE(sizes.size());
+      const auto sel = kernel_cases::make_selection<I>(3000, sizes, 5, true);
+      const auto q = sel.q();
+      const auto s = ms::gather_and_sample(test::ref, g.view(), q, ms::row_sampling{-1, false, false}, 4, 0);
+      REQUIRE(s.view().row_end(static_cast<I>(2499)) + 2500 >= ms::detail::parallel_relabel_threshold);
+      CHECK(cpu.compact_blocks(s.view(), q, true) == test::ref.compact_blocks(s.view(), q, true));
+    }
+    // A destination listed twice in a large minibatch is named as in a small one.
+    auto sel = kernel_cases::make_selection<I>(3000, {7, 2500}, 6, true);
+    sel.vertices[7 + 1800] = sel.vertices[7 + 12];
+    const auto q = sel.q(0, 40);
+    const auto s = ms::gather_and_sample(test::ref, g.view(), q, ms::row_sampling{-1, false, false}, 4, 0);
+    const auto message = ms::detail::concat("minibatch 41 lists vertex ", sel.vertices[7 + 12], " twice");
+    CHECK_THROWS_WITH_AS(cpu.compact_blocks(s.view(), q, true), doctest::Contains(message.c_str()), ms::argument_error);
+  }
+}
+
 TEST_CASE_TEMPLATE("spgemm: the reference equals Eigen", C, MATSAMPLE_INDEX_CONFIGS) {
   const double tol = std::is_same_v<typename C::V, float> ? 1e-5 : 1e-12;
   for (const auto& pc : kernel_cases::spgemm_products<C>()) {

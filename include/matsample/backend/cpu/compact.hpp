@@ -10,6 +10,7 @@
 #include "matsample/algebra/checks.hpp"
 #include "matsample/algebra/selection.hpp"
 #include "matsample/backend/cpu/backend.hpp"
+#include "matsample/backend/cpu/first_occurrence.hpp"
 #include "matsample/backend/cpu/hash_map.hpp"
 #include "matsample/backend/cpu/scratch.hpp"
 #include "matsample/core/csr.hpp"
@@ -34,12 +35,21 @@ block_set<V, I, O> cpu_backend::compact_blocks(const csr_view<V, I, O>& s, const
   auto nodes_bound = detail::uninitialized<I>(bound_offset[k]);
   std::vector<std::int64_t> node_count(static_cast<std::size_t>(k));
   detail::first_failure duplicate;
+  // With at most threads / 2 minibatches, large ones are relabelled by all
+  // threads together, one after the other; the rest one per thread. The
+  // shared relabelling does about twice the work of one thread's
+  // (first_occurrence.hpp), so it pays from 4 threads on.
+  const auto shared = [&](std::int64_t m) {
+    return deduplicate && threads_ >= 4 && 2 * k <= threads_ &&
+           bound_offset[m + 1] - bound_offset[m] >= detail::parallel_relabel_threshold;
+  };
 
 #pragma omp parallel num_threads(threads_)
   {
     detail::scratch_hash_map<I, I> local;
 #pragma omp for schedule(dynamic, 1)
     for (std::int64_t m = 0; m < k; ++m) {
+      if (shared(m)) continue;
       const std::int64_t r0 = q.batch_offsets[m], r1 = q.batch_offsets[m + 1];
       const std::int64_t e0 = out.edge_offsets[m], e1 = out.edge_offsets[m + 1];
       I* nodes = nodes_bound.get() + bound_offset[m];
@@ -68,6 +78,16 @@ block_set<V, I, O> cpu_backend::compact_blocks(const csr_view<V, I, O>& s, const
       }
       node_count[m] = n;
     }
+  }
+  for (std::int64_t m = 0; m < k; ++m) {
+    if (!shared(m)) continue;
+    const std::int64_t r0 = q.batch_offsets[m], r1 = q.batch_offsets[m + 1];
+    const std::int64_t e0 = out.edge_offsets[m], e1 = out.edge_offsets[m + 1];
+    const auto result =
+        detail::relabel_by_first_occurrence(q.vertices.subspan(r0, r1 - r0), s.indices().subspan(e0, e1 - e0),
+                                            nodes_bound.get() + bound_offset[m], out.indices.data() + e0, threads_);
+    if (result.repeated_head) duplicate.record(m);
+    node_count[m] = result.distinct;
   }
   if (duplicate.failed()) {
     const auto m = duplicate.index();
