@@ -2,6 +2,9 @@
 // Philox streams, R-MAT, and minibatch lists.
 
 #include <doctest/doctest.h>
+#if defined(__GLIBC__)
+#include <sys/resource.h>
+#endif
 #include <omp.h>
 
 #include <algorithm>
@@ -401,6 +404,28 @@ TEST_CASE("uniform positions: the bitset, rank-sort and insertion paths all give
   CHECK(all_same);
 }
 
+#if defined(__GLIBC__)
+TEST_CASE("retain_freed_memory: a block freed and allocated again takes no new page faults") {
+  const auto minor_faults = [] {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return usage.ru_minflt;
+  };
+  const auto fill_and_free = [] {
+    std::vector<char> block(std::size_t{16} << 20);  // 4096 pages of 4 KiB
+    std::fill(block.begin(), block.end(), char{1});
+    return block[12345];
+  };
+  REQUIRE(ms::retain_freed_memory());
+#if !defined(__SANITIZE_ADDRESS__)  // ASan's allocator does not read glibc's settings
+  CHECK(fill_and_free() == 1);
+  const auto before = minor_faults();
+  CHECK(fill_and_free() == 1);
+  CHECK(minor_faults() - before < 256);  // without retention: about 4096
+#endif
+}
+
+#endif
 TEST_CASE(
     "huge pages: resize_huge and shrink_huge keep contents; advice never fails; large arrays get 2 MiB pages "
     "where the system allows it") {

@@ -13,8 +13,11 @@
 //       undirected edge once); DIR/graph.json: sizes and origin.
 //   matsample_compare run --graph DIR --sampler nodewise|labor|ladies|link --k K
 //                         --threads T --batches B --runs R [--huge-pages 0|1]
+//                         [--retain-freed-memory 0|1]
 //       Loads the npy files (the graph's arrays advised onto 2 MiB pages, as
-//       matsample's readers allocate them, unless --huge-pages 0), samples
+//       matsample's readers allocate them, unless --huge-pages 0; freed
+//       memory kept in the process by matsample::retain_freed_memory with
+//       --retain-freed-memory 1, default 0), samples
 //       the B batches of each run's seeds k at a
 //       time (one untimed warm-up call first) and prints one JSON object:
 //       per-run seconds, sampled edges and input vertices (the first block's
@@ -275,6 +278,8 @@ int run(const std::map<std::string, std::string>& args) {
   // matsample's own readers and generators allocate the graph (untimed).
   const bool huge_pages = !args.contains("--huge-pages") || args.at("--huge-pages") != "0";
   if (huge_pages) matsample::advise_huge_pages(g.view());
+  const bool retain = args.contains("--retain-freed-memory") && args.at("--retain-freed-memory") == "1";
+  if (retain && !matsample::retain_freed_memory()) throw matsample::argument_error("retain_freed_memory failed");
   const double csr_mb = static_cast<double>(g.indptr().size() * sizeof(O) + g.indices().size() * sizeof(I)) / 1e6;
   const double loaded_mb = status_mb("VmRSS");
   const double load_peak_mb = status_mb("VmHWM");
@@ -329,10 +334,11 @@ int run(const std::map<std::string, std::string>& args) {
   std::printf(
       "{\"system\": \"matsample\", \"sampler\": \"%s\", \"k\": %lld, \"threads\": %d, \"batches\": %lld, "
       "\"batch_size\": %lld, \"csr_mb\": %.1f, \"rss_loaded_mb\": %.1f, \"load_peak_rss_mb\": %.1f, "
-      "\"peak_reset\": %s, \"huge_pages\": %s, \"anon_huge_mb\": %.1f, \"runs\": [",
+      "\"peak_reset\": %s, \"huge_pages\": %s, \"retain_freed_memory\": %s, \"anon_huge_mb\": %.1f, "
+      "\"runs\": [",
       sampler.c_str(), static_cast<long long>(k), threads, static_cast<long long>(batches),
       static_cast<long long>(batch_size), csr_mb, loaded_mb, load_peak_mb, peak_reset ? "true" : "false",
-      huge_pages ? "true" : "false", anon_huge_mb());
+      huge_pages ? "true" : "false", retain ? "true" : "false", anon_huge_mb());
   for (std::int64_t r = 0; r < runs; ++r) {
     std::int64_t edges = 0, inputs = 0;
     double seconds = 0;

@@ -43,6 +43,7 @@ from ._core import (
     SizeError,
     epoch_order,
     gather_rows,
+    retain_freed_memory,
     rmat,
 )
 from . import _core
@@ -51,7 +52,8 @@ __all__ = [
     "ArgumentError", "Block", "CsrError", "EdgeExclusion", "Error", "FormatError", "Graph", "IndexOverflowError",
     "FastGCNSampler", "LaborOptions", "LaborSampler", "LadiesSampler", "LayerwiseOptions", "LinkSample",
     "LinkSampler", "Loader", "Minibatch", "NegativeDistribution", "NegativeOptions", "NodewiseOptions",
-    "NodewiseSampler", "OutOfRangeError", "Sample", "SizeError", "epoch_order", "gather_rows", "rmat",
+    "NodewiseSampler", "OutOfRangeError", "Sample", "SizeError", "epoch_order", "gather_rows", "retain_freed_memory",
+    "rmat",
 ]
 
 

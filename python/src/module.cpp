@@ -890,6 +890,12 @@ NB_MODULE(_core, m) {
         "Copies rows `ids` of the 2-D `features` (any dtype, C-contiguous) into the first rows of `out` (same dtype "
         "and width), in parallel, without the GIL; an id outside features raises OutOfRangeError naming it.");
 
+  m.def("retain_freed_memory", &ms::retain_freed_memory, nb::arg("mmap_below") = std::size_t{32} << 20,
+        nb::arg("keep") = std::size_t{1} << 30,
+        "Keeps freed memory in the process between sampling calls (glibc's mmap and trim thresholds), so that "
+        "each call does not page-fault its arrays in again; for the whole process, so call it once, by choice. "
+        "False where the C library is not glibc.");
+
   m.def(
       "rmat",
       [](int scale, double edge_factor, std::uint64_t seed, bool int64_ids) -> nb::tuple {

@@ -199,3 +199,12 @@ def test_edge_ids_name_each_entrys_edge_in_the_graph():
     unsorted[indptr[r]:indptr[r + 1]] = unsorted[indptr[r]:indptr[r + 1]][::-1]
     with pytest.raises(matsample.FormatError, match="edge ids"):
         matsample.NodewiseSampler(matsample.Graph(indptr, unsorted), [2]).sample([1], edge_ids=True)
+
+
+def test_retain_freed_memory_sets_glibc_thresholds():
+    import platform
+
+    # glibc accepts both thresholds; elsewhere the call is a no-op that says so.
+    expected = platform.libc_ver()[0] == "glibc"
+    assert matsample.retain_freed_memory() is expected
+    assert matsample.retain_freed_memory(mmap_below=1 << 20, keep=1 << 28) is expected
