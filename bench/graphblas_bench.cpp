@@ -37,11 +37,7 @@ extern "C" {
 
 namespace {
 
-using V = float;
-using I = std::int32_t;
-using O = std::int64_t;
-using graph_type = matsample::csr_matrix<V, I, O>;
-using clock_type = std::chrono::steady_clock;
+using namespace bench;  // V, I, O, graph_type, clock_type
 
 constexpr std::int64_t frontier_size = 512;
 constexpr std::uint64_t seed = 1;

@@ -3,6 +3,8 @@
 //   BM_GatherRows/k      Q·A for one-hot Q (1024·k random rows)
 //   BM_SpGEMM/k          k x N selection (512 nonzeros per row) times A, as in LADIES
 //   BM_Nodewise/k        sample_nodewise, fanouts 15,10,5, batch 1024
+//   BM_NodewiseBatch/k/b the same with batches of b = 64 and 256 seeds, where
+//                        bulk sampling has the most per-call cost to share
 //   BM_Labor/k           labor_sampler (LABOR-0), the same fanouts and seeds
 //   BM_NodewiseSteps/k   the same matrix program, timed per kernel and layer
 //   BM_Ladies/k          ladies_sampler, sample size 512 per layer, 3 layers, batch 512
@@ -45,11 +47,7 @@
 
 namespace {
 
-using V = float;
-using I = std::int32_t;
-using O = std::int64_t;
-using graph_type = matsample::csr_matrix<V, I, O>;
-using clock_type = std::chrono::steady_clock;
+using namespace bench;  // V, I, O, graph_type, clock_type
 
 constexpr std::int64_t batch_size = 1024;
 constexpr std::int64_t layerwise_batch_size = 512;
@@ -138,8 +136,11 @@ struct workload {
   graph_type graph;
   batch_stream nodewise;   // batches of batch_size
   batch_stream layerwise;  // the same order in batches of layerwise_batch_size
+  batch_stream batch64;    // the same order in small batches (BM_NodewiseBatch)
+  batch_stream batch256;
 
   matsample::batch_list<I> take(std::int64_t k) { return nodewise.take(k); }
+  batch_stream& of_size(std::int64_t size) { return size == 64 ? batch64 : size == 256 ? batch256 : nodewise; }
   matsample::batch_list<I> take_layerwise(std::int64_t k) { return layerwise.take(k); }
 };
 
@@ -172,6 +173,8 @@ workload& data() {
     }
     out.nodewise = batch_stream(train, batch_size);
     out.layerwise = batch_stream(train, layerwise_batch_size);
+    out.batch64 = batch_stream(train, 64);
+    out.batch256 = batch_stream(train, 256);
     std::fprintf(stderr,
                  "graph: R-MAT scale %d, %d vertices (%zu non-isolated), %lld directed nonzeros, built in %.1f s; "
                  "epoch of %lld batches of %lld seeds; %d threads\n",
@@ -364,20 +367,20 @@ void set_sampling_counters(benchmark::State& state, const stopwatch& time, std::
 /// samples (lN_vertices, l0 = the seeds' hop) and the input vertices: the
 /// figures by which LABOR differs from node-wise sampling.
 template <class Sample>
-void run_rowwise(benchmark::State& state, const Sample& sample) {
-  auto& w = data();
+void run_rowwise(benchmark::State& state, const Sample& sample, std::int64_t seeds_per_batch = batch_size) {
+  auto& stream = data().of_size(seeds_per_batch);
   (void)random_gather_rate();
   const std::int64_t k = state.range(0);
   // One untimed call first: the allocator settles (glibc moves its mmap
   // threshold after the first large frees), so every benchmark measures the
   // steady state a training loop sees, whatever runs before it.
-  (void)sample(w.take(k));
+  (void)sample(stream.take(k));
   stopwatch time;
   std::int64_t edges = 0;
   std::vector<std::int64_t> vertices(fanouts.size(), 0);
   for (auto _ : state) {
     state.PauseTiming();
-    const auto batches = w.take(k);
+    const auto batches = stream.take(k);
     state.ResumeTiming();
     time.start();
     {
@@ -396,7 +399,7 @@ void run_rowwise(benchmark::State& state, const Sample& sample) {
   }
   set_sampling_counters(state, time, edges);
   const double minibatches = static_cast<double>(k * state.iterations());
-  std::int64_t inputs = static_cast<std::int64_t>(batch_size) * k * state.iterations();
+  std::int64_t inputs = seeds_per_batch * k * state.iterations();
   for (std::size_t l = 0; l < vertices.size(); ++l) {
     state.counters["l" + std::to_string(l) + "_new_vertices"] = static_cast<double>(vertices[l]) / minibatches;
     inputs += vertices[l];
@@ -409,6 +412,15 @@ void BM_Nodewise(benchmark::State& state) {
   const matsample::nodewise_sampler sampler(cpu, data().graph.view());
   const matsample::nodewise_options options{.fanouts = fanouts, .seed = seed};
   run_rowwise(state, [&](const matsample::batch_list<I>& b) { return sampler(b, options); });
+}
+
+/// Node-wise sampling of batches of state.range(1) seeds.
+void BM_NodewiseBatch(benchmark::State& state) {
+  const matsample::cpu_backend cpu(bench_threads());
+  const matsample::nodewise_sampler sampler(cpu, data().graph.view());
+  const matsample::nodewise_options options{.fanouts = fanouts, .seed = seed};
+  run_rowwise(
+      state, [&](const matsample::batch_list<I>& b) { return sampler(b, options); }, state.range(1));
 }
 
 /// LABOR-0 (Poisson, uniform) at the node-wise fanouts: the same seeds.
@@ -541,6 +553,7 @@ BENCHMARK(BM_RandomGather)->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_GatherRows)->Apply(ks);
 BENCHMARK(BM_SpGEMM)->Apply(ks);
 BENCHMARK(BM_Nodewise)->Apply(ks);
+BENCHMARK(BM_NodewiseBatch)->ArgsProduct({{1, 8, largest_k}, {64, 256}})->UseRealTime()->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Labor)->Apply(ks);
 BENCHMARK(BM_NodewiseSteps)->Apply(ks);
 BENCHMARK(BM_Ladies)->Apply(ks);

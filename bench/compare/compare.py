@@ -3,7 +3,8 @@
 Called by bench/compare/run (which builds the venv and the C++ targets);
 run it directly only with that venv's python:
 
-    compare.py --build BUILD_DIR --out OUT_DIR [--quick] [--shared-data DIR] [--only labor|link|python]
+    compare.py --build BUILD_DIR --out OUT_DIR [--quick] [--shared-data DIR]
+                [--only labor|link|python|peers] [--default-allocator]
 
 Graphs are prepared once by `matsample_compare prepare` and cached under
 OUT_DIR/graphs. Every measurement is a separate process (so its peak memory
@@ -13,7 +14,11 @@ With --only python it runs just the Python-to-Python comparison (the
 matsample package and DGL, both from Python, with matsample's C++ driver
 beside them). With --only labor it runs just the LABOR comparison (matsample's LABOR-0
 against DGL's LaborSampler, node-wise beside them) and writes
-OUT_DIR/results-labor.{json,md}.
+OUT_DIR/results-labor.{json,md}. With --only peers it runs just the node-wise
+rows against DGL's NeighborSampler and GraphBolt (int64 and int32 ids).
+Every process keeps freed memory (matsample::retain_freed_memory, and the
+same glibc thresholds as GLIBC_TUNABLES for the Python processes) unless
+--default-allocator is given.
 """
 
 import argparse
@@ -31,6 +36,8 @@ THREADS = [1, 2]
 PRODUCTS = ("rmat-21-32", ["--rmat", "21", "--edge-factor", "32"])  # ~2.1M vertices, ~120M directed edges
 GROWTH = [(f"rmat-{s}-16", ["--rmat", str(s), "--edge-factor", "16"]) for s in (16, 18, 20, 22, 23)]
 KS = [1, 2, 4, 8, 16, 32, 64]
+# matsample::retain_freed_memory's defaults (32 MiB, 1 GiB) as glibc tunables.
+RETAIN_TUNABLES = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824"
 
 
 THP = "/sys/kernel/mm/transparent_hugepage/enabled"
@@ -77,9 +84,17 @@ class Runner:
         self.runs = 5
         self.driver = os.path.join(self.build, "bench", "matsample_compare")
         self.graphs = os.path.join(self.out, "graphs")
+        # Every process keeps freed memory (glibc's mmap and trim thresholds):
+        # matsample's driver by matsample::retain_freed_memory, the Python
+        # processes by the same thresholds as GLIBC_TUNABLES. Same settings
+        # for every system; --default-allocator measures glibc's defaults.
+        self.retain = not args.default_allocator
 
     def env(self, threads):
-        return dict(os.environ, OMP_NUM_THREADS=str(threads), DGLBACKEND="pytorch")
+        env = dict(os.environ, OMP_NUM_THREADS=str(threads), DGLBACKEND="pytorch")
+        if self.retain:
+            env["GLIBC_TUNABLES"] = RETAIN_TUNABLES
+        return env
 
     def prepare(self, name, source):
         directory = os.path.join(self.graphs, name)
@@ -100,7 +115,7 @@ class Runner:
         batches = self.ladies_batches if sampler == "ladies" else self.batches
         command = [self.driver, "run", "--graph", graph["dir"], "--sampler", sampler, "--k", str(k), "--threads",
                    str(threads), "--batches", str(max(batches, k)), "--runs", str(self.runs),
-                   "--huge-pages", "1" if huge_pages else "0"]
+                   "--huge-pages", "1" if huge_pages else "0", "--retain-freed-memory", "1" if self.retain else "0"]
         pages = "" if huge_pages else ", 4 KiB pages"
         return self.measure(command, threads, f"matsample {sampler} k={k}{pages} on {graph['name']}")
 
@@ -145,6 +160,34 @@ def check_blocks(group):
         if row["label"].startswith("DGL") and abs(row["edges_per_minibatch"] / reference - 1) > 0.02:
             raise RuntimeError(f"{row['label']} on {row['graph']} ({row['threads']} threads) sampled "
                                f"{row['edges_per_minibatch']:.0f} edges per minibatch, matsample {reference:.0f}")
+
+
+def graphbolt_rows(runner, graph, threads):
+    """DGL's current sampler (dgl.graphbolt) with int64 and int32 ids."""
+    return [summarize(runner.peer("graphbolt", graph, threads), graph, "DGL GraphBolt, int64"),
+            summarize(runner.peer("graphbolt-int32", graph, threads), graph, "DGL GraphBolt, int32")]
+
+
+def peer_rows(runner, graphs):
+    """The node-wise comparison alone: matsample at k=1 and k=64, DGL's NeighborSampler and GraphBolt.
+    Ratios are matsample k=1 ÷ each row's rate, within one run."""
+    rows = []
+    for graph in graphs:
+        for threads in THREADS:
+            group = [summarize(runner.matsample(graph, threads, 1), graph, "matsample node-wise, k=1"),
+                     summarize(runner.matsample(graph, threads, 64), graph, "matsample node-wise, k=64"),
+                     summarize(runner.peer("dgl", graph, threads), graph, "DGL NeighborSampler"),
+                     *graphbolt_rows(runner, graph, threads)]
+            check_blocks(group)
+            for row in group:
+                row["ratio"] = group[0]["edges_per_second"] / row["edges_per_second"]
+            rows += group
+    return rows
+
+
+def peers_markdown(doc):
+    return (f"Measured {doc['date']} on {doc['machine']['cpu']} ({doc['machine']['cpus']} CPUs); "
+            f"{doc['workload']}.\n\n" + rows_markdown(doc["peers"], "matsample k=1 ÷ this"))
 
 
 def labor_rows(runner, graphs):
@@ -311,13 +354,17 @@ def main():
     parser.add_argument("--out", required=True, help="where graphs and results go")
     parser.add_argument("--shared-data", default=os.path.join(HERE, "..", "..", "..", "shared", "data"))
     parser.add_argument("--quick", action="store_true", help="16 batches per run, growth graphs up to R-MAT scale 20")
-    parser.add_argument("--only", choices=["labor", "link", "python"], help="run one comparison alone")
+    parser.add_argument("--default-allocator", action="store_true",
+                        help="glibc's default allocator settings in every process (default: freed memory kept)")
+    parser.add_argument("--only", choices=["labor", "link", "python", "peers"], help="run one comparison alone")
     args = parser.parse_args()
     runner = Runner(args)
     os.makedirs(runner.graphs, exist_ok=True)
     workload = (f"fanouts 15,10,5 from the seeds outwards, batch 1024, {runner.batches} minibatches of "
                 f"shuffled non-isolated seeds per run (LADIES: {runner.ladies_batches}), median of "
-                f"{runner.runs} runs, sampling calls timed alone")
+                f"{runner.runs} runs, sampling calls timed alone, "
+                + ("glibc's default allocator settings" if not runner.retain else
+                   "freed memory kept in every process (mmap threshold 32 MiB, trim threshold 1 GiB)"))
 
     pyg = pyg_status()
     peers = ["dgl"] + (["pyg"] if pyg is None else [])
@@ -329,7 +376,8 @@ def main():
         log(f"{twitter} not found: ego-Twitter is left out")
     graphs.append(runner.prepare(*PRODUCTS))
     if args.only:
-        rows = {"labor": labor_rows, "link": link_rows, "python": python_rows}[args.only](runner, graphs)
+        rows = {"labor": labor_rows, "link": link_rows, "python": python_rows,
+                "peers": peer_rows}[args.only](runner, graphs)
         doc = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                "machine": dict(machine(), thp=thp_mode()), "workload": workload, "graphs": graphs,
                args.only: rows}
@@ -338,7 +386,8 @@ def main():
         with open(os.path.join(args.out, f"results-{args.only}.json"), "w") as out:
             json.dump(doc, out, indent=1)
         with open(os.path.join(args.out, f"results-{args.only}.md"), "w") as out:
-            out.write({"labor": labor_markdown, "link": link_markdown, "python": python_markdown}[args.only](doc))
+            out.write({"labor": labor_markdown, "link": link_markdown, "python": python_markdown,
+                       "peers": peers_markdown}[args.only](doc))
         print(f"results: {os.path.join(args.out, f'results-{args.only}.md')}")
         return
     growth_graphs = [runner.prepare(*g) for g in (GROWTH[:3] if args.quick else GROWTH)]
@@ -363,6 +412,7 @@ def main():
                         raise
                     pyg = f"its run failed: {error}"  # recorded in the results, PyG left out from here on
                     peers.remove(system)
+            group += graphbolt_rows(runner, graph, threads)
             if graph["name"] == PRODUCTS[0]:
                 with thp_always() as forced:
                     if forced:

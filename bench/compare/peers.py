@@ -2,7 +2,8 @@
 `matsample_compare prepare`, and prints one JSON object in the same shape as
 `matsample_compare run`.
 
-    peers.py --system dgl|dgl-labor|dgl-link|pyg|matsample-python|matsample-python-link --graph DIR
+    peers.py --system dgl|dgl-labor|dgl-link|graphbolt|graphbolt-int32|pyg|matsample-python|matsample-python-link
+             --graph DIR
              --threads T --batches B --runs R
 
 Run r samples the first B batches of 1024 seeds in row r of DIR/seeds.npy,
@@ -15,6 +16,14 @@ what DGL's DataLoader calls (DGL lists fanouts from the input layer, so the
 seeds' hop, 15, is last). Sampled edges are the edges of the returned blocks:
 per layer, every destination node (de-duplicated, the previous layer's
 sources) keeps min(degree, fanout) in-edges.
+
+GraphBolt (DGL's current sampler, dgl.graphbolt): a FusedCSCSamplingGraph
+over the same CSC arrays (int64 or int32 indices and seeds), and per hop from
+the seeds outwards graph.sample_neighbors(frontier, fanout) then
+unique_and_compact_csc_formats(sampled, frontier), as its NeighborSampler's
+datapipe stages do, without the datapipe machinery around them. The next
+frontier is the compacted unique nodes (the destinations first, as in DGL's
+blocks). Sampled edges are the compacted CSCs' entries.
 
 DGL LABOR: dgl.dataloading.LaborSampler([5, 10, 15]) with its defaults
 (LABOR-0: uniform, no importance sampling, independent layers), the same
@@ -138,6 +147,33 @@ def dgl_sampler(indptr, indices, labor=False):
     return run, {"dgl": dgl.__version__, "torch": torch.__version__}
 
 
+def graphbolt_sampler(indptr, indices, int32=False):
+    import dgl
+    import dgl.graphbolt as gb
+    import torch
+
+    dtype = np.int32 if int32 else np.int64
+    graph = gb.fused_csc_sampling_graph(torch.from_numpy(indptr), torch.from_numpy(indices.astype(dtype)))
+    fanouts = [torch.LongTensor([fanout]) for fanout in FANOUTS]  # seeds' hop first
+
+    def run(seeds):
+        """Samples `seeds` batch by batch; returns (seconds, sampled edges, input vertices)."""
+        edges, inputs, seconds = 0, 0, 0.0
+        for batch in torch.from_numpy(seeds.astype(dtype)).split(BATCH):
+            t0 = time.perf_counter()
+            frontier, sampled = batch, []
+            for fanout in fanouts:
+                subgraph = graph.sample_neighbors(frontier, fanout)
+                frontier, csc = gb.unique_and_compact_csc_formats(subgraph.sampled_csc, frontier)
+                sampled.append(csc)
+            seconds += time.perf_counter() - t0
+            edges += sum(csc.indices.numel() for csc in sampled)
+            inputs += frontier.numel()
+        return seconds, edges, inputs
+
+    return run, {"dgl": dgl.__version__, "torch": torch.__version__}
+
+
 def dgl_link_sampler(indptr, indices):
     import dgl
     import torch
@@ -236,8 +272,8 @@ def pyg_sampler(indptr, indices):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--system", choices=["dgl", "dgl-labor", "dgl-link", "pyg", "matsample-python",
-                                             "matsample-python-link"], required=True)
+    parser.add_argument("--system", choices=["dgl", "dgl-labor", "dgl-link", "graphbolt", "graphbolt-int32", "pyg",
+                                             "matsample-python", "matsample-python-link"], required=True)
     parser.add_argument("--graph", required=True)
     parser.add_argument("--threads", type=int, required=True)
     parser.add_argument("--batches", type=int, default=64)
@@ -260,6 +296,8 @@ def main():
         run, versions = pyg_sampler(indptr, indices)
     elif args.system == "dgl-link":
         run, versions = dgl_link_sampler(indptr, indices)
+    elif args.system.startswith("graphbolt"):
+        run, versions = graphbolt_sampler(indptr, indices, int32=args.system == "graphbolt-int32")
     else:
         run, versions = dgl_sampler(indptr, indices, labor=args.system == "dgl-labor")
     csr_mb = (indptr.nbytes + indices.nbytes) / 1e6
