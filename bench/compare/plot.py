@@ -1,9 +1,11 @@
 """Plots bench/compare's results.json: cost against graph size, against k,
-and peak memory against graph size.
+and peak memory against graph size; or results-peers.json (--only peers):
+matsample against DGL's NeighborSampler and GraphBolt.
 
     plot.py RESULTS.json OUT_DIR
 
-Writes OUT_DIR/growth_time.png, OUT_DIR/time_vs_k.png, OUT_DIR/growth_memory.png.
+Writes OUT_DIR/growth_time.png, OUT_DIR/time_vs_k.png, OUT_DIR/growth_memory.png
+from results.json, and OUT_DIR/peers.png from results-peers.json.
 """
 
 import json
@@ -39,6 +41,24 @@ def save(fig, path):
     print(path)
 
 
+def peers(doc, out):
+    """Grouped bars: ms per minibatch of each system, per graph and thread count."""
+    rows = doc["peers"]
+    labels = list(dict.fromkeys(r["label"] for r in rows))
+    groups = list(dict.fromkeys((r["graph"], r["threads"]) for r in rows))
+    fig, ax = figure("Node-wise sampling, fanouts 15,10,5, batch 1024", "", "ms per minibatch")
+    width = 0.8 / len(labels)
+    for i, label in enumerate(labels):
+        heights = [next(r["ms_per_minibatch"] for r in rows if r["label"] == label and (r["graph"], r["threads"]) == g)
+                   for g in groups]
+        ax.bar([j + (i - (len(labels) - 1) / 2) * width for j in range(len(groups))], heights, width, label=label)
+    ax.set_xticks(range(len(groups)))
+    ax.set_xticklabels([f"{graph}\n{threads} thread{'s' if threads > 1 else ''}" for graph, threads in groups],
+                       fontsize=8)
+    ax.legend(fontsize=7)
+    save(fig, os.path.join(out, "peers.png"))
+
+
 def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__)
@@ -46,6 +66,9 @@ def main():
         doc = json.load(source)
     out = sys.argv[2]
     os.makedirs(out, exist_ok=True)
+    if "peers" in doc:
+        peers(doc, out)
+        return
     growth = doc["growth"]
 
     fig, ax = figure("Time per minibatch against graph size (2 threads)", "directed edges of the graph",

@@ -50,6 +50,13 @@ class scratch_hash_map {
       at = (at + 1) & mask_;
     }
   }
+  /// The value of `key`, or null when it is absent.
+  const Val* find(K key) const {
+    for (auto at = home(key);; at = (at + 1) & mask_) {
+      if (slots_[at].key == key) return &slots_[at].value;
+      if (slots_[at].key == empty) return nullptr;
+    }
+  }
   Val& value(std::size_t at) { return slots_[at].value; }
   std::size_t home(K key) const noexcept {
     return static_cast<std::size_t>((static_cast<std::uint64_t>(key) * 0x9E3779B97F4A7C15ULL) >> shift_);
