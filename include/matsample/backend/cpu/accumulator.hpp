@@ -24,7 +24,7 @@ struct row_accumulator {
   scratch_hash_map<I, V> hashed;
   std::vector<V> dense;              // allocated on the first dense row
   std::vector<std::int64_t> marker;  // row that last wrote each dense column
-  std::vector<I> touched;
+  std::vector<I> touched, touched_scratch;
   std::vector<std::pair<I, V>> pairs, sort_scratch;
 
   /// Appends the entries of row r of A·B whose columns lie in [lo, hi),
@@ -65,7 +65,7 @@ struct row_accumulator {
         }
         dense[j] += product;
       });
-      std::sort(touched.begin(), touched.end());
+      radix_sort_by(touched, touched_scratch, n_cols, [](I j) { return j; });
       for (const I j : touched) {
         cols.push_back(j);
         vals.push_back(dense[j]);
