@@ -406,6 +406,12 @@ TEST_CASE("uniform positions: the bitset, rank-sort and insertion paths all give
 
 #if defined(__GLIBC__)
 TEST_CASE("retain_freed_memory: a block freed and allocated again takes no new page faults") {
+  // mallopt takes an int: larger sizes are refused by name, before anything changes.
+  CHECK_THROWS_WITH_AS(ms::retain_freed_memory(std::size_t{1} << 31),
+                       doctest::Contains("mmap_below = 2147483648 bytes; glibc takes at most 2147483647"),
+                       ms::argument_error);
+  CHECK_THROWS_WITH_AS(ms::retain_freed_memory(std::size_t{32} << 20, std::size_t{4} << 30),
+                       doctest::Contains("keep = 4294967296 bytes"), ms::argument_error);
 #if defined(__SANITIZE_ADDRESS__)
   CHECK_FALSE(ms::retain_freed_memory());  // ASan's allocator refuses mallopt, and the call says so
 #else

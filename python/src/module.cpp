@@ -894,7 +894,7 @@ NB_MODULE(_core, m) {
         nb::arg("keep") = std::size_t{1} << 30,
         "Keeps freed memory in the process between sampling calls (glibc's mmap and trim thresholds), so that "
         "each call does not page-fault its arrays in again; for the whole process, so call it once, by choice. "
-        "False where the C library is not glibc.");
+        "False where the C library is not glibc (or under ASan); a size above 2147483647 bytes raises ArgumentError.");
 
   m.def(
       "rmat",

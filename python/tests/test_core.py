@@ -210,3 +210,5 @@ def test_retain_freed_memory_sets_glibc_thresholds():
     expected = platform.libc_ver()[0] == "glibc" and "libasan" not in os.environ.get("LD_PRELOAD", "")
     assert matsample.retain_freed_memory() is expected
     assert matsample.retain_freed_memory(mmap_below=1 << 20, keep=1 << 28) is expected
+    with pytest.raises(matsample.ArgumentError, match="keep = 4294967296 bytes"):
+        matsample.retain_freed_memory(keep=4 << 30)

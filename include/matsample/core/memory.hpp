@@ -15,7 +15,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <utility>
 #include <vector>
+
+#include "matsample/core/error.hpp"
 
 #if defined(__linux__)
 #include <sys/mman.h>
@@ -110,17 +113,23 @@ void advise_huge_pages(const View& a) {
 /// would; measured: node-wise k = 1 on ego-Twitter, 1 thread, 10.4-12.0 ms
 /// per minibatch without, 6.4-6.8 ms with (docs/performance.md). The
 /// setting is the whole process's, so a program calls it once, by choice; a
-/// library never does. Returns false where the C library is not glibc or
-/// refuses; nothing else changes then.
+/// library never does. Both sizes must fit the int that glibc's mallopt
+/// takes (at most 2147483647 bytes), else argument_error naming the value.
+/// Returns false where the C library is not glibc or refuses (as under
+/// AddressSanitizer, whose allocator ignores these settings).
 inline bool retain_freed_memory(std::size_t mmap_below = std::size_t{32} << 20,
                                 std::size_t keep = std::size_t{1} << 30) {
+  constexpr std::size_t int_max = 0x7fffffff;
+  for (const auto& [name, bytes] : {std::pair{"mmap_below", mmap_below}, std::pair{"keep", keep}}) {
+    if (bytes > int_max) {
+      throw argument_error(
+          detail::concat("retain_freed_memory: ", name, " = ", bytes, " bytes; glibc takes at most ", int_max));
+    }
+  }
 #if defined(__GLIBC__)
-  constexpr std::size_t int_max = 0x7fffffff;  // mallopt takes an int
-  return mallopt(M_MMAP_THRESHOLD, static_cast<int>(std::min(mmap_below, int_max))) == 1 &&
-         mallopt(M_TRIM_THRESHOLD, static_cast<int>(std::min(keep, int_max))) == 1;
+  return mallopt(M_MMAP_THRESHOLD, static_cast<int>(mmap_below)) == 1 &&
+         mallopt(M_TRIM_THRESHOLD, static_cast<int>(keep)) == 1;
 #else
-  (void)mmap_below;
-  (void)keep;
   return false;
 #endif
 }

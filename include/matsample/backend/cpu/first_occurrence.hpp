@@ -6,7 +6,7 @@
 // stays cache-sized and partitions are deduplicated independently, each in
 // position order; the first occurrences are then numbered in position order,
 // which is exactly the one-thread order. The five passes cost about twice one
-// thread's single pass (2.0-2.2x on 287,000 positions, R-MAT 21's third
+// thread's single pass (1.7-2.2x on 287,000 positions, R-MAT 21's third
 // layer), and scale with the threads, so compact_blocks uses them from 4
 // threads on.
 
