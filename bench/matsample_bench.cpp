@@ -140,7 +140,12 @@ struct workload {
   batch_stream batch256;
 
   matsample::batch_list<I> take(std::int64_t k) { return nodewise.take(k); }
-  batch_stream& of_size(std::int64_t size) { return size == 64 ? batch64 : size == 256 ? batch256 : nodewise; }
+  batch_stream& of_size(std::int64_t size) {
+    if (size == 64) return batch64;
+    if (size == 256) return batch256;
+    if (size == batch_size) return nodewise;
+    throw matsample::argument_error(matsample::detail::concat("no batch stream of ", size, " seeds"));
+  }
   matsample::batch_list<I> take_layerwise(std::int64_t k) { return layerwise.take(k); }
 };
 
