@@ -217,42 +217,145 @@ TEST_CASE("dropout: p = 0 is the identity; masks are reproducible, scaled, and d
   net.initialize(1);
   const auto block = random_block(4, 6, rng);
   const dmatrix x = random_matrix(6, 3, rng);
-  CHECK(net.forward({block}, x, 0.0, key) == net.infer_layer(0, block, x));
+  // (Inference transforms before aggregating where that narrows the rows: equal up to rounding.)
+  CHECK(net.forward({block}, x, 0.0, key).isApprox(net.infer_layer(0, block, x), 1e-14));
 }
 
-TEST_CASE("gradient check: whole model (2 SAGE layers, ReLU, dropout 0.3, cross-entropy) in the flat buffer") {
+TEST_CASE("gradient check: layer normalisation (scale, shift and input); it normalises each row") {
+  std::mt19937_64 rng(17);
+  dmatrix z = random_matrix(6, 5, rng);
+  const dmatrix weights_r = random_matrix(6, 5, rng);
+  std::vector<double> params(10);  // gamma then beta
+  std::uniform_real_distribution<double> u(-1, 1);
+  for (auto& p : params) p = u(rng);
+  const auto loss = [&] {
+    return gs::layer_norm_forward<double>(z, params.data(), params.data() + 5, nullptr).cwiseProduct(weights_r).sum();
+  };
+  gs::layer_norm_cache<double> cache;
+  (void)gs::layer_norm_forward<double>(z, params.data(), params.data() + 5, &cache);
+  std::vector<double> grads(params.size());
+  const dmatrix dz = gs::layer_norm_backward<double>(cache, params.data(), weights_r, grads.data(), grads.data() + 5);
+  CHECK(worst_error(params, grads, loss) < tolerance);
+  CHECK(worst_error(entries(z), entries(dz), loss) < tolerance);
+
+  // With scale 1 and shift 0 each row has mean 0 and (biased) variance 1 / (1 + eps / var).
+  const std::vector<double> identity{1, 1, 1, 1, 1, 0, 0, 0, 0, 0};
+  const dmatrix y = gs::layer_norm_forward<double>(z, identity.data(), identity.data() + 5, nullptr);
+  for (std::int64_t r = 0; r < y.rows(); ++r) {
+    CHECK(std::abs(y.row(r).mean()) < 1e-12);
+    CHECK(y.row(r).squaredNorm() / 5 == doctest::Approx(1).epsilon(1e-3));
+  }
+}
+
+TEST_CASE("gradient check: whole model (SAGE and GCN layers, ReLU, dropout 0.3, cross-entropy) in the flat buffer") {
   std::mt19937_64 rng(9);
+  const std::vector<gs::hidden_options> variants{{}, {.residual = true}, {.layer_norm = true}, {true, true}};
+  for (const auto kind : {gs::layer_kind::sage, gs::layer_kind::gcn}) {
+    for (const auto& extras : variants) {
+      CAPTURE(static_cast<int>(kind));
+      CAPTURE(extras.residual);
+      CAPTURE(extras.layer_norm);
+      // 3 layers 5 -> 6 -> 6 -> 3: layer 0's skip path needs a projection, layer 1's is the identity.
+      gs::model<double> net(gs::network_shape(kind, 5, 6, 3, 3, extras));
+      net.initialize(4);
+      REQUIRE(net.layer(0).has_projection() == extras.residual);
+      REQUIRE(net.layer(1).residual == extras.residual);
+      REQUIRE(!net.layer(1).has_projection());
+      REQUIRE(!net.layer(2).residual);
+      REQUIRE(!net.layer(2).layer_norm);
+      // Random scales and shifts: at their start (1 and 0) a wrong gradient for either could still pass.
+      std::uniform_real_distribution<double> u(0.5, 1.5);
+      for (std::size_t p = 0; p < net.parameters().size(); ++p) net.parameters()[p] += 0.1 * u(rng);
+      // Layer 0: 7 destinations from 12 sources; layer 1: 5 from those 7; layer 2: 3 seeds from those 5.
+      const std::vector<gs::aggregation<double>> blocks{random_block(7, 12, rng), random_block(5, 7, rng),
+                                                        random_block(3, 5, rng)};
+      dmatrix x = random_matrix(12, 5, rng);
+      const std::vector<std::int32_t> labels{2, 0, 1};
+      const gs::dropout_key key{3, 0, 1};
+      const auto loss = [&] {
+        dmatrix d;
+        return gs::softmax_cross_entropy(net.forward(blocks, x, 0.3, key), std::span<const std::int32_t>(labels), d)
+            .loss;
+      };
+      dmatrix d;
+      (void)gs::softmax_cross_entropy(net.forward(blocks, x, 0.3, key), std::span<const std::int32_t>(labels), d);
+      net.backward(blocks, d);
+      const std::vector<double> grads(net.gradients().begin(), net.gradients().end());
+      CHECK(worst_error(net.parameters(), grads, loss) < 1e-5);  // through ReLU kinks' neighbourhoods: looser
+      CHECK(std::any_of(grads.begin(), grads.end(), [](double g) { return g != 0; }));
+      if (extras.residual) {  // the projection learns
+        const auto& s = net.layer(0);
+        CHECK(std::any_of(grads.begin() + s.skip_offset(), grads.begin() + s.norm_scale_offset(),
+                          [](double g) { return g != 0; }));
+      }
+
+      // The input gradient (what learned embeddings train on), through layer 0's dropout mask; asking for it
+      // leaves the parameter gradients as they were.
+      dmatrix dx;
+      (void)gs::softmax_cross_entropy(net.forward(blocks, x, 0.3, key), std::span<const std::int32_t>(labels), d);
+      net.backward(blocks, d, &dx);
+      REQUIRE(dx.rows() == x.rows());
+      REQUIRE(dx.cols() == x.cols());
+      CHECK(std::equal(grads.begin(), grads.end(), net.gradients().begin()));
+      CHECK(worst_error(entries(x), entries(dx), loss) < 1e-5);
+      CHECK((dx.array() == 0).any());  // dropped inputs get no gradient
+      CHECK((dx.array() != 0).any());
+    }
+  }
+}
+
+TEST_CASE("model: residual and layer-norm parameters are laid out, initialised and decayed as documented") {
+  const auto shape = gs::network_shape(gs::layer_kind::sage, 5, 6, 3, 3, {.residual = true, .layer_norm = true});
+  gs::model<double> net(shape);
+  net.initialize(2);
+  const auto& s0 = net.layer(0);
+  CHECK(s0.size() == 2 * 5 * 6 + 6 + 5 * 6 + 2 * 6);    // W_self, W_neigh, bias, W_skip, gamma, beta
+  CHECK(net.layer(1).size() == 2 * 6 * 6 + 6 + 2 * 6);  // identity skip: no projection
+  CHECK(net.layer(2).size() == 2 * 6 * 3 + 3);          // the classifier: neither
+  const auto p = net.parameters();
+  CHECK(std::all_of(p.begin() + s0.norm_scale_offset(), p.begin() + s0.norm_shift_offset(),
+                    [](double v) { return v == 1; }));
+  CHECK(std::all_of(p.begin() + s0.norm_shift_offset(), p.begin() + s0.size(), [](double v) { return v == 0; }));
+  CHECK(std::any_of(p.begin() + s0.skip_offset(), p.begin() + s0.norm_scale_offset(), [](double v) { return v != 0; }));
+  // Weight decay: every weight matrix, the projection included; not biases, scales or shifts.
+  const auto ranges = net.weight_ranges();
+  REQUIRE(ranges.size() == 4);
+  CHECK(ranges[1] == std::pair<std::int64_t, std::int64_t>{s0.skip_offset(), s0.norm_scale_offset()});
+}
+
+TEST_CASE("inference over the whole graph equals the training forward pass over full-neighbour blocks") {
+  // Evaluation runs every layer once over all vertices with global ids; it
+  // must compute what training computes for the same vertices when nothing
+  // is sampled away and nothing is dropped.
+  const auto data = ms::csbm<float, i32, i64>({.num_vertices = 300, .num_classes = 3, .feature_dim = 8, .seed = 2});
+  const auto graph = data.view().graph;
+  const std::int64_t n = data.view().num_vertices();
+  gs::matrix<double> features(n, data.feature_dim);
+  for (std::int64_t v = 0; v < n; ++v) {
+    for (std::int64_t j = 0; j < data.feature_dim; ++j) features(v, j) = data.features[v * data.feature_dim + j];
+  }
   for (const auto kind : {gs::layer_kind::sage, gs::layer_kind::gcn}) {
     CAPTURE(static_cast<int>(kind));
-    gs::model<double> net(gs::network_shape(kind, 5, 6, 3, 2));
-    net.initialize(4);
-    // Layer 0: 7 destinations from 12 sources; layer 1: 3 seeds from those 7.
-    const std::vector<gs::aggregation<double>> blocks{random_block(7, 12, rng), random_block(3, 7, rng)};
-    dmatrix x = random_matrix(12, 5, rng);
-    const std::vector<std::int32_t> labels{2, 0, 1};
-    const gs::dropout_key key{3, 0, 1};
-    const auto loss = [&] {
-      dmatrix d;
-      return gs::softmax_cross_entropy(net.forward(blocks, x, 0.3, key), std::span<const std::int32_t>(labels), d).loss;
-    };
-    dmatrix d;
-    (void)gs::softmax_cross_entropy(net.forward(blocks, x, 0.3, key), std::span<const std::int32_t>(labels), d);
-    net.backward(blocks, d);
-    const std::vector<double> grads(net.gradients().begin(), net.gradients().end());
-    CHECK(worst_error(net.parameters(), grads, loss) < 1e-5);  // through ReLU kinks' neighbourhoods: looser
-    CHECK(std::any_of(grads.begin(), grads.end(), [](double g) { return g != 0; }));
+    gs::model<double> net(gs::network_shape(kind, 8, 16, 3, 2, {.residual = true, .layer_norm = true}));
+    net.initialize(5);
+    const auto whole = gs::make_aggregation<double>(graph, gs::block_weights::row_normalized);
+    const gs::matrix<double> all = gs::infer_all_vertices(net, whole, features);
 
-    // The input gradient (what learned embeddings train on), through layer 0's dropout mask; asking for it
-    // leaves the parameter gradients as they were.
-    dmatrix dx;
-    (void)gs::softmax_cross_entropy(net.forward(blocks, x, 0.3, key), std::span<const std::int32_t>(labels), d);
-    net.backward(blocks, d, &dx);
-    REQUIRE(dx.rows() == x.rows());
-    REQUIRE(dx.cols() == x.cols());
-    CHECK(std::equal(grads.begin(), grads.end(), net.gradients().begin()));
-    CHECK(worst_error(entries(x), entries(dx), loss) < 1e-5);
-    CHECK((dx.array() == 0).any());  // dropped inputs get no gradient
-    CHECK((dx.array() != 0).any());
+    const std::vector<i32> seeds{0, 7, 31, 299, 150};
+    const auto batches = ms::batch_list<i32>::uniform(std::span<const i32>(seeds), 5);
+    const auto sample = ms::sample_nodewise(ms::cpu_backend(1), graph, batches, {.fanouts = {-1, -1}});
+    const auto mb = sample[0];
+    std::vector<gs::aggregation<double>> blocks;
+    for (std::size_t l = 0; l < mb.num_layers(); ++l) {
+      blocks.push_back(gs::make_aggregation<double>(mb.block(l), gs::block_weights::row_normalized));
+    }
+    const auto inputs = mb.input_nodes();
+    gs::matrix<double> x(static_cast<Eigen::Index>(inputs.size()), data.feature_dim);
+    for (std::size_t i = 0; i < inputs.size(); ++i) x.row(static_cast<Eigen::Index>(i)) = features.row(inputs[i]);
+    const gs::matrix<double> logits = net.forward(blocks, x, 0.0, {});
+    for (std::size_t i = 0; i < seeds.size(); ++i) {
+      CHECK(logits.row(static_cast<Eigen::Index>(i)).isApprox(all.row(seeds[i]), 1e-12));
+    }
   }
 }
 
@@ -490,6 +593,82 @@ TEST_CASE("training: a two-class graph reports ROC-AUC; epochs must come in orde
   REQUIRE(e.splits.at("test").roc_auc.has_value());
   CHECK(*e.splits.at("test").roc_auc > 0.5);
   CHECK(e.splits.at("test").count == 800);
+}
+
+/// The evaluated epoch with the largest valid `metric` (the first of ties), and that value.
+std::pair<std::int64_t, double> best_by(const gs::training_report& r, gs::select_metric metric) {
+  std::pair<std::int64_t, double> best{-1, -1.0};
+  for (const auto& e : r.epochs) {
+    if (e.eval && e.eval->metric(metric, "valid") > best.second) best = {e.epoch, e.eval->metric(metric, "valid")};
+  }
+  return best;
+}
+
+TEST_CASE("selection: two classes select by ROC-AUC, more by accuracy, or as asked; bad choices are refused") {
+  const auto two = ms::csbm<float, i32, i64>({.num_vertices = 1000, .num_classes = 2, .feature_dim = 8, .seed = 3});
+  auto o = small_options();
+  o.epochs = 6;
+  for (const auto asked : {gs::select_metric::automatic, gs::select_metric::accuracy}) {
+    sage_trainer t(two.view(), [&] {
+      auto with = o;
+      with.select_by = asked;
+      return with;
+    }());
+    const auto expected = asked == gs::select_metric::automatic ? gs::select_metric::roc_auc : asked;
+    CHECK(t.options().select_by == expected);
+    const auto r = t.run();
+    const auto [epoch, value] = best_by(r, expected);
+    CHECK(r.best_epoch == epoch);
+    CHECK(r.best_value == value);
+    CHECK(r.best_eval.metric(expected, "valid") == value);
+    CHECK(!r.stopped_early);
+    CHECK(r.epochs.size() == 6);
+  }
+  CHECK(sage_trainer(small_graph().view(), small_options()).options().select_by == gs::select_metric::accuracy);
+  auto roc_on_four = small_options();
+  roc_on_four.select_by = gs::select_metric::roc_auc;
+  CHECK_THROWS_WITH_AS(sage_trainer(small_graph().view(), roc_on_four), doctest::Contains("needs two classes"),
+                       ms::argument_error);
+  auto negative = small_options();
+  negative.patience = -1;
+  CHECK_THROWS_WITH_AS(gs::resolve(negative), doctest::Contains("patience"), ms::argument_error);
+  auto link = small_options();
+  link.task = gs::task_kind::link;
+  link.select_by = gs::select_metric::accuracy;
+  CHECK_THROWS_WITH_AS(gs::resolve(link), doctest::Contains("roc_auc, not accuracy"), ms::argument_error);
+  auto no_valid = two;
+  no_valid.splits.erase("valid");
+  auto patient = o;
+  patient.patience = 3;
+  CHECK_THROWS_WITH_AS(sage_trainer(no_valid.view(), patient), doctest::Contains("'valid'"), ms::argument_error);
+}
+
+TEST_CASE("early stopping ends patience epochs after the best; restore_best reports and keeps the best epoch") {
+  const auto& data = small_graph();
+  auto o = small_options();
+  o.epochs = 60;
+  o.patience = 3;
+  const auto stopped = sage_trainer(data.view(), o).run();
+  MESSAGE("stopped after ", stopped.epochs.size(), " epochs, best ", stopped.best_epoch);
+  REQUIRE(stopped.stopped_early);
+  CHECK(stopped.epochs.size() < 60);
+  CHECK(stopped.epochs.back().epoch - stopped.best_epoch == 3);
+  const auto [epoch, value] = best_by(stopped, gs::select_metric::accuracy);
+  CHECK(stopped.best_epoch == epoch);
+  CHECK(stopped.best_value == value);
+  CHECK(stopped.final_eval.accuracy("valid") <= value);
+
+  o.restore_best = true;
+  sage_trainer restoring(data.view(), o);
+  const auto r = restoring.run();
+  CHECK(losses(r) == losses(stopped));  // remembering the best changes nothing in training
+  CHECK(r.best_epoch == stopped.best_epoch);
+  CHECK(r.final_eval.accuracy("valid") == value);
+  CHECK(r.final_eval.accuracy("test") == r.best_eval.accuracy("test"));
+  // The parameters are the best epoch's: evaluating again gives its metrics.
+  const auto again = restoring.evaluate();
+  CHECK(again.accuracy("valid") == value);
+  CHECK(again.accuracy("test") == r.best_eval.accuracy("test"));
 }
 
 TEST_CASE("training: LADIES and FastGCN taking every candidate reproduce full-neighbour GCN training") {

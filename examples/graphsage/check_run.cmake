@@ -3,7 +3,7 @@
 #   cmake -DEXE=<graphsage> "-DARGS=<space-separated options>"
 #         [-DREPORT=<file>] [-DEXPECT_FAIL=ON] [-DEXPECT=<regex>] -P check_run.cmake
 # REPORT adds --report <file> and checks that the JSON parses and holds one
-# finite loss per epoch and accuracies in [0, 1]. EXPECT_FAIL wants a nonzero
+# finite loss per epoch run, accuracies in [0, 1] and the selection metric. EXPECT_FAIL wants a nonzero
 # exit status; EXPECT a match in stdout + stderr.
 separate_arguments(args UNIX_COMMAND "${ARGS}")
 if(REPORT)
@@ -28,8 +28,18 @@ file(READ "${REPORT}" json)
 string(JSON epochs GET "${json}" options epochs)
 string(JSON recorded LENGTH "${json}" epochs)
 string(JSON losses LENGTH "${json}" loss)
+string(JSON stopped_early GET "${json}" stopped_early)
+if(stopped_early AND recorded LESS epochs AND recorded GREATER 0)
+  set(epochs ${recorded})  # early stopping: fewer epochs than asked
+endif()
 if(NOT recorded EQUAL epochs OR NOT losses EQUAL epochs)
   message(FATAL_ERROR "report: ${recorded} epoch records and ${losses} losses for ${epochs} epochs")
+endif()
+# The best epoch is chosen by the selection metric the options name.
+string(JSON select_by GET "${json}" options select_by)
+string(JSON selected_by GET "${json}" best_valid metric)
+if(NOT select_by STREQUAL selected_by OR NOT select_by MATCHES "^(accuracy|roc_auc)$")
+  message(FATAL_ERROR "report: options select_by '${select_by}', best_valid metric '${selected_by}'")
 endif()
 math(EXPR last "${epochs} - 1")
 foreach(e RANGE ${last})

@@ -142,6 +142,15 @@ class input_table {
   /// the rows a step read to accumulate(), and call update() after the step.
   [[nodiscard]] bool learned() const noexcept { return optimizer_.has_value(); }
 
+  /// A copy of a learned table (empty for a fixed one): what restore_best keeps.
+  [[nodiscard]] std::vector<float> learned_values() const { return learned() ? owned_ : std::vector<float>{}; }
+  /// Puts back a copy from learned_values() (nothing for a fixed table).
+  void restore_learned_values(const std::vector<float>& values) {
+    if (!learned()) return;
+    require(values.size() == owned_.size(), "restore_learned_values: a table of another size");
+    std::copy(values.begin(), values.end(), owned_.begin());
+  }
+
   /// Rows of `nodes`, in order.
   [[nodiscard]] matrix<float> gather(std::span<const I> nodes) const {
     const auto d = static_cast<Eigen::Index>(dim_);

@@ -67,9 +67,10 @@ enum class block_weights {
   as_sampled,
 };
 
+/// The aggregation of a sparse matrix's rows over its columns: a block's
+/// adjacency (local ids), or a whole graph (global ids) for inference.
 template <class T, class V, matsample::index_type I, matsample::index_type O>
-aggregation<T> make_aggregation(const matsample::block_view<V, I, O>& block, block_weights how) {
-  const auto& adj = block.adjacency;
+aggregation<T> make_aggregation(const matsample::csr_view<V, I, O>& adj, block_weights how) {
   aggregation<T> a;
   a.rows = adj.rows();
   a.cols = adj.cols();
@@ -89,6 +90,21 @@ aggregation<T> make_aggregation(const matsample::block_view<V, I, O>& block, blo
       a.weights[e] = total > 0 ? static_cast<T>(static_cast<double>(adj.value(static_cast<O>(e))) / total) : T{0};
     }
   }
+  return a;
+}
+
+template <class T, class V, matsample::index_type I, matsample::index_type O>
+aggregation<T> make_aggregation(const matsample::block_view<V, I, O>& block, block_weights how) {
+  return make_aggregation<T>(block.adjacency, how);
+}
+
+/// An aggregation of n vertices with no entries: what the MLP baseline's
+/// linear layers are given (they aggregate nothing).
+template <class T>
+aggregation<T> edge_free_aggregation(std::int64_t n) {
+  aggregation<T> a;
+  a.rows = a.cols = n;
+  a.indptr.assign(static_cast<std::size_t>(n) + 1, 0);
   return a;
 }
 
@@ -128,20 +144,32 @@ enum class layer_kind {
 };
 
 /// A layer's kind and sizes, and where its parameters lie in a flat buffer:
-/// [W_self (in x out)] [W_neigh (in x out)] [bias (out)], each present only
-/// when the kind uses it; matrices row-major.
+/// [W_self (in x out)] [W_neigh (in x out)] [bias (out)] [W_skip (in x out)]
+/// [gamma (out)] [beta (out)], each present only when the layer uses it;
+/// matrices row-major. Hidden layers may add a residual connection and
+/// layer normalisation around the graph layer (model.hpp applies them):
+/// h = relu(norm(z)) + x_dst (or x_dst W_skip where the widths differ).
 struct layer_shape {
   layer_kind kind = layer_kind::sage;
   std::int64_t in = 0, out = 0;
+  bool residual = false;    ///< add the layer's input (projected where in != out) to its output
+  bool layer_norm = false;  ///< normalise each output row (learned scale and shift) before the ReLU
 
   [[nodiscard]] bool has_self() const noexcept { return kind != layer_kind::gcn; }
   [[nodiscard]] bool has_neighbours() const noexcept { return kind != layer_kind::linear; }
+  /// A residual connection between different widths needs a learned projection.
+  [[nodiscard]] bool has_projection() const noexcept { return residual && in != out; }
   [[nodiscard]] std::int64_t self_offset() const noexcept { return 0; }
   [[nodiscard]] std::int64_t neighbour_offset() const noexcept { return has_self() ? in * out : 0; }
   [[nodiscard]] std::int64_t bias_offset() const noexcept {
     return (static_cast<std::int64_t>(has_self()) + static_cast<std::int64_t>(has_neighbours())) * in * out;
   }
-  [[nodiscard]] std::int64_t size() const noexcept { return bias_offset() + out; }
+  [[nodiscard]] std::int64_t skip_offset() const noexcept { return bias_offset() + out; }
+  [[nodiscard]] std::int64_t norm_scale_offset() const noexcept {
+    return skip_offset() + (has_projection() ? in * out : 0);
+  }
+  [[nodiscard]] std::int64_t norm_shift_offset() const noexcept { return norm_scale_offset() + out; }
+  [[nodiscard]] std::int64_t size() const noexcept { return norm_scale_offset() + (layer_norm ? 2 * out : 0); }
 };
 
 template <class T>
@@ -149,23 +177,47 @@ using const_weights = Eigen::Map<const matrix<T>>;
 template <class T>
 using weights = Eigen::Map<matrix<T>>;
 
+/// The bias and self terms of a layer's output, after checking the shapes:
+/// what layer_forward and layer_infer share.
+template <class T>
+matrix<T> bias_and_self(const layer_shape& s, const T* params, const aggregation<T>& a, const matrix<T>& x) {
+  require(x.cols() == s.in, "layer: input width differs from the layer's");
+  require(x.rows() == a.cols && a.rows <= a.cols, "layer: input rows differ from the block's source nodes");
+  const std::int64_t n = a.rows;
+  matrix<T> z(n, s.out);
+  z.rowwise() = Eigen::Map<const row_vector<T>>(params + s.bias_offset(), s.out);
+  if (s.has_self()) z.noalias() += x.topRows(n) * const_weights<T>(params + s.self_offset(), s.in, s.out);
+  return z;
+}
+
 /// The layer's output for the block's destination nodes. `aggregated`
 /// receives A x, which the backward pass needs (left empty for linear layers).
 template <class T>
 matrix<T> layer_forward(const layer_shape& s, const T* params, const aggregation<T>& a, const matrix<T>& x,
                         matrix<T>& aggregated) {
-  require(x.cols() == s.in, "layer_forward: input width differs from the layer's");
-  require(x.rows() == a.cols && a.rows <= a.cols, "layer_forward: input rows differ from the block's source nodes");
-  const std::int64_t n = a.rows;
-  matrix<T> z(n, s.out);
-  z.rowwise() = Eigen::Map<const row_vector<T>>(params + s.bias_offset(), s.out);
-  if (s.has_self()) z.noalias() += x.topRows(n) * const_weights<T>(params + s.self_offset(), s.in, s.out);
+  matrix<T> z = bias_and_self(s, params, a, x);
   if (s.has_neighbours()) {
     aggregated = aggregate(a, x);
     z.noalias() += aggregated * const_weights<T>(params + s.neighbour_offset(), s.in, s.out);
   } else {
     aggregated.resize(0, 0);
   }
+  return z;
+}
+
+/// layer_forward for inference: the same function, with the neighbour
+/// transform applied before aggregation when that narrows the rows
+/// (A (x W) = (A x) W), as DGL's offline inference does. Over a whole graph
+/// with a wide input (Cora's 1433 columns) this aggregates 64-wide rows.
+template <class T>
+matrix<T> layer_infer(const layer_shape& s, const T* params, const aggregation<T>& a, const matrix<T>& x) {
+  if (!s.has_neighbours() || s.out >= s.in) {
+    matrix<T> aggregated;
+    return layer_forward(s, params, a, x, aggregated);
+  }
+  matrix<T> z = bias_and_self(s, params, a, x);
+  const matrix<T> transformed = x * const_weights<T>(params + s.neighbour_offset(), s.in, s.out);
+  z += aggregate(a, transformed);
   return z;
 }
 
@@ -211,6 +263,63 @@ matrix<T> relu(const matrix<T>& z) {
 template <class T>
 matrix<T> relu_backward(const matrix<T>& h, const matrix<T>& dh) {
   return (h.array() > T{0}).select(dh, T{0});
+}
+
+// ---------------------------------------------------------------------------
+// Layer normalisation
+// ---------------------------------------------------------------------------
+
+/// What layer_norm_backward needs from the forward pass.
+template <class T>
+struct layer_norm_cache {
+  matrix<T> normalized;                         ///< (z - mean) / sqrt(var + eps), per row
+  Eigen::Matrix<T, Eigen::Dynamic, 1> inv_std;  ///< 1 / sqrt(var + eps), per row
+};
+
+/// PyTorch's LayerNorm default.
+inline constexpr double layer_norm_epsilon = 1e-5;
+
+/// y = gamma .* (z - mean) / sqrt(var + eps) + beta, each row over its own
+/// columns (biased variance, as torch.nn.LayerNorm). Fills `cache` when given.
+template <class T>
+matrix<T> layer_norm_forward(const matrix<T>& z, const T* gamma, const T* beta, layer_norm_cache<T>* cache) {
+  const auto d = z.cols();
+  require(d > 0, "layer_norm_forward: rows without columns");
+  const Eigen::Matrix<T, Eigen::Dynamic, 1> mean = z.rowwise().mean();
+  matrix<T> centred = z.colwise() - mean;
+  const Eigen::Matrix<T, Eigen::Dynamic, 1> inv_std =
+      ((centred.array().square().rowwise().sum() / static_cast<T>(d)) + static_cast<T>(layer_norm_epsilon))
+          .rsqrt()
+          .matrix();
+  centred.array().colwise() *= inv_std.array();
+  const Eigen::Map<const row_vector<T>> scale(gamma, d), shift(beta, d);
+  matrix<T> y = (centred.array().rowwise() * scale.array()).rowwise() + shift.array();
+  if (cache != nullptr) {
+    cache->normalized = std::move(centred);
+    cache->inv_std = inv_std;
+  }
+  return y;
+}
+
+/// Given dy, writes d(loss)/d(gamma) and d(loss)/d(beta) and returns
+/// d(loss)/dz = inv_std * (g - mean(g) - x_hat * mean(g .* x_hat)) per row,
+/// where g = dy .* gamma and x_hat is the normalised row.
+template <class T>
+matrix<T> layer_norm_backward(const layer_norm_cache<T>& cache, const T* gamma, const matrix<T>& dy, T* dgamma,
+                              T* dbeta) {
+  const auto d = dy.cols();
+  const auto& x_hat = cache.normalized;
+  require(x_hat.rows() == dy.rows() && x_hat.cols() == d, "layer_norm_backward: gradient has the wrong shape");
+  Eigen::Map<row_vector<T>>(dgamma, d) = dy.cwiseProduct(x_hat).colwise().sum();
+  Eigen::Map<row_vector<T>>(dbeta, d) = dy.colwise().sum();
+  const matrix<T> g = dy.array().rowwise() * Eigen::Map<const row_vector<T>>(gamma, d).array();
+  const Eigen::Matrix<T, Eigen::Dynamic, 1> g_mean = g.rowwise().mean();
+  const Eigen::Matrix<T, Eigen::Dynamic, 1> gx_mean = g.cwiseProduct(x_hat).rowwise().mean();
+  matrix<T> dz = g;
+  dz.colwise() -= g_mean;
+  dz -= gx_mean.asDiagonal() * x_hat;
+  dz.array().colwise() *= cache.inv_std.array();
+  return dz;
 }
 
 /// Where a minibatch's dropout masks come from. Masks are drawn from Philox

@@ -159,7 +159,9 @@ struct link_training_report {
   std::vector<link_epoch_stats> epochs;
   link_evaluation final_eval;
   std::int64_t best_epoch = -1;  ///< the evaluated epoch with the best valid ROC-AUC (first of ties)
+  double best_value = std::numeric_limits<double>::quiet_NaN();  ///< that ROC-AUC
   link_evaluation best_eval;
+  bool stopped_early = false;  ///< patience ran out before the last epoch
   std::int64_t dropped_negatives = 0;
   time_split time;
   double seconds = 0;
@@ -183,7 +185,8 @@ class link_trainer {
         model_(network_shape(
             layer_kind::sage,
             input_dim(resolve_inputs(options_.inputs, data.feature_dim), data.feature_dim, options_.embedding_dim),
-            options_.hidden, options_.hidden, options_.layers)),
+            options_.hidden, options_.hidden, options_.layers,
+            {.residual = options_.residual, .layer_norm = options_.layer_norm})),
         predictor_(options_.predictor, options_.hidden, options_.seed),
         optimizer_(model_.parameters().size(),
                    {.learning_rate = options_.learning_rate, .weight_decay = options_.weight_decay},
@@ -202,6 +205,10 @@ class link_trainer {
       throw argument_error("data: need node features for input features 'data'");
     }
     if (split.train.size() == 0) throw argument_error("link prediction: the split has no training edges");
+    if ((options_.patience > 0 || options_.restore_best) && split.valid.size() == 0) {
+      throw argument_error(
+          "link prediction: --patience and --restore-best select on valid edges, and the split has none");
+    }
     inputs_.emplace(data_, split.train_graph.view(), options_.inputs, options_.embedding_dim,
                     options_.row_normalize_features, options_.seed, options_.learning_rate);
     model_.initialize(options_.seed);
@@ -262,15 +269,13 @@ class link_trainer {
   /// then ranks each held-out part's positives against its fixed negatives.
   link_evaluation evaluate() {
     const std::int64_t n = data_.num_vertices();
-    if (!eval_blocks_) {
+    if (!eval_graph_) {
       all_vertices_.resize(static_cast<std::size_t>(n));
       std::iota(all_vertices_.begin(), all_vertices_.end(), I{0});
-      const auto all = matsample::batch_list<I>::uniform(std::span<const I>(all_vertices_), options_.eval_batch);
-      eval_blocks_ = std::move(
-          matsample::sample_nodewise(cpu_, split_->train_graph.view(), all, {.fanouts = {-1}}).layers.front());
+      eval_graph_ = make_aggregation<float>(split_->train_graph.view(), block_weights::row_normalized);
     }
-    const matrix<float> h = infer_all_vertices(model_, *eval_blocks_, n,
-                                               [this](std::span<const I> nodes) { return inputs_->gather(nodes); });
+    const matrix<float> h =
+        infer_all_vertices(model_, *eval_graph_, inputs_->gather(std::span<const I>(all_vertices_)));
     link_evaluation out;
     const auto scores = [&](const matsample::edge_pairs<I>& p) {
       const auto hu = gather_rows(h, std::span<const I>(p.src)), hv = gather_rows(h, std::span<const I>(p.dst));
@@ -292,9 +297,20 @@ class link_trainer {
     report.options = options_;
     report.sampler = sampler_name_;
     report.parameters = parameters();
+    std::vector<float> best_model, best_predictor, best_inputs;
     run_epochs(
         report, options_, 0, [&](std::int64_t e) { return train_epoch(e, progress); }, [&] { return evaluate(); },
-        [](const link_evaluation& e) { return e.roc_auc("valid"); }, on_epoch);
+        [](const link_evaluation& e) { return e.roc_auc("valid"); }, on_epoch,
+        [&] {
+          best_model.assign(model_.parameters().begin(), model_.parameters().end());
+          best_predictor.assign(predictor_.parameters().begin(), predictor_.parameters().end());
+          best_inputs = inputs_->learned_values();
+        },
+        [&] {
+          std::copy(best_model.begin(), best_model.end(), model_.parameters().begin());
+          std::copy(best_predictor.begin(), best_predictor.end(), predictor_.parameters().begin());
+          inputs_->restore_learned_values(best_inputs);
+        });
     report.dropped_negatives = dropped_negatives_;
     return report;
   }
@@ -387,7 +403,7 @@ class link_trainer {
   std::int64_t batches_per_epoch_ = 0;
   std::int64_t dropped_negatives_ = 0;
   std::vector<I> all_vertices_;
-  std::optional<matsample::block_set<float, I, O>> eval_blocks_;
+  std::optional<aggregation<float>> eval_graph_;  ///< every vertex's training-graph neighbourhood, global ids
 };
 
 }  // namespace graphsage

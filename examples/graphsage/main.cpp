@@ -182,8 +182,12 @@ int run_link(const data_view& v, const graphsage::data_summary& summary, const g
         current_epoch = s.epoch + 1;
       },
       [&](std::int64_t done, std::int64_t total) { bar.show(current_epoch, r.epochs, done, total); });
-  std::printf("final:%s%s\n", metric(report.final_eval, "valid").c_str(), metric(report.final_eval, "test").c_str());
-  std::printf("best valid at epoch %lld:%s%s\n", static_cast<long long>(report.best_epoch),
+  if (report.stopped_early) {
+    std::printf("stopped early: no better valid roc_auc for %lld epochs\n", static_cast<long long>(r.patience));
+  }
+  std::printf("final%s:%s%s\n", r.restore_best ? " (best epoch restored)" : "",
+              metric(report.final_eval, "valid").c_str(), metric(report.final_eval, "test").c_str());
+  std::printf("best valid roc_auc at epoch %lld:%s%s\n", static_cast<long long>(report.best_epoch),
               metric(report.best_eval, "valid").c_str(), metric(report.best_eval, "test").c_str());
   std::printf("time %.2f s: sample %.2f, gather %.2f, compute %.2f, eval %.2f\n", report.seconds, report.time.sample,
               report.time.gather, report.time.compute, report.time.eval);
@@ -256,13 +260,36 @@ static int main_body(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--eval-every", o.eval_every, "evaluate every this many epochs (and after the last)")
       ->capture_default_str();
-  app.add_option("--eval-batch", o.eval_batch, "vertices per full-neighbour evaluation batch")->capture_default_str();
+  app.add_flag("--residual", o.residual,
+               "a skip connection around each hidden layer, with a learned projection where the widths differ");
+  app.add_flag("--layer-norm", o.layer_norm, "layer normalisation (learned scale and shift) in each hidden layer");
+  const std::map<std::string, select_metric> selections{
+      {"auto", select_metric::automatic}, {"accuracy", select_metric::accuracy}, {"roc_auc", select_metric::roc_auc}};
+  std::string select_name = "auto";
+  app.add_option("--select-by", select_name,
+                 "validation metric that picks the best epoch: accuracy, roc_auc (two classes), or auto: roc_auc for "
+                 "two classes and for links, accuracy otherwise")
+      ->transform(CLI::IsMember(selections, CLI::ignore_case))
+      ->capture_default_str();
+  app.add_option("--patience", o.patience,
+                 "stop once this many epochs have passed without a better validation metric (0: never)")
+      ->capture_default_str();
+  app.add_flag("--restore-best", o.restore_best,
+               "after training, go back to the best validation epoch's parameters and report that epoch as final");
   app.add_flag("--row-normalize", o.row_normalize_features,
                "divide each feature row by its sum (bag-of-words data such as Cora)");
   app.add_flag("--no-background", synchronous, "sample in the training thread instead of ahead in a background thread");
   app.add_option("--report", report_path, "write a JSON summary of the run to this file");
   app.add_option("--csbm-vertices", csbm.num_vertices, "built-in graph: vertices")->capture_default_str();
   app.add_option("--csbm-classes", csbm.num_classes, "built-in graph: classes")->capture_default_str();
+  app.add_option("--csbm-degree", csbm.average_degree, "built-in graph: average degree")->capture_default_str();
+  app.add_option("--csbm-homophily", csbm.homophily,
+                 "built-in graph: fraction of edges within a class (below 1/classes: heterophilous)")
+      ->capture_default_str();
+  app.add_option("--csbm-features", csbm.feature_dim, "built-in graph: features per vertex")->capture_default_str();
+  app.add_option("--csbm-signal", csbm.signal,
+                 "built-in graph: distance between class feature means, in noise standard deviations")
+      ->capture_default_str();
   app.add_option("--graph-seed", csbm.seed, "built-in graph: generator seed")
       ->check(unsigned_seed)
       ->capture_default_str();
@@ -308,6 +335,7 @@ static int main_body(int argc, char** argv) {
   o.inputs = inputs.at(inputs_name);
   o.sampler = samplers.at(sampler_name);
   o.model = models.at(model_name);
+  o.select_by = selections.at(select_name);
   o.background_sampling = !synchronous;
 
   {
@@ -343,9 +371,10 @@ static int main_body(int argc, char** argv) {
     if (o.task == task_kind::link) return run_link(v, summary, o, data_path, link_split, report_path);
     trainer<vertex, offset> t(v, o);
     const auto& r = t.options();
-    std::printf("model: %s, %lld layers, hidden %lld, %lld parameters; inputs: %s", to_string(r.model),
-                static_cast<long long>(r.layers), static_cast<long long>(r.hidden),
-                static_cast<long long>(t.network().parameters().size()), to_string(r.inputs));
+    std::printf("model: %s, %lld layers, hidden %lld%s%s, %lld parameters; inputs: %s", to_string(r.model),
+                static_cast<long long>(r.layers), static_cast<long long>(r.hidden), r.residual ? ", residual" : "",
+                r.layer_norm ? ", layer norm" : "", static_cast<long long>(t.network().parameters().size()),
+                to_string(r.inputs));
     if (r.inputs == input_features::embedding) {
       std::printf(" (%lld per vertex, %lld more parameters)", static_cast<long long>(r.embedding_dim),
                   static_cast<long long>(r.embedding_dim * v.num_vertices()));
@@ -378,9 +407,13 @@ static int main_body(int argc, char** argv) {
         },
         [&](std::int64_t done, std::int64_t total) { bar.show(current_epoch, r.epochs, done, total); });
 
-    std::printf("final:%s%s\n", format_metric(report.final_eval, "valid").c_str(),
-                format_metric(report.final_eval, "test").c_str());
-    std::printf("best valid at epoch %lld:%s%s\n", static_cast<long long>(report.best_epoch),
+    if (report.stopped_early) {
+      std::printf("stopped early: no better valid %s for %lld epochs\n", to_string(r.select_by),
+                  static_cast<long long>(r.patience));
+    }
+    std::printf("final%s:%s%s\n", r.restore_best ? " (best epoch restored)" : "",
+                format_metric(report.final_eval, "valid").c_str(), format_metric(report.final_eval, "test").c_str());
+    std::printf("best valid %s at epoch %lld:%s%s\n", to_string(r.select_by), static_cast<long long>(report.best_epoch),
                 format_metric(report.best_eval, "valid").c_str(), format_metric(report.best_eval, "test").c_str());
     std::printf("time %.2f s: sample %.2f (wait %.2f), gather %.2f, compute %.2f, eval %.2f\n", report.seconds,
                 report.time.sample, report.time.wait, report.time.gather, report.time.compute, report.time.eval);

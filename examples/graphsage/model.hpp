@@ -1,8 +1,11 @@
 #pragma once
 // The network: a stack of graph layers with ReLU between them and dropout on
-// every layer's input. All parameters live in one flat buffer and all
-// gradients in another of the same layout, so an optimizer (or, later, a
-// data-parallel all-reduce) treats them as one array.
+// every layer's input. Hidden layers may add layer normalisation before the
+// ReLU and a residual connection around the whole layer (Platonov et al.,
+// ICLR'23: what makes plain GraphSAGE strong on heterophilous graphs). All
+// parameters live in one flat buffer and all gradients in another of the
+// same layout, so an optimizer (or, later, a data-parallel all-reduce)
+// treats them as one array.
 
 #include <algorithm>
 #include <cmath>
@@ -15,12 +18,20 @@
 
 namespace graphsage {
 
+/// What the hidden layers (all but the last) add around the graph layer.
+struct hidden_options {
+  bool residual = false;
+  bool layer_norm = false;
+};
+
 /// The layer shapes of an L-layer network: in -> hidden -> ... -> classes.
 inline std::vector<layer_shape> network_shape(layer_kind kind, std::int64_t in, std::int64_t hidden,
-                                              std::int64_t classes, std::int64_t layers) {
+                                              std::int64_t classes, std::int64_t layers, hidden_options extras = {}) {
   std::vector<layer_shape> shape;
   for (std::int64_t l = 0; l < layers; ++l) {
-    shape.push_back({kind, l == 0 ? in : hidden, l + 1 == layers ? classes : hidden});
+    const bool hidden_layer = l + 1 < layers;
+    shape.push_back({kind, l == 0 ? in : hidden, hidden_layer ? hidden : classes, hidden_layer && extras.residual,
+                     hidden_layer && extras.layer_norm});
   }
   return shape;
 }
@@ -40,7 +51,8 @@ class model {
     grads_.assign(static_cast<std::size_t>(at), T{0});
   }
 
-  /// Glorot-uniform weights from Philox keyed by (seed, layer), zero biases.
+  /// Glorot-uniform weights from Philox keyed by (seed, layer), zero biases,
+  /// layer norms starting as the identity (scale 1, shift 0).
   void initialize(std::uint64_t seed) {
     for (std::size_t l = 0; l < layers_.size(); ++l) {
       const auto& s = layers_[l];
@@ -56,7 +68,12 @@ class model {
       };
       if (s.has_self()) fill(s.self_offset(), 0);
       if (s.has_neighbours()) fill(s.neighbour_offset(), 1);
+      if (s.has_projection()) fill(s.skip_offset(), 2);
       std::fill_n(params_.begin() + offsets_[l] + s.bias_offset(), s.out, T{0});
+      if (s.layer_norm) {
+        std::fill_n(params_.begin() + offsets_[l] + s.norm_scale_offset(), s.out, T{1});
+        std::fill_n(params_.begin() + offsets_[l] + s.norm_shift_offset(), s.out, T{0});
+      }
     }
   }
 
@@ -68,11 +85,13 @@ class model {
   [[nodiscard]] std::span<const T> gradients() const noexcept { return grads_; }
 
   /// [begin, end) of every weight matrix in the flat buffer: what weight
-  /// decay applies to (biases are left alone).
+  /// decay applies to (biases and layer norms are left alone).
   [[nodiscard]] std::vector<std::pair<std::int64_t, std::int64_t>> weight_ranges() const {
     std::vector<std::pair<std::int64_t, std::int64_t>> out;
     for (std::size_t l = 0; l < layers_.size(); ++l) {
-      out.emplace_back(offsets_[l], offsets_[l] + layers_[l].bias_offset());
+      const auto& s = layers_[l];
+      out.emplace_back(offsets_[l], offsets_[l] + s.bias_offset());
+      if (s.has_projection()) out.emplace_back(offsets_[l] + s.skip_offset(), offsets_[l] + s.norm_scale_offset());
     }
     return out;
   }
@@ -94,7 +113,7 @@ class model {
         c.input = std::move(h);
       }
       matrix<T> z = layer_forward(layers_[l], params_.data() + offsets_[l], blocks[l], c.input, c.aggregated);
-      c.output = l + 1 < layers_.size() ? relu(z) : std::move(z);
+      c.output = l + 1 < layers_.size() ? finish_hidden(l, std::move(z), c.input, &c) : std::move(z);
       if (l + 1 < layers_.size()) h = c.output;
     }
     return caches_.back().output;
@@ -109,10 +128,30 @@ class model {
     matrix<T> d = std::move(dlogits);
     for (std::size_t l = layers_.size(); l-- > 0;) {
       const auto& c = caches_[l];
-      if (l + 1 < layers_.size()) d = relu_backward(c.output, d);
+      const auto& s = layers_[l];
+      const T* params = params_.data() + offsets_[l];
+      T* grads = grads_.data() + offsets_[l];
       const bool wanted = l > 0 || input_gradient != nullptr;
-      matrix<T> dx = layer_backward(layers_[l], params_.data() + offsets_[l], blocks[l], c.input, c.aggregated, d,
-                                    grads_.data() + offsets_[l], /*input_gradient=*/wanted);
+      matrix<T> dz = d;  // d(loss)/d(the graph layer's output)
+      if (l + 1 < layers_.size()) {
+        dz = relu_backward(c.activation, dz);
+        if (s.layer_norm) {
+          dz = layer_norm_backward(c.norm, params + s.norm_scale_offset(), dz, grads + s.norm_scale_offset(),
+                                   grads + s.norm_shift_offset());
+        }
+      }
+      matrix<T> dx = layer_backward(s, params, blocks[l], c.input, c.aggregated, dz, grads, /*input_gradient=*/wanted);
+      if (s.residual) {  // the skip path: output += x_dst (W_skip)
+        const auto n = d.rows();
+        if (s.has_projection()) {
+          weights<T>(grads + s.skip_offset(), s.in, s.out).noalias() = c.input.topRows(n).transpose() * d;
+          if (wanted) {
+            dx.topRows(n).noalias() += d * const_weights<T>(params + s.skip_offset(), s.in, s.out).transpose();
+          }
+        } else if (wanted) {
+          dx.topRows(n) += d;
+        }
+      }
       if (wanted) d = c.mask.size() > 0 ? dx.cwiseProduct(c.mask) : std::move(dx);
     }
     if (input_gradient != nullptr) *input_gradient = std::move(d);
@@ -121,18 +160,39 @@ class model {
   /// Inference through layer l alone (no dropout): for full-neighbour
   /// evaluation, layer by layer.
   [[nodiscard]] matrix<T> infer_layer(std::size_t l, const aggregation<T>& block, const matrix<T>& x) const {
-    matrix<T> aggregated;
-    matrix<T> z = layer_forward(layers_[l], params_.data() + offsets_[l], block, x, aggregated);
-    return l + 1 < layers_.size() ? relu(z) : z;
+    matrix<T> z = layer_infer(layers_[l], params_.data() + offsets_[l], block, x);
+    return l + 1 < layers_.size() ? finish_hidden(l, std::move(z), x, nullptr) : z;
   }
 
  private:
   struct layer_cache {
-    matrix<T> mask;        ///< dropout mask (empty without dropout)
-    matrix<T> input;       ///< the layer's input after dropout
-    matrix<T> aggregated;  ///< A x
-    matrix<T> output;      ///< after ReLU for hidden layers; the logits for the last
+    matrix<T> mask;            ///< dropout mask (empty without dropout)
+    matrix<T> input;           ///< the layer's input after dropout
+    matrix<T> aggregated;      ///< A x
+    layer_norm_cache<T> norm;  ///< the normalised rows (hidden layers with layer norm)
+    matrix<T> activation;      ///< after ReLU (hidden layers)
+    matrix<T> output;          ///< the activation plus the skip path for hidden layers; the logits for the last
   };
+
+  /// What a hidden layer adds to its graph layer's output z: layer norm,
+  /// ReLU, and the skip path from its input x (whose first rows are the
+  /// destination nodes). Keeps what backward() needs in `cache` when given.
+  matrix<T> finish_hidden(std::size_t l, matrix<T> z, const matrix<T>& x, layer_cache* cache) const {
+    const auto& s = layers_[l];
+    const T* params = params_.data() + offsets_[l];
+    if (s.layer_norm) {
+      z = layer_norm_forward(z, params + s.norm_scale_offset(), params + s.norm_shift_offset(),
+                             cache ? &cache->norm : nullptr);
+    }
+    matrix<T> h = relu(z);
+    if (cache != nullptr) cache->activation = h;
+    if (s.has_projection()) {
+      h.noalias() += x.topRows(z.rows()) * const_weights<T>(params + s.skip_offset(), s.in, s.out);
+    } else if (s.residual) {
+      h += x.topRows(z.rows());
+    }
+    return h;
+  }
 
   std::vector<layer_shape> layers_;
   std::vector<std::int64_t> offsets_;
@@ -153,29 +213,17 @@ matrix<T> gather_rows(const matrix<T>& h, std::span<const I> rows) {
   return x;
 }
 
-/// Full-neighbour inference of every one of n vertices, layer by layer:
-/// `blocks` is one layer of blocks whose destinations cover the vertices,
-/// each with all its neighbours (row-normalised here); layer 0 reads
-/// input(src_nodes), later layers the previous layer's output rows.
-/// Returns the last layer's output, one row per vertex.
-template <class T, class V, class I, class O, class Input>
-matrix<T> infer_all_vertices(const model<T>& net, const matsample::block_set<V, I, O>& blocks, std::int64_t n,
-                             Input&& input) {
-  matrix<T> h;
-  for (std::size_t l = 0; l < net.num_layers(); ++l) {
-    matrix<T> next(n, net.layer(l).out);
-    for (std::int64_t m = 0; m < blocks.size(); ++m) {
-      const auto block = blocks[m];
-      const auto a = make_aggregation<T>(block, block_weights::row_normalized);
-      const matrix<T> x = l == 0 ? input(block.src_nodes) : gather_rows(h, block.src_nodes);
-      const matrix<T> z = net.infer_layer(l, a, x);
-      const auto dst = block.dst_nodes();
-      for (std::size_t i = 0; i < dst.size(); ++i) {
-        next.row(static_cast<Eigen::Index>(dst[i])) = z.row(static_cast<Eigen::Index>(i));
-      }
-    }
-    h = std::move(next);
-  }
+/// Full-neighbour inference of every vertex, layer by layer, as DGL's
+/// offline inference does: `graph` aggregates over all of a vertex's
+/// neighbours with global ids (rows = columns = vertices), so each layer's
+/// output is computed once per vertex as whole-matrix products, with no
+/// per-batch gathering. `input` has one row per vertex. Returns the last
+/// layer's output, one row per vertex.
+template <class T>
+matrix<T> infer_all_vertices(const model<T>& net, const aggregation<T>& graph, matrix<T> input) {
+  require(graph.rows == graph.cols, "infer_all_vertices: the graph must be square");
+  matrix<T> h = std::move(input);
+  for (std::size_t l = 0; l < net.num_layers(); ++l) h = net.infer_layer(l, graph, h);
   return h;
 }
 

@@ -87,10 +87,14 @@ inline std::string options(const trainer_options& o) {
          ", \"weight_decay\": " + number(o.weight_decay) + ", \"dropout\": " + number(o.dropout) +
          ", \"seed\": " + std::to_string(o.seed) + ", \"threads\": " + number(static_cast<std::int64_t>(o.threads)) +
          ", \"sampling_threads\": " + number(static_cast<std::int64_t>(o.sampling_threads)) +
-         ", \"eval_every\": " + number(o.eval_every) + ", \"eval_batch\": " + number(o.eval_batch) +
+         ", \"eval_every\": " + number(o.eval_every) +
          ", \"background_sampling\": " + (o.background_sampling ? "true" : "false") +
          ", \"row_normalize_features\": " + (o.row_normalize_features ? "true" : "false") + ", \"input_features\": \"" +
-         to_string(o.inputs) + "\", \"embedding_dim\": " + number(o.embedding_dim) + "}";
+         to_string(o.inputs) + "\", \"embedding_dim\": " + number(o.embedding_dim) +
+         ", \"residual\": " + (o.residual ? "true" : "false") +
+         ", \"layer_norm\": " + (o.layer_norm ? "true" : "false") +
+         ", \"select_by\": " + quote(to_string(o.select_by)) + ", \"patience\": " + number(o.patience) +
+         ", \"restore_best\": " + (o.restore_best ? "true" : "false") + "}";
 }
 
 inline std::string link_split_metrics(const link_metrics& m) {
@@ -146,12 +150,15 @@ inline void write_link_report(std::ostream& os, const link_training_report& r, c
   for (std::size_t i = 0; i < r.epochs.size(); ++i) os << (i ? ", " : "") << number(r.epochs[i].loss);
   os << "],\n";
   os << "  \"final\": " << metrics(r.final_eval) << ",\n";
-  os << "  \"best_valid\": {\"epoch\": " << number(r.best_epoch) << ", \"metrics\": " << metrics(r.best_eval) << "},\n";
+  os << "  \"best_valid\": {\"epoch\": " << number(r.best_epoch) << ", \"metric\": " << quote(to_string(o.select_by))
+     << ", \"value\": " << number(r.best_value) << ", \"metrics\": " << metrics(r.best_eval) << "},\n";
+  os << "  \"stopped_early\": " << (r.stopped_early ? "true" : "false") << ",\n";
   os << "  \"time\": " << times(r.time) << ",\n  \"seconds\": " << number(r.seconds) << "\n}\n";
 }
 
 inline void write_report(std::ostream& os, const training_report& r, const data_summary& data) {
   using namespace json;
+  const auto& o = r.options;
   os << "{\n  \"data\": {\"source\": " << quote(data.source) << ", \"vertices\": " << number(data.vertices)
      << ", \"edges\": " << number(data.edges) << ", \"feature_dim\": " << number(data.feature_dim)
      << ", \"classes\": " << number(data.classes) << ", \"splits\": {";
@@ -177,7 +184,9 @@ inline void write_report(std::ostream& os, const training_report& r, const data_
   for (std::size_t i = 0; i < r.epochs.size(); ++i) os << (i ? ", " : "") << number(r.epochs[i].loss);
   os << "],\n";
   os << "  \"final\": " << metrics(r.final_eval) << ",\n";
-  os << "  \"best_valid\": {\"epoch\": " << number(r.best_epoch) << ", \"metrics\": " << metrics(r.best_eval) << "},\n";
+  os << "  \"best_valid\": {\"epoch\": " << number(r.best_epoch) << ", \"metric\": " << quote(to_string(o.select_by))
+     << ", \"value\": " << number(r.best_value) << ", \"metrics\": " << metrics(r.best_eval) << "},\n";
+  os << "  \"stopped_early\": " << (r.stopped_early ? "true" : "false") << ",\n";
   os << "  \"time\": " << times(r.time) << ",\n  \"seconds\": " << number(r.seconds) << "\n}\n";
 }
 

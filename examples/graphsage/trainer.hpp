@@ -93,6 +93,16 @@ enum class predictor_kind {
   mlp,  ///< w2 · relu(W1 (h_u ⊙ h_v) + b1) + b2 (PyG's and OGB's link predictor)
 };
 inline const char* to_string(task_kind k) { return k == task_kind::link ? "link" : "node"; }
+
+/// The validation metric that picks the best epoch and drives early stopping.
+enum class select_metric {
+  automatic,  ///< roc_auc for two classes (and for link prediction), accuracy otherwise
+  accuracy,
+  roc_auc,  ///< two classes only: class 1 is the positive one
+};
+inline const char* to_string(select_metric m) {
+  return m == select_metric::accuracy ? "accuracy" : m == select_metric::roc_auc ? "roc_auc" : "auto";
+}
 inline const char* to_string(predictor_kind k) { return k == predictor_kind::mlp ? "mlp" : "dot"; }
 inline const char* to_string(matsample::edge_exclusion e) {
   return e == matsample::edge_exclusion::none ? "none" : e == matsample::edge_exclusion::self ? "self" : "reverse";
@@ -127,7 +137,6 @@ struct trainer_options {
   /// background, so that it leaves the cores to training, else `threads`).
   int sampling_threads = 0;
   std::int64_t eval_every = 1;  ///< evaluate every this many epochs (and after the last)
-  std::int64_t eval_batch = 4096;
   bool background_sampling = true;
   bool row_normalize_features = false;  ///< divide each feature row by its sum (as for Cora's bag of words)
   input_features inputs = input_features::automatic;  ///< resolved by the trainer against the data
@@ -142,6 +151,18 @@ struct trainer_options {
   matsample::edge_exclusion exclude = matsample::edge_exclusion::reverse;
   double valid_fraction = 0.05;  ///< edges held out for validation (a new split only)
   double test_fraction = 0.10;   ///< edges held out for testing (a new split only)
+  // Model and selection:
+  bool residual = false;    ///< a skip connection around each hidden layer (projected where widths differ)
+  bool layer_norm = false;  ///< layer normalisation, learned scale and shift, in each hidden layer
+  /// The metric whose best validation value picks best_epoch; resolved by
+  /// the trainer against the number of classes.
+  select_metric select_by = select_metric::automatic;
+  /// Stop once this many epochs have passed since the best validation
+  /// value (checked at each evaluation); 0 trains every epoch.
+  std::int64_t patience = 0;
+  /// After training, put back the parameters of the best epoch and report
+  /// its evaluation as the final one.
+  bool restore_best = false;
 };
 
 /// Fills the defaults that depend on other options and checks everything;
@@ -208,9 +229,26 @@ inline trainer_options resolve(trainer_options o) {
   if (o.threads < 0) throw argument_error(concat("threads: must be >= 0, got ", o.threads));
   if (o.sampling_threads < 0) throw argument_error(concat("sampling threads: must be >= 0, got ", o.sampling_threads));
   if (o.eval_every < 1) throw argument_error(concat("eval every: need at least 1, got ", o.eval_every));
-  if (o.eval_batch < 1) throw argument_error(concat("eval batch: need at least 1, got ", o.eval_batch));
   if (o.embedding_dim < 1) throw argument_error(concat("embedding dim: need at least 1, got ", o.embedding_dim));
+  if (o.patience < 0) throw argument_error(concat("patience: must be >= 0 (0: no early stopping), got ", o.patience));
+  if (o.task == task_kind::link) {
+    if (o.select_by == select_metric::accuracy) {
+      throw argument_error("select by: link prediction selects by roc_auc, not accuracy");
+    }
+    o.select_by = select_metric::roc_auc;
+  }
   return o;
+}
+
+/// `o.select_by` resolved for a node task with `classes` classes; throws
+/// argument_error for ROC-AUC on more than two.
+inline select_metric resolve_selection(select_metric m, std::int64_t classes) {
+  if (m == select_metric::automatic) return classes == 2 ? select_metric::roc_auc : select_metric::accuracy;
+  if (m == select_metric::roc_auc && classes != 2) {
+    throw matsample::argument_error(
+        matsample::detail::concat("select by roc_auc: needs two classes, the data has ", classes));
+  }
+  return m;
 }
 
 /// Metrics per split ("train", "valid", "test", whichever the data has).
@@ -219,6 +257,14 @@ struct evaluation {
   [[nodiscard]] double accuracy(const std::string& split) const {
     const auto it = splits.find(split);
     return it == splits.end() ? std::numeric_limits<double>::quiet_NaN() : it->second.accuracy;
+  }
+  [[nodiscard]] double roc_auc(const std::string& split) const {
+    const auto it = splits.find(split);
+    return it == splits.end() || !it->second.roc_auc ? std::numeric_limits<double>::quiet_NaN() : *it->second.roc_auc;
+  }
+  /// `m` (resolved) on `split`.
+  [[nodiscard]] double metric(select_metric m, const std::string& split) const {
+    return m == select_metric::roc_auc ? roc_auc(split) : accuracy(split);
   }
 };
 
@@ -255,9 +301,11 @@ struct training_report {
   std::string sampler;      ///< the strategy that ran ("none" for the MLP)
   std::int64_t parameters = 0;
   std::vector<epoch_stats> epochs;
-  evaluation final_eval;         ///< after the last epoch
-  std::int64_t best_epoch = -1;  ///< the evaluated epoch with the best valid accuracy (first of ties)
-  evaluation best_eval;          ///< the metrics at best_epoch
+  evaluation final_eval;         ///< after the last epoch (at best_epoch with restore_best)
+  std::int64_t best_epoch = -1;  ///< the evaluated epoch with the best valid options.select_by (first of ties)
+  double best_value = std::numeric_limits<double>::quiet_NaN();  ///< that metric's value at best_epoch
+  evaluation best_eval;                                          ///< the metrics at best_epoch
+  bool stopped_early = false;                                    ///< patience ran out before the last epoch
   time_split time;
   double seconds = 0;
 };
@@ -265,32 +313,47 @@ struct training_report {
 /// The epoch loop both trainers share: trains epochs [first, epochs) with
 /// train_epoch(e), evaluates every eval_every epochs and after the last
 /// (timed into the epoch's stats), keeps the evaluation with the best
-/// score(eval) (the first of ties) and the last one, and sums the time.
-template <class Report, class TrainEpoch, class Evaluate, class Score, class OnEpoch>
+/// score(eval) (the first of ties; a NaN never beats a number) and the last one,
+/// and sums the time. With patience p it stops at an evaluation p or more
+/// epochs after the best one. With restore_best it calls remember() at each
+/// new best and restore() at the end, and the final evaluation is the best.
+template <class Report, class TrainEpoch, class Evaluate, class Score, class OnEpoch, class Remember, class Restore>
 void run_epochs(Report& report, const trainer_options& o, std::int64_t first, TrainEpoch&& train_epoch,
-                Evaluate&& evaluate, Score&& score, const OnEpoch& on_epoch) {
+                Evaluate&& evaluate, Score&& score, const OnEpoch& on_epoch, Remember&& remember, Restore&& restore) {
   using clock = std::chrono::steady_clock;
   const auto since = [](clock::time_point t) { return std::chrono::duration<double>(clock::now() - t).count(); };
   const auto start = clock::now();
-  double best = -1;
   for (std::int64_t e = first; e < o.epochs; ++e) {
     auto s = train_epoch(e);
+    bool stop = false;
     if ((e + 1) % o.eval_every == 0 || e + 1 == o.epochs) {
       const auto t = clock::now();
       s.eval = evaluate();
       s.time.eval = since(t);
       s.seconds += s.time.eval;
       const double value = score(*s.eval);
-      if (value > best || report.best_epoch < 0) {
-        best = value;
+      const bool better =
+          report.best_epoch < 0 || value > report.best_value || (std::isnan(report.best_value) && !std::isnan(value));
+      if (better) {
+        report.best_value = value;
         report.best_epoch = e;
         report.best_eval = *s.eval;
+        if (o.restore_best) remember();
       }
       report.final_eval = *s.eval;
+      stop = o.patience > 0 && e - report.best_epoch >= o.patience && e + 1 < o.epochs;
     }
     report.time += s.time;
     report.epochs.push_back(s);
     if (on_epoch) on_epoch(report.epochs.back());
+    if (stop) {
+      report.stopped_early = true;
+      break;
+    }
+  }
+  if (o.restore_best && report.best_epoch >= 0) {
+    restore();
+    report.final_eval = report.best_eval;
   }
   report.seconds = since(start);
 }
@@ -323,7 +386,8 @@ class trainer {
         model_(network_shape(
             layer_type(options_.model),
             input_dim(resolve_inputs(options_.inputs, data.feature_dim), data.feature_dim, options_.embedding_dim),
-            options_.hidden, data.num_classes(), options_.layers)),
+            options_.hidden, data.num_classes(), options_.layers,
+            {.residual = options_.residual, .layer_norm = options_.layer_norm})),
         optimizer_(model_.parameters().size(),
                    {.learning_rate = options_.learning_rate, .weight_decay = options_.weight_decay},
                    model_.weight_ranges()) {
@@ -333,6 +397,7 @@ class trainer {
     }
     options_.inputs = resolve_inputs(options_.inputs, data.feature_dim);
     check_data();
+    options_.select_by = resolve_selection(options_.select_by, data.num_classes());
     inputs_.emplace(data_, data_.graph, options_.inputs, options_.embedding_dim, options_.row_normalize_features,
                     options_.seed, options_.learning_rate);
     bind_sampler();
@@ -433,18 +498,20 @@ class trainer {
     return s;
   }
 
-  /// Full-neighbour inference, layer by layer over all vertices in batches
-  /// of eval_batch, then metrics on every split.
+  /// Full-neighbour inference, layer by layer over all vertices at once,
+  /// then metrics on every split.
   evaluation evaluate() {
     const std::int64_t n = data_.num_vertices();
-    if (!eval_blocks_) {  // the same every time: sample once
+    if (!eval_graph_) {  // the same every time: build once
       all_vertices_.resize(static_cast<std::size_t>(n));
       std::iota(all_vertices_.begin(), all_vertices_.end(), I{0});
-      const auto all = matsample::batch_list<I>::uniform(std::span<const I>(all_vertices_), options_.eval_batch);
-      eval_blocks_ = options_.model == model_kind::mlp ? edge_free_blocks(all) : full_neighbourhood(all);
+      eval_graph_ = options_.model == model_kind::mlp
+                        ? edge_free_aggregation<float>(n)
+                        : make_aggregation<float>(options_.model == model_kind::gcn ? propagation_.view() : data_.graph,
+                                                  block_weights::row_normalized);
     }
-    const matrix<float> h = infer_all_vertices(model_, *eval_blocks_, n,
-                                               [this](std::span<const I> nodes) { return gather_features(nodes); });
+    const matrix<float> h =
+        infer_all_vertices(model_, *eval_graph_, gather_features(std::span<const I>(all_vertices_)));
     evaluation out;
     for (const auto& [name, ids] : data_.splits) out.splits[name] = evaluate_split(h, ids, data_.labels);
     return out;
@@ -457,9 +524,19 @@ class trainer {
     report.options = options_;
     report.sampler = sampler_name_;
     report.parameters = static_cast<std::int64_t>(model_.parameters().size());
+    std::vector<float> best_parameters, best_inputs;
     run_epochs(
         report, options_, next_epoch_, [&](std::int64_t e) { return train_epoch(e, progress); },
-        [&] { return evaluate(); }, [](const evaluation& e) { return e.accuracy("valid"); }, on_epoch);
+        [&] { return evaluate(); }, [this](const evaluation& e) { return e.metric(options_.select_by, "valid"); },
+        on_epoch,
+        [&] {
+          best_parameters.assign(model_.parameters().begin(), model_.parameters().end());
+          best_inputs = inputs_->learned_values();
+        },
+        [&] {
+          std::copy(best_parameters.begin(), best_parameters.end(), model_.parameters().begin());
+          inputs_->restore_learned_values(best_inputs);
+        });
     return report;
   }
 
@@ -493,6 +570,9 @@ class trainer {
       throw argument_error(concat("data: need one label per vertex, got ", data_.labels.size(), " for ", n));
     }
     if (data_.num_classes() < 2) throw argument_error("data: need at least two classes");
+    if ((options_.patience > 0 || options_.restore_best) && !data_.splits.contains("valid")) {
+      throw argument_error("data: --patience and --restore-best select on the 'valid' split, which the data lacks");
+    }
     const auto train = data_.splits.find("train");
     if (train == data_.splits.end() || train->second.empty()) {
       throw argument_error(
@@ -557,14 +637,6 @@ class trainer {
     }
   }
 
-  /// One layer of blocks whose rows are the batches' vertices with all their
-  /// neighbours (on the graph the model runs on): evaluation runs the model
-  /// through these layer by layer.
-  blocks full_neighbourhood(const matsample::batch_list<I>& batches) const {
-    const auto graph = options_.model == model_kind::gcn ? propagation_.view() : data_.graph;
-    return std::move(matsample::sample_nodewise(cpu_, graph, batches, {.fanouts = {-1}}).layers.front());
-  }
-
   /// Blocks that map the seeds to themselves without edges: only the linear
   /// (self) layers of the MLP baseline see anything.
   static blocks edge_free_blocks(const matsample::batch_list<I>& batches) {
@@ -621,8 +693,8 @@ class trainer {
   std::shared_ptr<const matsample::epoch_batches<I>> shuffled_;
   std::int64_t shuffled_epoch_ = -1;
   std::vector<I> all_vertices_;
-  std::optional<matsample::block_set<float, I, O>> eval_blocks_;
-  std::future<sampled_bulk> pending_;  // last: destroyed first, while what the task uses still exists
+  std::optional<aggregation<float>> eval_graph_;  ///< every vertex's full neighbourhood, global ids
+  std::future<sampled_bulk> pending_;             // last: destroyed first, while what the task uses still exists
 };
 
 }  // namespace graphsage
