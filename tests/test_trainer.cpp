@@ -504,6 +504,20 @@ TEST_CASE("trainer: data without features, labels or a train split is refused wi
 // Training runs
 // =================================================================================
 
+TEST_CASE("trainer: row normalisation refuses negative features, naming the vertex") {
+  auto data = ms::csbm<float, i32, i64>({.num_vertices = 200, .num_classes = 2, .feature_dim = 4, .seed = 1});
+  auto o = small_options();
+  o.row_normalize_features = true;
+  // Gaussian features have negative entries: find the first, as the message must name it.
+  const auto first = std::find_if(data.features.begin(), data.features.end(), [](float x) { return x < 0; });
+  REQUIRE(first != data.features.end());
+  const auto at = first - data.features.begin();
+  const std::string expected = "vertex " + std::to_string(at / 4) + " has feature " + std::to_string(at % 4);
+  CHECK_THROWS_WITH_AS(sage_trainer(data.view(), o), doctest::Contains(expected.c_str()), ms::argument_error);
+  for (auto& x : data.features) x = std::abs(x);
+  CHECK_NOTHROW(sage_trainer(data.view(), o));
+}
+
 TEST_CASE("training: the loss falls, accuracy beats chance by a margin, and the graph beats the MLP") {
   const auto& data = small_graph();
   sage_trainer sage(data.view(), small_options());

@@ -19,6 +19,7 @@
 #include "adam.hpp"
 #include "layers.hpp"
 #include "matsample/core/csr.hpp"
+#include "matsample/core/error.hpp"
 #include "matsample/core/random.hpp"
 #include "matsample/io/dataset.hpp"
 
@@ -123,7 +124,17 @@ class input_table {
         for (std::size_t v = 0; v * static_cast<std::size_t>(d) < owned_.size(); ++v) {
           float* row = owned_.data() + v * static_cast<std::size_t>(d);
           double total = 0;
-          for (std::int64_t j = 0; j < d; ++j) total += row[j];
+          for (std::int64_t j = 0; j < d; ++j) {
+            // A sum of mixed signs can be near zero or negative: dividing by it
+            // would blow the row up or flip it. Such features (embeddings,
+            // standardised values) want no row normalisation.
+            if (!(row[j] >= 0)) {
+              throw matsample::argument_error(matsample::detail::concat(
+                  "row normalisation: vertex ", v, " has feature ", j, " = ", row[j],
+                  "; it divides non-negative features (bags of words) by their sum: leave it off for these"));
+            }
+            total += row[j];
+          }
           if (total == 0) continue;  // an empty bag of words stays empty
           for (std::int64_t j = 0; j < d; ++j) row[j] = static_cast<float>(row[j] / total);
         }
