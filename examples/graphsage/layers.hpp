@@ -148,12 +148,12 @@ enum class layer_kind {
 /// [gamma (out)] [beta (out)], each present only when the layer uses it;
 /// matrices row-major. Hidden layers may add a residual connection and
 /// layer normalisation around the graph layer (model.hpp applies them):
-/// h = relu(norm(z)) + x_dst (or x_dst W_skip where the widths differ).
+/// h = norm(relu(z) + x_dst), with x_dst W_skip where the widths differ.
 struct layer_shape {
   layer_kind kind = layer_kind::sage;
   std::int64_t in = 0, out = 0;
   bool residual = false;    ///< add the layer's input (projected where in != out) to its output
-  bool layer_norm = false;  ///< normalise each output row (learned scale and shift) before the ReLU
+  bool layer_norm = false;  ///< normalise each output row (learned scale and shift), last
 
   [[nodiscard]] bool has_self() const noexcept { return kind != layer_kind::gcn; }
   [[nodiscard]] bool has_neighbours() const noexcept { return kind != layer_kind::linear; }
