@@ -162,6 +162,11 @@ class input_table {
     std::copy(values.begin(), values.end(), owned_.begin());
   }
 
+  /// Every vertex's row, in vertex order: what whole-graph inference reads.
+  [[nodiscard]] matrix<float> all() const {
+    return Eigen::Map<const matrix<float>>(values_.data(), static_cast<Eigen::Index>(values_.size()) / dim_, dim_);
+  }
+
   /// Rows of `nodes`, in order.
   [[nodiscard]] matrix<float> gather(std::span<const I> nodes) const {
     const auto d = static_cast<Eigen::Index>(dim_);

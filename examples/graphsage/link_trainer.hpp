@@ -23,7 +23,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <numeric>
 #include <optional>
 #include <span>
 #include <string>
@@ -268,14 +267,8 @@ class link_trainer {
   /// Embeds every vertex by full-neighbour inference on the training graph,
   /// then ranks each held-out part's positives against its fixed negatives.
   link_evaluation evaluate() {
-    const std::int64_t n = data_.num_vertices();
-    if (!eval_graph_) {
-      all_vertices_.resize(static_cast<std::size_t>(n));
-      std::iota(all_vertices_.begin(), all_vertices_.end(), I{0});
-      eval_graph_ = make_aggregation<float>(split_->train_graph.view(), block_weights::row_normalized);
-    }
-    const matrix<float> h =
-        infer_all_vertices(model_, *eval_graph_, inputs_->gather(std::span<const I>(all_vertices_)));
+    if (!eval_graph_) eval_graph_ = make_aggregation<float>(split_->train_graph.view(), block_weights::row_normalized);
+    const matrix<float> h = infer_all_vertices(model_, *eval_graph_, inputs_->all());
     link_evaluation out;
     const auto scores = [&](const matsample::edge_pairs<I>& p) {
       const auto hu = gather_rows(h, std::span<const I>(p.src)), hv = gather_rows(h, std::span<const I>(p.dst));
@@ -402,7 +395,6 @@ class link_trainer {
   std::function<sample_type(const matsample::edge_batch_list<I>&)> sample_;
   std::int64_t batches_per_epoch_ = 0;
   std::int64_t dropped_negatives_ = 0;
-  std::vector<I> all_vertices_;
   std::optional<aggregation<float>> eval_graph_;  ///< every vertex's training-graph neighbourhood, global ids
 };
 

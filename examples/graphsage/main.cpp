@@ -183,7 +183,8 @@ int run_link(const data_view& v, const graphsage::data_summary& summary, const g
       },
       [&](std::int64_t done, std::int64_t total) { bar.show(current_epoch, r.epochs, done, total); });
   if (report.stopped_early) {
-    std::printf("stopped early: no better valid roc_auc for %lld epochs\n", static_cast<long long>(r.patience));
+    std::printf("stopped early: no better valid %s for %lld epochs\n", to_string(r.select_by),
+                static_cast<long long>(r.patience));
   }
   std::printf("final%s:%s%s\n", r.restore_best ? " (best epoch restored)" : "",
               metric(report.final_eval, "valid").c_str(), metric(report.final_eval, "test").c_str());

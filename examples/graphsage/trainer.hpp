@@ -26,7 +26,6 @@
 #include <limits>
 #include <map>
 #include <memory>
-#include <numeric>
 #include <optional>
 #include <span>
 #include <string>
@@ -503,15 +502,11 @@ class trainer {
   evaluation evaluate() {
     const std::int64_t n = data_.num_vertices();
     if (!eval_graph_) {  // the same every time: build once
-      all_vertices_.resize(static_cast<std::size_t>(n));
-      std::iota(all_vertices_.begin(), all_vertices_.end(), I{0});
       eval_graph_ = options_.model == model_kind::mlp
                         ? edge_free_aggregation<float>(n)
-                        : make_aggregation<float>(options_.model == model_kind::gcn ? propagation_.view() : data_.graph,
-                                                  block_weights::row_normalized);
+                        : make_aggregation<float>(model_graph(), block_weights::row_normalized);
     }
-    const matrix<float> h =
-        infer_all_vertices(model_, *eval_graph_, gather_features(std::span<const I>(all_vertices_)));
+    const matrix<float> h = infer_all_vertices(model_, *eval_graph_, inputs_->all());
     evaluation out;
     for (const auto& [name, ids] : data_.splits) out.splits[name] = evaluate_split(h, ids, data_.labels);
     return out;
@@ -610,7 +605,7 @@ class trainer {
     }
     // SAGE runs on A as given; GCN on its propagation matrix, whichever sampler.
     if (options_.model == model_kind::gcn) propagation_ = gcn_propagation(data_.graph);
-    const auto graph = options_.model == model_kind::gcn ? propagation_.view() : data_.graph;
+    const auto graph = model_graph();
     const auto bind = [this](auto sampler, auto sampler_options) {
       sample_ = [sampler, sampler_options](const batch_list<I>& b) { return sampler(b, sampler_options); };
     };
@@ -635,6 +630,11 @@ class trainer {
         return bind(ladies_sampler(cpu_, graph), o);
       }
     }
+  }
+
+  /// The graph the model runs on: GCN's propagation matrix, else A as given.
+  [[nodiscard]] matsample::csr_view<float, I, O> model_graph() const {
+    return options_.model == model_kind::gcn ? propagation_.view() : data_.graph;
   }
 
   /// Blocks that map the seeds to themselves without edges: only the linear
@@ -692,7 +692,6 @@ class trainer {
   std::int64_t next_epoch_ = 0, next_job_ = 0;
   std::shared_ptr<const matsample::epoch_batches<I>> shuffled_;
   std::int64_t shuffled_epoch_ = -1;
-  std::vector<I> all_vertices_;
   std::optional<aggregation<float>> eval_graph_;  ///< every vertex's full neighbourhood, global ids
   std::future<sampled_bulk> pending_;             // last: destroyed first, while what the task uses still exists
 };
