@@ -76,6 +76,49 @@ struct recorded {
   std::uint64_t i64;  ///< int64 ids, int64 offsets
 };
 
+template <class V, class I, class O>
+std::uint64_t digest(const ms::typed_bulk_sample<V, I, O>& bulk) {
+  fnv1a h;
+  for (const auto& layer : bulk.layers) {
+    for (const auto& t : layer.types) {
+      h.array(t.src_nodes);
+      h.array(t.node_offsets);
+      h.array(t.dst_offsets);
+    }
+    for (const auto& r : layer.relations) {
+      h.array(r.row_offsets);
+      h.array(r.indptr);
+      h.array(r.edge_offsets);
+      h.array(r.indices);
+      h.array(r.values);
+    }
+  }
+  return h.state;
+}
+
+/// Typed node-wise sampling of a small typed CSBM: papers and authors seeded
+/// together, a fanout per relation (one skipped at the outer hop).
+template <class I>
+std::uint64_t typed_digest(bool replace) {
+  using O = std::int64_t;
+  const auto data = ms::typed_csbm<double, I, O>({.counts = {3000, 1500, 40}, .seed = 8});
+  std::vector<I> papers(256), authors(128);
+  std::iota(papers.begin(), papers.end(), I{100});
+  std::iota(authors.begin(), authors.end(), I{7});
+  ms::typed_batch_list<I> b;
+  b.types.resize(3);
+  b.types[0] = ms::batch_list<I>::uniform(papers, 64, 3, 2);
+  b.types[1] = ms::batch_list<I>::uniform(authors, 32, 3, 2);
+  const auto& schema = data.graph.schema();
+  const ms::typed_nodewise_options o{
+      .fanouts = ms::relation_fanouts(
+          schema, {{{"cites", 5}, {"writes", 3}, {"has_topic", 1}}, {{"cites", 3}, {"has_topic", 0}}}, 2),
+      .replace = replace,
+      .deduplicate = !replace,
+      .seed = 7};
+  return digest(ms::sample_typed_nodewise(test::cpu2, data.graph.view(), b, o));
+}
+
 template <class I>
 std::uint64_t sample_digest(const std::string& name) {
   using O = std::int64_t;
@@ -127,6 +170,8 @@ std::uint64_t sample_digest(const std::string& name) {
     h.bytes(&out.dropped_negatives, sizeof out.dropped_negatives);
     return h.state;
   }
+  if (name == "typed nodewise") return typed_digest<I>(false);
+  if (name == "typed nodewise replace paper mode") return typed_digest<I>(true);
   FAIL("unknown sampler case " << name);
   return 0;
 }
@@ -150,6 +195,9 @@ const recorded table[] = {
     // The link sampler (blocks, then both pair graphs and the dropped count),
     // recorded when the Python module bound it (2026-12-04).
     {"link nodewise, 2 negatives rejecting edges, reverse excluded", 9201364636231117631ULL, 2188410073221225871ULL},
+    // Typed node-wise sampling, recorded when it was added (2026-12-05).
+    {"typed nodewise", 6690179932421831877ULL, 16449039214198744181ULL},
+    {"typed nodewise replace paper mode", 3999762804648474161ULL, 8913223293192916977ULL},
 };
 
 }  // namespace

@@ -375,3 +375,70 @@ TEST_CASE("csbm: bad options throw argument_error") {
     } catch (const ms::argument_error&) {}
   }
 }
+
+TEST_CASE("typed_csbm: the same data for 1 and 2 threads and both index widths; another seed differs") {
+  const ms::typed_csbm_options o{.counts = {3000, 1500, 40}, .seed = 5};
+  const auto one = with_threads(1, [&] { return ms::typed_csbm<float, i32, i64>(o); });
+  const auto two = with_threads(2, [&] { return ms::typed_csbm<float, i32, i64>(o); });
+  CHECK(one.graph == two.graph);
+  CHECK(one.types == two.types);
+  const auto wide = ms::typed_csbm<float, i64, i64>(o);
+  for (std::int32_t r = 0; r < two.graph.schema().num_relations(); ++r) {
+    CHECK(std::ranges::equal(wide.graph.relation(r).indices(), two.graph.relation(r).indices()));
+  }
+  auto other = o;
+  other.seed = 6;
+  CHECK_FALSE(ms::typed_csbm<float, i32, i64>(other).graph == two.graph);
+}
+
+TEST_CASE("typed_csbm: relation shapes, degrees, homophily per relation, reverses, labels on the target type") {
+  const ms::typed_csbm_options o{.counts = {20000, 10000, 200}};
+  const auto d = ms::typed_csbm<float, i32, i64>(o);
+  const auto& schema = d.graph.schema();
+  REQUIRE(schema.num_relations() == 6);
+  CHECK(schema.canonical_name(4) == "paper___rev_writes___author");
+  // Only the target type's classes are returned, so homophily is checked on
+  // cites, whose both ends are papers.
+  const auto& labels = d.types[0].labels;
+  REQUIRE(labels.size() == 20000);
+  CHECK(d.types[1].labels.empty());
+  CHECK(d.types[0].num_classes() == 4);
+  CHECK(d.types[1].features.size() == 10000u * 16u);
+  for (std::int32_t r = 0; r < 3; ++r) {
+    const auto& rel = o.relations[static_cast<std::size_t>(r)];
+    const auto a = d.graph.relation(r).view();
+    CHECK(a.rows() == o.counts[static_cast<std::size_t>(rel.row_type)]);
+    CHECK(a.cols() == o.counts[static_cast<std::size_t>(rel.col_type)]);
+    const double degree = static_cast<double>(a.nnz()) / static_cast<double>(a.rows());
+    CAPTURE(r);
+    CAPTURE(degree);
+    CHECK(degree <= rel.average_degree);
+    // has_topic: 2 draws among 50 fields per class often repeat; the others rarely.
+    CHECK(degree > (r == 2 ? 0.9 : 0.98) * rel.average_degree);
+    CHECK(rows_strictly_increasing(d.graph.relation(r)));
+    const auto t = d.graph.relation(r + 3).view();  // the reverse is the transpose
+    CHECK(t.rows() == a.cols());
+    CHECK(t.nnz() == a.nnz());
+  }
+  // cites is paper-paper: the fraction of entries within a class is its homophily.
+  const auto cites = d.graph.relation(0).view();
+  double same = 0;
+  for (i32 u = 0; u < cites.rows(); ++u) {
+    for (auto e = cites.indptr()[u]; e < cites.indptr()[u + 1]; ++e) same += labels[u] == labels[cites.indices()[e]];
+  }
+  CHECK(std::abs(same / static_cast<double>(cites.nnz()) - 0.7) < 0.01);
+  const auto& split = d.types[0].splits;
+  CHECK(split.at("train").size() == 2000);
+  CHECK(split.at("valid").size() == 2000);
+  CHECK(split.at("test").size() == 16000);
+}
+
+TEST_CASE("typed_csbm: bad options throw argument_error naming the problem") {
+  const auto generate = [](const ms::typed_csbm_options& o) { return ms::typed_csbm<float, i32, i64>(o); };
+  CHECK_THROWS_WITH_AS((void)(generate({.counts = {10, 10}})), doctest::Contains("2 counts for 3"), ms::argument_error);
+  CHECK_THROWS_AS((void)(generate({.num_classes = 1})), ms::argument_error);
+  CHECK_THROWS_WITH_AS((void)(generate({.relations = {{0, "x", 3}}})),
+                       doctest::Contains("relation 'x' needs types among the vertex types"), ms::argument_error);
+  CHECK_THROWS_WITH_AS((void)(generate({.counts = {10, 0, 10}})),
+                       doctest::Contains("vertex type 'author' needs a vertex"), ms::argument_error);
+}

@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <numeric>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,37 @@ TEST_CASE_TEMPLATE("cuda device views: kernels keep data on the device; device-c
   const auto host_sum = [](double acc, V v) { return acc + static_cast<double>(v); };  // the host hop
   CHECK(gpu.row_reduce(d.view(), 0.0, host_sum) == test::ref.row_reduce(g.view(), 0.0, sum));
   CHECK(ms::to_host(gpu.spgemm(d.view(), d.view())) == test::ref.spgemm(g.view(), g.view()));
+}
+
+TEST_CASE_TEMPLATE("cuda: typed node-wise sampling of device relations gives the CPU's typed minibatches", C,
+                   MATSAMPLE_INDEX_CONFIGS) {
+  using I = typename C::I;
+  using V = typename C::V;
+  using O = typename C::O;
+  const auto data = ms::typed_csbm<V, I, O>({.counts = {3000, 1500, 40}, .seed = 3});
+  const auto& schema = data.graph.schema();
+  std::vector<ms::device_csr_matrix<V, I, O>> owned;
+  std::vector<ms::device_csr_view<V, I, O>> views;
+  for (std::int32_t r = 0; r < schema.num_relations(); ++r)
+    owned.push_back(ms::to_device(data.graph.relation(r).view()));
+  for (const auto& a : owned) views.push_back(a.view());
+  const ms::typed_graph_view<ms::device_csr_view<V, I, O>> device_graph(schema, views);
+  std::vector<I> papers(500), authors(200);
+  std::iota(papers.begin(), papers.end(), I{0});
+  std::iota(authors.begin(), authors.end(), I{100});
+  ms::typed_batch_list<I> batches;
+  batches.types.resize(3);
+  batches.types[0] = ms::batch_list<I>::uniform(sp(papers), 50, 1, 4);
+  batches.types[1] = ms::batch_list<I>::uniform(sp(authors), 20, 1, 4);
+  for (const bool replace : {false, true}) {
+    const ms::typed_nodewise_options o{
+        .fanouts = ms::relation_fanouts(schema, {{{"cites", 5}, {"has_topic", 0}}, {{"writes", -1}}}, 3),
+        .replace = replace,
+        .seed = 9};
+    CAPTURE(replace);
+    CHECK(ms::sample_typed_nodewise(gpu, device_graph, batches, o) ==
+          ms::sample_typed_nodewise(test::cpu2, data.graph.view(), batches, o));
+  }
 }
 
 TEST_CASE_TEMPLATE("cuda samplers on a device graph give the CPU's minibatches", C, MATSAMPLE_INDEX_CONFIGS) {

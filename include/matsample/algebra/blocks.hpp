@@ -35,12 +35,14 @@ struct block_view {
   [[nodiscard]] O num_edges() const noexcept { return adjacency.nnz(); }
 };
 
-/// One layer of k minibatches. Block m's rows are stacked rows
-/// [row_offsets[m], row_offsets[m+1]); its zero-based indptr starts at
-/// indptr[row_offsets[m] + m]; its entries are [edge_offsets[m], edge_offsets[m+1]);
-/// its source nodes are [node_offsets[m], node_offsets[m+1]).
+/// The edges of one layer of k minibatches, in flat arrays. Block m's rows
+/// are stacked rows [row_offsets[m], row_offsets[m+1]); its zero-based indptr
+/// starts at indptr[row_offsets[m] + m]; its entries are
+/// [edge_offsets[m], edge_offsets[m+1]). A block_set adds the source nodes;
+/// typed blocks (typed_block_set) keep one block_edges per relation and the
+/// source nodes per vertex type.
 template <class V, index_type I, index_type O>
-struct block_set {
+struct block_edges {
   std::vector<std::int64_t> row_offsets{0};   ///< k + 1 offsets of each block's destination rows
   std::vector<O> indptr;                      ///< Each block's zero-based indptr, concatenated (rows + k entries)
   std::vector<std::int64_t> edge_offsets{0};  ///< k + 1 offsets of each block's entries
@@ -49,8 +51,6 @@ struct block_set {
   /// the sampler: node-wise blocks carry A's edge weights as sampled;
   /// layer-wise blocks carry the debiased, row-normalised aggregation weights.
   std::vector<V> values;
-  std::vector<I> src_nodes;                   ///< Global ids of each block's source nodes, concatenated
-  std::vector<std::int64_t> node_offsets{0};  ///< k + 1 offsets of each block's source nodes
   /// Id of the edge of A each entry came from, parallel to `indices`; empty
   /// unless attach_edge_ids set them (off by default: sampling never pays).
   std::vector<std::int64_t> edge_ids;
@@ -60,20 +60,39 @@ struct block_set {
   /// Entries over all k blocks.
   [[nodiscard]] std::int64_t num_edges() const noexcept { return edge_offsets.back(); }
 
-  /// Block `m` (0 <= m < size(), unchecked) as views into this set.
-  [[nodiscard]] block_view<V, I, O> operator[](std::int64_t m) const {
+  /// Block `m`'s adjacency (0 <= m < size(), unchecked) with `num_src` columns.
+  [[nodiscard]] csr_view<V, I, O> adjacency(std::int64_t m, std::int64_t num_src) const {
     const auto rows = static_cast<std::size_t>(row_offsets[m + 1] - row_offsets[m]);
     const auto e0 = static_cast<std::size_t>(edge_offsets[m]), e1 = static_cast<std::size_t>(edge_offsets[m + 1]);
-    const auto n0 = static_cast<std::size_t>(node_offsets[m]), n1 = static_cast<std::size_t>(node_offsets[m + 1]);
     const std::span<const V> vals =
         values.empty() ? std::span<const V>{} : std::span<const V>(values).subspan(e0, e1 - e0);
-    return {
-        csr_view<V, I, O>(static_cast<I>(rows), static_cast<I>(n1 - n0),
-                          std::span<const O>(indptr).subspan(static_cast<std::size_t>(row_offsets[m] + m), rows + 1),
-                          std::span<const I>(indices).subspan(e0, e1 - e0), vals),
-        std::span<const I>(src_nodes).subspan(n0, n1 - n0),
-        edge_ids.empty() ? std::span<const std::int64_t>{}
-                         : std::span<const std::int64_t>(edge_ids).subspan(e0, e1 - e0)};
+    return csr_view<V, I, O>(static_cast<I>(rows), static_cast<I>(num_src),
+                             std::span<const O>(indptr).subspan(static_cast<std::size_t>(row_offsets[m] + m), rows + 1),
+                             std::span<const I>(indices).subspan(e0, e1 - e0), vals);
+  }
+  /// Block `m`'s edge ids (empty unless attached).
+  [[nodiscard]] std::span<const std::int64_t> edge_ids_of(std::int64_t m) const {
+    if (edge_ids.empty()) return {};
+    const auto e0 = static_cast<std::size_t>(edge_offsets[m]), e1 = static_cast<std::size_t>(edge_offsets[m + 1]);
+    return std::span<const std::int64_t>(edge_ids).subspan(e0, e1 - e0);
+  }
+
+  /// Exact equality of every array.
+  friend bool operator==(const block_edges&, const block_edges&) = default;
+};
+
+/// One layer of k minibatches: the edges, and the source nodes of each
+/// block, [node_offsets[m], node_offsets[m+1]) of src_nodes.
+template <class V, index_type I, index_type O>
+struct block_set : block_edges<V, I, O> {
+  std::vector<I> src_nodes;                   ///< Global ids of each block's source nodes, concatenated
+  std::vector<std::int64_t> node_offsets{0};  ///< k + 1 offsets of each block's source nodes
+
+  /// Block `m` (0 <= m < size(), unchecked) as views into this set.
+  [[nodiscard]] block_view<V, I, O> operator[](std::int64_t m) const {
+    const auto n0 = static_cast<std::size_t>(node_offsets[m]), n1 = static_cast<std::size_t>(node_offsets[m + 1]);
+    return {this->adjacency(m, static_cast<std::int64_t>(n1 - n0)), std::span<const I>(src_nodes).subspan(n0, n1 - n0),
+            this->edge_ids_of(m)};
   }
 
   /// Exact equality of every array.

@@ -26,18 +26,35 @@ inline constexpr std::uint64_t relabel = 0xffff'ffff'0000'0004ULL;     ///< rand
 inline constexpr std::uint64_t split = 0xffff'ffff'0000'0005ULL;       ///< random_split's train/valid/test split
 inline constexpr std::uint64_t negatives = 0xffff'ffff'0000'0006ULL;   ///< negative_sampler's corrupted endpoints
 inline constexpr std::uint64_t edge_split = 0xffff'ffff'0000'0007ULL;  ///< random_edge_split's split and negatives
+inline constexpr std::uint64_t typed_csbm = 0xffff'ffff'0000'0008ULL;  ///< typed_csbm's classes, features, edges, split
 
 /// LABOR's per-vertex variates: labor + layer, or labor alone when layers
 /// share their variates (layer dependency). Up to max_layers words from here.
 inline constexpr std::uint64_t labor = 0xffff'fffe'0000'0000ULL;
 
+/// Typed (heterogeneous) sampling keys relation r's layer l by
+/// relation_layer(r, l): relation 0 uses the layer number itself, so a typed
+/// graph of one relation samples exactly as its untyped matrix does; every
+/// other relation takes a word from here. Up to max_relations relations and
+/// max_typed_layers layers.
+inline constexpr std::uint64_t typed = 0xffff'fffd'0000'0000ULL;
+inline constexpr std::uint64_t max_relations = std::uint64_t{1} << 16;     ///< Relations a typed sampler can key
+inline constexpr std::uint64_t max_typed_layers = std::uint64_t{1} << 16;  ///< Layers a typed sampler can key
+
+/// The stream word of relation r's row draws at layer l (r < max_relations,
+/// l < max_typed_layers; unchecked, the typed samplers check).
+constexpr std::uint64_t relation_layer(std::uint64_t r, std::uint64_t l) noexcept {
+  return r == 0 ? l : typed + ((r - 1) << 16) + l;
+}
+
 /// The library's words all lie at or above this one. Words in
 /// [max_layers, first_library) are left to applications (the GraphSAGE
 /// example's dropout and initialisation streams live there).
-inline constexpr std::uint64_t first_library = labor;
+inline constexpr std::uint64_t first_library = typed;
 
 /// The fixed words, for the distinctness checks below and in the tests.
-inline constexpr std::array<std::uint64_t, 7> fixed = {shuffle, rmat, csbm, relabel, split, negatives, edge_split};
+inline constexpr std::array<std::uint64_t, 8> fixed = {shuffle, rmat,      csbm,       relabel,
+                                                       split,   negatives, edge_split, typed_csbm};
 
 namespace detail {
 consteval bool distinct_and_reserved() {
@@ -48,7 +65,8 @@ consteval bool distinct_and_reserved() {
       if (fixed[i] == fixed[j]) return false;
     }
   }
-  return labor + max_layers <= fixed[0] && first_library > max_layers;
+  return labor + max_layers <= fixed[0] && first_library > max_layers &&
+         typed + (max_relations - 1) * max_typed_layers <= labor;
 }
 }  // namespace detail
 static_assert(detail::distinct_and_reserved(), "random stream words must be distinct and outside the layer range");

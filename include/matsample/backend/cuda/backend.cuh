@@ -289,6 +289,13 @@ class cuda_backend {
     return cuda::detail::compact_blocks(s, q, deduplicate, stream());
   }
 
+  /// A device result copied to the host on the backend's stream (the typed
+  /// samplers relabel on the host).
+  template <class V, index_type I, index_type O>
+  csr_matrix<V, I, O> to_host(const device_csr_matrix<V, I, O>& m) const {
+    return back(m);
+  }
+
   // ---- host operands: computed on the device, results on the host ------------
 
   /// gather_rows on a host matrix: copied up, computed on the device, copied back.
