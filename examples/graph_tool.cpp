@@ -2,6 +2,10 @@
 // prints graph statistics.
 //   graph_tool stats   INPUT [options]
 //   graph_tool convert INPUT OUTPUT.snap [options]
+//   graph_tool typed   INPUT OUTPUT_DIR --features-as-type NAME [options]
+// `typed` turns the feature columns into vertices of a new type (Cora as
+// papers and words) and writes the typed graph in OGB's heterogeneous layout;
+// `stats` on such a directory prints each type and relation.
 // INPUT is an OGB raw-layout directory, a Matrix Market file (.mtx), an edge
 // list (anything else, .gz allowed) or a snapshot (.snap). An edge list may
 // come with per-vertex tables (--features, --labels, --split-file) in its
@@ -223,6 +227,43 @@ void print_stats(const graph_data& data) {
   }
 }
 
+using typed_data = matsample::typed_graph_data<float, std::int64_t, std::int64_t>;
+
+/// Whether `input` is an OGB heterogeneous directory (raw/num-node-dict).
+bool is_typed_ogb(const std::filesystem::path& input) {
+  return matsample::io::find_csv(input / "raw", "num-node-dict").has_value();
+}
+
+void print_typed_stats(const typed_data& data) {
+  const auto& schema = data.graph.schema();
+  std::printf("vertices          %lld of %d types\n", static_cast<long long>(schema.num_vertices()),
+              schema.num_types());
+  for (std::int32_t t = 0; t < schema.num_types(); ++t) {
+    const auto& tv = data.types[static_cast<std::size_t>(t)];
+    std::printf("  %-15s %lld", schema.vertex_types[static_cast<std::size_t>(t)].c_str(),
+                static_cast<long long>(schema.num_vertices(t)));
+    if (tv.feature_dim > 0) std::printf(", %lld features", static_cast<long long>(tv.feature_dim));
+    if (!tv.labels.empty()) std::printf(", %d classes", tv.num_classes());
+    for (const auto& [name, ids] : tv.splits) std::printf(", %s %zu", name.c_str(), ids.size());
+    std::printf("\n");
+  }
+  std::printf("edges             %lld in %d relations\n", static_cast<long long>(data.graph.view().num_edges()),
+              schema.num_relations());
+  for (std::int32_t r = 0; r < schema.num_relations(); ++r) {
+    const auto a = data.graph.relation(r).view();
+    std::int64_t max_degree = 0, empty_rows = 0;
+    for (std::int64_t u = 0; u < a.rows(); ++u) {
+      const auto degree = static_cast<std::int64_t>(a.indptr()[u + 1] - a.indptr()[u]);
+      max_degree = std::max(max_degree, degree);
+      empty_rows += degree == 0;
+    }
+    std::printf("  %-40s %lld entries, degree mean %.2f max %lld, %lld rows without any\n",
+                schema.canonical_name(r).c_str(), static_cast<long long>(a.nnz()),
+                a.rows() > 0 ? static_cast<double>(a.nnz()) / static_cast<double>(a.rows()) : 0.0,
+                static_cast<long long>(max_degree), static_cast<long long>(empty_rows));
+  }
+}
+
 /// The id map, one original id per line: line v + 1 holds vertex v's id.
 void write_ids(const std::string& path, const graph_data& data) {
   if (data.original_ids.empty()) {
@@ -286,6 +327,24 @@ int main(int argc, char** argv) {
     auto* convert = app.add_subcommand("convert", "write a snapshot and print statistics");
     add_input(convert);
     convert->add_option("output", output, "snapshot file to write")->required();
+    auto* typed = app.add_subcommand(
+        "typed", "turn feature columns into vertices of a new type and write OGB's heterogeneous layout");
+    add_input(typed);
+    matsample::features_as_type_options as_type;
+    bool no_reverse = false;
+    typed->add_option("output", output, "directory to write (OGB heterogeneous raw layout)")->required();
+    typed
+        ->add_option("--features-as-type", as_type.feature_type,
+                     "name of the new type: one vertex per feature column, linked from each vertex whose "
+                     "feature there is nonzero")
+        ->required();
+    typed->add_option("--vertex-type", as_type.vertex_type, "name of the input's vertices")->capture_default_str();
+    typed->add_option("--relation", as_type.relation, "name of the input's edges")->capture_default_str();
+    typed->add_option("--has-feature", as_type.has_feature, "name of the vertex -> feature relation")
+        ->capture_default_str();
+    typed->add_flag("--keep-features", as_type.keep_features, "keep the vertices' feature rows as well");
+    typed->add_flag("--weighted-features", as_type.weighted, "the vertex -> feature edges carry the feature values");
+    typed->add_flag("--no-reverse", no_reverse, "do not add the reverse relations (rev_<name>)");
     try {
       app.parse(argc, argv);
     } catch (const CLI::ParseError& e) { return app.exit(e); }
@@ -303,6 +362,13 @@ int main(int argc, char** argv) {
     }
 
     const auto t0 = std::chrono::steady_clock::now();
+    if (stats->parsed() && is_typed_ogb(input)) {
+      const auto typed_input = matsample::read_ogb_typed<float, std::int64_t, std::int64_t>(input, {.split = o.split});
+      std::printf("loaded %s in %.3f s (OGB heterogeneous layout)\n", input.c_str(),
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      print_typed_stats(typed_input);
+      return 0;
+    }
     graph_data data = load(input, o);
     if (!o.random_split.empty()) split_at_random(data, o);
     std::printf("loaded %s in %.3f s; peak resident %.0f MB, graph and features %.0f MB\n", input.c_str(),
@@ -310,6 +376,14 @@ int main(int argc, char** argv) {
                 bytes_mb(data));
     print_stats(data);
     if (!ids_path.empty()) write_ids(ids_path, data);
+    if (typed->parsed()) {
+      as_type.add_reverse = !no_reverse;
+      const auto converted = matsample::features_as_vertex_type(data.view(), as_type);
+      matsample::write_ogb_typed(output, converted, o.split.empty() ? "default" : o.split);
+      std::printf("wrote %s (OGB heterogeneous layout)\n", output.c_str());
+      print_typed_stats(converted);
+      return 0;
+    }
     if (!output.empty()) {
       matsample::write_snapshot(output, data.view());
       std::printf("wrote %s (%.1f MB)\n", output.c_str(),

@@ -19,6 +19,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "matsample/io.hpp"
 #include "matsample/matsample.hpp"
@@ -73,6 +74,19 @@ inline void write_file(const fs::path& path, std::string_view bytes) {
     done += static_cast<std::size_t>(w);
   }
   ::close(fd);
+}
+
+/// The texts of a directory harness's files: `rest` split at NUL bytes into
+/// at most `count` parts (fewer when the input ends early).
+inline std::vector<std::string_view> split_parts(std::string_view rest, std::size_t count) {
+  std::vector<std::string_view> parts;
+  while (parts.size() < count) {
+    const auto nul = rest.find('\0');
+    parts.push_back(rest.substr(0, nul));
+    if (nul == std::string_view::npos) break;
+    rest.remove_prefix(nul + 1);
+  }
+  return parts;
 }
 
 /// The first count of a line as the readers parse it (blanks and commas

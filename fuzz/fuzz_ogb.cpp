@@ -79,14 +79,7 @@ void run(const fuzz::fs::path& dir, const matsample::ogb_options& options, std::
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 2) return 0;
   const std::uint8_t flags = data[0], present = data[1];
-  std::string_view rest(reinterpret_cast<const char*>(data + 2), size - 2);
-  std::vector<std::string_view> parts;
-  while (parts.size() < files.size()) {
-    const auto nul = rest.find('\0');
-    parts.push_back(rest.substr(0, nul));
-    if (nul == std::string_view::npos) break;
-    rest.remove_prefix(nul + 1);
-  }
+  const auto parts = fuzz::split_parts({reinterpret_cast<const char*>(data + 2), size - 2}, files.size());
   // The vertex count as the reader parses it, for the oracles.
   const auto first_line = parts[0].substr(0, parts[0].find('\n'));
   const std::int64_t n = fuzz::leading_count(first_line);

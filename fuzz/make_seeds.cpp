@@ -156,6 +156,39 @@ static int main_body(int argc, char** argv) {
   ms::write_ogb(tmp / "ogb-bare", bare.view(), false);
   ogb_seed(tmp / "ogb-bare", 0, "rmat-directed");
   using namespace std::string_literals;
+  // ---- typed OGB directories: option byte, presence byte, NUL-separated files
+  const char* typed_files[] = {"raw/num-node-dict.csv.gz",
+                               "raw/triplet-type-list.csv.gz",
+                               "raw/relations/a___r___b/edge.csv.gz",
+                               "raw/relations/a___r___b/num-edge-list.csv.gz",
+                               "raw/relations/b___s___b/edge.csv.gz",
+                               "raw/node-feat/a/node-feat.csv.gz",
+                               "raw/node-label/b/node-label.csv.gz",
+                               "split/s/a/train.csv.gz"};
+  {
+    auto typed = ms::typed_csbm<float, i32, i64>({.vertex_types = {"a", "b"},
+                                                  .counts = {40, 30},
+                                                  .relations = {{0, "r", 1, 3, 0.8}, {1, "s", 1, 2, 0.7}},
+                                                  .add_reverse = false,
+                                                  .target_type = 1,
+                                                  .feature_dim = 3});
+    typed.types[0].splits["train"] = {1, 5, 7};  // a split of the other type too
+    ms::write_ogb_typed(tmp / "ogb-typed", typed, "s");
+    std::string body;
+    unsigned present = 0;
+    for (std::size_t f = 0; f < std::size(typed_files); ++f) {
+      if (f > 0) body += '\0';
+      if (fs::exists(tmp / "ogb-typed" / typed_files[f])) {
+        body += slurp(tmp / "ogb-typed" / typed_files[f]);
+        if (f >= 1) present |= 1u << (f - 1);
+      }
+    }
+    save("ogb_typed", "typed-csbm", byte(0) + byte(present), body);
+    save("ogb_typed", "typed-csbm-reverse-wide", byte(1 | 4 | 16) + byte(present), body);
+    save("ogb_typed", "typed-csbm-relation-folders", byte(0) + byte(present & ~1u), body);
+    using namespace std::string_literals;
+    save("ogb_typed", "claims-3e9-vertices", byte(0) + byte(2), "a,b\n3000000000,2\n\0"s + "\0"s + "0,1\n");
+  }
   save("ogb", "claims-2e9-vertices", byte(0) + byte(0), "2000000000\n\0"s + "0,1\n1,2\n");
   save("ogb", "claims-5e9-edges", byte(16) + byte(1), "3\n\0"s + "0,1\n1,2\n\0"s + "5000000000\n");
   save("ogb", "claims-features", byte(0) + byte(2), "40000000\n\0"s + "0,1\n\0"s + "\0"s + "1,2,3\n");

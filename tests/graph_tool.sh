@@ -85,6 +85,18 @@ for line in "features          2 per vertex" "classes           3" "split train 
   grep -qF -- "$line" "$dir/out" || { echo "FAILED: .npy convert lacks '$line'"; sed 's/^/  /' "$dir/out"; failed=1; }
 done
 
+# Features as a vertex type: each feature column a vertex, each nonzero an edge
+# (Cora as papers and words, here on the .npy features: v % 7 and 1.0).
+run "features as a vertex type" "$tool" typed "$dir/own-npy.snap" "$dir/typed" --features-as-type column \
+  --vertex-type user --relation follows --has-feature uses
+for line in "vertices          302 of 2 types" "  user            300, 3 classes" "  column          2" \
+  "user___uses___column                     557 entries" "column___rev_uses___user"; do
+  grep -qF -- "$line" "$dir/out" || { echo "FAILED: typed lacks '$line'"; sed 's/^/  /' "$dir/out"; failed=1; }
+done
+run "stats of the typed directory" "$tool" stats "$dir/typed"
+grep -qF "OGB heterogeneous layout" "$dir/out" || { echo "FAILED: typed stats"; sed 's/^/  /' "$dir/out"; failed=1; }
+grep -qF "edges             " "$dir/out" || { echo "FAILED: typed stats lack edges"; sed 's/^/  /' "$dir/out"; failed=1; }
+
 if [[ -n $trainer ]]; then
   run "training on the converted graph" "$trainer" --data "$dir/own-a.snap" --epochs 2 --threads 2
   grep -qF "inputs: data" "$dir/out" || { echo "FAILED: trainer did not read the features"; cat "$dir/out"; failed=1; }

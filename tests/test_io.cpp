@@ -670,6 +670,42 @@ TEST_CASE("Cora (shared data): 2,708 vertices, 10,556 entries, 1,433 features, 7
   check_same_data(owned(snap.view()), cora);
 }
 
+TEST_CASE("Cora as papers and words (shared data): every nonzero feature an edge, the typed OGB round trip" *
+          doctest::skip(!shared_dataset("cora"))) {
+  const auto cora = ms::read_ogb<float, i32, i64>(*shared_dataset("cora"));
+  const auto typed = ms::features_as_vertex_type(
+      cora.view(), {.vertex_type = "paper", .relation = "cites", .feature_type = "word", .has_feature = "has_word"});
+  const auto& schema = typed.graph.schema();
+  CHECK(schema.relation_list() == "paper___cites___paper, paper___has_word___word, word___rev_has_word___paper");
+  CHECK(schema.num_vertices(1) == 1433);
+  const auto words = std::count(cora.features.begin(), cora.features.end(), 1.0f);
+  CHECK(typed.graph.relation(1).nnz() == words);  // 49,216 on Cora
+  CHECK(typed.graph.relation(2).nnz() == words);
+  CHECK(typed.graph.relation(0) == cora.graph);
+  for (i32 p : {0, 1000, 2707}) {  // row p lists exactly the words of paper p
+    const auto row = typed.graph.relation(1).view();
+    std::vector<i32> expected;
+    for (i32 w = 0; w < 1433; ++w) {
+      if (cora.features[static_cast<std::size_t>(p) * 1433 + static_cast<std::size_t>(w)] != 0) expected.push_back(w);
+    }
+    CHECK(std::ranges::equal(row.indices().subspan(row.indptr()[p], row.indptr()[p + 1] - row.indptr()[p]), expected));
+  }
+  CHECK(typed.types[0].labels == cora.labels);
+  CHECK(typed.types[0].splits.at("train") == cora.splits.at("train"));
+  CHECK(typed.types[0].features.empty());
+  CHECK(typed.types[1].labels.empty());
+  const temp_dir tmp;
+  ms::write_ogb_typed(tmp / "cora-typed", typed, "planetoid");
+  const auto back = ms::read_ogb_typed<float, i32, i64>(tmp / "cora-typed");
+  CHECK(back.graph == typed.graph);
+  CHECK(back.types[0].labels == typed.types[0].labels);
+  CHECK(back.types[0].splits == typed.types[0].splits);
+  // No features: nothing to turn into vertices.
+  ms::graph_data<float, i32, i64> bare;
+  bare.graph = cora.graph;
+  CHECK_THROWS_AS((void)ms::features_as_vertex_type(bare.view()), ms::argument_error);
+}
+
 TEST_CASE("ego-twitter (shared data): 81,306 vertices, 2,684,606 entries, 14 self loops" *
           doctest::skip(!shared_dataset("ego-twitter"))) {
   const fs::path dir = *shared_dataset("ego-twitter");
@@ -1578,4 +1614,104 @@ TEST_CASE("edge split files: round trip, and a split written for another graph i
   // A damaged file is a reader's error naming the file.
   write_bytes(dir / "test.csv", "1,2\nnot a pair\n");
   CHECK_THROWS_WITH_AS(ms::read_edge_split(dir, sym.view(), true), doctest::Contains("test.csv"), ms::format_error);
+}
+
+TEST_CASE_TEMPLATE("typed OGB round trip: relations, features, labels and splits per type", T, f32_i32_i64,
+                   f64_i64_i64) {
+  using V = typename T::V;
+  using I = typename T::I;
+  using O = typename T::O;
+  const temp_dir tmp;
+  auto data = ms::typed_csbm<V, I, O>({.counts = {300, 120, 9}, .feature_dim = 4, .seed = 3});
+  data.types[0].labels[7] = -1;
+  data.types[1].splits["train"] = {4, 2};
+  ms::write_ogb_typed(tmp / "mag", data, "time");
+  const auto back = ms::read_ogb_typed<V, I, O>(tmp / "mag");
+  CHECK(back.graph == data.graph);
+  REQUIRE(back.types.size() == 3);
+  for (std::size_t t = 0; t < 3; ++t) {
+    CHECK(back.types[t].feature_dim == data.types[t].feature_dim);
+    CHECK(back.types[t].features == data.types[t].features);
+    CHECK(back.types[t].labels == data.types[t].labels);
+    CHECK(back.types[t].splits == data.types[t].splits);
+  }
+  // A graph of one type and no relations writes no triplet list, and reads back.
+  ms::typed_graph_data<V, I, O> lone;
+  const std::vector<std::int64_t> three{3};
+  lone.graph = ms::typed_graph<V, I, O>(ms::typed_schema::from_counts({"a"}, three, {}), {});
+  lone.types.resize(1);
+  ms::write_ogb_typed(tmp / "lone", lone);
+  CHECK(ms::read_ogb_typed<V, I, O>(tmp / "lone").graph == lone.graph);
+  // Without the triplet list the relations come from the folders, in name order.
+  fs::remove(tmp / "mag" / "raw" / "triplet-type-list.csv.gz");
+  const auto folders = ms::read_ogb_typed<V, I, O>(tmp / "mag", {.read_features = false});
+  CHECK(folders.graph.schema().num_relations() == 6);
+  CHECK(folders.graph.schema().canonical_name(0) == "author___writes___paper");
+  CHECK(folders.types[0].features.empty());
+}
+
+TEST_CASE("typed OGB: ogbn-mag's layout by hand, reverse relations, and errors that name the file and the type") {
+  const temp_dir tmp;
+  const fs::path dir = tmp / "mag";
+  const fs::path raw = dir / "raw";
+  const auto reset = [&] {
+    fs::remove_all(dir);
+    write_bytes(raw / "num-node-dict.csv", "author,paper\n2,3\n");
+    write_bytes(raw / "triplet-type-list.csv", "author,writes,paper\npaper,cites,paper\n");
+    write_bytes(raw / "relations" / "author___writes___paper" / "edge.csv", "0,1\n1,2\n1,0\n");
+    write_bytes(raw / "relations" / "author___writes___paper" / "num-edge-list.csv", "3\n");
+    write_bytes(raw / "relations" / "paper___cites___paper" / "edge.csv", "0,1\n2,2\n");
+    write_bytes(raw / "node-feat" / "paper" / "node-feat.csv", "1,2\n3,4\n5,6\n");
+    write_bytes(raw / "node-label" / "paper" / "node-label.csv", "0\nnan\n1\n");
+    write_bytes(dir / "split" / "time" / "paper" / "train.csv", "0\n2\n");
+  };
+  const auto read = [&](ms::ogb_typed_options o = {}) { return ms::read_ogb_typed<float, i32, i64>(dir, o); };
+  reset();
+  {
+    const auto good = read({.add_reverse_relations = true, .drop_self_loops = true});
+    const auto& schema = good.graph.schema();
+    CHECK(schema.vertex_types == std::vector<std::string>{"author", "paper"});
+    CHECK(schema.num_relations() == 4);
+    CHECK(schema.canonical_name(2) == "paper___rev_writes___author");
+    CHECK(good.graph.relation(0).nnz() == 3);
+    CHECK(good.graph.relation(1).nnz() == 1);  // the loop 2,2 dropped
+    CHECK(good.types[1].feature_dim == 2);
+    CHECK(good.types[1].labels == std::vector<i32>{0, -1, 1});
+    CHECK(good.types[1].splits.at("train") == std::vector<i32>{0, 2});
+    CHECK(good.types[0].features.empty());
+    CHECK(good.types[0].splits.empty());
+  }
+  const auto message = [&] { return format_error_message([&] { (void)read(); }); };
+  // An edge outside its relation's types: the file and line.
+  write_bytes(raw / "relations" / "author___writes___paper" / "edge.csv", "0,1\n2,2\n1,0\n");
+  CHECK(starts_with(message(), (raw / "relations" / "author___writes___paper" / "edge.csv").string() + ":2: "));
+  reset();
+  write_bytes(raw / "relations" / "author___writes___paper" / "num-edge-list.csv", "4\n");
+  CHECK(contains(message(), "3 edge lines but num-edge-list.csv says 4"));
+  reset();
+  write_bytes(raw / "triplet-type-list.csv", "author,writes,paper\npaper,cites,venue\n");
+  CHECK(contains(message(), "triplet-type-list.csv:2: vertex type 'venue' is not in num-node-dict"));
+  reset();
+  fs::remove_all(raw / "relations" / "paper___cites___paper");
+  CHECK(contains(message(), "paper___cites___paper: missing (listed in triplet-type-list)"));
+  reset();
+  write_bytes(raw / "num-node-dict.csv", "author,paper\n2\n");
+  CHECK(contains(message(), "num-node-dict.csv:2: 1 counts for 2 types"));
+  reset();
+  write_bytes(raw / "num-node-dict.csv", "author,paper\n2,x\n");
+  CHECK(contains(message(), "count of type 'paper' is not a count: 'x'"));
+  reset();
+  write_bytes(raw / "node-label" / "paper" / "node-label.csv", "0\n1\n");
+  CHECK(contains(message(), "2 labels for 3 vertices of type 'paper'"));
+  reset();
+  write_bytes(dir / "split" / "time" / "paper" / "train.csv", "0\n3\n");
+  CHECK(starts_with(message(), (dir / "split" / "time" / "paper" / "train.csv").string() + ":2: "));
+  reset();
+  fs::remove(raw / "triplet-type-list.csv");
+  write_bytes(raw / "relations" / "paper_cites" / "edge.csv", "0,1\n");
+  CHECK(contains(message(), "not a relation folder <source>___<relation>___<destination>"));
+  reset();
+  write_bytes(raw / "num-node-dict.csv", "author,paper\n2,3000000000\n");
+  CHECK_THROWS_AS(read(), ms::index_overflow_error);
+  CHECK_THROWS_AS((ms::read_ogb_typed<float, i64, i64>(dir)), ms::size_error);  // 3e9 of anything, before allocating
 }
