@@ -4,7 +4,7 @@ Called by bench/compare/run (which builds the venv and the C++ targets);
 run it directly only with that venv's python:
 
     compare.py --build BUILD_DIR --out OUT_DIR [--quick] [--shared-data DIR]
-                [--only labor|link|python|peers] [--default-allocator]
+                [--only labor|link|python|peers|typed] [--default-allocator]
 
 Graphs are prepared once by `matsample_compare prepare` and cached under
 OUT_DIR/graphs. Every measurement is a separate process (so its peak memory
@@ -16,6 +16,9 @@ beside them). With --only labor it runs just the LABOR comparison (matsample's L
 against DGL's LaborSampler, node-wise beside them) and writes
 OUT_DIR/results-labor.{json,md}. With --only peers it runs just the node-wise
 rows against DGL's NeighborSampler and GraphBolt (int64 and int32 ids).
+With --only typed it runs just the typed comparison (matsample's typed
+node-wise sampler against DGL's NeighborSampler on a heterograph) on its own
+typed CSBM graph of about 60M entries.
 Every process keeps freed memory (matsample::retain_freed_memory, and the
 same glibc thresholds as GLIBC_TUNABLES for the Python processes) unless
 --default-allocator is given.
@@ -36,6 +39,8 @@ THREADS = [1, 2]
 PRODUCTS = ("rmat-21-32", ["--rmat", "21", "--edge-factor", "32"])  # ~2.1M vertices, ~120M directed edges
 GROWTH = [(f"rmat-{s}-16", ["--rmat", str(s), "--edge-factor", "16"]) for s in (16, 18, 20, 22, 23)]
 KS = [1, 2, 4, 8, 16, 32, 64]
+# A typed graph of ~60M entries: 2.5M papers, 1.25M authors, 2,000 fields (typed_csbm's academic schema).
+TYPED = ("typed-csbm-2.5m", ["--typed-csbm", "2500000"])
 # matsample::retain_freed_memory's defaults (32 MiB, 1 GiB) as glibc tunables.
 RETAIN_TUNABLES = "glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=1073741824"
 
@@ -103,6 +108,15 @@ class Runner:
             subprocess.run([self.driver, "prepare", *source, "--out", directory], check=True, stdout=sys.stderr)
         with open(os.path.join(directory, "graph.json")) as meta:
             return dict(json.load(meta), name=name, dir=directory)
+
+    def prepare_typed(self, name, source):
+        directory = os.path.join(self.graphs, name)
+        if not all(os.path.exists(os.path.join(directory, f)) for f in ("typed.json", "seeds.npy")):
+            log(f"preparing {name} ...")
+            subprocess.run([self.driver, "prepare", *source, "--out", directory], check=True, stdout=sys.stderr)
+        with open(os.path.join(directory, "typed.json")) as meta:
+            meta = json.load(meta)
+        return dict(meta, name=name, dir=directory, vertices=sum(t["count"] for t in meta["types"]))
 
     def measure(self, command, threads, label):
         log(f"  {label}, {threads} thread(s)")
@@ -222,6 +236,28 @@ def link_rows(runner, graphs):
                 row["ratio"] = group[0]["edges_per_second"] / row["edges_per_second"]
             rows += group
     return rows
+
+
+def typed_rows(runner, graphs):
+    """Typed node-wise sampling: matsample's typed_nodewise_sampler and DGL's NeighborSampler on a
+    heterograph of the same relations, the same paper seeds and fanouts 15,10,5 for every relation.
+    Ratios are matsample k=1 ÷ each row's rate, within one run."""
+    graph = runner.prepare_typed(*TYPED)
+    rows = []
+    for threads in THREADS:
+        group = [summarize(runner.matsample(graph, threads, 1, "typed"), graph, "matsample typed node-wise, k=1"),
+                 summarize(runner.peer("dgl-hetero", graph, threads), graph, "DGL NeighborSampler, heterograph")]
+        check_blocks(group)
+        for row in group:
+            row["ratio"] = group[0]["edges_per_second"] / row["edges_per_second"]
+        rows += group
+    graphs.append(graph)
+    return rows
+
+
+def typed_markdown(doc):
+    return (f"Measured {doc['date']} on {doc['machine']['cpu']} ({doc['machine']['cpus']} CPUs); "
+            f"{doc['workload']}.\n\n" + rows_markdown(doc["typed"], "matsample typed k=1 ÷ this"))
 
 
 def python_rows(runner, graphs):
@@ -356,7 +392,8 @@ def main():
     parser.add_argument("--quick", action="store_true", help="16 batches per run, growth graphs up to R-MAT scale 20")
     parser.add_argument("--default-allocator", action="store_true",
                         help="glibc's default allocator settings in every process (default: freed memory kept)")
-    parser.add_argument("--only", choices=["labor", "link", "python", "peers"], help="run one comparison alone")
+    parser.add_argument("--only", choices=["labor", "link", "python", "peers", "typed"],
+                        help="run one comparison alone")
     args = parser.parse_args()
     runner = Runner(args)
     os.makedirs(runner.graphs, exist_ok=True)
@@ -370,14 +407,17 @@ def main():
     peers = ["dgl"] + (["pyg"] if pyg is None else [])
     graphs = []
     twitter = os.path.join(args.shared_data, "ego-twitter")
-    if os.path.isdir(twitter):
+    if args.only == "typed":
+        pass  # its own graph only
+    elif os.path.isdir(twitter):
         graphs.append(runner.prepare("ego-twitter", ["--ogb", twitter]))
     else:
         log(f"{twitter} not found: ego-Twitter is left out")
-    graphs.append(runner.prepare(*PRODUCTS))
+    if args.only != "typed":
+        graphs.append(runner.prepare(*PRODUCTS))
     if args.only:
-        rows = {"labor": labor_rows, "link": link_rows, "python": python_rows,
-                "peers": peer_rows}[args.only](runner, graphs)
+        rows = {"labor": labor_rows, "link": link_rows, "python": python_rows, "peers": peer_rows,
+                "typed": typed_rows}[args.only](runner, graphs)
         doc = {"date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                "machine": dict(machine(), thp=thp_mode()), "workload": workload, "graphs": graphs,
                args.only: rows}
@@ -387,7 +427,7 @@ def main():
             json.dump(doc, out, indent=1)
         with open(os.path.join(args.out, f"results-{args.only}.md"), "w") as out:
             out.write({"labor": labor_markdown, "link": link_markdown, "python": python_markdown,
-                       "peers": peers_markdown}[args.only](doc))
+                       "peers": peers_markdown, "typed": typed_markdown}[args.only](doc))
         print(f"results: {os.path.join(args.out, f'results-{args.only}.md')}")
         return
     growth_graphs = [runner.prepare(*g) for g in (GROWTH[:3] if args.quick else GROWTH)]
@@ -442,14 +482,15 @@ def main():
            "machine": dict(machine(), thp=thp_mode()), "versions": versions, "quick": args.quick,
            "workload": workload, "pyg": pyg, "graphs": graphs + growth_graphs, "rows": rows, "gather": gather, "growth": growth,
            "by_k": by_k, "labor": labor_rows(runner, graphs), "link": link_rows(runner, graphs),
-           "python": python_rows(runner, graphs)}
+           "python": python_rows(runner, graphs), "typed": typed_rows(runner, graphs)}
     for g in doc["graphs"]:
         g.pop("dir", None)
     with open(os.path.join(args.out, "results.json"), "w") as out:
         json.dump(doc, out, indent=1)
     with open(os.path.join(args.out, "results.md"), "w") as out:
         out.write("From Python:\n\n" + python_markdown(doc) + "\n" + markdown(doc) + "\nLABOR:\n\n" +
-                  labor_markdown(doc) + "\nLink prediction:\n\n" + link_markdown(doc))
+                  labor_markdown(doc) + "\nLink prediction:\n\n" + link_markdown(doc) + "\nTyped graphs:\n\n" +
+                  typed_markdown(doc))
     print(f"results: {os.path.join(args.out, 'results.md')} and {os.path.join(args.out, 'results.json')}")
 
 

@@ -11,7 +11,14 @@
 //       shape): row r is run r's seed edges for link prediction, shuffled
 //       positions e in the CSR of the entries (u, v) with u < v (each
 //       undirected edge once); DIR/graph.json: sizes and origin.
-//   matsample_compare run --graph DIR --sampler nodewise|labor|ladies|link --k K
+//   matsample_compare prepare --typed-csbm PAPERS --out DIR
+//       A typed graph (typed_csbm's academic schema: PAPERS papers, half as
+//       many authors, 2,000 fields; cites, writes, has_topic and their
+//       reverses): DIR/typed.json names the types and relations, and
+//       DIR/relation<r>_indptr.npy / relation<r>_indices.npy hold relation
+//       r's CSR (rows of its row type gather from its column type);
+//       DIR/seeds.npy holds papers, as above.
+//   matsample_compare run --graph DIR --sampler nodewise|labor|ladies|link|typed --k K [--fanouts F1,F2,..]
 //                         --threads T --batches B --runs R [--huge-pages 0|1]
 //                         [--retain-freed-memory 0|1]
 //       Loads the npy files (the graph's arrays advised onto 2 MiB pages, as
@@ -26,7 +33,9 @@
 //       while sampling (VmHWM, reset after loading), and its memory in 2 MiB
 //       pages.
 //
-// Only the sampling calls are timed. Node-wise: fanouts 15,10,5 from the
+// Only the sampling calls are timed. Typed: fanouts 15,10,5 (or --fanouts) for every
+// relation (DGL's NeighborSampler([5, 10, 15]) on a heterograph), seeds of
+// type paper. Node-wise: fanouts 15,10,5 from the
 // seeds outwards, uniform, without replacement, de-duplicated blocks (DGL's
 // MFGs). LABOR: LABOR-0 (Poisson, uniform, independent layers and
 // minibatches) at the same fanouts, as DGL's LaborSampler by default.
@@ -209,9 +218,48 @@ std::vector<std::int64_t> training_edges(const graph_type& g) {
   return out;
 }
 
+/// The academic typed_csbm schema at `papers` papers, written for every system.
+int prepare_typed(const fs::path& out, std::int64_t papers) {
+  const auto t0 = clock_type::now();
+  const auto data =
+      matsample::typed_csbm<V, I, O>({.counts = {papers, papers / 2, 2000}, .feature_dim = 1, .seed = sampling_seed});
+  const double build_s = std::chrono::duration<double>(clock_type::now() - t0).count();
+  const auto& schema = data.graph.schema();
+  std::ofstream meta(out / "typed.json");
+  meta << "{\"origin\": \"typed_csbm, " << papers << " papers\", \"types\": [";
+  for (std::int32_t t = 0; t < schema.num_types(); ++t) {
+    meta << (t ? ", " : "") << "{\"name\": \"" << schema.vertex_types[t] << "\", \"count\": " << schema.num_vertices(t)
+         << "}";
+  }
+  meta << "], \"relations\": [";
+  for (std::int32_t r = 0; r < schema.num_relations(); ++r) {
+    const auto& rel = schema.relations[static_cast<std::size_t>(r)];
+    const auto a = data.graph.relation(r).view();
+    meta << (r ? ", " : "") << "{\"name\": \"" << rel.name << "\", \"row_type\": " << rel.row_type
+         << ", \"col_type\": " << rel.col_type << ", \"entries\": " << a.nnz() << "}";
+    write_npy(out / ("relation" + std::to_string(r) + "_indptr.npy"),
+              std::vector<O>(a.indptr().begin(), a.indptr().end()), {a.rows() + 1});
+    write_npy(out / ("relation" + std::to_string(r) + "_indices.npy"),
+              std::vector<I>(a.indices().begin(), a.indices().end()), {a.nnz()});
+  }
+  meta << "], \"directed_edges\": " << data.graph.view().num_edges() << ", \"build_seconds\": " << build_s << "}\n";
+  std::ofstream plain(out / "typed.txt");  // the same, for matsample_compare run
+  plain << schema.num_types() << ' ' << schema.num_relations() << '\n';
+  for (std::int32_t t = 0; t < schema.num_types(); ++t)
+    plain << schema.vertex_types[t] << ' ' << schema.num_vertices(t) << '\n';
+  for (const auto& rel : schema.relations) plain << rel.name << ' ' << rel.row_type << ' ' << rel.col_type << '\n';
+  // Seeds: papers that cite something, shuffled per run.
+  write_npy(out / "seeds.npy", training_seeds(data.graph.relation(0)), {seed_runs, seed_batches * batch_size});
+  std::printf("%s: %lld vertices, %lld entries in %d relations, built in %.1f s\n", out.c_str(),
+              static_cast<long long>(schema.num_vertices()), static_cast<long long>(data.graph.view().num_edges()),
+              schema.num_relations(), build_s);
+  return 0;
+}
+
 int prepare(const std::map<std::string, std::string>& args) {
   const fs::path out = args.at("--out");
   fs::create_directories(out);
+  if (args.contains("--typed-csbm")) return prepare_typed(out, std::stoll(args.at("--typed-csbm")));
   const auto t0 = clock_type::now();
   graph_type g;
   std::string origin;
@@ -246,6 +294,116 @@ int prepare(const std::map<std::string, std::string>& args) {
 
 // ---- run --------------------------------------------------------------------
 
+/// What a measurement's JSON says about its setting.
+struct measurement {
+  std::string sampler;
+  std::int64_t k;
+  int threads;
+  std::int64_t batches, runs;
+  double csr_mb, loaded_mb, load_peak_mb;
+  bool peak_reset, huge_pages, retain;
+};
+
+/// Prints one measurement as a JSON object: its setting, then `runs` timed
+/// runs of its minibatches sampled k at a time by
+/// sample(run, first, k, epoch) -> (sampled edges, input vertices), then the
+/// peak resident set while sampling.
+template <class Sample>
+void print_runs(const measurement& m, Sample&& sample) {
+  std::printf(
+      "{\"system\": \"matsample\", \"sampler\": \"%s\", \"k\": %lld, \"threads\": %d, \"batches\": %lld, "
+      "\"batch_size\": %lld, \"csr_mb\": %.1f, \"rss_loaded_mb\": %.1f, \"load_peak_rss_mb\": %.1f, "
+      "\"peak_reset\": %s, \"huge_pages\": %s, \"retain_freed_memory\": %s, \"anon_huge_mb\": %.1f, "
+      "\"runs\": [",
+      m.sampler.c_str(), static_cast<long long>(m.k), m.threads, static_cast<long long>(m.batches),
+      static_cast<long long>(batch_size), m.csr_mb, m.loaded_mb, m.load_peak_mb, m.peak_reset ? "true" : "false",
+      m.huge_pages ? "true" : "false", m.retain ? "true" : "false", anon_huge_mb());
+  for (std::int64_t r = 0; r < m.runs; ++r) {
+    std::int64_t edges = 0, inputs = 0;
+    double seconds = 0;
+    for (std::int64_t first = 0; first < m.batches; first += m.k) {
+      const auto t0 = clock_type::now();
+      const auto [sampled, input_nodes] = sample(r, first, m.k, static_cast<std::uint64_t>(r));
+      seconds += std::chrono::duration<double>(clock_type::now() - t0).count();
+      edges += sampled;
+      inputs += input_nodes;
+    }
+    std::printf("%s{\"seconds\": %.6f, \"edges\": %lld, \"input_nodes\": %lld}", r > 0 ? ", " : "", seconds,
+                static_cast<long long>(edges), static_cast<long long>(inputs));
+  }
+  std::printf("], \"peak_rss_mb\": %.1f}\n", status_mb("VmHWM"));
+}
+
+/// Typed node-wise sampling of a graph from `prepare --typed-csbm`, one
+/// minibatch of 1024 papers per call, as `run` reports untyped samplers.
+int run_typed(const fs::path& dir, int threads, std::int64_t batches, std::int64_t runs,
+              const std::map<std::string, std::string>& args) {
+  std::ifstream plain(dir / "typed.txt");
+  std::int32_t types = 0, relations = 0;
+  if (!(plain >> types >> relations))
+    throw matsample::format_error((dir / "typed.txt").string() + ": run prepare --typed-csbm");
+  std::vector<std::string> names(static_cast<std::size_t>(types));
+  std::vector<std::int64_t> counts(static_cast<std::size_t>(types));
+  for (std::int32_t t = 0; t < types; ++t) plain >> names[t] >> counts[t];
+  std::vector<matsample::relation_type> rels(static_cast<std::size_t>(relations));
+  for (auto& rel : rels) plain >> rel.name >> rel.row_type >> rel.col_type;
+  if (!plain) throw matsample::format_error((dir / "typed.txt").string() + ": truncated");
+  auto schema = matsample::typed_schema::from_counts(names, counts, rels);
+  std::vector<std::int64_t> shape;
+  std::vector<graph_type> matrices;
+  double csr_bytes = 0;
+  for (std::int32_t r = 0; r < relations; ++r) {
+    auto indptr = read_npy<O>(dir / ("relation" + std::to_string(r) + "_indptr.npy"), shape);
+    auto indices = read_npy<I>(dir / ("relation" + std::to_string(r) + "_indices.npy"), shape);
+    csr_bytes += static_cast<double>(indptr.size() * sizeof(O) + indices.size() * sizeof(I));
+    const auto& rel = schema.relations[static_cast<std::size_t>(r)];
+    matrices.emplace_back(static_cast<I>(schema.num_vertices(rel.row_type)),
+                          static_cast<I>(schema.num_vertices(rel.col_type)), std::move(indptr), std::move(indices));
+  }
+  const matsample::typed_graph<V, I, O> g(std::move(schema), std::move(matrices));
+  const bool huge_pages = !args.contains("--huge-pages") || args.at("--huge-pages") != "0";
+  if (huge_pages) {
+    for (std::int32_t r = 0; r < relations; ++r) matsample::advise_huge_pages(g.relation(r).view());
+  }
+  const bool retain = args.contains("--retain-freed-memory") && args.at("--retain-freed-memory") == "1";
+  if (retain && !matsample::retain_freed_memory()) throw matsample::argument_error("retain_freed_memory failed");
+  const auto seeds = read_npy<I>(dir / "seeds.npy", shape);
+  if (shape.size() != 2 || shape[0] < runs || shape[1] < batches * batch_size) {
+    throw matsample::format_error((dir / "seeds.npy").string() + ": too few seeds for the requested runs");
+  }
+  const double loaded_mb = status_mb("VmRSS"), load_peak_mb = status_mb("VmHWM");
+  const bool peak_reset = reset_peak();
+  const matsample::cpu_backend cpu(threads);
+  const auto view = g.view();
+  const matsample::typed_nodewise_sampler sampler(cpu, view);
+  std::vector<std::int64_t> typed_fanouts = fanouts;
+  if (args.contains("--fanouts")) {  // "15,10,5": seeds' hop first
+    typed_fanouts.clear();
+    std::stringstream list(args.at("--fanouts"));
+    for (std::string f; std::getline(list, f, ',');) typed_fanouts.push_back(std::stoll(f));
+  }
+  const matsample::typed_nodewise_options options{.fanouts = matsample::uniform_fanouts(g.schema(), typed_fanouts),
+                                                  .seed = sampling_seed};
+  const auto sample_one = [&](std::int64_t r, std::int64_t first, std::uint64_t epoch) {
+    const auto at = static_cast<std::size_t>(r * shape[1] + first * batch_size);
+    const auto list = matsample::typed_batch_list<I>::of_type(
+        types, 0,
+        matsample::batch_list<I>::uniform(std::span<const I>(seeds).subspan(at, batch_size), batch_size, epoch,
+                                          static_cast<std::uint64_t>(first)));
+    const auto result = sampler(list, options);
+    std::int64_t inputs = 0;
+    for (const auto& t : result.layers.front().types) inputs += static_cast<std::int64_t>(t.src_nodes.size());
+    return std::pair<std::int64_t, std::int64_t>{result.num_edges(), inputs};
+  };
+  (void)sample_one(0, 0, 1000);  // warm-up
+  print_runs(
+      {"typed", 1, threads, batches, runs, csr_bytes / 1e6, loaded_mb, load_peak_mb, peak_reset, huge_pages, retain},
+      [&](std::int64_t r, std::int64_t first, std::int64_t, std::uint64_t epoch) {
+        return sample_one(r, first, epoch);
+      });
+  return 0;
+}
+
 int run(const std::map<std::string, std::string>& args) {
   const fs::path dir = args.at("--graph");
   const std::string sampler = args.contains("--sampler") ? args.at("--sampler") : "nodewise";
@@ -253,8 +411,8 @@ int run(const std::map<std::string, std::string>& args) {
   const int threads = args.contains("--threads") ? std::stoi(args.at("--threads")) : omp_get_max_threads();
   const std::int64_t batches = args.contains("--batches") ? std::stoll(args.at("--batches")) : seed_batches;
   const std::int64_t runs = args.contains("--runs") ? std::stoll(args.at("--runs")) : 3;
-  if (sampler != "nodewise" && sampler != "labor" && sampler != "ladies" && sampler != "link") {
-    throw matsample::argument_error("--sampler: nodewise, labor, ladies or link");
+  if (sampler != "nodewise" && sampler != "labor" && sampler != "ladies" && sampler != "link" && sampler != "typed") {
+    throw matsample::argument_error("--sampler: nodewise, labor, ladies, link or typed");
   }
   if (k < 1 || batches < k || batches > seed_batches || batches % k != 0) {
     throw matsample::argument_error("--batches must be a multiple of --k in [k, 64]");
@@ -263,6 +421,7 @@ int run(const std::map<std::string, std::string>& args) {
   omp_set_num_threads(threads);
 
   std::vector<std::int64_t> shape;
+  if (sampler == "typed") return run_typed(dir, threads, batches, runs, args);
   auto indptr = read_npy<O>(dir / "indptr.npy", shape);
   auto indices = read_npy<I>(dir / "indices.npy", shape);
   const auto seeds = sampler == "link" ? std::vector<I>{} : read_npy<I>(dir / "seeds.npy", shape);
@@ -331,28 +490,8 @@ int run(const std::map<std::string, std::string>& args) {
   // first large frees), as it has in a training loop.
   (void)sample_batches(0, 0, k, 1000);
 
-  std::printf(
-      "{\"system\": \"matsample\", \"sampler\": \"%s\", \"k\": %lld, \"threads\": %d, \"batches\": %lld, "
-      "\"batch_size\": %lld, \"csr_mb\": %.1f, \"rss_loaded_mb\": %.1f, \"load_peak_rss_mb\": %.1f, "
-      "\"peak_reset\": %s, \"huge_pages\": %s, \"retain_freed_memory\": %s, \"anon_huge_mb\": %.1f, "
-      "\"runs\": [",
-      sampler.c_str(), static_cast<long long>(k), threads, static_cast<long long>(batches),
-      static_cast<long long>(batch_size), csr_mb, loaded_mb, load_peak_mb, peak_reset ? "true" : "false",
-      huge_pages ? "true" : "false", retain ? "true" : "false", anon_huge_mb());
-  for (std::int64_t r = 0; r < runs; ++r) {
-    std::int64_t edges = 0, inputs = 0;
-    double seconds = 0;
-    for (std::int64_t first = 0; first < batches; first += k) {
-      const auto t0 = clock_type::now();
-      const auto [sampled, input_nodes] = sample_batches(r, first, k, static_cast<std::uint64_t>(r));
-      seconds += std::chrono::duration<double>(clock_type::now() - t0).count();
-      edges += sampled;
-      inputs += input_nodes;
-    }
-    std::printf("%s{\"seconds\": %.6f, \"edges\": %lld, \"input_nodes\": %lld}", r > 0 ? ", " : "", seconds,
-                static_cast<long long>(edges), static_cast<long long>(inputs));
-  }
-  std::printf("], \"peak_rss_mb\": %.1f}\n", status_mb("VmHWM"));
+  print_runs({sampler, k, threads, batches, runs, csr_mb, loaded_mb, load_peak_mb, peak_reset, huge_pages, retain},
+             sample_batches);
   return 0;
 }
 

@@ -2,7 +2,7 @@
 `matsample_compare prepare`, and prints one JSON object in the same shape as
 `matsample_compare run`.
 
-    peers.py --system dgl|dgl-labor|dgl-link|graphbolt|graphbolt-int32|pyg|matsample-python|matsample-python-link
+    peers.py --system dgl|dgl-labor|dgl-link|dgl-hetero|graphbolt|graphbolt-int32|pyg|matsample-python|matsample-python-link
              --graph DIR
              --threads T --batches B --runs R
 
@@ -24,6 +24,16 @@ unique_and_compact_csc_formats(sampled, frontier), as its NeighborSampler's
 datapipe stages do, without the datapipe machinery around them. The next
 frontier is the compacted unique nodes (the destinations first, as in DGL's
 blocks). Sampled edges are the compacted CSCs' entries.
+
+DGL heterogeneous: on a typed graph from `matsample_compare prepare
+--typed-csbm` (DIR/typed.json and one CSR per relation), a dgl.heterograph
+with one edge type per relation, and NeighborSampler([5, 10, 15]) (the same
+fanout for every edge type) on seeds {"paper": batch}. matsample's relation
+(row type, name, column type) lets rows gather from columns; DGL's sampler
+takes in-edges, so the edge type is (column type, name, row type) with
+edges column -> row, and a destination's in-edges of that type are exactly
+its row of the relation. Sampled edges are the blocks' edges over all edge
+types; input vertices are summed over the types.
 
 DGL LABOR: dgl.dataloading.LaborSampler([5, 10, 15]) with its defaults
 (LABOR-0: uniform, no importance sampling, independent layers), the same
@@ -144,6 +154,46 @@ def dgl_sampler(indptr, indices, labor=False):
 
     if not labor:
         run.steps = steps
+    return run, {"dgl": dgl.__version__, "torch": torch.__version__}
+
+
+def load_typed(directory):
+    with open(os.path.join(directory, "typed.json")) as f:
+        meta = json.load(f)
+    relations = []
+    for r, rel in enumerate(meta["relations"]):
+        indptr = np.load(os.path.join(directory, f"relation{r}_indptr.npy"))
+        indices = np.load(os.path.join(directory, f"relation{r}_indices.npy"))
+        relations.append((rel, indptr, indices))
+    return meta, relations, np.load(os.path.join(directory, "seeds.npy"))
+
+
+def dgl_hetero_sampler(meta, relations, fanouts):
+    import dgl
+    import torch
+
+    names = [t["name"] for t in meta["types"]]
+    data = {}
+    for rel, indptr, indices in relations:
+        rows = np.repeat(np.arange(len(indptr) - 1, dtype=np.int64), np.diff(indptr))
+        # DGL samples in-edges: column -> row edges of type (column type, name, row type).
+        data[(names[rel["col_type"]], rel["name"], names[rel["row_type"]])] = (
+            torch.from_numpy(indices.astype(np.int64)), torch.from_numpy(rows))
+    g = dgl.heterograph(data, num_nodes_dict={t["name"]: t["count"] for t in meta["types"]})
+    g = g.formats("csc")
+    g.create_formats_()
+    sampler = dgl.dataloading.NeighborSampler(list(reversed(fanouts)))
+
+    def run(seeds):
+        edges, inputs, seconds = 0, 0, 0.0
+        for batch in torch.from_numpy(seeds.astype(np.int64)).split(BATCH):
+            t0 = time.perf_counter()
+            input_nodes, _, blocks = sampler.sample_blocks(g, {names[0]: batch})
+            seconds += time.perf_counter() - t0
+            edges += sum(block.num_edges(etype) for block in blocks for etype in block.canonical_etypes)
+            inputs += sum(len(ids) for ids in input_nodes.values())
+        return seconds, edges, inputs
+
     return run, {"dgl": dgl.__version__, "torch": torch.__version__}
 
 
@@ -272,12 +322,15 @@ def pyg_sampler(indptr, indices):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--system", choices=["dgl", "dgl-labor", "dgl-link", "graphbolt", "graphbolt-int32", "pyg",
-                                             "matsample-python", "matsample-python-link"], required=True)
+    parser.add_argument("--system", choices=["dgl", "dgl-labor", "dgl-link", "dgl-hetero", "graphbolt",
+                                             "graphbolt-int32", "pyg", "matsample-python", "matsample-python-link"],
+                        required=True)
     parser.add_argument("--graph", required=True)
     parser.add_argument("--threads", type=int, required=True)
     parser.add_argument("--batches", type=int, default=64)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--fanouts", type=lambda text: [int(f) for f in text.split(",")], default=FANOUTS,
+                        help="dgl-hetero: fanouts, seeds' hop first (default 15,10,5)")
     args = parser.parse_args()
 
     import torch
@@ -287,7 +340,12 @@ def main():
                 "matsample-python-link": "matsample"}.get(args.system, "dgl"))
     baseline = rss_mb("VmRSS")  # interpreter and libraries, before the graph
     link = args.system in ("dgl-link", "matsample-python-link")
-    indptr, indices, seeds = load(args.graph, link=link)
+    if args.system == "dgl-hetero":
+        meta, relations, seeds = load_typed(args.graph)
+        indptr = np.concatenate([r[1] for r in relations])
+        indices = np.concatenate([r[2] for r in relations])
+    else:
+        indptr, indices, seeds = load(args.graph, link=link)
     if seeds.shape[0] < args.runs or seeds.shape[1] < args.batches * BATCH:
         sys.exit(f"{args.graph}/seeds.npy holds {seeds.shape}: too few for {args.runs} runs of {args.batches} batches")
     if args.system.startswith("matsample-python"):
@@ -296,6 +354,9 @@ def main():
         run, versions = pyg_sampler(indptr, indices)
     elif args.system == "dgl-link":
         run, versions = dgl_link_sampler(indptr, indices)
+    elif args.system == "dgl-hetero":
+        run, versions = dgl_hetero_sampler(meta, relations, args.fanouts)
+        del relations
     elif args.system.startswith("graphbolt"):
         run, versions = graphbolt_sampler(indptr, indices, int32=args.system == "graphbolt-int32")
     else:
@@ -314,7 +375,8 @@ def main():
         runs.append({"seconds": seconds, "edges": int(edges), "input_nodes": int(inputs)})
     peak = rss_mb("VmHWM")
     steps = run.steps(seeds[0, :args.batches * BATCH]) if hasattr(run, "steps") else {}
-    print(json.dumps({"system": args.system, "sampler": "link" if link else "labor" if args.system == "dgl-labor" else "nodewise", "k": 1, "threads": args.threads,
+    print(json.dumps({"system": args.system, "sampler": "link" if link else "labor" if args.system == "dgl-labor" else
+                      "typed" if args.system == "dgl-hetero" else "nodewise", "k": 1, "threads": args.threads,
                       "batches": args.batches, "batch_size": BATCH, "csr_mb": round(csr_mb, 1),
                       "rss_baseline_mb": round(baseline, 1), "rss_loaded_mb": round(loaded, 1),
                       "load_peak_rss_mb": round(load_peak, 1), "peak_reset": peak_reset, "runs": runs,
