@@ -16,6 +16,7 @@
 #include "matsample/io/matrix_market.hpp"
 #include "matsample/io/npy.hpp"
 #include "matsample/io/ogb.hpp"
+#include "matsample/io/ogb_typed.hpp"
 #include "matsample/io/snapshot.hpp"
 #include "matsample/io/vertex_tables.hpp"
 #include "matsample/io/writers.hpp"
