@@ -119,6 +119,18 @@ std::uint64_t typed_digest(bool replace) {
   return digest(ms::sample_typed_nodewise(test::cpu2, data.graph.view(), b, o));
 }
 
+/// Typed layer-wise sampling (a budget per type) of the same typed CSBM.
+template <class I>
+std::uint64_t typed_ladies_digest() {
+  using O = std::int64_t;
+  const auto data = ms::typed_csbm<double, I, O>({.counts = {3000, 1500, 40}, .seed = 8});
+  std::vector<I> papers(256);
+  std::iota(papers.begin(), papers.end(), I{100});
+  const auto b = ms::typed_batch_list<I>::of_type(3, 0, ms::batch_list<I>::uniform(papers, 64, 3, 2));
+  return digest(ms::sample_typed_ladies(test::cpu2, data.graph.view(), b,
+                                        {.sample_sizes = {{64, 32, 8}, {48, 0, 4}}, .seed = 13}));
+}
+
 template <class I>
 std::uint64_t sample_digest(const std::string& name) {
   using O = std::int64_t;
@@ -172,6 +184,7 @@ std::uint64_t sample_digest(const std::string& name) {
   }
   if (name == "typed nodewise") return typed_digest<I>(false);
   if (name == "typed nodewise replace paper mode") return typed_digest<I>(true);
+  if (name == "typed ladies") return typed_ladies_digest<I>();
   FAIL("unknown sampler case " << name);
   return 0;
 }
@@ -198,6 +211,7 @@ const recorded table[] = {
     // Typed node-wise sampling, recorded when it was added (2026-12-05).
     {"typed nodewise", 6690179932421831877ULL, 16449039214198744181ULL},
     {"typed nodewise replace paper mode", 3999762804648474161ULL, 8913223293192916977ULL},
+    {"typed ladies", 11524126174490081586ULL, 14228147495401479138ULL},
 };
 
 }  // namespace

@@ -39,6 +39,7 @@
 #include "matsample/sampling/typed_nodewise.hpp"
 #include "matsample/sampling/labor.hpp"
 #include "matsample/sampling/layerwise.hpp"
+#include "matsample/sampling/typed_layerwise.hpp"
 #include "matsample/sampling/negatives.hpp"
 #include "matsample/sampling/link.hpp"
 #include "matsample/sampling/edge_ids.hpp"

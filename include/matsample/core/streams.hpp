@@ -47,10 +47,22 @@ constexpr std::uint64_t relation_layer(std::uint64_t r, std::uint64_t l) noexcep
   return r == 0 ? l : typed + ((r - 1) << 16) + l;
 }
 
+/// Typed layer-wise sampling keys vertex type t's column draws at layer l by
+/// type_layer(t, l): the layer number for type 0 (so a typed graph of one
+/// type and relation samples as the untyped LADIES does), words from here
+/// for the others. Up to max_relations types and max_typed_layers layers.
+inline constexpr std::uint64_t typed_columns = 0xffff'fffc'0000'0000ULL;
+
+/// The stream word of type t's column draws at layer l (unchecked, the typed
+/// samplers check).
+constexpr std::uint64_t type_layer(std::uint64_t t, std::uint64_t l) noexcept {
+  return t == 0 ? l : typed_columns + ((t - 1) << 16) + l;
+}
+
 /// The library's words all lie at or above this one. Words in
 /// [max_layers, first_library) are left to applications (the GraphSAGE
 /// example's dropout and initialisation streams live there).
-inline constexpr std::uint64_t first_library = typed;
+inline constexpr std::uint64_t first_library = typed_columns;
 
 /// The fixed words, for the distinctness checks below and in the tests.
 inline constexpr std::array<std::uint64_t, 8> fixed = {shuffle, rmat,      csbm,       relabel,
@@ -66,7 +78,8 @@ consteval bool distinct_and_reserved() {
     }
   }
   return labor + max_layers <= fixed[0] && first_library > max_layers &&
-         typed + (max_relations - 1) * max_typed_layers <= labor;
+         typed + (max_relations - 1) * max_typed_layers <= labor &&
+         typed_columns + (max_relations - 1) * max_typed_layers <= typed;
 }
 }  // namespace detail
 static_assert(detail::distinct_and_reserved(), "random stream words must be distinct and outside the layer range");
