@@ -21,6 +21,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -31,6 +32,7 @@
 #include "matsample/core/error.hpp"
 #include "matsample/core/index.hpp"
 #include "matsample/core/parallel.hpp"
+#include "matsample/core/streams.hpp"
 #include "matsample/core/typed_graph.hpp"
 
 namespace matsample {
@@ -261,11 +263,59 @@ struct typed_frontier {
   std::vector<std::vector<I>> vertices;            ///< Per type, the k minibatches' vertices
   std::vector<std::vector<std::int64_t>> offsets;  ///< Per type, k + 1 offsets
 
+  /// The seeds of `batches` as layer 0's frontier (types without seeds get
+  /// k empty minibatches).
+  static typed_frontier of(const typed_batch_list<I>& batches) {
+    typed_frontier out;
+    const auto k = static_cast<std::size_t>(batches.size());
+    for (const auto& b : batches.types) {
+      out.vertices.emplace_back(b.seeds.begin(), b.seeds.end());
+      out.offsets.push_back(b.size() == 0 ? std::vector<std::int64_t>(k + 1, 0) : b.offsets);
+    }
+    return out;
+  }
+  /// The next layer's frontier: every type's source nodes of `layer`.
+  template <class V, index_type O>
+  void advance(const typed_block_set<V, I, O>& layer) {
+    for (std::size_t t = 0; t < layer.types.size(); ++t) {
+      vertices[t] = layer.types[t].src_nodes;
+      offsets[t] = layer.types[t].node_offsets;
+    }
+  }
+
   /// Type t's frontier as a selection Q_t, drawn with (epoch, first_batch).
   [[nodiscard]] stacked_selection<I> selection(std::int32_t t, std::uint64_t epoch, std::uint64_t first_batch) const {
     return {vertices[static_cast<std::size_t>(t)], offsets[static_cast<std::size_t>(t)], epoch, first_batch};
   }
 };
+
+/// Checks a typed sampler's table of per-layer counts, one per item (a
+/// relation or a vertex type): at least one layer, `items` counts per layer,
+/// each -1, 0 or positive, within the stream numbering's limits. Messages
+/// name the sampler, the layer and the item (`name(i)`); `list` names them
+/// all and `zero` says what a 0 means.
+template <class Name>
+void validate_layer_table(const std::vector<std::vector<std::int64_t>>& table, std::int32_t items,
+                          std::string_view sampler, std::string_view counts, std::string_view count,
+                          std::string_view kind, Name name, const std::string& list, std::string_view zero) {
+  if (table.empty()) throw argument_error(concat(sampler, ": ", counts, " must name at least one layer"));
+  if (table.size() >= streams::max_typed_layers || static_cast<std::uint64_t>(items) > streams::max_relations) {
+    throw argument_error(concat(sampler, ": at most ", streams::max_typed_layers - 1, " layers and ",
+                                streams::max_relations, " ", kind));
+  }
+  for (std::size_t l = 0; l < table.size(); ++l) {
+    if (static_cast<std::int32_t>(table[l].size()) != items) {
+      throw argument_error(concat(sampler, ": layer ", l, " has ", table[l].size(), " ", counts, " for the ", items,
+                                  " ", kind, " ", list));
+    }
+    for (std::size_t i = 0; i < table[l].size(); ++i) {
+      if (table[l][i] < -1) {
+        throw argument_error(concat(sampler, ": ", count, " ", table[l][i], " of ", name(i), " at layer ", l,
+                                    "; use a positive count, ", zero, " or -1 for all"));
+      }
+    }
+  }
+}
 
 /// Typed compaction: relabels the sampled rows of every relation into one
 /// layer of typed blocks. `sampled[r]` is relation r's S_r (its rows are the

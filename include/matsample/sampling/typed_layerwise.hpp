@@ -41,26 +41,9 @@ struct typed_layerwise_options {
 /// Throws argument_error unless there is at least one layer, each layer has
 /// one size per vertex type of `schema`, and each is -1, 0 or positive.
 inline void validate(const typed_layerwise_options& options, const typed_schema& schema) {
-  if (options.sample_sizes.empty()) throw argument_error("typed layerwise: sample sizes must name at least one layer");
-  if (options.sample_sizes.size() >= streams::max_typed_layers ||
-      static_cast<std::uint64_t>(schema.num_types()) > streams::max_relations) {
-    throw argument_error(detail::concat("typed layerwise: at most ", streams::max_typed_layers - 1, " layers and ",
-                                        streams::max_relations, " vertex types"));
-  }
-  for (std::size_t l = 0; l < options.sample_sizes.size(); ++l) {
-    const auto& layer = options.sample_sizes[l];
-    if (static_cast<std::int32_t>(layer.size()) != schema.num_types()) {
-      throw argument_error(detail::concat("typed layerwise: layer ", l, " has ", layer.size(), " sample sizes for the ",
-                                          schema.num_types(), " vertex types ", schema.type_list()));
-    }
-    for (std::size_t t = 0; t < layer.size(); ++t) {
-      if (layer[t] < -1) {
-        throw argument_error(detail::concat("typed layerwise: sample size ", layer[t], " of type '",
-                                            schema.vertex_types[t], "' at layer ", l,
-                                            "; use a positive count, 0 for none or -1 for every candidate"));
-      }
-    }
-  }
+  detail::validate_layer_table(
+      options.sample_sizes, schema.num_types(), "typed layerwise", "sample sizes", "sample size", "vertex types",
+      [&](std::size_t t) { return "type '" + schema.vertex_types[t] + "'"; }, schema.type_list(), "0 for none");
 }
 
 /// The layer-wise sampler of a typed graph with a column budget per vertex
@@ -115,12 +98,7 @@ class typed_ladies_sampler {
     validate_typed_seeds(schema, batches);
     const std::int64_t k = batches.size();
     const std::uint64_t epoch = batches.epoch(), first_batch = batches.first_batch();
-    detail::typed_frontier<I> front;
-    for (const auto& b : batches.types) {
-      front.vertices.emplace_back(b.seeds.begin(), b.seeds.end());
-      front.offsets.push_back(b.size() == 0 ? std::vector<std::int64_t>(static_cast<std::size_t>(k) + 1, 0)
-                                            : b.offsets);
-    }
+    auto front = detail::typed_frontier<I>::of(batches);
     int threads = 1;
     if constexpr (requires { backend_->threads(); }) threads = backend_->threads();
     sample_type out{schema, {}};
@@ -159,11 +137,7 @@ class typed_ladies_sampler {
       }
       out.layers.push_back(detail::compact_typed<V, I, O>(
           *backend_, schema, front, std::span<const std::optional<csr_view<V, I, O>>>(views), true, threads));
-      const auto& next = out.layers.back();
-      for (std::size_t t = 0; t < next.types.size(); ++t) {
-        front.vertices[t] = next.types[t].src_nodes;
-        front.offsets[t] = next.types[t].node_offsets;
-      }
+      front.advance(out.layers.back());
     }
     std::reverse(out.layers.begin(), out.layers.end());
     return out;

@@ -96,26 +96,10 @@ inline std::vector<std::vector<std::int64_t>> uniform_fanouts(const typed_schema
 /// one count per relation of `schema`, each count is -1, 0 or positive, and
 /// the layers and relations fit the stream numbering.
 inline void validate(const typed_nodewise_options& options, const typed_schema& schema) {
-  if (options.fanouts.empty()) throw argument_error("typed nodewise: fanouts must name at least one layer");
-  if (options.fanouts.size() >= streams::max_typed_layers ||
-      static_cast<std::uint64_t>(schema.num_relations()) > streams::max_relations) {
-    throw argument_error(detail::concat("typed nodewise: at most ", streams::max_typed_layers - 1, " layers and ",
-                                        streams::max_relations, " relations"));
-  }
-  for (std::size_t l = 0; l < options.fanouts.size(); ++l) {
-    const auto& layer = options.fanouts[l];
-    if (static_cast<std::int32_t>(layer.size()) != schema.num_relations()) {
-      throw argument_error(detail::concat("typed nodewise: layer ", l, " has ", layer.size(), " fanouts for the ",
-                                          schema.num_relations(), " relations ", schema.relation_list()));
-    }
-    for (std::size_t r = 0; r < layer.size(); ++r) {
-      if (layer[r] < -1) {
-        throw argument_error(detail::concat("typed nodewise: fanout ", layer[r], " of relation ",
-                                            schema.canonical_name(static_cast<std::int32_t>(r)), " at layer ", l,
-                                            "; use a positive count, 0 to skip the relation or -1 for all"));
-      }
-    }
-  }
+  detail::validate_layer_table(
+      options.fanouts, schema.num_relations(), "typed nodewise", "fanouts", "fanout", "relations",
+      [&](std::size_t r) { return "relation " + schema.canonical_name(static_cast<std::int32_t>(r)); },
+      schema.relation_list(), "0 to skip the relation");
 }
 
 /// The node-wise sampler of a typed graph. A view: it references the backend
@@ -148,14 +132,8 @@ class typed_nodewise_sampler {
     const auto& schema = graph_.schema();
     validate(options, schema);
     validate_typed_seeds(schema, batches);
-    const std::int64_t k = batches.size();
     const std::uint64_t epoch = batches.epoch(), first_batch = batches.first_batch();
-    detail::typed_frontier<I> front;
-    for (const auto& b : batches.types) {
-      front.vertices.emplace_back(b.seeds.begin(), b.seeds.end());
-      front.offsets.push_back(b.size() == 0 ? std::vector<std::int64_t>(static_cast<std::size_t>(k) + 1, 0)
-                                            : b.offsets);
-    }
+    auto front = detail::typed_frontier<I>::of(batches);
     int threads = 1;
     if constexpr (requires { backend_->threads(); }) threads = backend_->threads();
 
@@ -183,11 +161,7 @@ class typed_nodewise_sampler {
       out.layers.push_back(detail::compact_typed<V, I, O>(*backend_, schema, front,
                                                           std::span<const std::optional<csr_view<V, I, O>>>(views),
                                                           options.deduplicate, threads));
-      const auto& next = out.layers.back();
-      for (std::size_t t = 0; t < next.types.size(); ++t) {
-        front.vertices[t] = next.types[t].src_nodes;
-        front.offsets[t] = next.types[t].node_offsets;
-      }
+      front.advance(out.layers.back());
     }
     std::reverse(out.layers.begin(), out.layers.end());
     return out;
