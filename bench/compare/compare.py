@@ -125,18 +125,19 @@ class Runner:
             raise RuntimeError(f"{' '.join(command)} failed:\n{done.stderr[-3000:]}")
         return json.loads(done.stdout.strip().splitlines()[-1])
 
-    def matsample(self, graph, threads, k=1, sampler="nodewise", huge_pages=True):
+    def matsample(self, graph, threads, k=1, sampler="nodewise", huge_pages=True, extra=()):
         batches = self.ladies_batches if sampler == "ladies" else self.batches
         command = [self.driver, "run", "--graph", graph["dir"], "--sampler", sampler, "--k", str(k), "--threads",
                    str(threads), "--batches", str(max(batches, k)), "--runs", str(self.runs),
-                   "--huge-pages", "1" if huge_pages else "0", "--retain-freed-memory", "1" if self.retain else "0"]
+                   "--huge-pages", "1" if huge_pages else "0", "--retain-freed-memory", "1" if self.retain else "0",
+                   *extra]
         pages = "" if huge_pages else ", 4 KiB pages"
-        return self.measure(command, threads, f"matsample {sampler} k={k}{pages} on {graph['name']}")
+        return self.measure(command, threads, f"matsample {sampler} k={k}{pages} {' '.join(extra)} on {graph['name']}")
 
-    def peer(self, system, graph, threads):
+    def peer(self, system, graph, threads, extra=()):
         command = [sys.executable, os.path.join(HERE, "peers.py"), "--system", system, "--graph", graph["dir"],
-                   "--threads", str(threads), "--batches", str(self.batches), "--runs", str(self.runs)]
-        return self.measure(command, threads, f"{system} on {graph['name']}")
+                   "--threads", str(threads), "--batches", str(self.batches), "--runs", str(self.runs), *extra]
+        return self.measure(command, threads, f"{system} {' '.join(extra)} on {graph['name']}")
 
     def gather_rate(self, threads):
         """The machine's random-gather rate and matsample's time per step (sampling, compaction, per
@@ -240,17 +241,22 @@ def link_rows(runner, graphs):
 
 def typed_rows(runner, graphs):
     """Typed node-wise sampling: matsample's typed_nodewise_sampler and DGL's NeighborSampler on a
-    heterograph of the same relations, the same paper seeds and fanouts 15,10,5 for every relation.
+    heterograph of the same relations, the same paper seeds and the same fanouts for every relation (10,5
+    and 15,10,5).
     Ratios are matsample k=1 ÷ each row's rate, within one run."""
     graph = runner.prepare_typed(*TYPED)
     rows = []
-    for threads in THREADS:
-        group = [summarize(runner.matsample(graph, threads, 1, "typed"), graph, "matsample typed node-wise, k=1"),
-                 summarize(runner.peer("dgl-hetero", graph, threads), graph, "DGL NeighborSampler, heterograph")]
-        check_blocks(group)
-        for row in group:
-            row["ratio"] = group[0]["edges_per_second"] / row["edges_per_second"]
-        rows += group
+    for fanouts in ("10,5", "15,10,5"):  # two hops, and the three of the other comparisons
+        extra = ("--fanouts", fanouts)
+        for threads in THREADS:
+            group = [summarize(runner.matsample(graph, threads, 1, "typed", extra=extra), graph,
+                               f"matsample typed node-wise, k=1, fanouts {fanouts}"),
+                     summarize(runner.peer("dgl-hetero", graph, threads, extra=extra), graph,
+                               f"DGL NeighborSampler, heterograph, fanouts {fanouts}")]
+            check_blocks(group)
+            for row in group:
+                row["ratio"] = group[0]["edges_per_second"] / row["edges_per_second"]
+            rows += group
     graphs.append(graph)
     return rows
 
