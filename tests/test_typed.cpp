@@ -528,3 +528,156 @@ TEST_CASE("typed ladies statistics: each type's columns follow successive sampli
   test::stats::expect_above("typed ladies: authors against unsquared weights",
                             test::stats::inclusion_statistic(authors, 6, wrong));
 }
+
+// ---- typed link prediction -----------------------------------------------------
+
+MATSAMPLE_TEST_CASE_OVER("typed link: one type and one relation sample exactly as link_sampler", T, on_every_backend) {
+  using C = typename T::config;
+  using I = typename C::I;
+  using V = typename C::V;
+  using O = typename C::O;
+  const auto& backend = T::backend::get();
+  const auto a = test::rmat_graph<C>(8, 6, 3);  // symmetric, rows sorted
+  const std::vector<std::int64_t> counts{a.rows()};
+  const typed_graph<V, I, O> g(typed_schema::from_counts({"v"}, counts, {{0, "e", 0}}), {a});
+  std::vector<I> src, dst;
+  for (I u = 0; u < a.rows() && src.size() < 200; ++u) {
+    const auto v = a.view();
+    if (v.row_end(u) > v.row_begin(u)) {
+      src.push_back(u);
+      dst.push_back(v.indices()[static_cast<std::size_t>(v.row_end(u) - 1)]);
+    }
+  }
+  const auto edges = edge_batch_list<I>::uniform(sp(src), sp(dst), 32, 2, 3);
+  const nodewise_sampler untyped_nodes(backend, a.view());
+  const typed_nodewise_sampler typed_nodes(backend, g.view());
+  for (const auto exclude : {edge_exclusion::none, edge_exclusion::self, edge_exclusion::reverse}) {
+    const negative_options negatives{.per_positive = 2, .reject_true_edges = true, .seed = 5};
+    const auto expected = link_sampler(untyped_nodes, a.view(), {.negatives = negatives, .exclude = exclude})(
+        edges, nodewise_options{.fanouts = {4, 3}, .seed = 8});
+    const typed_link_sampler typed(typed_nodes, g.view(), 0, {.negatives = negatives, .exclude = exclude});
+    const auto got = typed(edges, {.fanouts = {{4}, {3}}, .seed = 8});
+    CHECK(got.positives == expected.positives);
+    CHECK(got.negatives == expected.negatives);
+    CHECK(got.dropped_negatives == expected.dropped_negatives);
+    REQUIRE(got.blocks.layers.size() == expected.blocks.layers.size());
+    for (std::size_t l = 0; l < got.blocks.layers.size(); ++l) {
+      const auto& e = expected.blocks.layers[l];
+      CHECK(got.blocks.layers[l].relations[0] == static_cast<const block_edges<V, I, O>&>(e));
+      CHECK(got.blocks.layers[l].types[0].src_nodes == e.src_nodes);
+    }
+  }
+}
+
+TEST_CASE("typed link: writes edges, negatives among papers, reverse_types exclusion, pairs in each type's seeds") {
+  using I = std::int32_t;
+  const auto data = typed_csbm<float, I, std::int64_t>({.counts = {3000, 1500, 40}, .seed = 6});
+  const auto& g = data.graph;
+  const auto& schema = g.schema();
+  const auto writes = schema.find_relation("writes"), rev_writes = schema.find_relation("rev_writes");
+  const auto a = g.relation(writes).view(), back = g.relation(rev_writes).view();
+  std::vector<I> src, dst;  // the first entry of every other author's row
+  for (I u = 0; u < a.rows() && src.size() < 256; u += 2) {
+    if (a.row_end(u) > a.row_begin(u)) {
+      src.push_back(u);
+      dst.push_back(a.indices()[static_cast<std::size_t>(a.row_begin(u))]);
+    }
+  }
+  const auto edges = edge_batch_list<I>::uniform(sp(src), sp(dst), 64, 1, 0);
+  const typed_nodewise_sampler nodes(test::cpu2, g.view());
+  const typed_link_sampler link(nodes, g.view(), writes,
+                                {.negatives = {.per_positive = 3, .seed = 2},
+                                 .exclude = edge_exclusion::reverse,
+                                 .reverse_relation = rev_writes});
+  // Every relation kept whole at both hops: an unmasked seed edge would be sampled.
+  const auto out = link(edges, {.fanouts = uniform_fanouts(schema, {-1, -1}), .seed = 3});
+  CHECK(out.src_type == schema.find_type("author"));
+  CHECK(out.dst_type == schema.find_type("paper"));
+  for (std::int64_t m = 0; m < edges.size(); ++m) {
+    const auto mb = out.blocks[m];
+    const auto authors = mb.seeds(out.src_type), papers = mb.seeds(out.dst_type);
+    const auto [ps, pd] = out.positives.batch(m);
+    const auto [batch_src, batch_dst] = edges.batch(m);
+    for (std::size_t j = 0; j < ps.size(); ++j) {
+      CHECK(authors[static_cast<std::size_t>(ps[j])] == batch_src[j]);
+      CHECK(papers[static_cast<std::size_t>(pd[j])] == batch_dst[j]);
+    }
+    const auto [ns, nd] = out.negatives.batch(m);
+    CHECK(ns.size() == 3 * ps.size());
+    for (std::size_t j = 0; j < ns.size(); ++j) {
+      CHECK(authors[static_cast<std::size_t>(ns[j])] == batch_src[j / 3]);
+      CHECK(papers[static_cast<std::size_t>(nd[j])] < 3000);
+    }
+    // No block of the minibatch holds a seed edge (in writes) or its reverse (in rev_writes).
+    std::set<std::pair<I, I>> seeds;
+    for (std::size_t j = 0; j < batch_src.size(); ++j) seeds.emplace(batch_src[j], batch_dst[j]);
+    std::int64_t kept = 0;
+    for (std::size_t l = 0; l < out.blocks.layers.size(); ++l) {
+      for (const auto& [r, flip] : {std::pair{writes, false}, std::pair{rev_writes, true}}) {
+        const auto b = mb.block(l, r);
+        for (I row = 0; row < b.num_dst(); ++row) {
+          for (auto e = b.adjacency.indptr()[row]; e < b.adjacency.indptr()[row + 1]; ++e) {
+            const I u = b.dst_nodes[row], v = b.src_nodes[b.adjacency.indices()[e]];
+            CHECK(seeds.count(flip ? std::pair{v, u} : std::pair{u, v}) == 0);
+            ++kept;
+          }
+        }
+      }
+    }
+    CHECK(kept > 0);
+  }
+  (void)back;
+  // Errors: a reverse relation whose types are not swapped, none for a two-type
+  // relation, and a positive that is not an edge (named with its relation).
+  CHECK_THROWS_WITH_AS(
+      typed_link_sampler(nodes, g.view(), writes,
+                         {.exclude = edge_exclusion::reverse, .reverse_relation = schema.find_relation("cites")}),
+      doctest::Contains("paper___cites___paper cannot hold the reverses of author___writes___paper"), argument_error);
+  CHECK_THROWS_WITH_AS(typed_link_sampler(nodes, g.view(), writes, {.exclude = edge_exclusion::reverse}),
+                       doctest::Contains("joins two types; name its reverse relation"), argument_error);
+  std::vector<I> not_src{0}, not_dst{0};
+  while (std::binary_search(a.indices().begin() + a.row_begin(0), a.indices().begin() + a.row_end(0), not_dst[0])) {
+    ++not_dst[0];
+  }
+  const auto bad = edge_batch_list<I>::uniform(sp(not_src), sp(not_dst), 1, 0, 4);
+  CHECK_THROWS_WITH_AS((void)link(bad, {.fanouts = uniform_fanouts(schema, {2})}),
+                       doctest::Contains("of minibatch 4 in relation author___writes___paper is not an edge of it"),
+                       argument_error);
+  const std::vector<I> far{3000};
+  CHECK_THROWS_WITH_AS(
+      (void)link(edge_batch_list<I>::uniform(sp(not_src), sp(far), 1), {.fanouts = uniform_fanouts(schema, {2})}),
+      doctest::Contains("is outside its 1500 x 3000"), out_of_range_error);
+}
+
+TEST_CASE("typed link statistics: negatives of a two-type relation are uniform over the corrupted end's type") {
+  // authors x papers (5 x 6): corrupting the destination draws among the 6
+  // papers, corrupting the source among the 5 authors. Pearson chi-square,
+  // bounds at p = 1e-6 fixed in advance (statistics.hpp): df 5 and 4.
+  using I = std::int32_t;
+  const std::vector<std::int64_t> counts{5, 6};
+  const auto schema = typed_schema::from_counts({"author", "paper"}, counts, {{0, "writes", 1}});
+  const std::vector<std::vector<I>> src{{0, 1, 2, 3, 4}}, dst{{0, 2, 4, 5, 1}};
+  const auto g = typed_graph_from_edges<float, I, std::int64_t>(schema, src, dst);
+  const auto view = g.relation(0).view();
+  const std::vector<I> one_src(test::stats::n_trials / 10, 1), one_dst(test::stats::n_trials / 10, 2);
+  for (const bool corrupt_source : {false, true}) {
+    CAPTURE(corrupt_source);
+    const negative_sampler sampler(view, {.per_positive = 10, .corrupt_source = corrupt_source, .seed = 4});
+    const auto negs = sampler(sp(one_src), sp(one_dst), 0, 0);
+    const std::size_t cells = corrupt_source ? 5 : 6;
+    std::vector<double> hits(cells, 0);
+    for (std::size_t j = 0; j < negs.src.size(); ++j) {
+      const auto w = corrupt_source ? negs.src[j] : negs.dst[j];
+      REQUIRE((w >= 0 && static_cast<std::size_t>(w) < cells));
+      ++hits[static_cast<std::size_t>(w)];
+    }
+    const double p = 1.0 / static_cast<double>(cells);
+    CHECK(sampler.probability(0) == doctest::Approx(p));
+    test::stats::expect_below(
+        corrupt_source ? "typed negatives: authors" : "typed negatives: papers",
+        test::stats::pearson(hits, std::vector<double>(cells, p), static_cast<double>(negs.src.size())),
+        static_cast<int>(cells) - 1);
+  }
+  CHECK_THROWS_WITH_AS(negative_sampler(view, {.distribution = negative_distribution::degree_power}),
+                       doctest::Contains("degree_power needs a square graph, got 5 x 6"), argument_error);
+}

@@ -42,6 +42,7 @@
 #include "matsample/sampling/typed_layerwise.hpp"
 #include "matsample/sampling/negatives.hpp"
 #include "matsample/sampling/link.hpp"
+#include "matsample/sampling/typed_link.hpp"
 #include "matsample/sampling/edge_ids.hpp"
 #include "matsample/gen/csbm.hpp"
 #include "matsample/gen/typed_csbm.hpp"

@@ -45,6 +45,11 @@ namespace matsample {
 template <index_type I>
 struct typed_batch_list {
   std::vector<batch_list<I>> types;  ///< One list per vertex type, in the schema's order
+  /// Entries each minibatch must not sample, per relation (link
+  /// prediction's exclusion, as batch_list::excluded on the relation's
+  /// matrix, in local ids); empty, or one per relation (a relation's may be
+  /// empty).
+  std::vector<excluded_edges<I>> excluded{};
 
   /// Number of minibatches k (the most any type has).
   [[nodiscard]] std::int64_t size() const noexcept {
@@ -74,6 +79,12 @@ struct typed_batch_list {
   [[nodiscard]] typed_batch_list slice(std::int64_t begin, std::int64_t end) const {
     typed_batch_list out;
     for (const auto& b : types) out.types.push_back(b.size() == 0 ? b : b.slice(begin, end));
+    for (auto ex : excluded) {
+      if (ex.given()) {
+        ex.offsets = ex.offsets.subspan(static_cast<std::size_t>(begin), static_cast<std::size_t>(end - begin) + 1);
+      }
+      out.excluded.push_back(ex);
+    }
     return out;
   }
 
@@ -105,7 +116,8 @@ void validate_typed_seeds(const typed_schema& schema, const typed_batch_list<I>&
                                           "': offsets must run from 0 to the seed count ", b.seeds.size()));
     }
     if (b.excluded.given()) {
-      throw argument_error(detail::concat("typed seeds of type '", name, "': edge exclusion is not supported here"));
+      throw argument_error(
+          detail::concat("typed seeds of type '", name, "': exclude edges per relation (typed_batch_list::excluded)"));
     }
     if (b.size() == 0) continue;
     if (b.size() != k || b.epoch != batches.epoch() || b.first_batch != batches.first_batch()) {

@@ -88,14 +88,18 @@ class negative_sampler {
   /// The graph's edge lookup (algebra/edge_lookup.hpp, or the distributed one).
   using lookup_type = decltype(make_edge_lookup(std::declval<const View&>()));
 
-  /// Throws argument_error for bad options or a non-square graph, and
-  /// format_error when reject_true_edges needs sorted rows and a row is not.
+  /// The graph may be rectangular (a relation of a typed graph: rows and
+  /// columns of two vertex types); the corrupted endpoint is then drawn among
+  /// the columns (or the rows, corrupting the source), uniformly:
+  /// degree_power needs a square graph. Throws argument_error for bad
+  /// options, and format_error when reject_true_edges needs sorted rows and
+  /// a row is not.
   negative_sampler(const View& graph, const negative_options& options)
       : lookup_(make_edge_lookup(graph)), options_(options) {
     detail::validate(options_);
-    if (lookup_.vertices() != lookup_.columns()) {
-      throw argument_error(detail::concat("negative sampling: the graph must be square, got ", lookup_.vertices(),
-                                          " x ", lookup_.columns()));
+    if (options_.distribution == negative_distribution::degree_power && lookup_.vertices() != lookup_.columns()) {
+      throw argument_error(detail::concat("negative sampling: degree_power needs a square graph, got ",
+                                          lookup_.vertices(), " x ", lookup_.columns(), " (use uniform)"));
     }
     if (options_.reject_true_edges) lookup_.require_sorted_rows("negative sampling: rejecting true edges");
     if (options_.distribution == negative_distribution::degree_power) build_weights();
@@ -125,7 +129,7 @@ class negative_sampler {
                                                       std::span<const std::int64_t> offsets, std::uint64_t epoch,
                                                       std::uint64_t first_batch) const {
     using I = index_type;
-    const I n = lookup_.vertices();
+    const I rows = lookup_.vertices(), cols = lookup_.columns();
     lookup_.check([&] {
       if (src.size() != dst.size()) {
         throw argument_error(
@@ -137,9 +141,9 @@ class negative_sampler {
             detail::concat("negative sampling: minibatch offsets must ascend from 0 to the pair count ", src.size()));
       }
       for (std::size_t j = 0; j < src.size(); ++j) {
-        if (src[j] < 0 || src[j] >= n || dst[j] < 0 || dst[j] >= n) {
+        if (src[j] < 0 || src[j] >= rows || dst[j] < 0 || dst[j] >= cols) {
           throw out_of_range_error(detail::concat("negative sampling: positive pair ", j, " (", src[j], ", ", dst[j],
-                                                  ") names a vertex outside 0..", n - 1));
+                                                  ") is outside the graph's ", rows, " x ", cols));
         }
       }
     });
@@ -209,7 +213,7 @@ class negative_sampler {
   /// The probability that one draw picks vertex w (before rejection): what
   /// the statistical tests compare against.
   [[nodiscard]] double probability(index_type w) const {
-    if (options_.distribution == negative_distribution::uniform) return 1.0 / static_cast<double>(lookup_.vertices());
+    if (options_.distribution == negative_distribution::uniform) return 1.0 / static_cast<double>(draw_range());
     const auto i = static_cast<std::size_t>(w);
     return static_cast<double>(cumulative_[i + 1] - cumulative_[i]) / static_cast<double>(cumulative_.back());
   }
@@ -258,12 +262,18 @@ class negative_sampler {
     return false;
   }
 
+  /// How many vertices the corrupted endpoint is drawn from: the rows when
+  /// corrupting the source, else the columns (the same for a square graph).
+  [[nodiscard]] index_type draw_range() const noexcept {
+    return options_.corrupt_source ? lookup_.vertices() : lookup_.columns();
+  }
+
   /// One endpoint from draw `draw`: uniform by scaling 64 random bits, or the
   /// first vertex whose cumulative weight exceeds a uniform integer below
   /// the total.
   index_type pick(philox_row_stream& rng, std::uint64_t draw) const {
     if (options_.distribution == negative_distribution::uniform) {
-      return static_cast<index_type>(rng.below(draw, static_cast<std::uint64_t>(lookup_.vertices())));
+      return static_cast<index_type>(rng.below(draw, static_cast<std::uint64_t>(draw_range())));
     }
     const std::uint64_t target = rng.below(draw, cumulative_.back());
     const auto it = std::upper_bound(cumulative_.begin() + 1, cumulative_.end(), target);
