@@ -8,6 +8,7 @@
 //   graphsage --data data/cora --split planetoid --row-normalize
 //   graphsage --model mlp                        # the same without the graph
 //   graphsage --task link --data data/cora       # link prediction (link_trainer.hpp)
+//   graphsage --model rgcn                       # R-GCN on the built-in typed CSBM (rgcn.hpp)
 #include <matsample/matsample.hpp>
 #if GRAPHSAGE_WITH_IO
 #include <matsample/io.hpp>
@@ -25,6 +26,7 @@
 #include <string>
 
 #include "report.hpp"
+#include "rgcn.hpp"
 #include "trainer.hpp"
 
 namespace {
@@ -204,6 +206,69 @@ int run_link(const data_view& v, const graphsage::data_summary& summary, const g
   return 0;
 }
 
+/// graphsage --model rgcn: a typed graph (an OGB heterogeneous directory, an
+/// untyped dataset with its features as a vertex type, or the built-in typed
+/// CSBM), trained with typed node-wise minibatches.
+int run_rgcn(const std::string& data_path, const std::string& split, const std::string& features_as_type,
+             bool keep_features, std::uint64_t graph_seed, const graphsage::rgcn_options& o, int threads) {
+  if (threads > 0) omp_set_num_threads(threads);
+  const auto t0 = std::chrono::steady_clock::now();
+  matsample::typed_graph_data<float, vertex, offset> data;
+  std::string source;
+  if (data_path.empty()) {
+    if (!features_as_type.empty()) throw matsample::argument_error("--features-as-type applies to --data");
+    data = matsample::typed_csbm<float, vertex, offset>({.seed = graph_seed});
+    source = "built-in typed contextual SBM";
+  } else {
+#if GRAPHSAGE_WITH_IO
+    if (matsample::io::find_csv(std::filesystem::path(data_path) / "raw", "num-node-dict")) {
+      if (!features_as_type.empty()) {
+        throw matsample::argument_error("--features-as-type applies to untyped data; " + data_path + " is typed");
+      }
+      data = matsample::read_ogb_typed<float, vertex, offset>(data_path, {.split = split});
+    } else if (!features_as_type.empty()) {
+      const auto untyped = load(data_path, split, {});
+      data = matsample::features_as_vertex_type(untyped.view, {.vertex_type = "vertex",
+                                                               .relation = "edge",
+                                                               .feature_type = features_as_type,
+                                                               .keep_features = keep_features});
+    } else {
+      throw matsample::argument_error(
+          "--model rgcn needs a typed graph: an OGB heterogeneous directory, "
+          "--features-as-type NAME for untyped data, or no --data (the built-in typed "
+          "CSBM)");
+    }
+    source = data_path;
+#else
+    (void)split;
+    throw matsample::argument_error("--data needs matsample::io (zlib and xxHash), which this build lacks");
+#endif
+  }
+  const auto& schema = data.graph.schema();
+  std::printf("data: %s, %lld vertices of %d types, %lld edges in %d relations (loaded in %.2f s)\n", source.c_str(),
+              static_cast<long long>(schema.num_vertices()), schema.num_types(),
+              static_cast<long long>(data.graph.view().num_edges()), schema.num_relations(),
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+  std::printf("model: rgcn, %lld layers, hidden %lld, %s; fanouts", static_cast<long long>(o.layers),
+              static_cast<long long>(o.hidden),
+              o.bases > 0 ? ("bases " + std::to_string(o.bases)).c_str() : "a weight per relation");
+  for (const auto f : o.fanouts) std::printf(" %lld", static_cast<long long>(f));
+  std::printf(" per relation; batch %lld\n", static_cast<long long>(o.batch_size));
+  std::fflush(stdout);
+  const auto epochs = graphsage::train_rgcn(data, o, [](const graphsage::rgcn_epoch& e) {
+    std::printf("epoch %3lld  loss %.4f  train %.4f  valid %.4f  test %.4f  | %.2f s\n",
+                static_cast<long long>(e.epoch), e.loss, e.train_accuracy, e.valid_accuracy, e.test_accuracy,
+                e.seconds);
+    std::fflush(stdout);
+  });
+  const auto best = std::max_element(epochs.begin(), epochs.end(),
+                                     [](const auto& a, const auto& b) { return a.valid_accuracy < b.valid_accuracy; });
+  std::printf("final:  valid %.4f  test %.4f\n", epochs.back().valid_accuracy, epochs.back().test_accuracy);
+  std::printf("best valid accuracy at epoch %lld:  valid %.4f  test %.4f\n", static_cast<long long>(best->epoch),
+              best->valid_accuracy, best->test_accuracy);
+  return 0;
+}
+
 }  // namespace
 
 static int main_body(int argc, char** argv) {
@@ -231,10 +296,22 @@ static int main_body(int argc, char** argv) {
   app.add_option("--sampler", sampler_name, "nodewise, labor, ladies or fastgcn")
       ->transform(CLI::IsMember(samplers, CLI::ignore_case))
       ->capture_default_str();
+  const std::vector<std::string> model_names{"auto", "sage", "gcn", "mlp", "rgcn"};
   app.add_option("--model", model_name,
-                 "sage, gcn, mlp (no graph), or auto: sage for nodewise and labor, gcn otherwise")
-      ->transform(CLI::IsMember(models, CLI::ignore_case))
+                 "sage, gcn, mlp (no graph), rgcn (typed graphs: R-GCN), or auto: sage for nodewise and labor, gcn "
+                 "otherwise")
+      ->transform(CLI::IsMember(model_names, CLI::ignore_case))
       ->capture_default_str();
+  std::int64_t bases = 0;
+  std::string features_as_type;
+  app.add_option("--bases", bases, "rgcn: basis matrices per layer (0: a weight matrix per relation)")
+      ->capture_default_str();
+  app.add_option("--features-as-type", features_as_type,
+                 "rgcn: read untyped --data as typed, its feature columns becoming vertices of this type");
+  bool keep_features = false;
+  app.add_flag("--keep-features", keep_features,
+               "rgcn with --features-as-type: the vertices keep their feature rows as inputs (the new type's "
+               "vertices read learned embeddings of the same width)");
   app.add_option("--layers", o.layers, "graph layers")->capture_default_str();
   app.add_option("--hidden", o.hidden, "hidden width")->capture_default_str();
   app.add_option("--fanouts", o.fanouts,
@@ -335,6 +412,20 @@ static int main_body(int argc, char** argv) {
   o.exclude = exclusions.at(exclude_name);
   o.inputs = inputs.at(inputs_name);
   o.sampler = samplers.at(sampler_name);
+  if (model_name == "rgcn") {
+    graphsage::rgcn_options r{.layers = o.layers,
+                              .hidden = o.hidden,
+                              .bases = bases,
+                              .batch_size = o.batch_size,
+                              .epochs = o.epochs,
+                              .embedding_dim = o.embedding_dim,
+                              .fanouts = o.fanouts,
+                              .learning_rate = o.learning_rate,
+                              .weight_decay = o.weight_decay,
+                              .seed = o.seed};
+    if (r.fanouts.empty()) r.fanouts.assign(static_cast<std::size_t>(r.layers), 10);
+    return run_rgcn(data_path, split, features_as_type, keep_features, csbm.seed, r, o.threads);
+  }
   o.model = models.at(model_name);
   o.select_by = selections.at(select_name);
   o.background_sampling = !synchronous;
