@@ -209,7 +209,8 @@ class typed_link_sampler {
                                           " destinations and offsets that must ascend from 0 to the pair count"));
     }
     for (std::int64_t m = 0; m < edges.size(); ++m) {
-      const auto [src, dst] = edges.batch(m);
+      const auto pairs = edges.batch(m);  // a pair, not a binding: lambdas capture it (clang 14)
+      const auto src = pairs.first, dst = pairs.second;
       for (std::size_t j = 0; j < src.size(); ++j) {
         const auto where = [&] {
           return detail::concat("typed link sampling: positive pair (", src[j], ", ", dst[j], ") of minibatch ",
