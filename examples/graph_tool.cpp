@@ -5,7 +5,8 @@
 //   graph_tool typed   INPUT OUTPUT_DIR --features-as-type NAME [options]
 // `typed` turns the feature columns into vertices of a new type (Cora as
 // papers and words) and writes the typed graph in OGB's heterogeneous layout;
-// `stats` on such a directory prints each type and relation.
+// `stats` on such a directory prints each type and relation, and `convert`
+// writes it as a typed snapshot.
 // INPUT is an OGB raw-layout directory, a Matrix Market file (.mtx), an edge
 // list (anything else, .gz allowed) or a snapshot (.snap). An edge list may
 // come with per-vertex tables (--features, --labels, --split-file) in its
@@ -362,6 +363,14 @@ int main(int argc, char** argv) {
     }
 
     const auto t0 = std::chrono::steady_clock::now();
+    if (convert->parsed() && is_typed_ogb(input)) {  // a typed directory becomes a typed snapshot
+      const auto typed_input = matsample::read_ogb_typed<float, std::int64_t, std::int64_t>(input, {.split = o.split});
+      matsample::write_typed_snapshot(output, typed_input);
+      std::printf("wrote %s (typed snapshot, %.1f MB)\n", output.c_str(),
+                  static_cast<double>(std::filesystem::file_size(output)) / 1e6);
+      print_typed_stats(typed_input);
+      return 0;
+    }
     if (stats->parsed() && is_typed_ogb(input)) {
       const auto typed_input = matsample::read_ogb_typed<float, std::int64_t, std::int64_t>(input, {.split = o.split});
       std::printf("loaded %s in %.3f s (OGB heterogeneous layout)\n", input.c_str(),

@@ -1,4 +1,5 @@
-// libFuzzer harness for the snapshot loader.
+// libFuzzer harness for the snapshot loaders (snapshot and typed_snapshot,
+// each given every input: each must refuse the other's files cleanly).
 //
 // Input: one flag byte, then the file's bytes.
 //   bit 0: before writing the file, repair what random mutations almost
@@ -96,6 +97,38 @@ void run(const fuzz::fs::path& path, matsample::snapshot_options options, std::s
   if (v.num_vertices() > 0 && !v.features.empty()) (void)v.feature_row(v.num_vertices() - 1);
 }
 
+/// The typed loader on the same file: every relation a valid CSR of its
+/// types' shape inside the file, every type's tables of its count.
+template <class V, class I, class O>
+void run_typed(const fuzz::fs::path& path, matsample::snapshot_options options, std::size_t file_bytes) {
+  namespace ms = matsample;
+  std::optional<ms::typed_snapshot<V, I, O>> snap;
+  try {
+    snap.emplace(path, options);
+  } catch (const ms::error&) { return; }
+  const auto& g = snap->graph();
+  const auto& schema = g.schema();
+  for (std::int32_t r = 0; r < schema.num_relations(); ++r) {
+    const auto a = g.relation(r);
+    const auto& rel = schema.relations[static_cast<std::size_t>(r)];
+    within_file(a.indptr(), file_bytes);
+    within_file(a.indices(), file_bytes);
+    FUZZ_ASSERT(a.rows() == schema.num_vertices(rel.row_type) && a.cols() == schema.num_vertices(rel.col_type));
+    try {
+      ms::validate(a);
+    } catch (const ms::error&) { fuzz::finding("a loaded typed snapshot (validate_graph on) holds an invalid CSR"); }
+  }
+  for (std::int32_t t = 0; t < schema.num_types(); ++t) {
+    const auto& tv = snap->type(t);
+    const auto n = schema.num_vertices(t);
+    FUZZ_ASSERT(tv.features.empty() || static_cast<std::int64_t>(tv.features.size()) == n * tv.feature_dim);
+    FUZZ_ASSERT(tv.labels.empty() || static_cast<std::int64_t>(tv.labels.size()) == n);
+    for (const auto& [name, ids] : tv.splits) {
+      for (const I id : ids) FUZZ_ASSERT(id >= 0 && id < n);
+    }
+  }
+}
+
 bool hits_known_bug(const std::string& file) {
   static const bool skip = [] {
     const char* env = std::getenv("MATSAMPLE_FUZZ_SKIP_KNOWN");
@@ -143,15 +176,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   switch ((flags >> 3) & 3) {
     case 0:
       run<float, std::int32_t, std::int64_t>(path, options, file.size());
+      run_typed<float, std::int32_t, std::int64_t>(path, options, file.size());
       break;
     case 1:
       run<double, std::int64_t, std::int64_t>(path, options, file.size());
+      run_typed<double, std::int64_t, std::int64_t>(path, options, file.size());
       break;
     case 2:
       run<float, std::int32_t, std::int32_t>(path, options, file.size());
+      run_typed<float, std::int32_t, std::int32_t>(path, options, file.size());
       break;
     default:
       run<double, std::int64_t, std::int32_t>(path, options, file.size());
+      run_typed<double, std::int64_t, std::int32_t>(path, options, file.size());
       break;
   }
   return 0;

@@ -223,6 +223,15 @@ static int main_body(int argc, char** argv) {
   ms::graph_data<float, i32, i32> narrow;
   narrow.graph = ms::rmat<float, i32, i32>({.scale = 3, .edge_factor = 2, .seed = 3});
   snapshot_seed(narrow.view(), "rmat-narrow");
+  {  // a typed snapshot: three types, six relations, tables on two types
+    const auto typed = ms::typed_csbm<float, i32, i64>({.counts = {12, 6, 2}, .feature_dim = 2, .seed = 5});
+    const auto p = tmp / "typed.snap";
+    ms::write_typed_snapshot(p, typed);
+    const std::string bytes = raw_file(p);
+    for (const unsigned flags : {0u, 1u | 2u | 4u, 8u, 16u, 24u, 1u | 32u}) {
+      save("snapshot", "typed-csbm-" + std::to_string(flags), byte(flags), bytes);
+    }
+  }
 
   std::error_code ec;
   fs::remove_all(tmp, ec);

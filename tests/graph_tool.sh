@@ -96,6 +96,9 @@ done
 run "stats of the typed directory" "$tool" stats "$dir/typed"
 grep -qF "OGB heterogeneous layout" "$dir/out" || { echo "FAILED: typed stats"; sed 's/^/  /' "$dir/out"; failed=1; }
 grep -qF "edges             " "$dir/out" || { echo "FAILED: typed stats lack edges"; sed 's/^/  /' "$dir/out"; failed=1; }
+run "a typed directory into a typed snapshot" "$tool" convert "$dir/typed" "$dir/typed.snap"
+grep -qF "(typed snapshot" "$dir/out" || { echo "FAILED: typed convert"; sed 's/^/  /' "$dir/out"; failed=1; }
+[[ -s $dir/typed.snap ]] || { echo "FAILED: no typed snapshot written"; failed=1; }
 
 if [[ -n $trainer ]]; then
   run "training on the converted graph" "$trainer" --data "$dir/own-a.snap" --epochs 2 --threads 2
