@@ -700,10 +700,14 @@ TEST_CASE("Cora as papers and words (shared data): every nonzero feature an edge
   CHECK(back.graph == typed.graph);
   CHECK(back.types[0].labels == typed.types[0].labels);
   CHECK(back.types[0].splits == typed.types[0].splits);
-  // No features: nothing to turn into vertices.
+  // No features: nothing to turn into vertices; a view whose features disagree with its sizes.
   ms::graph_data<float, i32, i64> bare;
   bare.graph = cora.graph;
   CHECK_THROWS_AS((void)ms::features_as_vertex_type(bare.view()), ms::argument_error);
+  auto short_view = cora.view();
+  short_view.features = short_view.features.first(100);
+  CHECK_THROWS_WITH_AS((void)ms::features_as_vertex_type(short_view),
+                       doctest::Contains("100 feature values for 2708 vertices of 1433 features"), ms::argument_error);
 }
 
 TEST_CASE("ego-twitter (shared data): 81,306 vertices, 2,684,606 entries, 14 self loops" *
@@ -1703,6 +1707,12 @@ TEST_CASE("typed OGB: ogbn-mag's layout by hand, reverse relations, and errors t
   reset();
   write_bytes(raw / "node-label" / "paper" / "node-label.csv", "0\n1\n");
   CHECK(contains(message(), "2 labels for 3 vertices of type 'paper'"));
+  reset();  // a split name that is not there: the ones present are named, as for untyped data
+  CHECK(contains(format_error_message([&] { (void)read({.split = "random"}); }),
+                 "split 'random' not found (the splits are: time)"));
+  write_bytes(dir / "split" / "other" / "paper" / "train.csv", "1\n");
+  CHECK_THROWS_WITH_AS(read(), doctest::Contains("several splits; name one with ogb_typed_options::split"),
+                       ms::argument_error);
   reset();
   write_bytes(dir / "split" / "time" / "paper" / "train.csv", "0\n3\n");
   CHECK(starts_with(message(), (dir / "split" / "time" / "paper" / "train.csv").string() + ":2: "));

@@ -353,6 +353,21 @@ TEST_CASE("typed nodewise: bad fanouts and seeds are refused, naming the relatio
   typed_batch_list<I> too_few;
   too_few.types.resize(2);
   CHECK_THROWS_WITH_AS(sample(too_few, opts), doctest::Contains("2 seed lists for the 3 vertex types"), argument_error);
+  // Exclusion lists: one per relation, each well formed for its relation.
+  auto excluding = seeds;
+  excluding.excluded.resize(2);
+  CHECK_THROWS_WITH_AS(sample(excluding, opts), doctest::Contains("2 exclusion lists for the 6 relations"),
+                       argument_error);
+  const std::vector<std::int64_t> ex_offsets{0, 1};
+  const std::vector<I> ex_src{0}, ex_dst{25};  // author 25 does not exist
+  excluding.excluded.assign(6, excluded_edges<I>{});
+  excluding.excluded[1] = {ex_offsets, ex_src, ex_dst};
+  CHECK_THROWS_WITH_AS(sample(excluding, opts),
+                       doctest::Contains("relation paper___written_by___author: excluded edge (0, 25) of minibatch 0"),
+                       out_of_range_error);
+  auto batch_seeds = seeds;
+  batch_seeds.types[0].excluded = {ex_offsets, ex_src, ex_dst};
+  CHECK_THROWS_WITH_AS(sample(batch_seeds, opts), doctest::Contains("exclude edges per relation"), argument_error);
 }
 
 TEST_CASE("typed nodewise statistics: each relation's inclusion probabilities, uniform and weighted") {
@@ -635,6 +650,8 @@ TEST_CASE("typed link: writes edges, negatives among papers, reverse_types exclu
       doctest::Contains("paper___cites___paper cannot hold the reverses of author___writes___paper"), argument_error);
   CHECK_THROWS_WITH_AS(typed_link_sampler(nodes, g.view(), writes, {.exclude = edge_exclusion::reverse}),
                        doctest::Contains("joins two types; name its reverse relation"), argument_error);
+  CHECK_THROWS_WITH_AS(typed_link_sampler(nodes, g.view(), 6, {}), doctest::Contains("relation 6 of the 6 relations"),
+                       argument_error);
   std::vector<I> not_src{0}, not_dst{0};
   while (std::binary_search(a.indices().begin() + a.row_begin(0), a.indices().begin() + a.row_end(0), not_dst[0])) {
     ++not_dst[0];

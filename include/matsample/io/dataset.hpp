@@ -113,6 +113,10 @@ typed_graph_data<V, I, O> features_as_vertex_type(const graph_data_view<V, I, O>
     throw argument_error("features_as_vertex_type: the dataset has no features to turn into vertices");
   }
   const std::int64_t n = data.num_vertices(), d = data.feature_dim;
+  if (data.features.size() != static_cast<std::size_t>(n) * static_cast<std::size_t>(d)) {
+    throw argument_error(detail::concat("features_as_vertex_type: ", data.features.size(), " feature values for ", n,
+                                        " vertices of ", d, " features"));
+  }
   (void)checked_cast<I>(d, "feature columns as vertices");
   std::vector<I> rows, cols;
   std::vector<V> values;

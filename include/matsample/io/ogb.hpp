@@ -19,6 +19,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "matsample/core/build.hpp"
@@ -242,6 +243,42 @@ struct ogb_edges {
   }
 };
 
+/// The folder `dir/split/<name>`, or with an empty name the only folder under
+/// `dir/split` (empty when there is none). Throws format_error naming the
+/// missing split and the ones present, or argument_error when several are
+/// present and none is named (`option` says which option names one).
+inline std::filesystem::path split_directory(const std::filesystem::path& dir, const std::string& name,
+                                             std::string_view option) {
+  std::filesystem::path split_dir;
+  if (!name.empty()) {
+    split_dir = dir / "split" / name;
+    if (!std::filesystem::is_directory(split_dir)) {
+      std::string present;
+      if (std::filesystem::is_directory(dir / "split")) {
+        std::vector<std::string> names;
+        for (const auto& entry : std::filesystem::directory_iterator(dir / "split")) {
+          if (entry.is_directory()) names.push_back(entry.path().filename().string());
+        }
+        std::sort(names.begin(), names.end());
+        for (const auto& n : names) present += (present.empty() ? "" : ", ") + n;
+      }
+      throw format_error(detail::concat(split_dir.string(), ": split '", name, "' not found (",
+                                        present.empty() ? "the dataset has no splits" : "the splits are: " + present,
+                                        ")"));
+    }
+  } else if (std::filesystem::is_directory(dir / "split")) {
+    for (const auto& entry : std::filesystem::directory_iterator(dir / "split")) {
+      if (entry.is_directory()) {
+        if (!split_dir.empty()) {
+          throw argument_error(detail::concat(dir.string(), ": several splits; name one with ", option));
+        }
+        split_dir = entry.path();
+      }
+    }
+  }
+  return split_dir;
+}
+
 /// The labels (one per vertex, -1 for "nan") and the chosen split of an
 /// OGB directory of `n` vertices; small next to the graph, so
 /// a distributed load reads them whole on every rank.
@@ -256,33 +293,7 @@ void read_ogb_labels_and_splits(const std::filesystem::path& dir, std::int64_t n
       file.fail(file.text().size(), detail::concat(labels.size(), " labels for ", n, " vertices"));
     }
   }
-  std::filesystem::path split_dir;
-  if (!options.split.empty()) {
-    split_dir = dir / "split" / options.split;
-    if (!std::filesystem::is_directory(split_dir)) {
-      std::string present;
-      if (std::filesystem::is_directory(dir / "split")) {
-        std::vector<std::string> names;
-        for (const auto& entry : std::filesystem::directory_iterator(dir / "split")) {
-          if (entry.is_directory()) names.push_back(entry.path().filename().string());
-        }
-        std::sort(names.begin(), names.end());
-        for (const auto& name : names) present += (present.empty() ? "" : ", ") + name;
-      }
-      throw format_error(detail::concat(split_dir.string(), ": split '", options.split, "' not found (",
-                                        present.empty() ? "the dataset has no splits" : "the splits are: " + present,
-                                        ")"));
-    }
-  } else if (std::filesystem::is_directory(dir / "split")) {
-    for (const auto& entry : std::filesystem::directory_iterator(dir / "split")) {
-      if (entry.is_directory()) {
-        if (!split_dir.empty()) {
-          throw argument_error(detail::concat(dir.string(), ": several splits; name one with ogb_options::split"));
-        }
-        split_dir = entry.path();
-      }
-    }
-  }
+  const auto split_dir = split_directory(dir, options.split, "ogb_options::split");
   if (!split_dir.empty()) {
     for (const char* part : {"train", "valid", "test"}) {
       if (auto file = find_csv(split_dir, part)) splits[part] = read_column<I>(*file, n, false, "vertex id");

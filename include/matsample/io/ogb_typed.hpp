@@ -202,21 +202,7 @@ typed_graph_data<V, I, O> read_ogb_typed(const std::filesystem::path& dir, const
 
   // Per type: features, labels and the chosen split.
   data.types.resize(names.size());
-  std::filesystem::path split_dir;
-  if (!options.split.empty()) {
-    split_dir = dir / "split" / options.split;
-    if (!std::filesystem::is_directory(split_dir)) {
-      throw format_error(detail::concat(split_dir.string(), ": split '", options.split, "' not found"));
-    }
-  } else if (std::filesystem::is_directory(dir / "split")) {
-    for (const auto& entry : std::filesystem::directory_iterator(dir / "split")) {
-      if (!entry.is_directory()) continue;
-      if (!split_dir.empty()) {
-        throw argument_error(detail::concat(dir.string(), ": several splits; name one with ogb_typed_options::split"));
-      }
-      split_dir = entry.path();
-    }
-  }
+  const auto split_dir = io::split_directory(dir, options.split, "ogb_typed_options::split");
   for (std::size_t t = 0; t < names.size(); ++t) {
     auto& tv = data.types[t];
     const std::int64_t n = counts[t];
