@@ -498,6 +498,10 @@ MATSAMPLE_TEST_CASE_OVER("typed ladies: budgets per type, the same on every back
                        doctest::Contains("layer 0 has 2 sample sizes for the 3 vertex types"), argument_error);
   CHECK_THROWS_WITH_AS(sample_typed_ladies(backend, g.view(), batches, {.sample_sizes = {{1, -3, 2}}}),
                        doctest::Contains("sample size -3 of type 'author' at layer 0"), argument_error);
+  auto two_lists = batches;
+  two_lists.excluded.resize(2);
+  CHECK_THROWS_WITH_AS(sample_typed_ladies(backend, g.view(), two_lists, opts),
+                       doctest::Contains("typed ladies: 2 exclusion lists for the 6 relations"), argument_error);
 }
 
 TEST_CASE("typed ladies statistics: each type's columns follow successive sampling by squared weight") {
@@ -571,16 +575,25 @@ MATSAMPLE_TEST_CASE_OVER("typed link: one type and one relation sample exactly a
     const auto expected = link_sampler(untyped_nodes, a.view(), {.negatives = negatives, .exclude = exclude})(
         edges, nodewise_options{.fanouts = {4, 3}, .seed = 8});
     const typed_link_sampler typed(typed_nodes, g.view(), 0, {.negatives = negatives, .exclude = exclude});
-    const auto got = typed(edges, {.fanouts = {{4}, {3}}, .seed = 8});
-    CHECK(got.positives == expected.positives);
-    CHECK(got.negatives == expected.negatives);
-    CHECK(got.dropped_negatives == expected.dropped_negatives);
-    REQUIRE(got.blocks.layers.size() == expected.blocks.layers.size());
-    for (std::size_t l = 0; l < got.blocks.layers.size(); ++l) {
-      const auto& e = expected.blocks.layers[l];
-      CHECK(got.blocks.layers[l].relations[0] == static_cast<const block_edges<V, I, O>&>(e));
-      CHECK(got.blocks.layers[l].types[0].src_nodes == e.src_nodes);
-    }
+    const auto same = [](const auto& got, const auto& expected) {
+      CHECK(got.positives == expected.positives);
+      CHECK(got.negatives == expected.negatives);
+      CHECK(got.dropped_negatives == expected.dropped_negatives);
+      REQUIRE(got.blocks.layers.size() == expected.blocks.layers.size());
+      for (std::size_t l = 0; l < got.blocks.layers.size(); ++l) {
+        const auto& e = expected.blocks.layers[l];
+        CHECK(got.blocks.layers[l].relations[0] == static_cast<const block_edges<V, I, O>&>(e));
+        CHECK(got.blocks.layers[l].types[0].src_nodes == e.src_nodes);
+      }
+    };
+    same(typed(edges, {.fanouts = {{4}, {3}}, .seed = 8}), expected);
+    // Typed LADIES as the node sampler masks the seed edges as ladies_sampler does.
+    const ladies_sampler untyped_ladies(backend, a.view());
+    const typed_ladies_sampler typed_ladies(backend, g.view());
+    const auto expected_ladies = link_sampler(untyped_ladies, a.view(), {.negatives = negatives, .exclude = exclude})(
+        edges, layerwise_options{.sample_sizes = {30, 20}, .seed = 8});
+    const typed_link_sampler typed_ladies_link(typed_ladies, g.view(), 0, {.negatives = negatives, .exclude = exclude});
+    same(typed_ladies_link(edges, {.sample_sizes = {{30}, {20}}, .seed = 8}), expected_ladies);
   }
 }
 
@@ -604,42 +617,51 @@ TEST_CASE("typed link: writes edges, negatives among papers, reverse_types exclu
                                 {.negatives = {.per_positive = 3, .seed = 2},
                                  .exclude = edge_exclusion::reverse,
                                  .reverse_relation = rev_writes});
-  // Every relation kept whole at both hops: an unmasked seed edge would be sampled.
-  const auto out = link(edges, {.fanouts = uniform_fanouts(schema, {-1, -1}), .seed = 3});
-  CHECK(out.src_type == schema.find_type("author"));
-  CHECK(out.dst_type == schema.find_type("paper"));
-  for (std::int64_t m = 0; m < edges.size(); ++m) {
-    const auto mb = out.blocks[m];
-    const auto authors = mb.seeds(out.src_type), papers = mb.seeds(out.dst_type);
-    const auto [ps, pd] = out.positives.batch(m);
-    const auto [batch_src, batch_dst] = edges.batch(m);
-    for (std::size_t j = 0; j < ps.size(); ++j) {
-      CHECK(authors[static_cast<std::size_t>(ps[j])] == batch_src[j]);
-      CHECK(papers[static_cast<std::size_t>(pd[j])] == batch_dst[j]);
-    }
-    const auto [ns, nd] = out.negatives.batch(m);
-    CHECK(ns.size() == 3 * ps.size());
-    for (std::size_t j = 0; j < ns.size(); ++j) {
-      CHECK(authors[static_cast<std::size_t>(ns[j])] == batch_src[j / 3]);
-      CHECK(papers[static_cast<std::size_t>(nd[j])] < 3000);
-    }
-    // No block of the minibatch holds a seed edge (in writes) or its reverse (in rev_writes).
-    std::set<std::pair<I, I>> seeds;
-    for (std::size_t j = 0; j < batch_src.size(); ++j) seeds.emplace(batch_src[j], batch_dst[j]);
-    std::int64_t kept = 0;
-    for (std::size_t l = 0; l < out.blocks.layers.size(); ++l) {
-      for (const auto& [r, flip] : {std::pair{writes, false}, std::pair{rev_writes, true}}) {
-        const auto b = mb.block(l, r);
-        for (I row = 0; row < b.num_dst(); ++row) {
-          for (auto e = b.adjacency.indptr()[row]; e < b.adjacency.indptr()[row + 1]; ++e) {
-            const I u = b.dst_nodes[row], v = b.src_nodes[b.adjacency.indices()[e]];
-            CHECK(seeds.count(flip ? std::pair{v, u} : std::pair{u, v}) == 0);
-            ++kept;
+  // Every relation kept whole at both hops: an unmasked seed edge would be
+  // sampled. Typed LADIES taking every candidate column keeps whole rows too.
+  const typed_ladies_sampler ladies(test::cpu2, g.view());
+  const typed_link_sampler ladies_link(ladies, g.view(), writes,
+                                       {.negatives = {.per_positive = 3, .seed = 2},
+                                        .exclude = edge_exclusion::reverse,
+                                        .reverse_relation = rev_writes});
+  const std::vector<std::int64_t> every_column(3, -1);
+  for (const auto& out : {link(edges, {.fanouts = uniform_fanouts(schema, {-1, -1}), .seed = 3}),
+                          ladies_link(edges, {.sample_sizes = {every_column, every_column}, .seed = 3})}) {
+    CHECK(out.src_type == schema.find_type("author"));
+    CHECK(out.dst_type == schema.find_type("paper"));
+    for (std::int64_t m = 0; m < edges.size(); ++m) {
+      const auto mb = out.blocks[m];
+      const auto authors = mb.seeds(out.src_type), papers = mb.seeds(out.dst_type);
+      const auto [ps, pd] = out.positives.batch(m);
+      const auto [batch_src, batch_dst] = edges.batch(m);
+      for (std::size_t j = 0; j < ps.size(); ++j) {
+        CHECK(authors[static_cast<std::size_t>(ps[j])] == batch_src[j]);
+        CHECK(papers[static_cast<std::size_t>(pd[j])] == batch_dst[j]);
+      }
+      const auto [ns, nd] = out.negatives.batch(m);
+      CHECK(ns.size() == 3 * ps.size());
+      for (std::size_t j = 0; j < ns.size(); ++j) {
+        CHECK(authors[static_cast<std::size_t>(ns[j])] == batch_src[j / 3]);
+        CHECK(papers[static_cast<std::size_t>(nd[j])] < 3000);
+      }
+      // No block of the minibatch holds a seed edge (in writes) or its reverse (in rev_writes).
+      std::set<std::pair<I, I>> seeds;
+      for (std::size_t j = 0; j < batch_src.size(); ++j) seeds.emplace(batch_src[j], batch_dst[j]);
+      std::int64_t kept = 0;
+      for (std::size_t l = 0; l < out.blocks.layers.size(); ++l) {
+        for (const auto& [r, flip] : {std::pair{writes, false}, std::pair{rev_writes, true}}) {
+          const auto b = mb.block(l, r);
+          for (I row = 0; row < b.num_dst(); ++row) {
+            for (auto e = b.adjacency.indptr()[row]; e < b.adjacency.indptr()[row + 1]; ++e) {
+              const I u = b.dst_nodes[row], v = b.src_nodes[b.adjacency.indices()[e]];
+              CHECK(seeds.count(flip ? std::pair{v, u} : std::pair{u, v}) == 0);
+              ++kept;
+            }
           }
         }
       }
+      CHECK(kept > 0);
     }
-    CHECK(kept > 0);
   }
   (void)back;
   // Errors: a reverse relation whose types are not swapped, none for a two-type

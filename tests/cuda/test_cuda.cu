@@ -65,6 +65,48 @@ TEST_CASE_TEMPLATE("cuda device views: kernels keep data on the device; device-c
   CHECK(ms::to_host(gpu.spgemm(d.view(), d.view())) == test::ref.spgemm(g.view(), g.view()));
 }
 
+namespace {
+
+/// A typed graph's relations copied to the device, and the typed view over them.
+template <class V, class I, class O>
+struct device_relations {
+  std::vector<ms::device_csr_matrix<V, I, O>> owned;
+  std::vector<ms::device_csr_view<V, I, O>> views;
+  ms::typed_graph_view<ms::device_csr_view<V, I, O>> graph;
+
+  explicit device_relations(const ms::typed_graph<V, I, O>& host) : graph(make(host)) {}
+
+ private:
+  ms::typed_graph_view<ms::device_csr_view<V, I, O>> make(const ms::typed_graph<V, I, O>& host) {
+    for (std::int32_t r = 0; r < host.schema().num_relations(); ++r)
+      owned.push_back(ms::to_device(host.relation(r).view()));
+    for (const auto& a : owned) views.push_back(a.view());
+    return {host.schema(), views};
+  }
+};
+
+/// n consecutive ids from `first`.
+template <class I>
+std::vector<I> from(I first, std::size_t n) {
+  std::vector<I> ids(n);
+  std::iota(ids.begin(), ids.end(), first);
+  return ids;
+}
+
+/// Minibatches of 50 papers and 20 authors each (types 0 and 1 of three),
+/// of epoch 1 from minibatch `first_batch`.
+template <class I>
+ms::typed_batch_list<I> papers_and_authors(const std::vector<I>& papers, const std::vector<I>& authors,
+                                           std::uint64_t first_batch) {
+  ms::typed_batch_list<I> batches;
+  batches.types.resize(3);
+  batches.types[0] = ms::batch_list<I>::uniform(sp(papers), 50, 1, first_batch);
+  batches.types[1] = ms::batch_list<I>::uniform(sp(authors), 20, 1, first_batch);
+  return batches;
+}
+
+}  // namespace
+
 TEST_CASE_TEMPLATE("cuda: typed node-wise sampling of device relations gives the CPU's typed minibatches", C,
                    MATSAMPLE_INDEX_CONFIGS) {
   using I = typename C::I;
@@ -72,19 +114,10 @@ TEST_CASE_TEMPLATE("cuda: typed node-wise sampling of device relations gives the
   using O = typename C::O;
   const auto data = ms::typed_csbm<V, I, O>({.counts = {3000, 1500, 40}, .seed = 3});
   const auto& schema = data.graph.schema();
-  std::vector<ms::device_csr_matrix<V, I, O>> owned;
-  std::vector<ms::device_csr_view<V, I, O>> views;
-  for (std::int32_t r = 0; r < schema.num_relations(); ++r)
-    owned.push_back(ms::to_device(data.graph.relation(r).view()));
-  for (const auto& a : owned) views.push_back(a.view());
-  const ms::typed_graph_view<ms::device_csr_view<V, I, O>> device_graph(schema, views);
-  std::vector<I> papers(500), authors(200);
-  std::iota(papers.begin(), papers.end(), I{0});
-  std::iota(authors.begin(), authors.end(), I{100});
-  ms::typed_batch_list<I> batches;
-  batches.types.resize(3);
-  batches.types[0] = ms::batch_list<I>::uniform(sp(papers), 50, 1, 4);
-  batches.types[1] = ms::batch_list<I>::uniform(sp(authors), 20, 1, 4);
+  const device_relations device(data.graph);
+  const auto& device_graph = device.graph;
+  const auto papers = from(I{0}, 500), authors = from(I{100}, 200);
+  const auto batches = papers_and_authors(papers, authors, 4);
   for (const bool replace : {false, true}) {
     const ms::typed_nodewise_options o{
         .fanouts = ms::relation_fanouts(schema, {{{"cites", 5}, {"has_topic", 0}}, {{"writes", -1}}}, 3),
@@ -94,6 +127,45 @@ TEST_CASE_TEMPLATE("cuda: typed node-wise sampling of device relations gives the
     CHECK(ms::sample_typed_nodewise(gpu, device_graph, batches, o) ==
           ms::sample_typed_nodewise(test::cpu2, data.graph.view(), batches, o));
   }
+}
+
+TEST_CASE_TEMPLATE(
+    "cuda: typed LADIES (the stacked squares on the device) and typed link sampling give the CPU's samples", C,
+    MATSAMPLE_INDEX_CONFIGS) {
+  using I = typename C::I;
+  using V = typename C::V;
+  using O = typename C::O;
+  const auto data = ms::typed_csbm<V, I, O>({.counts = {3000, 1500, 40}, .seed = 5});
+  const auto& schema = data.graph.schema();
+  const device_relations device(data.graph);
+  const auto& device_graph = device.graph;
+  const auto papers = from(I{0}, 400), authors = from(I{100}, 160);
+  const auto batches = papers_and_authors(papers, authors, 2);
+  const ms::typed_layerwise_options lo{.sample_sizes = {{60, 30, 8}, {80, -1, 0}}, .seed = 4};
+  const ms::typed_ladies_sampler device_ladies(gpu, device_graph);
+  const ms::typed_ladies_sampler host_ladies(test::cpu2, data.graph.view());
+  CHECK(device_ladies(batches, lo) == host_ladies(batches, lo));
+  // Link prediction on writes, the seed edges and their reverses masked on the device.
+  const auto writes = schema.find_relation("writes");
+  const auto a = data.graph.relation(writes).view();
+  std::vector<I> src, dst;
+  for (I u = 0; u < a.rows(); u += 5) {
+    if (a.degree(u) > 0) {
+      src.push_back(u);
+      dst.push_back(a.indices()[static_cast<std::size_t>(a.row_begin(u))]);
+    }
+  }
+  const auto edges = ms::edge_batch_list<I>::uniform(sp(src), sp(dst), 64, 1, 3);
+  const ms::typed_link_options link{.negatives = {.per_positive = 2, .seed = 4},
+                                    .exclude = ms::edge_exclusion::reverse,
+                                    .reverse_relation = schema.find_relation("rev_writes")};
+  const ms::typed_nodewise_sampler device_nodes(gpu, device_graph);
+  const ms::typed_nodewise_sampler host_nodes(test::cpu2, data.graph.view());
+  const ms::typed_nodewise_options no{.fanouts = ms::uniform_fanouts(schema, {10, 5}), .seed = 8};
+  CHECK(ms::typed_link_sampler(device_nodes, data.graph.view(), writes, link)(edges, no) ==
+        ms::typed_link_sampler(host_nodes, data.graph.view(), writes, link)(edges, no));
+  CHECK(ms::typed_link_sampler(device_ladies, data.graph.view(), writes, link)(edges, lo) ==
+        ms::typed_link_sampler(host_ladies, data.graph.view(), writes, link)(edges, lo));
 }
 
 TEST_CASE_TEMPLATE("cuda samplers on a device graph give the CPU's minibatches", C, MATSAMPLE_INDEX_CONFIGS) {

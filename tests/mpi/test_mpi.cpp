@@ -1187,3 +1187,80 @@ TEST_CASE_TEMPLATE("typed graphs, tiled relation by relation: every layout gives
     CHECK(same);
   });
 }
+
+TEST_CASE_TEMPLATE(
+    "typed LADIES and typed link sampling, the stacked relations laid out like any matrix: every layout gives the "
+    "CPU's samples, bit for bit",
+    I, std::int32_t, std::int64_t) {
+  using V = float;
+  using O = std::int64_t;
+  const int p = world_size(), me = world_rank();
+  // Weighted relations (so the stacked squares are not all ones), square and rectangular.
+  const auto data = ms::typed_csbm<V, I, O>({.counts = {700, 400, 30}, .seed = 9});
+  const auto& schema = data.graph.schema();
+  std::vector<ms::csr_matrix<V, I, O>> weighted;
+  for (std::int32_t r = 0; r < schema.num_relations(); ++r) {
+    const auto a = data.graph.relation(r).view();
+    std::vector<V> values(static_cast<std::size_t>(a.nnz()));
+    for (I u = 0; u < a.rows(); ++u) {
+      for (O e = a.row_begin(u); e < a.row_end(u); ++e) values[e] = static_cast<V>(0.5 + (u * 7 + a.indices()[e]) % 5);
+    }
+    weighted.emplace_back(a.rows(), a.cols(), std::vector<O>(a.indptr().begin(), a.indptr().end()),
+                          std::vector<I>(a.indices().begin(), a.indices().end()), std::move(values));
+  }
+  const ms::typed_graph<V, I, O> whole(schema, weighted);
+  const ms::cpu_backend cpu;
+  std::vector<I> papers(240), authors(120);
+  std::iota(papers.begin(), papers.end(), I{0});
+  std::iota(authors.begin(), authors.end(), I{100});
+  ms::typed_batch_list<I> seeds;
+  seeds.types.resize(3);
+  seeds.types[0] = ms::batch_list<I>::uniform(papers, 20, 1, 0);
+  seeds.types[1] = ms::batch_list<I>::uniform(authors, 10, 1, 0);
+  const ms::typed_layerwise_options ladies_options{.sample_sizes = {{25, 15, 4}, {30, -1, 0}}, .seed = 6};
+  // Link seeds: the first entry of every third author's row in writes.
+  const auto writes = schema.find_relation("writes"), rev_writes = schema.find_relation("rev_writes");
+  const auto wa = whole.relation(writes).view();
+  std::vector<I> src, dst;
+  for (I u = 0; u < wa.rows() && src.size() < 96; u += 3) {
+    if (wa.row_end(u) > wa.row_begin(u)) {
+      src.push_back(u);
+      dst.push_back(wa.indices()[static_cast<std::size_t>(wa.row_begin(u))]);
+    }
+  }
+  const auto edges = ms::edge_batch_list<I>::uniform(src, dst, 12, 2);
+  const ms::typed_link_options link_options{.negatives = {.per_positive = 2, .reject_true_edges = true, .seed = 3},
+                                            .exclude = ms::edge_exclusion::reverse,
+                                            .reverse_relation = rev_writes};
+  const ms::typed_nodewise_options node_options{.fanouts = ms::uniform_fanouts(schema, {5, 3}), .seed = 7};
+  const ms::typed_ladies_sampler cpu_ladies(cpu, whole.view());
+  const ms::typed_nodewise_sampler cpu_nodes(cpu, whole.view());
+  for_each_layout([&](const mpi::process_grid& grid, const std::string& layout) {
+    CAPTURE(layout);
+    std::vector<mpi::distributed_csr<V, I, O>> owned;
+    std::vector<mpi::distributed_csr_view<V, I, O>> views;
+    for (std::int32_t r = 0; r < schema.num_relations(); ++r) {
+      owned.push_back(mpi::distributed_csr<V, I, O>::from_replicated(grid, whole.relation(r).view()));
+    }
+    for (const auto& a : owned) views.push_back(a.view());
+    const ms::typed_graph_view<mpi::distributed_csr_view<V, I, O>> g(schema, views);
+    const mpi::mpi_backend backend(grid);
+    // 1.5D: every rank its own share; 2D: the ranks of a grid row share one.
+    const int parts = views[0].tiled() ? grid.rows() : p, share = views[0].tiled() ? grid.my_row() : me;
+    const ms::mpi::block_partition vertex_shares{seeds.size(), parts}, edge_shares{edges.size(), parts};
+    const auto mine = seeds.slice(vertex_shares.begin(share), vertex_shares.end(share));
+    const ms::typed_ladies_sampler ladies(backend, g);
+    CHECK(ladies(mine, ladies_options) == cpu_ladies(mine, ladies_options));
+
+    const auto first = edge_shares.begin(share), last = edge_shares.end(share);
+    const auto my_edges = ms::edge_batch_list<I>::uniform(
+        edges.src.subspan(static_cast<std::size_t>(first * 12), static_cast<std::size_t>((last - first) * 12)),
+        edges.dst.subspan(static_cast<std::size_t>(first * 12), static_cast<std::size_t>((last - first) * 12)), 12,
+        edges.epoch, static_cast<std::uint64_t>(first));
+    const ms::typed_nodewise_sampler nodes(backend, g);
+    CHECK(ms::typed_link_sampler(nodes, g, writes, link_options)(my_edges, node_options) ==
+          ms::typed_link_sampler(cpu_nodes, whole.view(), writes, link_options)(my_edges, node_options));
+    CHECK(ms::typed_link_sampler(ladies, g, writes, link_options)(my_edges, ladies_options) ==
+          ms::typed_link_sampler(cpu_ladies, whole.view(), writes, link_options)(my_edges, ladies_options));
+  });
+}

@@ -22,6 +22,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -268,6 +269,34 @@ class typed_bulk_sample {
 
 namespace detail {
 
+/// Throws unless the per-relation exclusion lists of `batches` are one per
+/// relation of `graph` (or none), each well formed for its relation and
+/// the call's minibatches; messages name `sampler` and the relation.
+template <class View, index_type I>
+void validate_typed_exclusion(const typed_graph_view<View>& graph, const typed_batch_list<I>& batches,
+                              std::string_view sampler) {
+  const auto& schema = graph.schema();
+  if (batches.excluded.empty()) return;
+  if (static_cast<std::int32_t>(batches.excluded.size()) != schema.num_relations()) {
+    throw argument_error(concat(sampler, ": ", batches.excluded.size(), " exclusion lists for the ",
+                                schema.num_relations(), " relations"));
+  }
+  batch_list<I> shape{{},
+                      std::vector<std::int64_t>(static_cast<std::size_t>(batches.size()) + 1, 0),
+                      batches.epoch(),
+                      batches.first_batch()};
+  for (std::int32_t r = 0; r < schema.num_relations(); ++r) {
+    shape.excluded = batches.excluded[static_cast<std::size_t>(r)];
+    try {
+      validate_exclusion(graph.relation(r), shape);
+    } catch (const out_of_range_error& e) {
+      throw out_of_range_error(concat("relation ", schema.canonical_name(r), ": ", e.what()));
+    } catch (const argument_error& e) {
+      throw argument_error(concat("relation ", schema.canonical_name(r), ": ", e.what()));
+    }
+  }
+}
+
 /// One layer's frontier of every vertex type: stacked local ids and k + 1
 /// offsets per type.
 template <index_type I>
@@ -326,6 +355,17 @@ void validate_layer_table(const std::vector<std::vector<std::int64_t>>& table, s
                                     "; use a positive count, ", zero, " or -1 for all"));
       }
     }
+  }
+}
+
+/// A sampled matrix as the host matrix typed compaction reads: a device
+/// backend's copied back (to_host), any other's as it is.
+template <kernel_set B, class M>
+auto on_host(const B& backend, M&& m) {
+  if constexpr (requires { backend.to_host(m); }) {
+    return backend.to_host(m);
+  } else {
+    return std::remove_cvref_t<M>(std::forward<M>(m));
   }
 }
 

@@ -212,6 +212,43 @@ class csr_matrix {
   std::vector<V> values_;
 };
 
+/// The rows of `parts` one after another, part 0 first: several matrices
+/// read as one operand of a product (typed LADIES stacks the relations into
+/// a vertex type). Entry (r, c, v) of a part becomes f(r, c, v), r being its
+/// row in the part and v 1 in a part without values, so the result always
+/// has values. Throws argument_error for no parts or unequal column counts,
+/// and index_overflow_error when the rows or entries do not fit I or O.
+template <class V, index_type I, index_type O, class F>
+csr_matrix<V, I, O> stack_rows(std::span<const csr_view<V, I, O>> parts, F f) {
+  if (parts.empty()) throw argument_error("stack_rows: no matrices to stack");
+  std::int64_t rows = 0, nnz = 0;
+  for (const auto& part : parts) {
+    if (part.cols() != parts.front().cols()) {
+      throw argument_error(detail::concat("stack_rows: a matrix of ", part.cols(), " columns stacked under one of ",
+                                          parts.front().cols()));
+    }
+    rows += part.rows();
+    nnz += static_cast<std::int64_t>(part.nnz());
+  }
+  std::vector<O> indptr{O{0}};
+  indptr.reserve(static_cast<std::size_t>(checked_cast<I>(rows, "stacked rows")) + 1);
+  std::vector<I> indices;
+  std::vector<V> values;
+  indices.reserve(static_cast<std::size_t>(checked_cast<O>(nnz, "stacked entries")));
+  values.reserve(indices.capacity());
+  for (const auto& part : parts) {
+    for (I r = 0; r < part.rows(); ++r) {
+      for (O e = part.row_begin(r); e < part.row_end(r); ++e) {
+        indices.push_back(part.indices()[e]);
+        values.push_back(f(r, part.indices()[e], part.has_values() ? part.values()[e] : V{1}));
+      }
+      indptr.push_back(static_cast<O>(indices.size()));
+    }
+  }
+  return {detail::trusted,   static_cast<I>(rows), parts.front().cols(),
+          std::move(indptr), std::move(indices),   std::move(values)};
+}
+
 /// Deduces the view type from a user's containers.
 template <class V, index_type I, index_type O>
 csr_view<V, I, O> make_csr_view(I rows, I cols, std::span<const O> indptr, std::span<const I> indices,

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <numeric>
 #include <span>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -156,6 +157,27 @@ struct link_sample {
   friend bool operator==(const link_sample&, const link_sample&) = default;
 };
 
+namespace detail {
+
+/// f(where, u, v) for every positive pair of `edges`; where() names the
+/// pair and its minibatch, after `sampler` and before `context`.
+template <index_type I, class F>
+void for_each_positive(const edge_batch_list<I>& edges, std::string_view sampler, std::string_view context, F f) {
+  for (std::int64_t m = 0; m < edges.size(); ++m) {
+    const auto pairs = edges.batch(m);  // a pair, not a binding: lambdas capture it (clang 14)
+    const auto src = pairs.first, dst = pairs.second;
+    for (std::size_t j = 0; j < src.size(); ++j) {
+      const auto where = [&] {
+        return concat(sampler, ": positive pair (", src[j], ", ", dst[j], ") of minibatch ",
+                      edges.first_batch + static_cast<std::uint64_t>(m), context);
+      };
+      f(where, src[j], dst[j]);
+    }
+  }
+}
+
+}  // namespace detail
+
 /// Samples link prediction minibatches with any node sampler (a
 /// nodewise_sampler, labor_sampler, ladies_sampler, ... on any backend whose
 /// graph is `graph`). A view like every sampler: the node sampler and the
@@ -266,7 +288,7 @@ class link_sampler {
             detail::concat("link sampling: offsets must ascend from 0 to the pair count ", edges.src.size()));
       }
       const auto n = static_cast<std::int64_t>(lookup().vertices());
-      for_each_pair(edges, [&](const auto& where, index_type u, index_type v) {
+      detail::for_each_positive(edges, "link sampling", "", [&](const auto& where, index_type u, index_type v) {
         if (u < 0 || u >= n || v < 0 || v >= n) {
           throw out_of_range_error(detail::concat(where(), " names a vertex outside 0..", n - 1));
         }
@@ -275,29 +297,13 @@ class link_sampler {
     if (options_.exclude == edge_exclusion::none) return;
     const auto window = lookup().rows(edges.src);
     lookup().check([&] {
-      for_each_pair(edges, [&](const auto& where, index_type u, index_type v) {
+      detail::for_each_positive(edges, "link sampling", "", [&](const auto& where, index_type u, index_type v) {
         if (!window.holds(u, v)) {
           throw argument_error(
               detail::concat(where(), " is not an edge of the graph; excluding seed edges needs edges"));
         }
       });
     });
-  }
-
-  /// f(where, u, v) for every positive pair, `where` naming it and its minibatch.
-  template <class F>
-  static void for_each_pair(const edge_batch_list<index_type>& edges, F f) {
-    for (std::int64_t m = 0; m < edges.size(); ++m) {
-      const auto pairs = edges.batch(m);  // a pair, not a binding: lambdas capture it (clang 14)
-      const auto src = pairs.first, dst = pairs.second;
-      for (std::size_t j = 0; j < src.size(); ++j) {
-        const auto where = [&] {
-          return detail::concat("link sampling: positive pair (", src[j], ", ", dst[j], ") of minibatch ",
-                                edges.first_batch + static_cast<std::uint64_t>(m));
-        };
-        f(where, src[j], dst[j]);
-      }
-    }
   }
 
   /// The pairs each minibatch may not sample: its positive edges and, under

@@ -10,7 +10,9 @@
 //   S_r = row_normalize((Q_{l,row(r)} · A_r) C_t / π),  π_j = s_t·p_j (1 when every candidate is taken)
 // Then blocks_l, Q_{l+1} = compact_typed(S_{l,·}) as in typed node-wise sampling.
 // Type t's draws are keyed by streams::type_layer(t, l), so a typed graph of
-// one type and one relation samples exactly as ladies_sampler does.
+// one type and one relation samples exactly as ladies_sampler does. As there,
+// a minibatch's excluded entries (per relation) are masked out of its
+// frontier's rows of A_r, not out of the importance.
 
 #include <cstdint>
 #include <optional>
@@ -48,43 +50,39 @@ inline void validate(const typed_layerwise_options& options, const typed_schema&
 
 /// The layer-wise sampler of a typed graph with a column budget per vertex
 /// type. Holds, per vertex type, the relations into it stacked as one
-/// matrix of squared entries (built once), so keep one sampler per graph.
-/// Relations are host csr_views (reference and CPU backends).
-template <kernel_set B, class V, index_type I, index_type O>
+/// matrix of squared entries (built once, laid out like the relations:
+/// csr_views, a distributed graph's blocks or tiles, or device arrays), so
+/// keep one sampler per graph.
+template <kernel_set B, graph_operand View>
 class typed_ladies_sampler {
+  using V = typename View::value_type;
+  using I = typename View::index_type;
+  using O = typename View::offset_type;
+
  public:
-  using options_type = typed_layerwise_options;            ///< The options operator() takes
-  using sample_type = typed_bulk_sample<V, I, O>;          ///< What operator() returns
-  using graph_type = typed_graph_view<csr_view<V, I, O>>;  ///< The typed graph it samples
+  using options_type = typed_layerwise_options;    ///< The options operator() takes
+  using sample_type = typed_bulk_sample<V, I, O>;  ///< What operator() returns
+  using graph_type = typed_graph_view<View>;       ///< The typed graph it samples
 
   /// Keeps a pointer to `backend` and a copy of the view `graph` (whose
   /// arrays must outlive the sampler), and stacks each type's incoming
-  /// relations' squared entries.
+  /// relations' squared entries (collective on a distributed graph).
   typed_ladies_sampler(const B& backend, graph_type graph) : backend_(&backend), graph_(std::move(graph)) {
     const auto& schema = graph_.schema();
     (void)checked_cast<I>(schema.num_vertices(), "vertices of all types (typed sampling numbers them globally)");
     stacked_.resize(static_cast<std::size_t>(schema.num_types()));
     for (std::int32_t t = 0; t < schema.num_types(); ++t) {
       auto& st = stacked_[static_cast<std::size_t>(t)];
-      std::vector<O> indptr{O{0}};
-      std::vector<I> indices;
-      std::vector<V> values;
+      std::vector<View> parts;
+      std::int64_t rows = 0;
       for (std::int32_t r = 0; r < schema.num_relations(); ++r) {
         if (schema.relations[static_cast<std::size_t>(r)].col_type != t) continue;
-        const auto& a = graph_.relation(r);
         st.relations.push_back(r);
-        st.row_offsets.push_back(static_cast<std::int64_t>(indptr.size()) - 1);
-        for (I u = 0; u < a.rows(); ++u) {
-          for (O e = a.row_begin(u); e < a.row_end(u); ++e) {
-            indices.push_back(a.indices()[e]);
-            values.push_back(a.has_values() ? detail::square_value<V, I>{}(u, a.indices()[e], a.values()[e]) : V{1});
-          }
-          indptr.push_back(checked_cast<O>(static_cast<std::int64_t>(indices.size()), "stacked relations' entries"));
-        }
+        st.row_offsets.push_back(rows);
+        parts.push_back(graph_.relation(r));
+        rows += graph_.relation(r).rows();
       }
-      const auto rows = checked_cast<I>(static_cast<std::int64_t>(indptr.size()) - 1, "stacked rows");
-      st.squares = csr_matrix<V, I, O>(rows, static_cast<I>(schema.num_vertices(t)), std::move(indptr),
-                                       std::move(indices), std::move(values));
+      if (!parts.empty()) st.squares.emplace(stack_rows(std::span<const View>(parts), detail::square_value<V, I>{}));
     }
   }
 
@@ -96,6 +94,7 @@ class typed_ladies_sampler {
     const auto& schema = graph_.schema();
     validate(options, schema);
     validate_typed_seeds(schema, batches);
+    detail::validate_typed_exclusion(graph_, batches, "typed ladies");
     const std::int64_t k = batches.size();
     const std::uint64_t epoch = batches.epoch(), first_batch = batches.first_batch();
     auto front = detail::typed_frontier<I>::of(batches);
@@ -123,15 +122,18 @@ class typed_ladies_sampler {
                                                front.selection(t, epoch, first_batch), size, options.keep_frontier);
         for (const auto r : st.relations) {
           const auto q = front.selection(schema.relations[static_cast<std::size_t>(r)].row_type, epoch, first_batch);
-          const auto rows = backend_->gather_rows(graph_.relation(r), q.vertices);
+          const auto rows = gather_rows_excluding(
+              *backend_, graph_.relation(r), q,
+              batches.excluded.empty() ? excluded_edges<I>{} : batches.excluded[static_cast<std::size_t>(r)]);
           const auto selected = backend_->select_columns(as_view(rows), q.batch_offsets, std::span<const I>(c.columns),
                                                          std::span<const std::int64_t>(c.offsets));
           const auto debiased = backend_->apply(
               as_view(selected), detail::scale_by_column<V, I>{c.inverse_inclusion.data(),
                                                                static_cast<std::int64_t>(c.inverse_inclusion.size())});
           const auto normalized = row_normalize(*backend_, as_view(debiased));
-          sampled[static_cast<std::size_t>(r)] = backend_->relabel_columns(
-              as_view(normalized), std::span<const I>(c.columns), static_cast<I>(schema.num_vertices(t)));
+          sampled[static_cast<std::size_t>(r)] =
+              detail::on_host(*backend_, backend_->relabel_columns(as_view(normalized), std::span<const I>(c.columns),
+                                                                   static_cast<I>(schema.num_vertices(t))));
           views[static_cast<std::size_t>(r)] = sampled[static_cast<std::size_t>(r)]->view();
         }
       }
@@ -149,7 +151,7 @@ class typed_ladies_sampler {
   struct stacked_relations {
     std::vector<std::int32_t> relations;
     std::vector<std::int64_t> row_offsets;
-    csr_matrix<V, I, O> squares;
+    std::optional<decltype(stack_rows(std::declval<std::span<const View>>(), detail::square_value<V, I>{}))> squares;
   };
 
   /// P_t = Q·S_t: row m selects minibatch m's frontier of every relation's
@@ -171,8 +173,9 @@ class typed_ladies_sampler {
       }
       indptr.push_back(checked_cast<O>(static_cast<std::int64_t>(selected.size()), "typed frontier"));
     }
-    const csr_view<V, I, O> q(checked_cast<I>(k, "minibatches"), st.squares.rows(), indptr, selected);
-    auto product = backend_->spgemm(q, st.squares.view());
+    const auto squares = st.squares->view();
+    const csr_view<V, I, O> q(checked_cast<I>(k, "minibatches"), squares.rows(), indptr, selected);
+    auto product = backend_->spgemm(q, squares);
     detail::require_finite_rows(*backend_, as_view(product), [&](std::size_t m) {
       return detail::concat("typed ladies: the column importance of type '", schema.vertex_types[t], "' in minibatch ",
                             m, " (layer ", layer, ")");
@@ -186,10 +189,11 @@ class typed_ladies_sampler {
 };
 
 /// One-call form (stacks the relations on every call).
-template <kernel_set B, class V, index_type I, index_type O>
-auto sample_typed_ladies(const B& backend, const typed_graph_view<csr_view<V, I, O>>& graph,
-                         const typed_batch_list<I>& batches, const typed_layerwise_options& options) {
-  return typed_ladies_sampler<B, V, I, O>(backend, graph)(batches, options);
+template <kernel_set B, graph_operand View>
+auto sample_typed_ladies(const B& backend, const typed_graph_view<View>& graph,
+                         const typed_batch_list<typename View::index_type>& batches,
+                         const typed_layerwise_options& options) {
+  return typed_ladies_sampler<B, View>(backend, graph)(batches, options);
 }
 
 }  // namespace matsample

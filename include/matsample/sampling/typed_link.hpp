@@ -51,14 +51,22 @@ struct typed_link_sample {
 };
 
 /// Samples link prediction minibatches on one relation of a typed graph
-/// with the typed node-wise sampler. A view: the node sampler and the
-/// graph's arrays must outlive it. The graph's relations are host csr_views
-/// (negatives and exclusion look edges up in them).
-template <kernel_set B, class V, index_type I, index_type O>
+/// with a typed node sampler (typed_nodewise_sampler or
+/// typed_ladies_sampler, on any backend). A view: the node sampler
+/// and the graph's arrays must outlive it. Negatives and exclusion read the
+/// relations through their edge lookups (algebra/edge_lookup.hpp): host
+/// csr_views, or a distributed graph's relations, whose rows each step
+/// fetches from their owners, so every call is then collective and the
+/// ranks of a 2D grid row pass the same minibatches.
+template <class NodeSampler, graph_operand View>
 class typed_link_sampler {
+  using V = typename View::value_type;
+  using I = typename View::index_type;
+  using O = typename View::offset_type;
+
  public:
-  using node_sampler = typed_nodewise_sampler<B, csr_view<V, I, O>>;  ///< The wrapped node sampler
-  using graph_type = typed_graph_view<csr_view<V, I, O>>;             ///< The typed graph
+  using node_sampler = NodeSampler;           ///< The wrapped node sampler
+  using graph_type = typed_graph_view<View>;  ///< The typed graph
 
   /// Samples edges of relation `relation` of `graph`. Throws argument_error
   /// for bad options, an unknown relation, or a reverse relation whose types
@@ -91,9 +99,10 @@ class typed_link_sampler {
       }
     }
     if (options_.exclude != edge_exclusion::none) {
-      make_edge_lookup(graph_.relation(relation_)).require_sorted_rows("typed link sampling: exclusion");
-      if (reverse_ >= 0)
+      lookup().require_sorted_rows("typed link sampling: exclusion");
+      if (reverse_ >= 0 && reverse_ != relation_) {
         make_edge_lookup(graph_.relation(reverse_)).require_sorted_rows("typed link sampling: exclusion");
+      }
     }
   }
 
@@ -103,7 +112,7 @@ class typed_link_sampler {
   /// on, argument_error for a positive pair that is not an edge of it (both
   /// name the pair and its minibatch).
   [[nodiscard]] typed_link_sample<V, I, O> operator()(const edge_batch_list<I>& edges,
-                                                      const typed_nodewise_options& node_options) const {
+                                                      const typename NodeSampler::options_type& node_options) const {
     const auto& schema = graph_.schema();
     const auto& rel = schema.relations[static_cast<std::size_t>(relation_)];
     const std::int64_t k = edges.size();
@@ -149,8 +158,10 @@ class typed_link_sampler {
     if (options_.exclude != edge_exclusion::none) {
       excluded = exclusion(edges);
       for (const auto& list : excluded) {
-        batches.excluded.push_back(list.offsets.size() > 1 ? excluded_edges<I>{list.offsets, list.src, list.dst, true}
-                                                           : excluded_edges<I>{});
+        // Given wherever the relation is masked, with no minibatches too: a
+        // distributed sampler takes another collective path for masked rows.
+        batches.excluded.push_back(list.offsets.empty() ? excluded_edges<I>{}
+                                                        : excluded_edges<I>{list.offsets, list.src, list.dst, true});
       }
     }
     out.blocks = (*nodes_)(batches, node_options);
@@ -198,34 +209,37 @@ class typed_link_sampler {
   }
 
   /// Pairs inside the relation's shape (the negative sampler checks that
-  /// too, by position) and, with exclusion, edges of the relation.
+  /// too, by position) and, with exclusion, edges of the relation; an error
+  /// on one rank of a distributed graph is thrown on every rank.
   void check_pairs(const edge_batch_list<I>& edges) const {
-    const auto& a = graph_.relation(relation_);
-    const auto name = graph_.schema().canonical_name(relation_);
-    if (edges.src.size() != edges.dst.size() || edges.offsets.empty() || edges.offsets.front() != 0 ||
-        edges.offsets.back() != static_cast<std::int64_t>(edges.src.size()) ||
-        !std::is_sorted(edges.offsets.begin(), edges.offsets.end())) {
-      throw argument_error(detail::concat("typed link sampling: ", edges.src.size(), " sources, ", edges.dst.size(),
-                                          " destinations and offsets that must ascend from 0 to the pair count"));
-    }
-    for (std::int64_t m = 0; m < edges.size(); ++m) {
-      const auto pairs = edges.batch(m);  // a pair, not a binding: lambdas capture it (clang 14)
-      const auto src = pairs.first, dst = pairs.second;
-      for (std::size_t j = 0; j < src.size(); ++j) {
-        const auto where = [&] {
-          return detail::concat("typed link sampling: positive pair (", src[j], ", ", dst[j], ") of minibatch ",
-                                edges.first_batch + static_cast<std::uint64_t>(m), " in relation ", name);
-        };
-        if (src[j] < 0 || src[j] >= a.rows() || dst[j] < 0 || dst[j] >= a.cols()) {
-          throw out_of_range_error(detail::concat(where(), " is outside its ", a.rows(), " x ", a.cols()));
+    const auto rows = static_cast<std::int64_t>(lookup().vertices()),
+               cols = static_cast<std::int64_t>(lookup().columns());
+    const auto context = " in relation " + graph_.schema().canonical_name(relation_);
+    const auto for_each_pair = [&](const auto& f) {
+      detail::for_each_positive(edges, "typed link sampling", context, f);
+    };
+    lookup().check([&] {
+      if (edges.src.size() != edges.dst.size() || edges.offsets.empty() || edges.offsets.front() != 0 ||
+          edges.offsets.back() != static_cast<std::int64_t>(edges.src.size()) ||
+          !std::is_sorted(edges.offsets.begin(), edges.offsets.end())) {
+        throw argument_error(detail::concat("typed link sampling: ", edges.src.size(), " sources, ", edges.dst.size(),
+                                            " destinations and offsets that must ascend from 0 to the pair count"));
+      }
+      for_each_pair([&](const auto& where, I u, I v) {
+        if (u < 0 || u >= rows || v < 0 || v >= cols) {
+          throw out_of_range_error(detail::concat(where(), " is outside its ", rows, " x ", cols));
         }
-        if (options_.exclude != edge_exclusion::none &&
-            !std::binary_search(a.indices().begin() + a.row_begin(src[j]), a.indices().begin() + a.row_end(src[j]),
-                                dst[j])) {
+      });
+    });
+    if (options_.exclude == edge_exclusion::none) return;
+    const auto window = lookup().rows(edges.src);
+    lookup().check([&] {
+      for_each_pair([&](const auto& where, I u, I v) {
+        if (!window.holds(u, v)) {
           throw argument_error(detail::concat(where(), " is not an edge of it; excluding seed edges needs edges"));
         }
-      }
-    }
+      });
+    });
   }
 
   /// Per relation, the pairs each minibatch may not sample: its seed edges
@@ -262,12 +276,20 @@ class typed_link_sampler {
     return out;
   }
 
+  /// The seed relation's edge lookup (kept by the negative sampler).
+  [[nodiscard]] const auto& lookup() const noexcept { return negatives_.lookup(); }
+
   const node_sampler* nodes_;
   graph_type graph_;
   std::int32_t relation_;
   typed_link_options options_;
   std::int32_t reverse_ = -1;
-  negative_sampler<csr_view<V, I, O>> negatives_;
+  negative_sampler<View> negatives_;
 };
+
+/// Deduces the sampler from the node sampler and the typed graph's view.
+template <class NodeSampler, graph_operand View>
+typed_link_sampler(const NodeSampler&, typed_graph_view<View>, std::int32_t, const typed_link_options&)
+    -> typed_link_sampler<NodeSampler, View>;
 
 }  // namespace matsample

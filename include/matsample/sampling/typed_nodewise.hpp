@@ -132,7 +132,7 @@ class typed_nodewise_sampler {
     const auto& schema = graph_.schema();
     validate(options, schema);
     validate_typed_seeds(schema, batches);
-    validate_typed_exclusion(batches);
+    detail::validate_typed_exclusion(graph_, batches, "typed nodewise");
     const std::uint64_t epoch = batches.epoch(), first_batch = batches.first_batch();
     auto front = detail::typed_frontier<I>::of(batches);
     int threads = 1;
@@ -149,15 +149,13 @@ class typed_nodewise_sampler {
         // Skipped by the fanout alone, never by an empty frontier: every rank
         // of a distributed call must run the same collective steps.
         if (fanout == 0) continue;
-        auto s = gather_and_sample(
-            *backend_, graph_.relation(static_cast<std::int32_t>(r)), front.selection(t, epoch, first_batch),
-            row_sampling{fanout, options.replace, options.weighted}, options.seed, streams::relation_layer(r, l),
-            batches.excluded.empty() ? excluded_edges<I>{} : batches.excluded[r]);
-        if constexpr (requires { backend_->to_host(s); }) {
-          sampled[r] = backend_->to_host(s);  // a device backend's S_r, relabelled on the host
-        } else {
-          sampled[r] = std::move(s);
-        }
+        // A device backend's S_r is relabelled on the host.
+        sampled[r] = detail::on_host(
+            *backend_, gather_and_sample(*backend_, graph_.relation(static_cast<std::int32_t>(r)),
+                                         front.selection(t, epoch, first_batch),
+                                         row_sampling{fanout, options.replace, options.weighted}, options.seed,
+                                         streams::relation_layer(r, l),
+                                         batches.excluded.empty() ? excluded_edges<I>{} : batches.excluded[r]));
         views[r] = sampled[r]->view();
       }
       out.layers.push_back(detail::compact_typed<V, I, O>(*backend_, schema, front,
@@ -170,31 +168,6 @@ class typed_nodewise_sampler {
   }
 
  private:
-  /// The per-relation exclusion lists are one per relation (or none), each
-  /// well formed for its relation's matrix and the call's minibatches.
-  void validate_typed_exclusion(const typed_batch_list<index_type>& batches) const {
-    const auto& schema = graph_.schema();
-    if (batches.excluded.empty()) return;
-    if (static_cast<std::int32_t>(batches.excluded.size()) != schema.num_relations()) {
-      throw argument_error(detail::concat("typed nodewise: ", batches.excluded.size(), " exclusion lists for the ",
-                                          schema.num_relations(), " relations"));
-    }
-    batch_list<index_type> shape{{},
-                                 std::vector<std::int64_t>(static_cast<std::size_t>(batches.size()) + 1, 0),
-                                 batches.epoch(),
-                                 batches.first_batch()};
-    for (std::int32_t r = 0; r < schema.num_relations(); ++r) {
-      shape.excluded = batches.excluded[static_cast<std::size_t>(r)];
-      try {
-        validate_exclusion(graph_.relation(r), shape);
-      } catch (const out_of_range_error& e) {
-        throw out_of_range_error(detail::concat("relation ", schema.canonical_name(r), ": ", e.what()));
-      } catch (const argument_error& e) {
-        throw argument_error(detail::concat("relation ", schema.canonical_name(r), ": ", e.what()));
-      }
-    }
-  }
-
   const B* backend_;
   typed_graph_view<View> graph_;
 };

@@ -312,4 +312,14 @@ csr_matrix<V, I, O> to_host(const device_csr_matrix<V, I, O>& m, cudaStream_t st
   return to_host(m.view(), stream);
 }
 
+/// matsample::stack_rows on device matrices (found by argument-dependent
+/// lookup): stacked on the host, once when a sampler is built, and copied up.
+template <class V, index_type I, index_type O, class F>
+device_csr_matrix<V, I, O> stack_rows(std::span<const device_csr_view<V, I, O>> parts, F f) {
+  std::vector<csr_matrix<V, I, O>> copies;
+  for (const auto& part : parts) copies.push_back(detail::download_trusted(part, nullptr));
+  std::vector<csr_view<V, I, O>> views(copies.begin(), copies.end());
+  return to_device(stack_rows(std::span<const csr_view<V, I, O>>(views), f).view());
+}
+
 }  // namespace matsample

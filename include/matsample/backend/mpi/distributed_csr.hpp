@@ -274,6 +274,56 @@ csr_matrix<V, I, O> fetch_rows(const distributed_csr_view<V, I, O>& a, std::span
           std::move(indices), std::move(values)};
 }
 
+/// The distributed form of matsample::stack_rows: the parts' rows one after
+/// another, laid out on the parts' grid like any matrix, each rank fetching
+/// the rows of its own block (its tile's pieces, on 2D tiles) from their
+/// owners. Entry (r, c, v) becomes f(r, c, v), r its row in its part and v 1
+/// in a part without values. Collective over the grid; throws
+/// argument_error on every rank for no parts, unequal column counts or
+/// parts on different grids.
+template <class V, index_type I, index_type O, class F>
+distributed_csr<V, I, O> stack_rows(std::span<const distributed_csr_view<V, I, O>> parts, F f) {
+  if (parts.empty()) throw argument_error("stack_rows: no matrices to stack");
+  const auto& grid = parts.front().grid();
+  std::int64_t rows = 0;
+  for (const auto& part : parts) {
+    if (part.cols() != parts.front().cols() || &part.grid() != &grid) {
+      throw argument_error(detail::concat("stack_rows: a ", part.rows(), " x ", part.cols(),
+                                          " matrix does not stack under one of ", parts.front().cols(),
+                                          " columns on the same grid"));
+    }
+    rows += part.rows();
+  }
+  (void)checked_cast<I>(rows, "stacked rows");
+  const block_partition blocks{rows, grid.rows()};
+  const auto begin = blocks.begin(grid.my_row()), end = blocks.end(grid.my_row());
+  std::vector<O> indptr{O{0}};
+  std::vector<I> indices;
+  std::vector<V> values;
+  std::int64_t first = 0;  // the stacked row of the part's row 0
+  for (const auto& part : parts) {
+    // Every rank fetches from every part (maybe nothing): the fetch is collective.
+    std::vector<I> ids;
+    for (auto r = std::max(begin, first); r < std::min(end, first + part.rows()); ++r) {
+      ids.push_back(static_cast<I>(r - first));
+    }
+    const auto fetched = fetch_rows(part, std::span<const I>(ids), nullptr);
+    for (I r = 0; r < fetched.rows(); ++r) {
+      for (O e = fetched.indptr()[r]; e < fetched.indptr()[r + 1]; ++e) {
+        indices.push_back(fetched.indices()[e]);
+        values.push_back(f(ids[r], fetched.indices()[e], fetched.has_values() ? fetched.values()[e] : V{1}));
+      }
+      indptr.push_back(checked_cast<O>(static_cast<std::int64_t>(indices.size()), "entries of the stacked block"));
+    }
+    first += part.rows();
+  }
+  const auto local_rows = static_cast<I>(end - begin);
+  return distributed_csr<V, I, O>(grid, rows, parts.front().cols(),
+                                  csr_matrix<V, I, O>(detail::trusted, local_rows, parts.front().cols(),
+                                                      std::move(indptr), std::move(indices), std::move(values)),
+                                  true);
+}
+
 /// 2D: the full rows of a matrix whose column-block-j piece this rank holds,
 /// for the same row list on every rank of the grid row. Pieces are gathered
 /// along the row communicator and concatenated in column-block order, which
