@@ -422,6 +422,7 @@ static int main_body(int argc, char** argv) {
                               .fanouts = o.fanouts,
                               .learning_rate = o.learning_rate,
                               .weight_decay = o.weight_decay,
+                              .dropout = o.dropout,
                               .seed = o.seed};
     if (r.fanouts.empty()) r.fanouts.assign(static_cast<std::size_t>(r.layers), 10);
     return run_rgcn(data_path, split, features_as_type, keep_features, csbm.seed, r, o.threads);

@@ -122,13 +122,22 @@ class rgcn {
 
   /// Forward pass over a typed minibatch and each type's input rows (its
   /// layer-0 source nodes); returns the logits of type `target`'s seeds.
-  const matrix<T>& forward(const typed_minibatch<T>& g, std::vector<matrix<T>> inputs, std::int32_t target) {
+  /// With `dropout` > 0 every layer's input rows of every type are dropped
+  /// by masks from `key` (stream: layer × types + type).
+  const matrix<T>& forward(const typed_minibatch<T>& g, std::vector<matrix<T>> inputs, std::int32_t target,
+                           double dropout = 0, const dropout_key& key = {}) {
     require(static_cast<std::int64_t>(g.relations.size()) == shape_.layers, "rgcn: one layer of blocks per layer");
     std::vector<matrix<T>> h = std::move(inputs);
     for (std::int64_t l = 0; l < shape_.layers; ++l) {
       auto& c = caches_[static_cast<std::size_t>(l)];
       const auto [in, out] = widths(l);
       const T* p = params_.data() + offsets_[l];
+      c.masks.assign(dropout > 0 ? static_cast<std::size_t>(shape_.types) : 0, matrix<T>());
+      for (std::size_t s = 0; s < c.masks.size(); ++s) {
+        c.masks[s] =
+            dropout_mask<T>(h[s].rows(), h[s].cols(), dropout, key, static_cast<std::uint64_t>(l * shape_.types) + s);
+        h[s] = h[s].cwiseProduct(c.masks[s]);
+      }
       c.input = std::move(h);
       c.weights = relation_weights(l);
       c.aggregated.assign(relations(), matrix<T>());
@@ -205,6 +214,7 @@ class rgcn {
           weights<T>(gr + relation_offset(l) + static_cast<std::int64_t>(r) * in * out, in, out) = dw[r];
         }
       }
+      for (std::size_t s = 0; s < c.masks.size(); ++s) dx[s] = dx[s].cwiseProduct(c.masks[s]);
       d = std::move(dx);
     }
     if (input_gradients != nullptr) *input_gradients = std::move(d);
@@ -213,6 +223,7 @@ class rgcn {
  private:
   struct layer_cache {
     std::vector<matrix<T>> input, aggregated, z, weights;
+    std::vector<matrix<T>> masks;  ///< per type, the input's dropout mask (none without dropout)
   };
 
   [[nodiscard]] std::pair<std::int64_t, std::int64_t> widths(std::int64_t l) const {
@@ -269,6 +280,7 @@ struct rgcn_options {
   std::int64_t layers = 2, hidden = 64, bases = 0, batch_size = 256, epochs = 20, embedding_dim = 64;
   std::vector<std::int64_t> fanouts{};  ///< per layer, the same for every relation (default 10 each)
   double learning_rate = 0.01, weight_decay = 5e-4;
+  double dropout = 0;  ///< dropout probability on every layer's input (each type's rows)
   std::uint64_t seed = 1;
   std::int32_t target_type = -1;  ///< -1: the only type with labels
 };
@@ -302,6 +314,9 @@ std::vector<rgcn_epoch> train_rgcn(const matsample::typed_graph_data<float, I, O
     if (!target.splits.contains(part)) {
       throw matsample::argument_error(std::string("rgcn: the target type has no '") + part + "' split");
     }
+  }
+  if (!(o.dropout >= 0 && o.dropout < 1)) {
+    throw matsample::argument_error("rgcn: dropout must be in [0, 1), got " + std::to_string(o.dropout));
   }
   if (o.fanouts.empty()) o.fanouts.assign(static_cast<std::size_t>(o.layers), 10);
   if (static_cast<std::int64_t>(o.fanouts.size()) != o.layers) {
@@ -401,7 +416,8 @@ std::vector<rgcn_epoch> train_rgcn(const matsample::typed_graph_data<float, I, O
       const auto seeds = s[m].seeds(o.target_type);
       std::vector<std::int32_t> labels(seeds.size());
       for (std::size_t i = 0; i < seeds.size(); ++i) labels[i] = target.labels[static_cast<std::size_t>(seeds[i])];
-      const auto& logits = net.forward(g, inputs_of(s, m), o.target_type);
+      const dropout_key key{o.seed, static_cast<std::uint64_t>(epoch), static_cast<std::uint64_t>(m)};
+      const auto& logits = net.forward(g, inputs_of(s, m), o.target_type, o.dropout, key);
       matrix<float> dlogits;
       const auto loss = softmax_cross_entropy<float>(logits, labels, dlogits);
       e.loss += loss.loss * static_cast<double>(seeds.size());
