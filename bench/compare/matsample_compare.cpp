@@ -334,9 +334,9 @@ void print_runs(const measurement& m, Sample&& sample) {
   std::printf("], \"peak_rss_mb\": %.1f}\n", status_mb("VmHWM"));
 }
 
-/// Typed node-wise sampling of a graph from `prepare --typed-csbm`, one
-/// minibatch of 1024 papers per call, as `run` reports untyped samplers.
-int run_typed(const fs::path& dir, int threads, std::int64_t batches, std::int64_t runs,
+/// Typed node-wise sampling of a graph from `prepare --typed-csbm`, k
+/// minibatches of 1024 papers per call, as `run` reports untyped samplers.
+int run_typed(const fs::path& dir, std::int64_t k, int threads, std::int64_t batches, std::int64_t runs,
               const std::map<std::string, std::string>& args) {
   std::ifstream plain(dir / "typed.txt");
   std::int32_t types = 0, relations = 0;
@@ -384,23 +384,22 @@ int run_typed(const fs::path& dir, int threads, std::int64_t batches, std::int64
   }
   const matsample::typed_nodewise_options options{.fanouts = matsample::uniform_fanouts(g.schema(), typed_fanouts),
                                                   .seed = sampling_seed};
-  const auto sample_one = [&](std::int64_t r, std::int64_t first, std::uint64_t epoch) {
+  const auto sample_some = [&](std::int64_t r, std::int64_t first, std::int64_t count, std::uint64_t epoch) {
     const auto at = static_cast<std::size_t>(r * shape[1] + first * batch_size);
+    const auto n = static_cast<std::size_t>(std::min(count, batches - first) * batch_size);
     const auto list = matsample::typed_batch_list<I>::of_type(
         types, 0,
-        matsample::batch_list<I>::uniform(std::span<const I>(seeds).subspan(at, batch_size), batch_size, epoch,
+        matsample::batch_list<I>::uniform(std::span<const I>(seeds).subspan(at, n), batch_size, epoch,
                                           static_cast<std::uint64_t>(first)));
     const auto result = sampler(list, options);
     std::int64_t inputs = 0;
     for (const auto& t : result.layers.front().types) inputs += static_cast<std::int64_t>(t.src_nodes.size());
     return std::pair<std::int64_t, std::int64_t>{result.num_edges(), inputs};
   };
-  (void)sample_one(0, 0, 1000);  // warm-up
+  (void)sample_some(0, 0, k, 1000);  // warm-up
   print_runs(
-      {"typed", 1, threads, batches, runs, csr_bytes / 1e6, loaded_mb, load_peak_mb, peak_reset, huge_pages, retain},
-      [&](std::int64_t r, std::int64_t first, std::int64_t, std::uint64_t epoch) {
-        return sample_one(r, first, epoch);
-      });
+      {"typed", k, threads, batches, runs, csr_bytes / 1e6, loaded_mb, load_peak_mb, peak_reset, huge_pages, retain},
+      sample_some);
   return 0;
 }
 
@@ -421,7 +420,7 @@ int run(const std::map<std::string, std::string>& args) {
   omp_set_num_threads(threads);
 
   std::vector<std::int64_t> shape;
-  if (sampler == "typed") return run_typed(dir, threads, batches, runs, args);
+  if (sampler == "typed") return run_typed(dir, k, threads, batches, runs, args);
   auto indptr = read_npy<O>(dir / "indptr.npy", shape);
   auto indices = read_npy<I>(dir / "indices.npy", shape);
   const auto seeds = sampler == "link" ? std::vector<I>{} : read_npy<I>(dir / "seeds.npy", shape);
