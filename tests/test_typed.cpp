@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <set>
 #include <string>
 #include <tuple>
@@ -502,6 +503,20 @@ MATSAMPLE_TEST_CASE_OVER("typed ladies: budgets per type, the same on every back
   two_lists.excluded.resize(2);
   CHECK_THROWS_WITH_AS(sample_typed_ladies(backend, g.view(), two_lists, opts),
                        doctest::Contains("typed ladies: 2 exclusion lists for the 6 relations"), argument_error);
+}
+
+TEST_CASE("regression (review): a NaN importance names the minibatch by its number in the epoch") {
+  // One type, one relation 0 -> 1, 2, 3 with a NaN weight; the seed is minibatch 5 of its epoch.
+  using I = std::int32_t;
+  const std::vector<std::int64_t> counts{6};
+  const std::vector<std::vector<I>> src{{0, 0, 0}}, dst{{1, 2, 3}};
+  const std::vector<std::vector<double>> val{{1, 2, std::numeric_limits<double>::quiet_NaN()}};
+  const auto g = typed_graph_from_edges<double, I, std::int64_t>(
+      typed_schema::from_counts({"v"}, counts, {{0, "e", 0}}), src, dst, val);
+  const std::vector<I> seed{0};
+  const auto fifth = typed_batch_list<I>::of_type(1, 0, batch_list<I>{seed, {0, 1}, 0, 5});
+  CHECK_THROWS_WITH_AS(sample_typed_ladies(test::cpu2, g.view(), fifth, {.sample_sizes = {{2}}}),
+                       doctest::Contains("column importance of type 'v' in minibatch 5 (layer 0)"), argument_error);
 }
 
 TEST_CASE("typed ladies statistics: each type's columns follow successive sampling by squared weight") {

@@ -1264,3 +1264,41 @@ TEST_CASE_TEMPLATE(
           ms::typed_link_sampler(cpu_ladies, whole.view(), writes, link_options)(my_edges, ladies_options));
   });
 }
+
+TEST_CASE("typed sampling, bad input on one rank: every rank throws, none waits in a collective") {
+  const int p = world_size(), me = world_rank();
+  using I = std::int32_t;
+  using O = std::int64_t;
+  const auto data = ms::typed_csbm<float, I, O>({.counts = {300, 150, 20}, .seed = 3});
+  const auto& schema = data.graph.schema();
+  const auto grid = mpi::process_grid::one_and_half_d(MPI_COMM_WORLD, 1);
+  std::vector<mpi::distributed_csr<float, I, O>> owned;
+  std::vector<mpi::distributed_csr_view<float, I, O>> views;
+  for (std::int32_t r = 0; r < schema.num_relations(); ++r) {
+    owned.push_back(mpi::distributed_csr<float, I, O>::from_replicated(grid, data.graph.relation(r).view()));
+  }
+  for (const auto& a : owned) views.push_back(a.view());
+  const ms::typed_graph_view<mpi::distributed_csr_view<float, I, O>> g(schema, views);
+  const mpi::mpi_backend backend(grid);
+  const ms::typed_nodewise_sampler nodes(backend, g);
+  const ms::typed_ladies_sampler ladies(backend, g);
+  for (int culprit = 0; culprit < p; ++culprit) {
+    CAPTURE(culprit);
+    // A paper seed past the 300 papers on the culprit only.
+    const std::vector<I> papers{me == culprit ? I{300} : I{3}};
+    const auto batches = ms::typed_batch_list<I>::of_type(3, 0, ms::batch_list<I>::uniform(papers, 1));
+    const auto expect_agreed = [&](auto&& sample) {
+      if (me == culprit) {
+        CHECK(message_of<ms::out_of_range_error>(sample).find("'paper'") != std::string::npos);
+      } else {
+        CHECK(message_of<ms::error>(sample).find("rank " + std::to_string(culprit) + ": ") != std::string::npos);
+      }
+    };
+    expect_agreed([&] { (void)nodes(batches, {.fanouts = ms::uniform_fanouts(schema, {2})}); });
+    expect_agreed([&] { (void)ladies(batches, {.sample_sizes = {{4, 4, 2}}}); });
+  }
+  // And the grid is still usable afterwards.
+  int sum = 0, one = 1;
+  MPI_Allreduce(&one, &sum, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
+  CHECK(sum == p);
+}

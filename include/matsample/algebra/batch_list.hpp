@@ -129,6 +129,15 @@ void validate_exclusion(const View& a, const batch_list<I>& batches) {
   }
 }
 
+/// Runs the sampler-side check f for a graph operand. On one process that
+/// is f(); a distributed graph's overload (found by argument-dependent
+/// lookup) makes every rank throw when f throws on any, so no rank waits in
+/// a collective step for one that failed its own check.
+template <class View, class F>
+void agree_on_checks(const View& /*graph*/, F&& f) {
+  std::forward<F>(f)();
+}
+
 /// Seeds must be vertices of the graph; throws out_of_range_error naming the first bad one.
 template <class View, index_type I>
 void validate_seeds(const View& a, const batch_list<I>& batches) {

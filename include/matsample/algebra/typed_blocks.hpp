@@ -290,10 +290,27 @@ void validate_typed_exclusion(const typed_graph_view<View>& graph, const typed_b
     try {
       validate_exclusion(graph.relation(r), shape);
     } catch (const out_of_range_error& e) {
-      throw out_of_range_error(concat("relation ", schema.canonical_name(r), ": ", e.what()));
+      throw out_of_range_error(concat(sampler, ": relation ", schema.canonical_name(r), ": ", e.what()));
     } catch (const argument_error& e) {
-      throw argument_error(concat("relation ", schema.canonical_name(r), ": ", e.what()));
+      throw argument_error(concat(sampler, ": relation ", schema.canonical_name(r), ": ", e.what()));
     }
+  }
+}
+
+/// The seeds and exclusion lists of a typed sampling call, checked on every
+/// rank of a distributed graph and agreed on (agree_on_checks), so a bad
+/// seed on one rank stops them all before any collective step.
+template <class View, index_type I>
+void validate_typed_batches(const typed_graph_view<View>& graph, const typed_batch_list<I>& batches,
+                            std::string_view sampler) {
+  const auto check = [&] {
+    validate_typed_seeds(graph.schema(), batches);
+    validate_typed_exclusion(graph, batches, sampler);
+  };
+  if (graph.schema().num_relations() == 0) {
+    check();
+  } else {
+    agree_on_checks(graph.relation(0), check);
   }
 }
 

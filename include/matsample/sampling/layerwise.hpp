@@ -258,8 +258,10 @@ class ladies_sampler {
       // The view is taken here, not stored: a copied sampler reads its own A∘A.
       const View squared = squared_storage_ ? View(as_view(*squared_storage_)) : a_;
       const auto importance = backend_->spgemm(q, squared);
-      detail::require_finite_rows(*backend_, as_view(importance), [&](std::size_t m) {
-        return detail::concat("ladies: the column importance of minibatch ", f.first_batch + m, " (layer ", l, ")");
+      agree_on_checks(a_, [&] {
+        detail::require_finite_rows(*backend_, as_view(importance), [&](std::size_t m) {
+          return detail::concat("ladies: the column importance of minibatch ", f.first_batch + m, " (layer ", l, ")");
+        });
       });
       return detail::owned_distribution<V, I, O>{row_normalize(*backend_, as_view(importance)), false};
     });

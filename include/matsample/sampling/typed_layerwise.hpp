@@ -93,8 +93,7 @@ class typed_ladies_sampler {
                                        const typed_layerwise_options& options) const {
     const auto& schema = graph_.schema();
     validate(options, schema);
-    validate_typed_seeds(schema, batches);
-    detail::validate_typed_exclusion(graph_, batches, "typed ladies");
+    detail::validate_typed_batches(graph_, batches, "typed ladies");
     const std::int64_t k = batches.size();
     const std::uint64_t epoch = batches.epoch(), first_batch = batches.first_batch();
     auto front = detail::typed_frontier<I>::of(batches);
@@ -115,7 +114,7 @@ class typed_ladies_sampler {
         const auto& st = stacked_[static_cast<std::size_t>(t)];
         const std::int64_t size = options.sample_sizes[l][static_cast<std::size_t>(t)];
         if (size == 0 || st.relations.empty()) continue;
-        const auto p = row_normalize(*backend_, as_view(importance(t, front, k, l)));
+        const auto p = row_normalize(*backend_, as_view(importance(t, front, k, first_batch, l)));
         const auto draws = backend_->sample_rows(as_view(p), per_batch, row_sampling{size, false, true}, options.seed,
                                                  streams::type_layer(static_cast<std::uint64_t>(t), l));
         const auto c = detail::collect_columns(as_view(draws), detail::column_distribution<V, I, O>{as_view(p), false},
@@ -157,7 +156,7 @@ class typed_ladies_sampler {
   /// P_t = Q·S_t: row m selects minibatch m's frontier of every relation's
   /// row type (sorted, so every importance sums its terms in one order).
   csr_matrix<V, I, O> importance(std::int32_t t, const detail::typed_frontier<I>& front, std::int64_t k,
-                                 std::size_t layer) const {
+                                 std::uint64_t first_batch, std::size_t layer) const {
     const auto& schema = graph_.schema();
     const auto& st = stacked_[static_cast<std::size_t>(t)];
     std::vector<O> indptr{O{0}};
@@ -176,9 +175,11 @@ class typed_ladies_sampler {
     const auto squares = st.squares->view();
     const csr_view<V, I, O> q(checked_cast<I>(k, "minibatches"), squares.rows(), indptr, selected);
     auto product = backend_->spgemm(q, squares);
-    detail::require_finite_rows(*backend_, as_view(product), [&](std::size_t m) {
-      return detail::concat("typed ladies: the column importance of type '", schema.vertex_types[t], "' in minibatch ",
-                            m, " (layer ", layer, ")");
+    agree_on_checks(squares, [&] {
+      detail::require_finite_rows(*backend_, as_view(product), [&](std::size_t m) {
+        return detail::concat("typed ladies: the column importance of type '", schema.vertex_types[t],
+                              "' in minibatch ", first_batch + m, " (layer ", layer, ")");
+      });
     });
     return product;
   }

@@ -131,8 +131,7 @@ class typed_nodewise_sampler {
     using O = offset_type;
     const auto& schema = graph_.schema();
     validate(options, schema);
-    validate_typed_seeds(schema, batches);
-    detail::validate_typed_exclusion(graph_, batches, "typed nodewise");
+    detail::validate_typed_batches(graph_, batches, "typed nodewise");
     const std::uint64_t epoch = batches.epoch(), first_batch = batches.first_batch();
     auto front = detail::typed_frontier<I>::of(batches);
     int threads = 1;

@@ -314,10 +314,13 @@ csr_matrix<V, I, O> to_host(const device_csr_matrix<V, I, O>& m, cudaStream_t st
 
 /// matsample::stack_rows on device matrices (found by argument-dependent
 /// lookup): stacked on the host, once when a sampler is built, and copied up.
+/// The parts are the caller's arrays, so they are validated on the way down
+/// (csr_error for a malformed one), after every stream's pending writes.
 template <class V, index_type I, index_type O, class F>
 device_csr_matrix<V, I, O> stack_rows(std::span<const device_csr_view<V, I, O>> parts, F f) {
+  cuda::check(cudaDeviceSynchronize(), "cudaDeviceSynchronize");
   std::vector<csr_matrix<V, I, O>> copies;
-  for (const auto& part : parts) copies.push_back(detail::download_trusted(part, nullptr));
+  for (const auto& part : parts) copies.push_back(to_host(part));
   std::vector<csr_view<V, I, O>> views(copies.begin(), copies.end());
   return to_device(stack_rows(std::span<const csr_view<V, I, O>>(views), f).view());
 }

@@ -170,6 +170,13 @@ void validate_seeds(const distributed_csr_view<V, I, O>& a, const batch_list<I>&
   collective_check(a.grid().world(), [&] { matsample::validate_seeds<distributed_csr_view<V, I, O>, I>(a, batches); });
 }
 
+/// The distributed form of matsample::agree_on_checks: f runs on every
+/// rank, and if it throws on any, every rank throws (collective).
+template <class V, index_type I, index_type O, class F>
+void agree_on_checks(const distributed_csr_view<V, I, O>& a, F&& f) {
+  collective_check(a.grid().world(), std::forward<F>(f));
+}
+
 /// out_of_range_error unless every id names one of `rows` rows.
 template <index_type I>
 void check_selection(std::span<const I> ids, std::int64_t rows) {
