@@ -784,16 +784,46 @@ TEST_CASE("gradient check: R-GCN over typed blocks (free relation weights and ba
 TEST_CASE("R-GCN trainer: on the typed CSBM the loss falls and test accuracy beats the features alone") {
   // Papers' features are weak (signal 0.5); the classes show in every relation.
   const auto data = ms::typed_csbm<float, i32, i64>({.counts = {3000, 1500, 60}, .seed = 3});
-  const auto epochs = gs::train_rgcn(data, {.layers = 2, .hidden = 32, .batch_size = 128, .epochs = 6, .seed = 1});
+  const auto run = gs::train_rgcn(data, {.layers = 2, .hidden = 32, .batch_size = 128, .epochs = 6, .seed = 1});
+  const auto& epochs = run.epochs;
   REQUIRE(epochs.size() == 6);
   CHECK(epochs.back().loss < 0.8 * epochs.front().loss);
   CHECK(epochs.back().test_accuracy > 0.6);  // 4 classes: chance is 0.25
+  CHECK(run.final_epoch.test_accuracy == epochs.back().test_accuracy);
+  CHECK_FALSE(run.stopped_early);
   // The same seed gives the same run, bit for bit.
   const auto again = gs::train_rgcn(data, {.layers = 2, .hidden = 32, .batch_size = 128, .epochs = 2, .seed = 1});
-  CHECK(again[1].loss == epochs[1].loss);
+  CHECK(again.epochs[1].loss == epochs[1].loss);
   // Bases: fewer parameters, still learns.
   const auto basis = gs::train_rgcn(data, {.layers = 2, .hidden = 32, .bases = 2, .batch_size = 128, .epochs = 6});
-  CHECK(basis.back().test_accuracy > 0.6);
+  CHECK(basis.epochs.back().test_accuracy > 0.6);
   CHECK_THROWS_WITH_AS(gs::train_rgcn(data, {.epochs = 1, .dropout = 1.0}),
                        doctest::Contains("rgcn: dropout must be in [0, 1)"), ms::argument_error);
+  CHECK_THROWS_WITH_AS(gs::train_rgcn(data, {.epochs = 1, .patience = -1}),
+                       doctest::Contains("rgcn: patience must be >= 0"), ms::argument_error);
+}
+
+TEST_CASE("R-GCN trainer: patience stops exactly that many epochs after the best; restore-best scores the best again") {
+  // A high learning rate on few papers: validation accuracy peaks early, then wanders.
+  const auto data = ms::typed_csbm<float, i32, i64>({.counts = {600, 300, 20}, .seed = 4});
+  const gs::rgcn_options base{
+      .layers = 2, .hidden = 16, .batch_size = 32, .epochs = 40, .learning_rate = 0.05, .seed = 2};
+  auto o = base;
+  o.patience = 3;
+  const auto stopped = gs::train_rgcn(data, o);
+  REQUIRE(stopped.stopped_early);
+  CHECK(static_cast<std::int64_t>(stopped.epochs.size()) == stopped.best_epoch + 4);
+  for (const auto& e : stopped.epochs) {
+    CHECK(e.valid_accuracy <= stopped.epochs[static_cast<std::size_t>(stopped.best_epoch)].valid_accuracy);
+  }
+  o.restore_best = true;
+  const auto restored = gs::train_rgcn(data, o);
+  const auto& best = restored.epochs[static_cast<std::size_t>(restored.best_epoch)];
+  CHECK(restored.epochs.size() == stopped.epochs.size());  // the same run until it stops
+  CHECK(restored.final_epoch.valid_accuracy == best.valid_accuracy);
+  CHECK(restored.final_epoch.test_accuracy == best.test_accuracy);
+  CHECK(restored.final_epoch.epoch == best.epoch);
+  // The last epoch scored otherwise, so the figures show the restored parameters.
+  const auto& last = restored.epochs.back();
+  CHECK((last.valid_accuracy != best.valid_accuracy || last.test_accuracy != best.test_accuracy));
 }

@@ -255,17 +255,20 @@ int run_rgcn(const std::string& data_path, const std::string& split, const std::
   for (const auto f : o.fanouts) std::printf(" %lld", static_cast<long long>(f));
   std::printf(" per relation; batch %lld\n", static_cast<long long>(o.batch_size));
   std::fflush(stdout);
-  const auto epochs = graphsage::train_rgcn(data, o, [](const graphsage::rgcn_epoch& e) {
+  const auto run = graphsage::train_rgcn(data, o, [](const graphsage::rgcn_epoch& e) {
     std::printf("epoch %3lld  loss %.4f  train %.4f  valid %.4f  test %.4f  | %.2f s\n",
                 static_cast<long long>(e.epoch), e.loss, e.train_accuracy, e.valid_accuracy, e.test_accuracy,
                 e.seconds);
     std::fflush(stdout);
   });
-  const auto best = std::max_element(epochs.begin(), epochs.end(),
-                                     [](const auto& a, const auto& b) { return a.valid_accuracy < b.valid_accuracy; });
-  std::printf("final:  valid %.4f  test %.4f\n", epochs.back().valid_accuracy, epochs.back().test_accuracy);
-  std::printf("best valid accuracy at epoch %lld:  valid %.4f  test %.4f\n", static_cast<long long>(best->epoch),
-              best->valid_accuracy, best->test_accuracy);
+  const auto& best = run.epochs[static_cast<std::size_t>(run.best_epoch)];
+  if (run.stopped_early) {
+    std::printf("stopped early: no better valid accuracy for %lld epochs\n", static_cast<long long>(o.patience));
+  }
+  std::printf("final%s:  valid %.4f  test %.4f\n", o.restore_best ? " (best epoch restored)" : "",
+              run.final_epoch.valid_accuracy, run.final_epoch.test_accuracy);
+  std::printf("best valid accuracy at epoch %lld:  valid %.4f  test %.4f\n", static_cast<long long>(best.epoch),
+              best.valid_accuracy, best.test_accuracy);
   return 0;
 }
 
@@ -423,6 +426,8 @@ static int main_body(int argc, char** argv) {
                               .learning_rate = o.learning_rate,
                               .weight_decay = o.weight_decay,
                               .dropout = o.dropout,
+                              .patience = o.patience,
+                              .restore_best = o.restore_best,
                               .seed = o.seed};
     if (r.fanouts.empty()) r.fanouts.assign(static_cast<std::size_t>(r.layers), 10);
     return run_rgcn(data_path, split, features_as_type, keep_features, csbm.seed, r, o.threads);

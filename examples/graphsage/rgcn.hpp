@@ -281,6 +281,12 @@ struct rgcn_options {
   std::vector<std::int64_t> fanouts{};  ///< per layer, the same for every relation (default 10 each)
   double learning_rate = 0.01, weight_decay = 5e-4;
   double dropout = 0;  ///< dropout probability on every layer's input (each type's rows)
+  /// Stop once this many epochs have passed without a better validation
+  /// accuracy (0: never), as the untyped trainer's --patience.
+  std::int64_t patience = 0;
+  /// After training, put back the parameters and embeddings of the epoch
+  /// with the best validation accuracy (the first of ties).
+  bool restore_best = false;
   std::uint64_t seed = 1;
   std::int32_t target_type = -1;  ///< -1: the only type with labels
 };
@@ -291,12 +297,22 @@ struct rgcn_epoch {
   double loss = 0, train_accuracy = 0, valid_accuracy = 0, test_accuracy = 0, seconds = 0;
 };
 
+/// What train_rgcn returns.
+struct rgcn_run {
+  std::vector<rgcn_epoch> epochs;  ///< every trained epoch (fewer than asked when patience ran out)
+  std::int64_t best_epoch = -1;    ///< the epoch with the best validation accuracy (the first of ties)
+  bool stopped_early = false;      ///< patience ran out before the last epoch
+  /// The model's figures at the end: the last epoch's, or with
+  /// restore_best the restored best epoch's, evaluated again.
+  rgcn_epoch final_epoch;
+};
+
 /// Trains an R-GCN on a typed dataset's target type with typed node-wise
 /// minibatches; types without features (or, when no type has any, every
-/// type) read learned embeddings. Returns every epoch's figures.
+/// type) read learned embeddings.
 template <matsample::index_type I, matsample::index_type O>
-std::vector<rgcn_epoch> train_rgcn(const matsample::typed_graph_data<float, I, O>& data, rgcn_options o,
-                                   const std::function<void(const rgcn_epoch&)>& report = {}) {
+rgcn_run train_rgcn(const matsample::typed_graph_data<float, I, O>& data, rgcn_options o,
+                    const std::function<void(const rgcn_epoch&)>& report = {}) {
   const auto& schema = data.graph.schema();
   const std::int32_t types = schema.num_types();
   if (o.target_type < 0) {
@@ -317,6 +333,10 @@ std::vector<rgcn_epoch> train_rgcn(const matsample::typed_graph_data<float, I, O
   }
   if (!(o.dropout >= 0 && o.dropout < 1)) {
     throw matsample::argument_error("rgcn: dropout must be in [0, 1), got " + std::to_string(o.dropout));
+  }
+  if (o.patience < 0) {
+    throw matsample::argument_error("rgcn: patience must be >= 0 (0: no early stopping), got " +
+                                    std::to_string(o.patience));
   }
   if (o.fanouts.empty()) o.fanouts.assign(static_cast<std::size_t>(o.layers), 10);
   if (static_cast<std::int64_t>(o.fanouts.size()) != o.layers) {
@@ -402,8 +422,13 @@ std::vector<rgcn_epoch> train_rgcn(const matsample::typed_graph_data<float, I, O
     return static_cast<double>(correct) / static_cast<double>(ids.size());
   };
 
-  std::vector<rgcn_epoch> out;
+  rgcn_run run;
+  auto& out = run.epochs;
+  auto& best_epoch = run.best_epoch;
   const auto& train = target.splits.at("train");
+  double best_valid = 0;
+  std::vector<float> best_parameters;
+  std::vector<std::vector<float>> best_embeddings;
   for (std::int64_t epoch = 0; epoch < o.epochs; ++epoch) {
     const auto t0 = std::chrono::steady_clock::now();
     const matsample::epoch_batches<I> order(train, o.batch_size, o.seed, static_cast<std::uint64_t>(epoch));
@@ -440,8 +465,29 @@ std::vector<rgcn_epoch> train_rgcn(const matsample::typed_graph_data<float, I, O
     e.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (report) report(e);
     out.push_back(e);
+    if (best_epoch < 0 || e.valid_accuracy > best_valid) {
+      best_epoch = epoch;
+      best_valid = e.valid_accuracy;
+      if (o.restore_best) {
+        best_parameters.assign(net.parameters().begin(), net.parameters().end());
+        best_embeddings = embeddings;
+      }
+    }
+    if (o.patience > 0 && epoch - best_epoch >= o.patience && epoch + 1 < o.epochs) {
+      run.stopped_early = true;
+      break;
+    }
   }
-  return out;
+  if (!out.empty()) run.final_epoch = out.back();
+  if (o.restore_best && best_epoch >= 0) {
+    std::copy(best_parameters.begin(), best_parameters.end(), net.parameters().begin());
+    embeddings = std::move(best_embeddings);
+    // The evaluation draws are fixed, so the restored model scores the best epoch's figures again.
+    run.final_epoch = out[static_cast<std::size_t>(best_epoch)];
+    run.final_epoch.valid_accuracy = accuracy(target.splits.at("valid"));
+    run.final_epoch.test_accuracy = accuracy(target.splits.at("test"));
+  }
+  return run;
 }
 
 }  // namespace graphsage
