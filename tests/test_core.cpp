@@ -110,8 +110,8 @@ TEST_CASE("csr_view wraps user arrays without copying") {
   CHECK_NOTHROW(ms::validate(empty));
 }
 
-TEST_CASE("stack_rows: the parts' rows in order, each value mapped with its row in its part, a pattern as ones") {
-  // A (2 x 4, values) over B (3 x 4, a pattern); f records the row in the part.
+TEST_CASE("stack_rows: the parts' rows in order, each value mapped with its row in the result, a pattern as ones") {
+  // A (2 x 4, values) over B (3 x 4, a pattern); f records the row, the column and the value.
   const std::vector<i64> a_indptr{0, 2, 3}, b_indptr{0, 1, 1, 3};
   const std::vector<i32> a_indices{1, 3, 0}, b_indices{2, 0, 3};
   const std::vector<double> a_values{0.5, 2.0, -1.0};
@@ -119,12 +119,12 @@ TEST_CASE("stack_rows: the parts' rows in order, each value mapped with its row 
   const ms::csr_view<double, i32, i64> b(3, 4, sp(b_indptr), sp(b_indices));
   const std::vector parts{a, b};
   const auto s = ms::stack_rows(std::span<const ms::csr_view<double, i32, i64>>(parts),
-                                [](i32 row, i32 col, double v) { return 100.0 * row + col + v * v / 100; });
+                                [](i32 row, i32 col, double v) { return 1000.0 * row + 10.0 * col + v; });
   CHECK(s.rows() == 5);
   CHECK(s.cols() == 4);
   CHECK(s.indptr() == std::vector<i64>{0, 2, 3, 4, 4, 6});
   CHECK(s.indices() == std::vector<i32>{1, 3, 0, 2, 0, 3});
-  CHECK(s.values() == std::vector<double>{1.0025, 3.04, 100.01, 2.01, 200.01, 203.01});
+  CHECK(s.values() == std::vector<double>{10.5, 32, 999, 2021, 4001, 4031});
   const std::vector<i64> c_indptr{0, 1};
   const std::vector<i32> c_indices{4};
   const ms::csr_view<double, i32, i64> c(1, 5, sp(c_indptr), sp(c_indices));

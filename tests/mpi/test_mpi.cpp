@@ -1302,3 +1302,42 @@ TEST_CASE("typed sampling, bad input on one rank: every rank throws, none waits 
   MPI_Allreduce(&one, &sum, 1, MPI_INT, MPI_SUM, MPI_COMM_WORLD);
   CHECK(sum == p);
 }
+
+TEST_CASE("distributed stack_rows: every layout holds the blocks or tiles of the host stack; unequal columns throw") {
+  using I = std::int32_t;
+  using O = std::int64_t;
+  const auto data = ms::typed_csbm<float, I, O>({.counts = {300, 150, 20}, .seed = 8});
+  const auto& schema = data.graph.schema();
+  // Every relation into papers (cites and writes): square and rectangular parts, stacked.
+  std::vector<ms::csr_view<float, I, O>> host_parts;
+  for (std::int32_t r = 0; r < schema.num_relations(); ++r) {
+    if (schema.relations[static_cast<std::size_t>(r)].col_type == 0)
+      host_parts.push_back(data.graph.relation(r).view());
+  }
+  REQUIRE(host_parts.size() >= 2);
+  const auto mark = [](I row, I col, float v) {
+    return 4.0F * static_cast<float>(row) + static_cast<float>(col % 3) + v;  // exact: rows < 2^20
+  };
+  const auto host = ms::stack_rows(std::span<const ms::csr_view<float, I, O>>(host_parts), mark);
+  for_each_layout([&](const mpi::process_grid& grid, const std::string& layout) {
+    CAPTURE(layout);
+    std::vector<mpi::distributed_csr<float, I, O>> owned;
+    for (const auto& part : host_parts) owned.push_back(mpi::distributed_csr<float, I, O>::from_replicated(grid, part));
+    std::vector<mpi::distributed_csr_view<float, I, O>> parts;
+    for (const auto& a : owned) parts.push_back(a.view());
+    const auto stacked = mpi::stack_rows(std::span<const mpi::distributed_csr_view<float, I, O>>(parts), mark);
+    const auto expected = mpi::distributed_csr<float, I, O>::from_replicated(grid, host.view());
+    const auto got = stacked.view(), want = expected.view();
+    CHECK(got.rows() == want.rows());
+    CHECK(std::ranges::equal(got.local().indptr(), want.local().indptr()));
+    CHECK(std::ranges::equal(got.local().indices(), want.local().indices()));
+    CHECK(std::ranges::equal(got.local().values(), want.local().values()));
+    // A part of another width: every rank throws the same error, before any fetch.
+    const auto fields = mpi::distributed_csr<float, I, O>::from_replicated(
+        grid, data.graph.relation(schema.find_relation("has_topic")).view());
+    const std::vector mismatched{parts.front(), fields.view()};
+    CHECK(message_of<ms::argument_error>([&] {
+            (void)mpi::stack_rows(std::span<const mpi::distributed_csr_view<float, I, O>>(mismatched), mark);
+          }).find("does not stack under one of 300 columns") != std::string::npos);
+  });
+}

@@ -214,9 +214,9 @@ class csr_matrix {
 
 /// The rows of `parts` one after another, part 0 first: several matrices
 /// read as one operand of a product (typed LADIES stacks the relations into
-/// a vertex type). Entry (r, c, v) of a part becomes f(r, c, v), r being its
-/// row in the part and v 1 in a part without values, so the result always
-/// has values. Throws argument_error for no parts or unequal column counts,
+/// a vertex type). An entry in column c with value v (1 in a part without
+/// values) becomes f(r, c, v), r being its row in the result, so the result
+/// always has values. Throws argument_error for no parts or unequal column counts,
 /// and index_overflow_error when the rows or entries do not fit I or O.
 template <class V, index_type I, index_type O, class F>
 csr_matrix<V, I, O> stack_rows(std::span<const csr_view<V, I, O>> parts, F f) {
@@ -238,9 +238,10 @@ csr_matrix<V, I, O> stack_rows(std::span<const csr_view<V, I, O>> parts, F f) {
   values.reserve(indices.capacity());
   for (const auto& part : parts) {
     for (I r = 0; r < part.rows(); ++r) {
+      const auto row = static_cast<I>(indptr.size() - 1);
       for (O e = part.row_begin(r); e < part.row_end(r); ++e) {
         indices.push_back(part.indices()[e]);
-        values.push_back(f(r, part.indices()[e], part.has_values() ? part.values()[e] : V{1}));
+        values.push_back(f(row, part.indices()[e], part.has_values() ? part.values()[e] : V{1}));
       }
       indptr.push_back(static_cast<O>(indices.size()));
     }

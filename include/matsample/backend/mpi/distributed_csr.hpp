@@ -162,19 +162,19 @@ class distributed_csr {
   bool weighted_;
 };
 
-/// The samplers' seed check, agreed on by all ranks (found by argument-
-/// dependent lookup for a distributed graph): a bad seed on one rank stops
-/// every rank before the first collective step.
-template <class V, index_type I, index_type O>
-void validate_seeds(const distributed_csr_view<V, I, O>& a, const batch_list<I>& batches) {
-  collective_check(a.grid().world(), [&] { matsample::validate_seeds<distributed_csr_view<V, I, O>, I>(a, batches); });
-}
-
 /// The distributed form of matsample::agree_on_checks: f runs on every
 /// rank, and if it throws on any, every rank throws (collective).
 template <class V, index_type I, index_type O, class F>
 void agree_on_checks(const distributed_csr_view<V, I, O>& a, F&& f) {
   collective_check(a.grid().world(), std::forward<F>(f));
+}
+
+/// The samplers' seed check, agreed on by all ranks (found by argument-
+/// dependent lookup for a distributed graph): a bad seed on one rank stops
+/// every rank before the first collective step.
+template <class V, index_type I, index_type O>
+void validate_seeds(const distributed_csr_view<V, I, O>& a, const batch_list<I>& batches) {
+  agree_on_checks(a, [&] { matsample::validate_seeds<distributed_csr_view<V, I, O>, I>(a, batches); });
 }
 
 /// out_of_range_error unless every id names one of `rows` rows.
@@ -284,8 +284,8 @@ csr_matrix<V, I, O> fetch_rows(const distributed_csr_view<V, I, O>& a, std::span
 /// The distributed form of matsample::stack_rows: the parts' rows one after
 /// another, laid out on the parts' grid like any matrix, each rank fetching
 /// the rows of its own block (its tile's pieces, on 2D tiles) from their
-/// owners. Entry (r, c, v) becomes f(r, c, v), r its row in its part and v 1
-/// in a part without values. Collective over the grid; throws
+/// owners and stacking them with matsample::stack_rows; f's row is the
+/// global row of the result. Collective over the grid; throws
 /// argument_error on every rank for no parts, unequal column counts or
 /// parts on different grids.
 template <class V, index_type I, index_type O, class F>
@@ -304,9 +304,7 @@ distributed_csr<V, I, O> stack_rows(std::span<const distributed_csr_view<V, I, O
   (void)checked_cast<I>(rows, "stacked rows");
   const block_partition blocks{rows, grid.rows()};
   const auto begin = blocks.begin(grid.my_row()), end = blocks.end(grid.my_row());
-  std::vector<O> indptr{O{0}};
-  std::vector<I> indices;
-  std::vector<V> values;
+  std::vector<csr_matrix<V, I, O>> fetched;
   std::int64_t first = 0;  // the stacked row of the part's row 0
   for (const auto& part : parts) {
     // Every rank fetches from every part (maybe nothing): the fetch is collective.
@@ -314,21 +312,15 @@ distributed_csr<V, I, O> stack_rows(std::span<const distributed_csr_view<V, I, O
     for (auto r = std::max(begin, first); r < std::min(end, first + part.rows()); ++r) {
       ids.push_back(static_cast<I>(r - first));
     }
-    const auto fetched = fetch_rows(part, std::span<const I>(ids), nullptr);
-    for (I r = 0; r < fetched.rows(); ++r) {
-      for (O e = fetched.indptr()[r]; e < fetched.indptr()[r + 1]; ++e) {
-        indices.push_back(fetched.indices()[e]);
-        values.push_back(f(ids[r], fetched.indices()[e], fetched.has_values() ? fetched.values()[e] : V{1}));
-      }
-      indptr.push_back(checked_cast<O>(static_cast<std::int64_t>(indices.size()), "entries of the stacked block"));
-    }
+    fetched.push_back(fetch_rows(part, std::span<const I>(ids), nullptr));
     first += part.rows();
   }
-  const auto local_rows = static_cast<I>(end - begin);
-  return distributed_csr<V, I, O>(grid, rows, parts.front().cols(),
-                                  csr_matrix<V, I, O>(detail::trusted, local_rows, parts.front().cols(),
-                                                      std::move(indptr), std::move(indices), std::move(values)),
-                                  true);
+  const std::vector<csr_view<V, I, O>> pieces(fetched.begin(), fetched.end());
+  return distributed_csr<V, I, O>(
+      grid, rows, parts.front().cols(),
+      ::matsample::stack_rows(std::span<const csr_view<V, I, O>>(pieces),
+                              [&](I r, I c, V v) { return f(static_cast<I>(begin + r), c, v); }),
+      true);
 }
 
 /// 2D: the full rows of a matrix whose column-block-j piece this rank holds,
